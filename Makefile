@@ -1,0 +1,37 @@
+# `make run` and `make test` do all set-up on a fresh machine (a venv in .venv with pinned
+# dependencies; Debian's Chromium for the browser tests) and then run.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test venv browser bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's Chromium for the end-to-end tests (Playwright's own browser download fails offline).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q chromium chromium-driver; fi; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/cost.py
+	$(BIN)/python benchmarks/stability.py --raw
+
+clean:
+	rm -rf $(VENV) .pytest_cache

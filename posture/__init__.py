@@ -1,0 +1,49 @@
+"""Posture assessment from photos with MediaPipe BlazePose: landmarks, measures, findings.
+
+Findings are screening aids for a therapist, never a diagnosis.
+"""
+
+from .assessment import SCHEMA_VERSION, Assessment, ImageInfo, assess
+from .errors import (
+    ConfigError,
+    ImageReadError,
+    ImageTooLargeError,
+    ModelError,
+    NoPersonError,
+    PostureError,
+    StorageError,
+    UsageError,
+)
+from .findings import Finding, Severity, load_thresholds
+from .landmarks import Landmark, PoseLandmarks
+from .measures import MEASURES, Measure, MeasureSpec
+from .views import Posture, View, ViewName
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MEASURES",
+    "SCHEMA_VERSION",
+    "Assessment",
+    "ConfigError",
+    "Finding",
+    "ImageInfo",
+    "ImageReadError",
+    "ImageTooLargeError",
+    "Landmark",
+    "Measure",
+    "MeasureSpec",
+    "ModelError",
+    "NoPersonError",
+    "Posture",
+    "PoseLandmarks",
+    "PostureError",
+    "Severity",
+    "StorageError",
+    "UsageError",
+    "View",
+    "ViewName",
+    "__version__",
+    "assess",
+    "load_thresholds",
+]

@@ -1,0 +1,229 @@
+"""Command line: `posture assess ...` and `posture compare ...`. Thin: all work is in the package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from .errors import ImageReadError, PostureError, UsageError
+from .views import VIEW_CHOICES
+
+EXIT_HELP = """exit codes:
+  0  success
+  1  unexpected error
+  2  usage error (bad option or value)
+  3  image unreadable (missing, directory, empty, corrupt, not an image)
+  4  image too large (decompression-bomb guard)
+  5  no person found
+  6  pose model could not be loaded or run
+  7  invalid thresholds / configuration file
+  8  storage error
+With several images, each is processed; the exit code is that of the first failure."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like UsageError
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"posture: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="posture",
+        description="Posture assessment from photos (screening aid, not a diagnosis).",
+        epilog=EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    a = sub.add_parser("assess", help="assess one or more photos of the same client",
+                       epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("images", nargs="+", metavar="IMAGE")
+    a.add_argument("--view", choices=VIEW_CHOICES, default="auto", help="override the detected view (default: auto)")
+    a.add_argument("--height-cm", type=float, default=None, help="client height, for offsets in centimetres")
+    a.add_argument("--json", metavar="PATH|-", help="write JSON (one object per image; JSON Lines for several with -)")
+    a.add_argument("--annotate", metavar="PATH", type=Path, help="write the annotated image (PNG or JPEG)")
+    a.add_argument("--report", metavar="PATH", type=Path, help="write a pre-session summary (.md or .html)")
+    a.add_argument("--thresholds", metavar="TOML", type=Path, help="override finding thresholds")
+    a.add_argument("--client", default="", help="client name or pseudonym for the report")
+    a.add_argument("--intake", metavar="JSON", type=Path, help="intake answers (pain, duration, activities, work_setup, notes)")
+
+    c = sub.add_parser("compare", help="before/after change per measure",
+                       epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("before", metavar="BEFORE")
+    c.add_argument("after", metavar="AFTER")
+    c.add_argument("--view", choices=VIEW_CHOICES, default="auto")
+    c.add_argument("--json", metavar="PATH|-", help="write the comparison as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "assess":
+            return _assess(args, sys.stdout)
+        return _compare(args, sys.stdout)
+    except PostureError as exc:
+        print(f"posture: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("posture: interrupted", file=sys.stderr)
+        return 130
+
+
+def _write_json(target: str, payload: object, out: TextIO) -> None:
+    text = json.dumps(payload, indent=None if target == "-" else 2, ensure_ascii=False)
+    if target == "-":
+        out.write(text + "\n")
+    else:
+        _atomic_write(Path(target), text.encode("utf-8"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    import os
+    import tempfile
+
+    path = path.expanduser()
+    if path.parent and not path.parent.exists():
+        raise UsageError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _annotated_path(base: Path, image: str, several: bool) -> Path:
+    if not several:
+        return base
+    return base.with_name(f"{base.stem}-{Path(image).stem}{base.suffix or '.png'}")
+
+
+def _assess(args: argparse.Namespace, out: TextIO) -> int:
+    from .assessment import Assessment, assess
+    from .draw import annotate
+    from .findings import load_thresholds
+    from .imaging import encode_jpeg, encode_png, load_image
+    from .report import Intake, Summary, to_html, to_markdown
+
+    if args.report is not None and args.report.suffix.lower() not in (".md", ".html", ".htm"):
+        raise UsageError(f"--report must end in .md or .html, got {args.report}")
+    if args.annotate is not None and args.annotate.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise UsageError(f"--annotate must end in .png, .jpg or .jpeg, got {args.annotate}")
+    intake = _read_intake(args.intake) if args.intake else Intake()
+    thresholds = load_thresholds(args.thresholds)
+    several = len(args.images) > 1
+    results: list[Assessment] = []
+    jpegs: list[bytes | None] = []
+    first_error: PostureError | None = None
+    for image_path in args.images:
+        try:
+            loaded = load_image(image_path)
+            result = assess(loaded, view=args.view, height_cm=args.height_cm, thresholds=thresholds)
+        except (ImageReadError, PostureError) as exc:
+            if isinstance(exc, UsageError):
+                raise
+            print(f"posture: error: {exc}", file=sys.stderr)
+            first_error = first_error or exc
+            continue
+        results.append(result)
+        drawn = annotate(loaded.bgr, result) if (args.annotate or args.report) else None
+        jpegs.append(encode_jpeg(_fit(drawn), 85) if drawn is not None else None)
+        if args.annotate and drawn is not None:
+            target = _annotated_path(args.annotate, image_path, several)
+            data = encode_png(drawn) if target.suffix.lower() == ".png" else encode_jpeg(drawn, 92)
+            _atomic_write(target, data)
+        if args.json == "-":
+            _write_json("-", result.to_dict(), out)
+        elif args.json is None:
+            _print_text(result, out)
+    if args.json not in (None, "-") and results:
+        payload = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
+        _write_json(args.json, payload, out)
+    if args.report is not None and results:
+        summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs)
+        text = to_html(summary) if args.report.suffix.lower() in (".html", ".htm") else to_markdown(summary)
+        _atomic_write(args.report, text.encode("utf-8"))
+    return first_error.exit_code if first_error else 0
+
+
+def _fit(image, max_side: int = 1400):  # type: ignore[no-untyped-def]
+    """Shrink for embedding in a report (keeps HTML files a reasonable size)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    f = max_side / max(h, w)
+    if f >= 1:
+        return image
+    return cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+
+
+def _read_intake(path: Path):  # type: ignore[no-untyped-def]
+    from .report import Intake
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("must be a JSON object")
+        return Intake.from_dict(data)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such intake file") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: invalid intake ({exc})") from None
+
+
+def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    v = result.view
+    out.write(f"{result.image.path}: {v.name.value} view, {v.posture.value} (confidence {v.confidence:.2f}, {v.source})\n")
+    for name, m in result.measures.items():
+        if m.value is not None:
+            out.write(f"  {name:28s} {m.value:+8.2f} ± {m.uncertainty:.2f} {m.unit}\n")
+        elif not (m.reason or "").startswith(("not applicable", "client height")):
+            out.write(f"  {name:28s}      —   {m.reason}\n")
+    if result.findings:
+        out.write("  findings (screening aid, not a diagnosis):\n")
+        for f in result.findings:
+            out.write(f"    [{f.severity.label}] {f.title}\n")
+    else:
+        out.write("  no finding cleared its threshold\n")
+    for w in result.warnings:
+        out.write(f"  warning: {w}\n")
+
+
+def _compare(args: argparse.Namespace, out: TextIO) -> int:
+    from .assessment import assess
+    from .compare import compare
+
+    before = assess(args.before, view=args.view)
+    after = assess(args.after, view=args.view)
+    changes = compare(before, after)
+    if args.json:
+        _write_json(args.json, {"before": args.before, "after": args.after,
+                                "changes": [c.to_dict() for c in changes]}, out)
+        if args.json == "-":
+            return 0
+    out.write(f"before: {args.before} ({before.view.name.value})\nafter:  {args.after} ({after.view.name.value})\n")
+    for c in changes:
+        if c.change is None:
+            out.write(f"  {c.name:28s} {c.status.value}: {c.reason}\n")
+        else:
+            out.write(
+                f"  {c.name:28s} {c.before:+7.2f} -> {c.after:+7.2f} {c.unit}  change {c.change:+.2f} "
+                f"(noise ±{c.combined_uncertainty:.2f}): {c.status.value}\n"
+            )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""Annotated images: skeleton, reference lines, plumb line and each angle where it is measured.
+
+Line widths and text scale with the image, so the overlay stays legible on a phone and in
+print. Drawing only: no measuring happens here (values come from the Assessment).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .assessment import Assessment
+from .imaging import BGRImage
+from .landmarks import SKELETON_EDGES, Landmark
+from .measures import MIN_VISIBILITY
+
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+SKELETON = (80, 200, 255)  # amber
+REFERENCE = (255, 200, 0)  # cyan-ish
+MEASURE = (60, 60, 240)  # red
+PLUMB = (60, 220, 60)  # green
+
+
+def _style(image: BGRImage) -> tuple[int, float]:
+    short = min(image.shape[:2])
+    thickness = max(2, round(short / 320))
+    font_scale = max(0.5, short / 900)
+    return thickness, font_scale
+
+
+def _pt(xy: np.ndarray) -> tuple[int, int]:
+    return int(round(float(xy[0]))), int(round(float(xy[1])))
+
+
+def _label(image: BGRImage, text: str, org: tuple[int, int], scale: float, color: tuple[int, int, int]) -> None:
+    """Text on a dark box, kept inside the image."""
+    thick = max(1, round(scale * 2))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    h, w = image.shape[:2]
+    x = min(max(org[0], 2), max(2, w - tw - 6))
+    y = min(max(org[1], th + 6), h - base - 4)
+    cv2.rectangle(image, (x - 3, y - th - 5), (x + tw + 3, y + base + 2), BLACK, -1)
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
+
+
+def _value_text(a: Assessment, name: str, short: str) -> str | None:
+    m = a.measures.get(name)
+    if m is None or m.value is None:
+        return None
+    unit = "deg" if m.unit == "deg" else m.unit
+    return f"{short} {m.value:+.1f} {unit}"
+
+
+def annotate(image: BGRImage, a: Assessment) -> BGRImage:
+    """A copy of `image` (the upright photo the assessment was made on) with the overlay."""
+    out = image.copy()
+    thick, scale = _style(out)
+    xy, vis = a.landmarks.xy, a.landmarks.visibility
+
+    def seen(lm: Landmark) -> bool:
+        return bool(vis[int(lm)] >= MIN_VISIBILITY)
+
+    for p, q in SKELETON_EDGES:
+        if seen(p) and seen(q):
+            cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, thick, cv2.LINE_AA)
+    for lm in Landmark:
+        if seen(lm):
+            cv2.circle(out, _pt(xy[lm]), thick + 1, WHITE, -1, cv2.LINE_AA)
+
+    if a.view.name.is_frontal:
+        _frontal_overlay(out, a, thick, scale)
+    else:
+        _sagittal_overlay(out, a, thick, scale)
+    header = f"{a.view.name.value} view, {a.view.posture.value}"
+    _label(out, header, (6, int(30 * scale) + 6), scale, WHITE)
+    return out
+
+
+def _frontal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) -> None:
+    xy = a.landmarks.xy
+    w = out.shape[1]
+    pairs = (
+        (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, "head_tilt_deg", "head"),
+        (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, "shoulder_tilt_deg", "shoulders"),
+        (Landmark.LEFT_HIP, Landmark.RIGHT_HIP, "hip_tilt_deg", "hips"),
+    )
+    for left, right, name, short in pairs:
+        text = _value_text(a, name, short)
+        if text is None:
+            continue
+        p, q = xy[left], xy[right]
+        # Horizontal reference through the lower point, and the measured line.
+        y_ref = int(round(max(p[1], q[1])))
+        x0, x1 = int(min(p[0], q[0]) - 0.15 * w), int(max(p[0], q[0]) + 0.15 * w)
+        cv2.line(out, (x0, y_ref), (x1, y_ref), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
+        cv2.line(out, _pt(p), _pt(q), MEASURE, thick, cv2.LINE_AA)
+        _label(out, text, (int(max(p[0], q[0]) + 10), int(min(p[1], q[1]) - 6)), scale, WHITE)
+    text = _value_text(a, "trunk_lean_deg", "trunk")
+    if text is not None:
+        hip = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
+        sh = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
+        top = int(min(xy[:, 1].min(), sh[1]) - 10)
+        bottom = int(max(xy[:, 1].max(), hip[1]))
+        cv2.line(out, (int(hip[0]), top), (int(hip[0]), bottom), PLUMB, max(1, thick - 1), cv2.LINE_AA)
+        cv2.line(out, _pt(hip), _pt(sh), MEASURE, thick, cv2.LINE_AA)
+        _label(out, text, (int(hip[0]) + 10, int((hip[1] + sh[1]) / 2)), scale, WHITE)
+    for side in ("left", "right"):
+        text = _value_text(a, f"{side}_knee_valgus_deg", f"{side[0].upper()} knee")
+        if text is None:
+            continue
+        knee = xy[Landmark[f"{side.upper()}_KNEE"]]
+        _label(out, text, (int(knee[0]) + 10, int(knee[1])), scale * 0.85, WHITE)
+
+
+def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) -> None:
+    xy = a.landmarks.xy
+    side = a.near_side.upper()
+
+    def p(part: str) -> np.ndarray:
+        return xy[Landmark[f"{side}_{part}"]]
+
+    ankle, ear, shoulder, hip = p("ANKLE"), p("EAR"), p("SHOULDER"), p("HIP")
+    if a.measures["ear_plumb_offset_pct"].value is not None:
+        top = int(min(xy[:, 1].min(), ear[1]) - 20)
+        cv2.line(out, (int(ankle[0]), top), _pt(ankle), PLUMB, thick, cv2.LINE_AA)
+        _label(out, "plumb line", (int(ankle[0]) + 8, top + int(24 * scale)), scale * 0.8, PLUMB)
+    cva = _value_text(a, "craniovertebral_angle_deg", "CVA")
+    if cva is not None:
+        length = int(max(40, 1.2 * np.hypot(*(ear - shoulder))))
+        fwd = a.view.forward_x
+        cv2.line(out, _pt(shoulder), (int(shoulder[0] + fwd * length), int(shoulder[1])), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
+        cv2.line(out, _pt(shoulder), _pt(ear), MEASURE, thick, cv2.LINE_AA)
+        neck = _value_text(a, "neck_inclination_deg", "neck")
+        _label(out, cva + (f" | {neck}" if neck else ""), (int(ear[0]) + 10, int(ear[1]) - 10), scale, WHITE)
+    torso = _value_text(a, "torso_inclination_deg", "torso")
+    if torso is not None:
+        length = int(np.hypot(*(shoulder - hip)))
+        cv2.line(out, _pt(hip), (int(hip[0]), int(hip[1] - length)), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
+        cv2.line(out, _pt(hip), _pt(shoulder), MEASURE, thick, cv2.LINE_AA)
+        _label(out, torso, (int(hip[0]) + 10, int((hip[1] + shoulder[1]) / 2)), scale, WHITE)
+    for name, part, short in (("hip_flexion_deg", "HIP", "hip"), ("knee_flexion_deg", "KNEE", "knee")):
+        text = _value_text(a, name, short)
+        if text is not None:
+            q = p(part)
+            _label(out, text, (int(q[0]) + 10, int(q[1]) + int(28 * scale)), scale * 0.85, WHITE)

@@ -1,0 +1,263 @@
+"""Findings: measures against a documented threshold table, with severity and plain words.
+
+A finding is raised only when a measure's magnitude clears a cut-off by more than its own
+uncertainty, so a noisy reading near a threshold is reported as "within normal range" or
+not at all, never as a problem. Wording is "likely" / "consider": these are screening
+aids for a therapist, not a diagnosis.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import IntEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .measures import MEASURES_BY_NAME, Measure
+
+
+class Severity(IntEnum):
+    NONE = 0
+    MILD = 1
+    MODERATE = 2
+    MARKED = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Threshold:
+    key: str
+    measures: tuple[str, ...]
+    mild: float
+    moderate: float
+    marked: float
+    direction: str = "both"  # "both" (|value|), "above" (value), "below" (value under the cut-offs)
+    source: str = ""
+
+    def severity(self, value: float, uncertainty: float) -> Severity:
+        """Highest cut-off that the value clears by more than its uncertainty."""
+        level = Severity.NONE
+        for sev, cut in ((Severity.MILD, self.mild), (Severity.MODERATE, self.moderate), (Severity.MARKED, self.marked)):
+            if self.direction == "below":
+                cleared = value < cut - uncertainty
+            elif self.direction == "above":
+                cleared = value > cut + uncertainty
+            else:
+                cleared = abs(value) > cut + uncertainty
+            if cleared:
+                level = sev
+        return level
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    severity: Severity
+    title: str
+    detail: str
+    measures: tuple[str, ...]
+    areas: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "severity": self.severity.label,
+            "title": self.title,
+            "detail": self.detail,
+            "measures": list(self.measures),
+        }
+
+
+DEFAULT_THRESHOLDS_RESOURCE = "thresholds.toml"
+
+
+def load_thresholds(path: str | Path | None = None) -> dict[str, Threshold]:
+    """The packaged defaults, with any tables/keys from `path` laid over them."""
+    try:
+        text = resources.files("posture").joinpath(DEFAULT_THRESHOLDS_RESOURCE).read_text(encoding="utf-8")
+        data: dict[str, Any] = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:  # pragma: no cover - packaging error
+        raise ConfigError(f"default thresholds could not be read: {exc}") from None
+    if path is not None:
+        try:
+            override = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such thresholds file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+        for key, table in override.items():
+            if key not in data:
+                raise ConfigError(f"{path}: unknown threshold [{key}] (known: {', '.join(sorted(data))})")
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [{key}] must be a table")
+            data[key] = {**data[key], **table}
+    return {key: _parse_threshold(key, table, path) for key, table in data.items()}
+
+
+def _parse_threshold(key: str, table: dict[str, Any], path: str | Path | None) -> Threshold:
+    where = f"{path or 'default thresholds'}: [{key}]"
+    names = table.get("measures") or [table.get("measure")]
+    if not names or any(n not in MEASURES_BY_NAME for n in names):
+        raise ConfigError(f"{where}: unknown measure {names}")
+    try:
+        mild, moderate, marked = (float(table[k]) for k in ("mild", "moderate", "marked"))
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{where}: mild, moderate and marked must be numbers") from None
+    direction = str(table.get("direction", "both"))
+    if direction not in ("both", "above", "below"):
+        raise ConfigError(f"{where}: direction must be both, above or below")
+    ordered = (mild > moderate > marked) if direction == "below" else (mild < moderate < marked)
+    if not ordered:
+        raise ConfigError(f"{where}: cut-offs must get stricter from mild to moderate to marked")
+    return Threshold(key, tuple(names), mild, moderate, marked, direction, str(table.get("source", "")).strip())
+
+
+# --- wording -----------------------------------------------------------------------------
+
+#: Muscle groups commonly associated with each pattern (Janda's crossed syndromes; Kendall,
+#: Muscles: Testing and Function). For a therapist to consider, not a prescription.
+AREAS: dict[str, tuple[str, ...]] = {
+    "forward_head": (
+        "suboccipitals", "upper trapezius", "levator scapulae", "sternocleidomastoid, scalenes (often short)",
+        "deep neck flexors (often weak)",
+    ),
+    "neck_flexion": ("upper trapezius", "levator scapulae", "cervical extensors", "deep neck flexors"),
+    "rounded_shoulders": (
+        "pectoralis major and minor (often short)", "lower and middle trapezius, rhomboids, serratus anterior (often weak)",
+    ),
+    "torso_flexion": ("thoracic erectors", "hip flexors (iliopsoas)", "abdominals", "pectorals"),
+    "shoulder_tilt": ("upper trapezius and levator scapulae on the high side", "latissimus dorsi / quadratus lumborum"),
+    "hip_tilt": ("quadratus lumborum on the high side", "gluteus medius on the low side", "hip adductors and abductors"),
+    "head_tilt": ("sternocleidomastoid and scalenes", "upper trapezius", "suboccipitals"),
+    "trunk_lean": ("quadratus lumborum", "obliques", "erector spinae"),
+    "knee_valgus": ("gluteus medius and maximus (often weak)", "hip adductors, TFL/IT band", "foot pronation"),
+}
+
+
+def _side_word(value: float) -> str:
+    return "left" if value > 0 else "right"
+
+
+def _fmt(m: Measure) -> str:
+    assert m.value is not None and m.uncertainty is not None
+    unit = "°" if m.unit == "deg" else f" {m.unit}"
+    return f"{m.value:+.1f}{unit} ± {m.uncertainty:.1f}"
+
+
+def _describe(key: str, m: Measure, sev: Severity) -> tuple[str, str]:
+    v = float(m.value or 0.0)
+    level = sev.label
+    if key == "shoulder_tilt":
+        side = _side_word(v)
+        return (
+            f"Uneven shoulders: {side} shoulder likely higher ({level})",
+            f"The {side} shoulder sits higher ({_fmt(m)}). Consider checking elevators on the "
+            f"{side} and depressors on the other side; confirm by palpation.",
+        )
+    if key == "hip_tilt":
+        side = _side_word(v)
+        return (
+            f"Likely pelvic obliquity: {side} hip higher ({level})",
+            f"The {side} hip sits higher ({_fmt(m)}). Consider leg-length and quadratus lumborum "
+            "assessment; clothing and stance width affect this landmark.",
+        )
+    if key == "head_tilt":
+        side = _side_word(v)
+        return (
+            f"Head likely tilted: {side} ear higher ({level})",
+            f"The ear line is tilted ({_fmt(m)}); the head side-bends toward the {'right' if v > 0 else 'left'}.",
+        )
+    if key == "trunk_lean":
+        side = _side_word(v)
+        return (
+            f"Likely lateral trunk lean toward the {side} ({level})",
+            f"Shoulders are shifted toward the subject's {side} over the pelvis ({_fmt(m)}).",
+        )
+    if key == "knee_valgus":
+        knee = "left" if m.name.startswith("left") else "right"
+        kind = "valgus (knee inward)" if v > 0 else "varus (knee outward)"
+        return (
+            f"{knee.capitalize()} knee: likely {kind} alignment ({level})",
+            f"Hip-knee-ankle line bends {abs(v):.1f}° at the {knee} knee ({_fmt(m)}). Foot position "
+            "and camera height affect this; consider a standing and a squat check.",
+        )
+    if key == "forward_head":
+        return (
+            f"Likely forward head posture ({level})",
+            f"Ear-shoulder angle {_fmt(m)} is below the screening cut-off for this landmark proxy. "
+            "Consider the cervical and upper-thoracic region.",
+        )
+    if key == "neck_flexion":
+        return (
+            f"Neck likely flexed forward ({level})",
+            f"The neck line leans {v:.0f}° forward of vertical ({_fmt(m)}); at a desk, consider screen height.",
+        )
+    if key == "torso_flexion":
+        word = "forward" if v > 0 else "backward"
+        return (
+            f"Trunk likely leaning {word} ({level})",
+            f"Hip-to-shoulder line leans {abs(v):.0f}° {word} of vertical ({_fmt(m)}).",
+        )
+    if key == "rounded_shoulders":
+        return (
+            f"Shoulders likely forward of the plumb line: rounded-shoulder / upper-crossed pattern ({level})",
+            f"The shoulder sits {v:.1f} % of height forward of the ankle line ({_fmt(m)}).",
+        )
+    return (f"{key} ({level})", _fmt(m))
+
+
+def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> list[Finding]:
+    """Findings for every threshold whose measure clears a cut-off, most severe first."""
+    findings: list[Finding] = []
+    for key, th in thresholds.items():
+        for name in th.measures:
+            m = measures.get(name)
+            if m is None or m.value is None or m.uncertainty is None:
+                continue
+            if th.direction == "above" and m.value < 0:
+                continue
+            sev = th.severity(m.value, m.uncertainty)
+            if sev is Severity.NONE:
+                continue
+            title, detail = _describe(key, m, sev)
+            findings.append(
+                Finding(
+                    id=key if len(th.measures) == 1 else f"{key}_{name.split('_')[0]}",
+                    severity=sev,
+                    title=title,
+                    detail=detail + " Screening aid, not a diagnosis.",
+                    measures=(name,),
+                    areas=AREAS.get(key, ()),
+                )
+            )
+    _add_upper_crossed(findings)
+    findings.sort(key=lambda f: -int(f.severity))
+    return findings
+
+
+def _add_upper_crossed(findings: list[Finding]) -> None:
+    """Forward head with rounded shoulders or a flexed trunk: Janda's upper-crossed pattern."""
+    ids = {f.id: f for f in findings}
+    if "forward_head" in ids and ("rounded_shoulders" in ids or "torso_flexion" in ids):
+        parts = [ids["forward_head"]] + [ids[k] for k in ("rounded_shoulders", "torso_flexion") if k in ids]
+        sev = Severity(min(int(p.severity) for p in parts))
+        findings.append(
+            Finding(
+                id="upper_crossed",
+                severity=sev,
+                title=f"Pattern consistent with upper-crossed syndrome ({sev.label})",
+                detail="Forward head together with "
+                + " and ".join(p.title.split(" (")[0].lower() for p in parts[1:])
+                + ". Consider the classic upper-crossed muscle pattern. Screening aid, not a diagnosis.",
+                measures=tuple(m for p in parts for m in p.measures),
+                areas=AREAS["forward_head"] + AREAS["rounded_shoulders"],
+            )
+        )

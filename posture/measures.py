@@ -1,0 +1,424 @@
+"""The measures: one declarative table, computed on every augmented copy, then aggregated.
+
+Each `MeasureSpec` states its definition, sign convention, unit, the views and postures
+it applies to and the landmarks it uses. `compute_measures` returns a `Measure` for every
+spec: with a value and its uncertainty, or with no value and the reason why.
+
+Coordinates are image pixels (x right, y down). Angles are computed in pixels, never in
+MediaPipe's normalised coordinates (those scale x and y by different amounts).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from . import geometry as g
+from .landmarks import Landmark, PoseLandmarks
+from .views import Posture, View, ViewName
+
+FloatArray = npt.NDArray[np.float64]
+
+FRONTAL = frozenset({ViewName.FRONT, ViewName.BACK})
+SAGITTAL = frozenset({ViewName.LEFT, ViewName.RIGHT})
+ANY_POSTURE = frozenset({Posture.STANDING, Posture.SEATED})
+STANDING = frozenset({Posture.STANDING})
+
+#: A landmark must be at least this visible (BlazePose visibility, consensus median).
+MIN_VISIBILITY = 0.5
+
+#: Anthropometric ratios (Drillis & Contini 1966, as tabulated by Winter, *Biomechanics and
+#: Motor Control of Human Movement*): segment lengths as fractions of standing height H.
+#: Ear-to-ankle height ~ (0.93 - 0.04) H; shoulder-to-hip ~ (0.818 - 0.530) H.
+EAR_TO_ANKLE_OF_HEIGHT = 0.89
+TORSO_OF_HEIGHT = 0.288
+
+
+@dataclass(frozen=True)
+class MeasureContext:
+    """What a measure needs besides the landmarks."""
+
+    view: View
+    near_side: str = "left"  # for side views: which side's landmarks to use
+    height_cm: float | None = None
+
+    def side(self, part: str) -> Landmark:
+        """The near-side landmark for `part` ("EAR", "SHOULDER", ...)."""
+        return Landmark[f"{self.near_side.upper()}_{part}"]
+
+
+Compute = Callable[[FloatArray, MeasureContext], float]
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    name: str
+    unit: str
+    views: frozenset[ViewName]
+    postures: frozenset[Posture]
+    definition: str
+    sign: str
+    landmarks: Callable[[MeasureContext], tuple[Landmark, ...]]
+    compute: Compute
+    #: Withhold the value when its spread over augmented copies exceeds this.
+    max_spread: float
+    needs_height: bool = False
+    #: Values outside this range mean the measure does not apply to what the photo shows.
+    valid_range: tuple[float, float] | None = None
+    range_hint: str = ""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure's result: value and uncertainty in `unit`, or None and a reason."""
+
+    name: str
+    unit: str
+    value: float | None
+    uncertainty: float | None
+    confidence: float
+    reason: str | None = None
+    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def available(self) -> bool:
+        return self.value is not None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "value": None if self.value is None else round(self.value, 2),
+            "unit": self.unit,
+            "uncertainty": None if self.uncertainty is None else round(self.uncertainty, 2),
+            "confidence": round(self.confidence, 3),
+            "reason": self.reason,
+        }
+
+
+# --- helpers used by the table -------------------------------------------------------
+
+
+def _p(xy: FloatArray, lm: Landmark) -> FloatArray:
+    return xy[int(lm)]
+
+
+def _mid(xy: FloatArray, a: Landmark, b: Landmark) -> tuple[float, float]:
+    return g.midpoint(_p(xy, a), _p(xy, b))
+
+
+def _torso_px(xy: FloatArray, ctx: MeasureContext) -> float:
+    return g.distance(_p(xy, ctx.side("SHOULDER")), _p(xy, ctx.side("HIP")))
+
+
+def _ear_ankle_px(xy: FloatArray, ctx: MeasureContext) -> float:
+    return float(_p(xy, ctx.side("ANKLE"))[1] - _p(xy, ctx.side("EAR"))[1])
+
+
+def px_per_cm(xy: FloatArray, ctx: MeasureContext) -> float:
+    """Image scale at the subject, from their height and a body segment that is in view."""
+    if ctx.height_cm is None:
+        raise ValueError("height not given")
+    if ctx.view.posture is Posture.STANDING:
+        return _ear_ankle_px(xy, ctx) / (EAR_TO_ANKLE_OF_HEIGHT * ctx.height_cm)
+    return _torso_px(xy, ctx) / (TORSO_OF_HEIGHT * ctx.height_cm)
+
+
+def _scale_landmarks(ctx: MeasureContext) -> tuple[Landmark, ...]:
+    if ctx.view.posture is Posture.STANDING:
+        return (ctx.side("EAR"), ctx.side("ANKLE"))
+    return (ctx.side("SHOULDER"), ctx.side("HIP"))
+
+
+def _fixed(*lms: Landmark) -> Callable[[MeasureContext], tuple[Landmark, ...]]:
+    return lambda ctx: lms
+
+
+def _tilt(left: Landmark, right: Landmark) -> Compute:
+    return lambda xy, ctx: g.tilt_deg(_p(xy, left), _p(xy, right))
+
+
+def _trunk_lean(xy: FloatArray, ctx: MeasureContext) -> float:
+    hip = _mid(xy, Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
+    shoulder = _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    return g.inclination_deg(hip, shoulder, ctx.view.subject_left_x)
+
+
+def _knee_valgus(side: str) -> Compute:
+    hip, knee, ankle = (Landmark[f"{side}_{p}"] for p in ("HIP", "KNEE", "ANKLE"))
+    # Medial is toward the other leg: for the left knee, toward the subject's right.
+    medial = -1.0 if side == "LEFT" else 1.0
+
+    def compute(xy: FloatArray, ctx: MeasureContext) -> float:
+        return g.bend_deg(_p(xy, hip), _p(xy, knee), _p(xy, ankle), medial * ctx.view.subject_left_x)
+
+    return compute
+
+
+def _sagittal(*parts: str) -> Callable[[MeasureContext], tuple[Landmark, ...]]:
+    return lambda ctx: tuple(ctx.side(p) for p in parts)
+
+
+def _cva(xy: FloatArray, ctx: MeasureContext) -> float:
+    return g.elevation_deg(_p(xy, ctx.side("SHOULDER")), _p(xy, ctx.side("EAR")), ctx.view.forward_x)
+
+
+def _neck(xy: FloatArray, ctx: MeasureContext) -> float:
+    return g.inclination_deg(_p(xy, ctx.side("SHOULDER")), _p(xy, ctx.side("EAR")), ctx.view.forward_x)
+
+
+def _torso(xy: FloatArray, ctx: MeasureContext) -> float:
+    return g.inclination_deg(_p(xy, ctx.side("HIP")), _p(xy, ctx.side("SHOULDER")), ctx.view.forward_x)
+
+
+def _head_offset_px(xy: FloatArray, ctx: MeasureContext) -> float:
+    return g.horizontal_offset(_p(xy, ctx.side("EAR")), float(_p(xy, ctx.side("SHOULDER"))[0]), ctx.view.forward_x)
+
+
+def _hip_flexion(xy: FloatArray, ctx: MeasureContext) -> float:
+    s, h, k = (_p(xy, ctx.side(p)) for p in ("SHOULDER", "HIP", "KNEE"))
+    return g.bend_deg(s, h, k, -ctx.view.forward_x)
+
+
+def _knee_flexion(xy: FloatArray, ctx: MeasureContext) -> float:
+    h, k, a = (_p(xy, ctx.side(p)) for p in ("HIP", "KNEE", "ANKLE"))
+    return g.bend_deg(h, k, a, ctx.view.forward_x)
+
+
+def _plumb_px(part: str) -> Compute:
+    def compute(xy: FloatArray, ctx: MeasureContext) -> float:
+        ankle_x = float(_p(xy, ctx.side("ANKLE"))[0])
+        return g.horizontal_offset(_p(xy, ctx.side(part)), ankle_x, ctx.view.forward_x)
+
+    return compute
+
+
+def _as_pct(px: Compute, reference: Compute) -> Compute:
+    return lambda xy, ctx: 100.0 * px(xy, ctx) / reference(xy, ctx)
+
+
+def _as_cm(px: Compute) -> Compute:
+    return lambda xy, ctx: px(xy, ctx) / px_per_cm(xy, ctx)
+
+
+def _build_table() -> tuple[MeasureSpec, ...]:
+    L, R = "LEFT", "RIGHT"
+    table: list[MeasureSpec] = [
+        MeasureSpec(
+            "head_tilt_deg", "deg", FRONTAL, ANY_POSTURE,
+            "Angle of the line through the two ears against the horizontal.",
+            "Positive when the subject's left ear is higher.",
+            _fixed(Landmark.LEFT_EAR, Landmark.RIGHT_EAR),
+            _tilt(Landmark.LEFT_EAR, Landmark.RIGHT_EAR), max_spread=3.0,
+        ),
+        MeasureSpec(
+            "shoulder_tilt_deg", "deg", FRONTAL, ANY_POSTURE,
+            "Angle of the line through the two shoulder landmarks against the horizontal.",
+            "Positive when the subject's left shoulder is higher.",
+            _fixed(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
+            _tilt(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER), max_spread=3.0,
+        ),
+        MeasureSpec(
+            "hip_tilt_deg", "deg", FRONTAL, ANY_POSTURE,
+            "Angle of the line through the two hip landmarks against the horizontal "
+            "(a proxy for pelvic obliquity; BlazePose has no iliac crest or ASIS).",
+            "Positive when the subject's left hip is higher.",
+            _fixed(Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+            _tilt(Landmark.LEFT_HIP, Landmark.RIGHT_HIP), max_spread=3.0,
+        ),
+        MeasureSpec(
+            "trunk_lean_deg", "deg", FRONTAL, ANY_POSTURE,
+            "Angle of the line from mid-hip to mid-shoulder against the vertical.",
+            "Positive when the shoulders are shifted toward the subject's left.",
+            _fixed(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+            _trunk_lean, max_spread=3.0,
+        ),
+    ]
+    for side in (L, R):
+        table.append(
+            MeasureSpec(
+                f"{side.lower()}_knee_valgus_deg", "deg", FRONTAL, STANDING,
+                f"Frontal-plane projection angle of the {side.lower()} knee: how far hip-knee-ankle "
+                "departs from a straight line (0 when straight).",
+                "Positive when the knee lies medial of the hip-ankle line (valgus, knock-knee); "
+                "negative when lateral (varus, bow-leg).",
+                _fixed(*(Landmark[f"{side}_{p}"] for p in ("HIP", "KNEE", "ANKLE"))),
+                _knee_valgus(side), max_spread=4.0, valid_range=(-30.0, 30.0),
+                range_hint="the knee is bent, so this is not a standing alignment reading",
+            )
+        )
+    table += [
+        MeasureSpec(
+            "craniovertebral_angle_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "Angle between the horizontal and the line from the shoulder landmark to the ear "
+            "(photographic proxy for the C7-tragus craniovertebral angle; reads higher than the "
+            "clinical angle because BlazePose's shoulder sits below and in front of C7).",
+            "90 when the ear is straight above the shoulder; smaller means a more forward head.",
+            _sagittal("SHOULDER", "EAR"), _cva, max_spread=4.0,
+        ),
+        MeasureSpec(
+            "neck_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "Angle of the shoulder-to-ear line against the vertical.",
+            "Positive when the ear is forward of the shoulder (toward where the subject faces).",
+            _sagittal("SHOULDER", "EAR"), _neck, max_spread=4.0,
+        ),
+        MeasureSpec(
+            "torso_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "Angle of the hip-to-shoulder line against the vertical.",
+            "Positive when the shoulder is forward of the hip (leaning forward).",
+            _sagittal("HIP", "SHOULDER"), _torso, max_spread=4.0,
+        ),
+        MeasureSpec(
+            "forward_head_offset_pct", "% torso", SAGITTAL, ANY_POSTURE,
+            "Horizontal distance from the shoulder landmark to the ear, as a percentage of the "
+            "shoulder-hip distance (scale-free, so photos at any distance compare).",
+            "Positive when the ear is forward of the shoulder.",
+            _sagittal("SHOULDER", "EAR", "HIP"), _as_pct(_head_offset_px, _torso_px), max_spread=8.0,
+        ),
+        MeasureSpec(
+            "forward_head_offset_cm", "cm", SAGITTAL, ANY_POSTURE,
+            "Horizontal distance from the shoulder landmark to the ear, in centimetres, scaled "
+            "from the client's height (standing: ear-ankle height = 0.89 H; seated: "
+            "shoulder-hip = 0.288 H; about +-10 % from body proportions).",
+            "Positive when the ear is forward of the shoulder.",
+            lambda ctx: _sagittal("SHOULDER", "EAR")(ctx) + _scale_landmarks(ctx),
+            _as_cm(_head_offset_px), max_spread=3.0, needs_height=True,
+        ),
+        MeasureSpec(
+            "hip_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "How far shoulder-hip-knee departs from a straight line (0 standing straight, about 90 seated).",
+            "Positive when the thigh is forward of the trunk line (flexion); negative in extension.",
+            _sagittal("SHOULDER", "HIP", "KNEE"), _hip_flexion, max_spread=6.0,
+        ),
+        MeasureSpec(
+            "knee_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "How far hip-knee-ankle departs from a straight line (0 straight, about 90 seated).",
+            "Positive when the knee is forward of the hip-ankle line (flexion); negative when "
+            "behind it (hyperextension).",
+            _sagittal("HIP", "KNEE", "ANKLE"), _knee_flexion, max_spread=6.0,
+        ),
+    ]
+    for part in ("EAR", "SHOULDER", "HIP", "KNEE"):
+        px = _plumb_px(part)
+        label = part.lower()
+        table.append(
+            MeasureSpec(
+                f"{label}_plumb_offset_pct", "% height", SAGITTAL, STANDING,
+                f"Horizontal distance of the {label} landmark from the vertical through the ankle "
+                "(plumb line), as a percentage of the ear-ankle height.",
+                f"Positive when the {label} is forward of the ankle.",
+                _sagittal(part, "ANKLE", "EAR"), _as_pct(px, _ear_ankle_px), max_spread=3.0,
+            )
+        )
+        table.append(
+            MeasureSpec(
+                f"{label}_plumb_offset_cm", "cm", SAGITTAL, STANDING,
+                f"Horizontal distance of the {label} landmark from the vertical through the ankle, "
+                "in centimetres scaled from the client's height (ear-ankle height = 0.89 H).",
+                f"Positive when the {label} is forward of the ankle.",
+                _sagittal(part, "ANKLE", "EAR"), _as_cm(px), max_spread=4.0, needs_height=True,
+            )
+        )
+    return tuple(table)
+
+
+MEASURES: tuple[MeasureSpec, ...] = _build_table()
+MEASURES_BY_NAME: dict[str, MeasureSpec] = {m.name: m for m in MEASURES}
+
+#: Beyond this many robust standard deviations from the median, a copy's value is an outlier.
+OUTLIER_SIGMAS = 3.0
+#: Floor for the robust SD used in outlier rejection, so near-identical copies don't reject
+#: a value for being 0.01 deg off.
+OUTLIER_FLOOR = {"deg": 1.0, "cm": 0.5}
+#: Fewest augmented copies a value must rest on.
+MIN_SAMPLES = 3
+
+
+def _view_text(views: frozenset[ViewName]) -> str:
+    return "a front or back view" if views == FRONTAL else "a side view (left or right)"
+
+
+def landmarks_used(spec: MeasureSpec, ctx: MeasureContext) -> tuple[Landmark, ...]:
+    return spec.landmarks(ctx)
+
+
+def aggregate(values: list[float], unit: str) -> tuple[float, float, list[float]]:
+    """Robust mean and spread: drop values beyond 3 robust SDs of the median, then
+    mean and SD of the rest. Returns (value, spread, inliers)."""
+    arr = np.asarray(values, dtype=np.float64)
+    med = float(np.median(arr))
+    mad_sd = 1.4826 * float(np.median(np.abs(arr - med)))
+    floor = OUTLIER_FLOOR.get(unit, 1.0)
+    keep = np.abs(arr - med) <= OUTLIER_SIGMAS * max(mad_sd, floor)
+    inliers = arr[keep]
+    spread = float(np.std(inliers, ddof=1)) if inliers.size > 1 else 0.0
+    return float(np.mean(inliers)), spread, inliers.tolist()
+
+
+def compute_measures(
+    consensus: PoseLandmarks,
+    views: list[PoseLandmarks],
+    ctx: MeasureContext,
+    image_size: tuple[int, int],
+) -> dict[str, Measure]:
+    """Every measure in the table for one photo: computed on each augmented copy, aggregated."""
+    out: dict[str, Measure] = {}
+    width, height = image_size
+    for spec in MEASURES:
+        out[spec.name] = _compute_one(spec, consensus, views, ctx, width, height)
+    return out
+
+
+def _compute_one(
+    spec: MeasureSpec,
+    consensus: PoseLandmarks,
+    views: list[PoseLandmarks],
+    ctx: MeasureContext,
+    width: int,
+    height: int,
+) -> Measure:
+    def unavailable(reason: str, confidence: float = 0.0) -> Measure:
+        return Measure(spec.name, spec.unit, None, None, confidence, reason)
+
+    if ctx.view.name not in spec.views:
+        return unavailable(f"not applicable: needs {_view_text(spec.views)}; this is a {ctx.view.name.value} view")
+    if ctx.view.posture not in spec.postures:
+        return unavailable(f"not applicable when {ctx.view.posture.value}")
+    if spec.needs_height and ctx.height_cm is None:
+        return unavailable("client height not given")
+    used = landmarks_used(spec, ctx)
+    for lm in used:
+        x, y = consensus.xy[int(lm)]
+        if not (0.0 <= x <= width and 0.0 <= y <= height):
+            return unavailable(f"{lm.key} is outside the photo")
+    vis = min(float(consensus.visibility[int(lm)]) for lm in used)
+    if vis < MIN_VISIBILITY:
+        worst = min(used, key=lambda lm: float(consensus.visibility[int(lm)]))
+        return unavailable(
+            f"{worst.key} not visible enough (visibility {vis:.2f} < {MIN_VISIBILITY:.2f})", confidence=vis
+        )
+    values: list[float] = []
+    for v in views:
+        try:
+            value = spec.compute(v.xy, ctx)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if math.isfinite(value):
+            values.append(value)
+    if len(values) < min(MIN_SAMPLES, len(views)):
+        return unavailable(f"too few consistent readings ({len(values)} of {len(views)} copies)")
+    value, spread, inliers = aggregate(values, spec.unit)
+    if spec.valid_range is not None and not (spec.valid_range[0] <= value <= spec.valid_range[1]):
+        lo, hi = spec.valid_range
+        return unavailable(f"reading of {value:.0f} {spec.unit} is outside {lo:g} to {hi:g}: {spec.range_hint}")
+    confidence = vis * max(0.0, 1.0 - spread / spec.max_spread)
+    if spread > spec.max_spread:
+        return Measure(
+            spec.name, spec.unit, None, spread, 0.0,
+            f"unstable: readings spread {spread:.1f} {spec.unit} across augmented copies "
+            f"(limit {spec.max_spread:g})",
+            tuple(values),
+        )
+    return Measure(spec.name, spec.unit, value, spread, confidence, None, tuple(inliers))

@@ -1,0 +1,255 @@
+"""Pre-session summary for the therapist, as Markdown or self-contained HTML.
+
+No maths here: everything comes from Assessments. Any text a user typed (client name,
+intake answers) is escaped: HTML-escaped in HTML, and stripped of Markdown/HTML
+meaning in Markdown.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+
+from .assessment import Assessment
+from .findings import Finding, Severity
+from .measures import MEASURES_BY_NAME
+
+DISCLAIMER = (
+    "Screening aid only, not a diagnosis. Measures come from a pose-estimation model "
+    "(MediaPipe BlazePose) applied to photos; they are proxies for clinical landmarks and "
+    "depend on camera position, clothing and stance. Confirm any finding by examination."
+)
+
+LIMITS = (
+    "BlazePose has no C7, tragus, acromion or ASIS: angles use its ear, shoulder (joint centre) "
+    "and hip (joint centre) points, so they read differently from clinical photogrammetry.",
+    "Angles are 2-D projections: a camera that is not level, or not square to the client, biases them.",
+    "The ± figure is the spread of readings across 14 slightly rotated, rescaled and mirrored "
+    "copies of the photo: it is repeatability, not accuracy.",
+    "Thresholds are screening cut-offs mapped to this landmark proxy (see thresholds.toml).",
+)
+
+PAIN_AREAS = (
+    "neck", "upper back", "lower back", "shoulders", "hips", "knees", "jaw/TMJ", "headaches",
+    "wrists/hands", "calves", "feet", "other",
+)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Optional intake answers; every text field is user text and is escaped on output."""
+
+    pain: dict[str, int] = field(default_factory=dict)  # area -> 0..10
+    duration: str = ""
+    activities: str = ""
+    work_setup: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        for area, level in self.pain.items():
+            if not 0 <= int(level) <= 10:
+                raise ValueError(f"pain level for {area} must be 0-10, got {level}")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.pain or self.duration or self.activities or self.work_setup or self.notes)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "pain": dict(self.pain),
+            "duration": self.duration,
+            "activities": self.activities,
+            "work_setup": self.work_setup,
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Intake:
+        pain = data.get("pain") or {}
+        if not isinstance(pain, dict):
+            raise ValueError("intake 'pain' must map areas to levels 0-10")
+        return cls(
+            pain={str(k): int(v) for k, v in pain.items()},  # type: ignore[call-overload]
+            duration=str(data.get("duration", "")),
+            activities=str(data.get("activities", "")),
+            work_setup=str(data.get("work_setup", "")),
+            notes=str(data.get("notes", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One session: several photos of the same client, with optional intake."""
+
+    assessments: list[Assessment]
+    client: str = ""
+    intake: Intake = field(default_factory=Intake)
+    annotated_jpegs: list[bytes | None] = field(default_factory=list)
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    changes_text: list[str] = field(default_factory=list)
+
+    def ranked_findings(self) -> list[tuple[Finding, Assessment]]:
+        pairs = [(f, a) for a in self.assessments for f in a.findings]
+        return sorted(pairs, key=lambda p: -int(p[0].severity))
+
+    def areas(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for f, _ in self.ranked_findings():
+            if f.severity >= Severity.MILD:
+                for area in f.areas:
+                    seen.setdefault(area, None)
+        return list(seen)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def md_escape(text: str) -> str:
+    """User text made inert in Markdown (and in any HTML a Markdown viewer produces)."""
+    text = html.escape(text, quote=True)
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def _fmt_value(a: Assessment, name: str) -> tuple[str, str]:
+    m = a.measures[name]
+    if m.value is None:
+        return "—", m.reason or "not measured"
+    unit = "°" if m.unit == "deg" else f" {m.unit}"
+    return f"{m.value:+.1f}{unit} ± {m.uncertainty or 0:.1f}", f"confidence {m.confidence:.2f}"
+
+
+def _photo_label(a: Assessment, i: int) -> str:
+    return f"Photo {i + 1}: {a.view.name.value} view, {a.view.posture.value}"
+
+
+def _applicable(a: Assessment) -> list[str]:
+    return [n for n, m in a.measures.items() if m.value is not None or not (m.reason or "").startswith(("not applicable", "client height"))]
+
+
+def to_markdown(summary: Summary) -> str:
+    lines = ["# Pre-session posture summary", ""]
+    if summary.client:
+        lines.append(f"**Client:** {md_escape(summary.client)}  ")
+    lines += [f"**Date:** {summary.created:%Y-%m-%d %H:%M}", "", f"> {DISCLAIMER}", ""]
+    if not summary.intake.empty:
+        it = summary.intake
+        lines += ["## Intake", ""]
+        if it.pain:
+            pains = ", ".join(f"{md_escape(k)} {v}/10" for k, v in sorted(it.pain.items(), key=lambda kv: -kv[1]))
+            lines.append(f"- **Pain:** {pains}")
+        for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
+                             ("Work set-up", it.work_setup), ("Notes", it.notes)):
+            if value:
+                lines.append(f"- **{label}:** {md_escape(value)}")
+        lines.append("")
+    lines += ["## Key findings", ""]
+    ranked = summary.ranked_findings()
+    if not ranked:
+        lines.append("No imbalance cleared its screening threshold by more than its uncertainty.")
+    for f, a in ranked:
+        lines.append(f"- **{f.severity.label.upper()}** — {f.title} ({a.view.name.value} view). {f.detail}")
+    lines.append("")
+    areas = summary.areas()
+    if areas:
+        lines += ["## Areas to consider", "", *[f"- {a}" for a in areas], ""]
+    if summary.changes_text:
+        lines += ["## Change since last assessment", "", *[f"- {md_escape(t)}" for t in summary.changes_text], ""]
+    for i, a in enumerate(summary.assessments):
+        lines += [f"## {_photo_label(a, i)}", ""]
+        if a.image.path:
+            lines.append(f"Image: `{md_escape(a.image.path)}` ({a.image.width}x{a.image.height}), view confidence {a.view.confidence:.2f} ({a.view.source})")
+            lines.append("")
+        lines += ["| measure | value | note |", "|---|---|---|"]
+        for name in _applicable(a):
+            value, note = _fmt_value(a, name)
+            lines.append(f"| {name} | {value} | {note} |")
+        lines.append("")
+        for w in a.warnings:
+            lines.append(f"- ⚠ {md_escape(w)}")
+        if a.warnings:
+            lines.append("")
+    lines += ["## Limits of the method", "", *[f"- {t}" for t in LIMITS], ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:960px;padding:16px;color:#1c1c1c}
+h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:1.6em}
+.disclaimer{background:#fff7e0;border-left:4px solid #e0a800;padding:8px 12px}
+.sev{display:inline-block;min-width:6.5em;font-weight:600;border-radius:4px;padding:1px 6px;color:#fff;text-align:center}
+.sev-marked{background:#b00020}.sev-moderate{background:#d35400}.sev-mild{background:#b7950b}
+table{border-collapse:collapse;width:100%;font-size:.92em}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left}
+th{background:#f3f3f3}.na{color:#777}.photo img{max-width:100%;height:auto;border:1px solid #ccc}
+.warn{color:#8a5300}ul{padding-left:1.2em}
+@media print{body{max-width:none}.photo{page-break-inside:avoid}h2{page-break-after:avoid}}
+"""
+
+
+def to_html(summary: Summary) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>Posture summary{(' — ' + e(summary.client)) if summary.client else ''}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Pre-session posture summary</h1>",
+        f"<p>{('<b>Client:</b> ' + e(summary.client) + ' · ') if summary.client else ''}<b>Date:</b> {summary.created:%Y-%m-%d %H:%M}</p>",
+        f"<p class='disclaimer'>{e(DISCLAIMER)}</p>",
+    ]
+    it = summary.intake
+    if not it.empty:
+        parts.append("<h2>Intake</h2><ul>")
+        if it.pain:
+            pains = ", ".join(f"{e(k)} <b>{int(v)}/10</b>" for k, v in sorted(it.pain.items(), key=lambda kv: -kv[1]))
+            parts.append(f"<li><b>Pain:</b> {pains}</li>")
+        for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
+                             ("Work set-up", it.work_setup), ("Notes", it.notes)):
+            if value:
+                parts.append(f"<li><b>{label}:</b> {e(value)}</li>")
+        parts.append("</ul>")
+    parts.append("<h2>Key findings</h2>")
+    ranked = summary.ranked_findings()
+    if not ranked:
+        parts.append("<p>No imbalance cleared its screening threshold by more than its uncertainty.</p>")
+    else:
+        parts.append("<ul>")
+        for f, a in ranked:
+            parts.append(
+                f"<li><span class='sev sev-{f.severity.label}'>{f.severity.label}</span> "
+                f"<b>{e(f.title)}</b> <i>({e(a.view.name.value)} view)</i><br>{e(f.detail)}</li>"
+            )
+        parts.append("</ul>")
+    areas = summary.areas()
+    if areas:
+        parts.append("<h2>Areas to consider</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in areas) + "</ul>")
+    if summary.changes_text:
+        parts.append("<h2>Change since last assessment</h2><ul>" + "".join(f"<li>{e(t)}</li>" for t in summary.changes_text) + "</ul>")
+    for i, a in enumerate(summary.assessments):
+        parts.append(f"<div class='photo'><h2>{e(_photo_label(a, i))}</h2>")
+        jpeg = summary.annotated_jpegs[i] if i < len(summary.annotated_jpegs) else None
+        if jpeg:
+            b64 = base64.b64encode(jpeg).decode("ascii")
+            parts.append(f"<img alt='{e(_photo_label(a, i))}, annotated' src='data:image/jpeg;base64,{b64}'>")
+        parts.append(
+            f"<p>View detected: {e(a.view.name.value)} ({e(a.view.source)}, confidence {a.view.confidence:.2f}), "
+            f"{e(a.view.posture.value)}.</p>"
+        )
+        parts.append("<table><tr><th>measure</th><th>value</th><th>note</th><th>definition</th></tr>")
+        for name in _applicable(a):
+            value, note = _fmt_value(a, name)
+            spec = MEASURES_BY_NAME[name]
+            cls = " class='na'" if a.measures[name].value is None else ""
+            parts.append(
+                f"<tr{cls}><td>{e(name)}</td><td>{e(value)}</td><td>{e(note)}</td>"
+                f"<td>{e(spec.definition)} {e(spec.sign)}</td></tr>"
+            )
+        parts.append("</table>")
+        if a.warnings:
+            parts.append("<ul>" + "".join(f"<li class='warn'>{e(w)}</li>" for w in a.warnings) + "</ul>")
+        parts.append("</div>")
+    parts.append("<h2>Limits of the method</h2><ul>" + "".join(f"<li>{e(t)}</li>" for t in LIMITS) + "</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
