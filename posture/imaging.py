@@ -27,6 +27,8 @@ MAX_FILE_BYTES = 100 * 1024 * 1024
 #: Smallest side that can hold a person the model can find.
 MIN_SIDE = 32
 
+_LIMIT_TEXT = f"is over the limit ({MAX_PIXELS // 1_000_000} megapixels, {MAX_SIDE} px a side)"
+
 BGRImage = npt.NDArray[np.uint8]
 ImageSource = str | Path | bytes | np.ndarray
 
@@ -94,7 +96,7 @@ def _decode(data: bytes, label: str, name: str | None) -> LoadedImage:
         except UnidentifiedImageError:
             raise ImageReadError(f"{label}: not an image (JPEG, PNG, WebP, BMP or TIFF expected)") from None
         except Image.DecompressionBombError:
-            raise ImageTooLargeError(f"{label}: declared size is too large to decode safely") from None
+            raise ImageTooLargeError(f"{label}: declared size {_LIMIT_TEXT}; resize the photo first") from None
         except Exception as exc:  # PIL raises many kinds on malformed headers
             raise ImageReadError(f"{label}: not a readable image ({exc})") from None
         # The header is read; the pixels are not. Refuse bombs before decoding.
@@ -103,7 +105,7 @@ def _decode(data: bytes, label: str, name: str | None) -> LoadedImage:
         try:
             img.load()
         except Image.DecompressionBombError:
-            raise ImageTooLargeError(f"{label}: declared size is too large to decode safely") from None
+            raise ImageTooLargeError(f"{label}: declared size {_LIMIT_TEXT}; resize the photo first") from None
         except Exception as exc:  # truncated / corrupt data
             raise ImageReadError(f"{label}: image data is corrupt or truncated ({exc})") from None
     orientation = img.getexif().get(0x0112, 1)
@@ -116,10 +118,7 @@ def check_dimensions(width: int, height: int, label: str) -> None:
     if width <= 0 or height <= 0:
         raise ImageReadError(f"{label}: image has no pixels")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise ImageTooLargeError(
-            f"{label}: {width}x{height} pixels is over the limit "
-            f"({MAX_PIXELS // 1_000_000} megapixels, {MAX_SIDE} px a side); resize the photo first"
-        )
+        raise ImageTooLargeError(f"{label}: {width}x{height} pixels {_LIMIT_TEXT}; resize the photo first")
     if min(width, height) < MIN_SIDE:
         raise ImageReadError(f"{label}: {width}x{height} pixels is too small to assess (min {MIN_SIDE} px a side)")
 

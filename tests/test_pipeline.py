@@ -1,0 +1,148 @@
+"""The whole pipeline on real photos (tests/data, see ATTRIBUTION.md)."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from posture import NoPersonError, UsageError, assess
+from posture.estimator import BlazePoseEstimator
+from posture.imaging import load_image
+from posture.views import ViewName
+
+
+def test_raw_estimator_matches_mediapipe_expected_landmarks(data_dir):
+    expected = json.loads((data_dir / "expected_pose_landmarks.json").read_text())
+    xy = np.array(expected["legacy_solution_test"]["pixel_landmarks"]["expected_xy"], dtype=float)
+    with BlazePoseEstimator() as est:
+        found = est.detect(load_image(data_dir / "mediapipe_pose_test.jpg").bgr)
+    assert found is not None
+    assert np.abs(found.xy - xy).max() < 15  # MediaPipe's own tolerance, per coordinate
+
+
+def test_assessment_landmarks_match_expected_too(assessed, data_dir):
+    expected = json.loads((data_dir / "expected_pose_landmarks.json").read_text())
+    xy = np.array(expected["legacy_solution_test"]["pixel_landmarks"]["expected_xy"], dtype=float)
+    a = assessed("mediapipe_pose_test.jpg")
+    body = list(range(11, 33))  # the face points of a yoga photo are within 15 px too, but body is what we measure
+    assert np.abs(a.landmarks.xy[body] - xy[body]).max() < 15
+
+
+def test_json_schema(assessed):
+    d = assessed("standing_back_02.jpg").to_dict()
+    assert d["schema_version"] == 1
+    assert d["image"] == {"path": d["image"]["path"], "width": 768, "height": 432}
+    assert set(d["view"]) == {"name", "posture", "confidence", "source"}
+    assert [lm["name"] for lm in d["landmarks"]][:3] == ["nose", "left_eye_inner", "left_eye"]
+    assert len(d["landmarks"]) == 33 and set(d["landmarks"][0]) == {"name", "x", "y", "visibility"}
+    m = d["measures"]["shoulder_tilt_deg"]
+    assert set(m) == {"value", "unit", "uncertainty", "confidence", "reason"} and m["unit"] == "deg"
+    json.dumps(d)  # serialisable
+
+
+@pytest.mark.parametrize(
+    ("photo", "view", "posture"),
+    [
+        ("mediapipe_pose_test.jpg", "front", None),
+        ("standing_front_04_tpose.jpg", "front", "standing"),
+        ("multi_person_01.jpg", "front", "standing"),
+        ("standing_back_01.jpg", "back", "standing"),
+        ("standing_back_02.jpg", "back", "standing"),
+        ("standing_back_03.jpg", "back", "standing"),
+        ("standing_back_04_tpose.jpg", "back", "standing"),
+        ("standing_side_01.jpg", "left", "standing"),
+        ("standing_side_02.jpg", "left", "standing"),
+        ("seated_side_hunched_01.jpg", "left", "seated"),
+        ("seated_side_upright_01.jpg", "left", "seated"),
+        ("seated_side_reclined_01.jpg", "left", "seated"),
+        ("seated_side_upright_02.jpg", "right", "seated"),
+    ],
+)
+def test_view_detection(assessed, photo, view, posture):
+    a = assessed(photo)
+    assert a.view.name.value == view
+    assert a.view.source == "auto"
+    if posture:
+        assert a.view.posture.value == posture
+
+
+def test_view_override_and_wrong_view_measures(assessed):
+    a = assessed("seated_side_upright_01.jpg", "front")
+    assert a.view.name is ViewName.FRONT and a.view.source == "user" and a.view.confidence == 1.0
+    assert a.measures["craniovertebral_angle_deg"].value is None
+    assert "needs a side view" in a.measures["craniovertebral_angle_deg"].reason
+
+
+def test_side_view_reads_forward_head_when_hunched(assessed):
+    hunched = assessed("seated_side_hunched_01.jpg").measures
+    upright = assessed("seated_side_upright_01.jpg").measures
+    assert hunched["craniovertebral_angle_deg"].value < upright["craniovertebral_angle_deg"].value - 10
+    assert hunched["torso_inclination_deg"].value > 20  # leaning forward
+    assert {f.id for f in assessed("seated_side_hunched_01.jpg").findings} >= {"torso_flexion"}
+
+
+def test_mirrored_side_view_becomes_the_other_side(assessed, data_dir):
+    img = load_image(data_dir / "seated_side_upright_01.jpg").bgr
+    mirrored = assess(np.ascontiguousarray(img[:, ::-1]))
+    base = assessed("seated_side_upright_01.jpg")
+    assert mirrored.view.name is ViewName.RIGHT
+    for name in ("craniovertebral_angle_deg", "torso_inclination_deg"):
+        b, m = base.measures[name], mirrored.measures[name]
+        assert abs(b.value - m.value) <= 1.5 + b.uncertainty + m.uncertainty
+
+
+@pytest.mark.parametrize("photo", ["no_person_01.jpg", "no_person_03_coffee.png"])
+def test_no_person(data_dir, photo):
+    with pytest.raises(NoPersonError, match="no person found"):
+        assess(data_dir / photo)
+
+
+def test_several_people_warned(assessed):
+    a = assessed("multi_person_01.jpg")
+    assert any("several people" in w for w in a.warnings)
+
+
+def test_body_cut_off_is_reported_not_measured(assessed):
+    a = assessed("upper_body_front_01_astronaut.png")
+    assert any("cut off by the frame" in w for w in a.warnings)
+    assert a.measures["left_knee_valgus_deg"].value is None
+    assert a.measures["left_knee_valgus_deg"].reason
+
+
+def test_exif_rotated_photo_gives_upright_landmarks(assessed, data_dir, tmp_path):
+    upright = assessed("standing_back_02.jpg")
+    raw = Image.open(data_dir / "standing_back_02.jpg")
+    stored = raw.transpose(Image.Transpose.ROTATE_90)  # the camera stored it sideways...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ...and says: rotate 90 CW to display
+    path = tmp_path / "sideways.jpg"
+    stored.save(path, quality=95, exif=exif.tobytes())
+    a = assess(path)
+    assert (a.image.width, a.image.height) == (768, 432)
+    assert any("EXIF" in w for w in a.warnings)
+    body = [11, 12, 23, 24]
+    assert np.abs(a.landmarks.xy[body] - upright.landmarks.xy[body]).max() < 6
+    assert a.measures["shoulder_tilt_deg"].value == pytest.approx(upright.measures["shoulder_tilt_deg"].value, abs=1.5)
+
+
+def test_grayscale_photo_works(data_dir):
+    gray = np.asarray(Image.open(data_dir / "standing_back_02.jpg").convert("L"))
+    a = assess(gray)
+    assert a.view.name is ViewName.BACK and a.measures["shoulder_tilt_deg"].value is not None
+
+
+def test_bad_arguments(data_dir):
+    with pytest.raises(UsageError, match="height must be between 50 and 250 cm"):
+        assess(data_dir / "standing_back_02.jpg", height_cm=20)
+    with pytest.raises(UsageError, match="view must be one of"):
+        assess(data_dir / "standing_back_02.jpg", view="top")
+
+
+def test_height_gives_centimetres(data_dir):
+    a = assess(data_dir / "standing_side_02.jpg", height_cm=165)
+    m = a.measures["ear_plumb_offset_cm"]
+    pct = a.measures["ear_plumb_offset_pct"]
+    assert m.unit == "cm" and m.value is not None
+    # cm = pct of ear-ankle height * 0.89 * height
+    assert m.value == pytest.approx(pct.value / 100 * 0.89 * 165, abs=0.3)
