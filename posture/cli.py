@@ -146,7 +146,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
             _atomic_write(target, data)
         if args.json == "-":
             _write_json("-", result.to_dict(), out)
-        elif args.json is None:
+        else:
             _print_text(result, out)
     if args.json not in (None, "-") and results:
         payload = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]

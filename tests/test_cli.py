@@ -1,0 +1,86 @@
+"""The command line, in-process: exit codes, one-line messages, JSON output."""
+
+import json
+
+import pytest
+
+from posture.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_assess_json_stdout(capsys, data_dir):
+    code, out, err = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"), "--json", "-")
+    assert code == 0
+    d = json.loads(out)
+    assert d["view"]["name"] == "back" and len(d["landmarks"]) == 33
+
+
+def test_several_images_print_json_lines_and_keep_going(capsys, data_dir, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    code, out, err = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"), str(bad),
+                         str(data_dir / "seated_side_upright_01.jpg"), "--json", "-")
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and [json.loads(x)["view"]["name"] for x in lines] == ["back", "left"]
+    assert code == 3 and err.count("\n") == 1 and "not an image" in err and "Traceback" not in err
+
+
+def test_outputs_written(capsys, data_dir, tmp_path):
+    report, ann, js = tmp_path / "r.html", tmp_path / "a.png", tmp_path / "o.json"
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps({"pain": {"neck": 6}, "notes": "<b>desk job</b>"}))
+    code, out, err = run(capsys, "assess", str(data_dir / "seated_side_hunched_01.jpg"), "--height-cm", "175",
+                         "--report", str(report), "--annotate", str(ann), "--json", str(js),
+                         "--client", "Client <A>", "--intake", str(intake))
+    assert code == 0, err
+    html = report.read_text()
+    assert "Client &lt;A&gt;" in html and "&lt;b&gt;desk job&lt;/b&gt;" in html
+    assert ann.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(js.read_text())["measures"]["forward_head_offset_cm"]["value"] is not None
+    assert "findings" in out or "no finding" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["assess", "/nonexistent/photo.jpg"], 3, "no such file"),
+        (["assess", "{data}/no_person_01.jpg"], 5, "no person found"),
+        (["assess", "{data}/standing_back_02.jpg", "--height-cm", "900"], 2, "height must be between"),
+        (["assess", "{data}/standing_back_02.jpg", "--view", "top"], 2, "invalid choice"),
+        (["assess", "{data}/standing_back_02.jpg", "--report", "{tmp}/r.pdf"], 2, "must end in .md or .html"),
+        (["assess", "{data}/standing_back_02.jpg", "--thresholds", "{tmp}/none.toml"], 7, "no such thresholds file"),
+        (["assess", "{tmp}"], 3, "is a directory"),
+    ],
+)
+def test_errors_exit_codes_and_one_line(capsys, data_dir, tmp_path, args, code, message):
+    args = [a.format(data=data_dir, tmp=tmp_path) for a in args]
+    with_exit = None
+    try:
+        got, out, err = run(capsys, *args)
+    except SystemExit as exc:  # argparse usage errors
+        with_exit = exc.code
+        got, err = with_exit, capsys.readouterr().err
+    assert got == code
+    assert message in err and "Traceback" not in err
+
+
+def test_compare_reports_noise(capsys, data_dir):
+    photo = str(data_dir / "standing_back_02.jpg")
+    code, out, err = run(capsys, "compare", photo, photo, "--json", "-")
+    assert code == 0
+    changes = json.loads(out)["changes"]
+    assert changes and all(c["status"] in ("within noise", "not comparable") for c in changes)
+
+
+def test_module_entry_point(data_dir):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "posture", "assess", "/nonexistent.jpg"], capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines()[-1] == "posture: error: /nonexistent.jpg: no such file"
