@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -288,10 +287,3 @@ def _warn_cut_off(consensus: PoseLandmarks, image: LoadedImage, warnings: list[s
             "body cut off by the frame: " + ", ".join(outside) + " outside the photo; measures using them are not given"
         )
 
-
-def measure_names() -> list[str]:
-    return [m.name for m in MEASURES]
-
-
-def source_label(source: object) -> str | None:
-    return str(source) if isinstance(source, (str, Path)) else None
