@@ -88,7 +88,7 @@ def _show(result, jpeg: bytes) -> None:  # type: ignore[no-untyped-def]
         {"measure": n, "value": None if m.value is None else round(m.value, 1), "±": None if m.uncertainty is None else round(m.uncertainty, 1),
          "unit": m.unit, "note": m.reason or f"confidence {m.confidence:.2f}"}
         for n, m in result.measures.items()
-        if m.value is not None or not (m.reason or "").startswith(("not applicable", "client height"))
+        if m.relevant
     ]
     right.dataframe(rows, hide_index=True, use_container_width=True)
     for f in result.findings:

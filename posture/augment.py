@@ -158,13 +158,10 @@ def map_back(landmarks: PoseLandmarks, matrix: FloatArray, mirrored: bool) -> Po
     t = matrix[:, 2]
     inv = np.linalg.inv(a)
     xy = (landmarks.xy - t) @ inv.T
-    world = landmarks.world
-    out = PoseLandmarks(xy, landmarks.visibility, world)
-    if mirrored:
-        if world is not None:
-            world = world * np.array([-1.0, 1.0, 1.0])
-        out = PoseLandmarks(xy, landmarks.visibility, world).swapped_left_right()
-    return out
+    if not mirrored:
+        return PoseLandmarks(xy, landmarks.visibility, landmarks.world)
+    world = None if landmarks.world is None else landmarks.world * np.array([-1.0, 1.0, 1.0])
+    return PoseLandmarks(xy, landmarks.visibility, world).swapped_left_right()
 
 
 def translate(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .errors import ImageReadError, PostureError, UsageError
+from .errors import PostureError, UsageError
 from .views import VIEW_CHOICES
 
 EXIT_HELP = """exit codes:
@@ -131,15 +131,15 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
         try:
             loaded = load_image(image_path)
             result = assess(loaded, view=args.view, height_cm=args.height_cm, thresholds=thresholds)
-        except (ImageReadError, PostureError) as exc:
-            if isinstance(exc, UsageError):
-                raise
+        except UsageError:
+            raise
+        except PostureError as exc:
             print(f"posture: error: {exc}", file=sys.stderr)
             first_error = first_error or exc
             continue
         results.append(result)
         drawn = annotate(loaded.bgr, result) if (args.annotate or args.report) else None
-        jpegs.append(encode_jpeg(_fit(drawn), 85) if drawn is not None else None)
+        jpegs.append(encode_jpeg(_fit(drawn), 85) if drawn is not None and args.report else None)
         if args.annotate and drawn is not None:
             target = _annotated_path(args.annotate, image_path, several)
             data = encode_png(drawn) if target.suffix.lower() == ".png" else encode_jpeg(drawn, 92)
@@ -189,7 +189,7 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     for name, m in result.measures.items():
         if m.value is not None:
             out.write(f"  {name:28s} {m.value:+8.2f} ± {m.uncertainty:.2f} {m.unit}\n")
-        elif not (m.reason or "").startswith(("not applicable", "client height")):
+        elif m.relevant:
             out.write(f"  {name:28s}      —   {m.reason}\n")
     if result.findings:
         out.write("  findings (screening aid, not a diagnosis):\n")

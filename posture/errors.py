@@ -61,17 +61,3 @@ class StorageError(PostureError):
 
     exit_code = 8
 
-
-EXIT_CODES: dict[type[PostureError], int] = {
-    cls: cls.exit_code
-    for cls in (
-        PostureError,
-        UsageError,
-        ImageReadError,
-        ImageTooLargeError,
-        NoPersonError,
-        ModelError,
-        ConfigError,
-        StorageError,
-    )
-}

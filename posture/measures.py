@@ -88,6 +88,11 @@ class Measure:
     def available(self) -> bool:
         return self.value is not None
 
+    @property
+    def relevant(self) -> bool:
+        """Worth showing: measured, or meant to be but could not be (not merely n/a here)."""
+        return self.value is not None or not (self.reason or "").startswith(NOT_RELEVANT_REASONS)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "value": None if self.value is None else round(self.value, 2),
@@ -96,6 +101,10 @@ class Measure:
             "confidence": round(self.confidence, 3),
             "reason": self.reason,
         }
+
+
+#: Reasons that mean "this measure is not for this photo" rather than "it failed here".
+NOT_RELEVANT_REASONS = ("not applicable", "client height not given")
 
 
 # --- helpers used by the table -------------------------------------------------------
@@ -340,10 +349,6 @@ def _view_text(views: frozenset[ViewName]) -> str:
     return "a front or back view" if views == FRONTAL else "a side view (left or right)"
 
 
-def landmarks_used(spec: MeasureSpec, ctx: MeasureContext) -> tuple[Landmark, ...]:
-    return spec.landmarks(ctx)
-
-
 def aggregate(values: list[float], unit: str) -> tuple[float, float, list[float]]:
     """Robust mean and spread: drop values beyond 3 robust SDs of the median, then
     mean and SD of the rest. Returns (value, spread, inliers)."""
@@ -388,7 +393,7 @@ def _compute_one(
         return unavailable(f"not applicable when {ctx.view.posture.value}")
     if spec.needs_height and ctx.height_cm is None:
         return unavailable("client height not given")
-    used = landmarks_used(spec, ctx)
+    used = spec.landmarks(ctx)
     for lm in used:
         x, y = consensus.xy[int(lm)]
         if not (0.0 <= x <= width and 0.0 <= y <= height):

@@ -126,7 +126,7 @@ def _photo_label(a: Assessment, i: int) -> str:
 
 
 def _applicable(a: Assessment) -> list[str]:
-    return [n for n, m in a.measures.items() if m.value is not None or not (m.reason or "").startswith(("not applicable", "client height"))]
+    return [n for n, m in a.measures.items() if m.relevant]
 
 
 def to_markdown(summary: Summary) -> str:

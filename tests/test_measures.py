@@ -141,3 +141,14 @@ def test_aggregate_rejects_outliers():
     value, spread, inliers = aggregate([1.0, 1.1, 0.9, 1.0, 12.0], "deg")
     assert value == pytest.approx(1.0) and 12.0 not in inliers
     assert spread == pytest.approx(0.0816, abs=1e-3)
+
+
+def test_relevant_hides_only_not_applicable_measures():
+    side = _run(_side_body(), LEFT_SEATED)
+    assert side["craniovertebral_angle_deg"].relevant
+    assert not side["shoulder_tilt_deg"].relevant  # wrong view
+    assert not side["forward_head_offset_cm"].relevant  # no height given
+    lms = synthetic_landmarks(_front_body())
+    lms.visibility[L.LEFT_EAR] = 0.2
+    hidden = compute_measures(lms, [lms] * 4, MeasureContext(FRONT), (1000, 1000))["head_tilt_deg"]
+    assert hidden.relevant  # could not be measured here: the user should see why
