@@ -33,6 +33,13 @@ DEFAULT_PHOTOS = [
         "standing_back_03.jpg",
         "standing_back_04_tpose.jpg",
         "multi_person_01.jpg",
+        # Held out while tuning the augmentation (blur, frame): added afterwards.
+        "standing_front_05_video.jpg",
+        "squat_front_05_video.jpg",
+        "standing_back_05_video.jpg",
+        "multi_person_02.jpg",
+        "multi_person_03.jpg",
+        "upper_body_front_01_astronaut.png",
     )
 ]
 

@@ -118,6 +118,7 @@ def assess(
             f"person found in only {len(copies)} of {len(augmentations)} augmented copies: precision is reduced"
         )
     aligned, n_swapped = augment.align_labels(copies)
+    aligned = augment.drop_gross_outliers(aligned)
     consensus = augment.consensus(aligned)
     chosen = classify_view(consensus, aligned, view, (image.width, image.height))
     aligned, consensus = _labels_match_view(chosen, aligned, consensus, warnings)
@@ -186,12 +187,12 @@ def _refined_frame(estimator: PoseEstimator, image: BGRImage, subject: PoseLandm
     """
     frame = augment.canonical_frame(subject, image.shape)
     seen = augment.run_augmented(estimator, image, frame, augment.REFINE_AUGMENTATIONS)
-    if not seen:
+    # A copy may fit something else (the lower body, upside down): keep those that agree.
+    aligned = [augment.align_to(v, subject)[0] for v in seen]
+    good = [v for v in aligned if _plausible(v) and augment.agrees_with(v, subject)]
+    if not good:
         return frame
-    aligned, _ = augment.align_labels(seen)
-    mean = PoseLandmarks(
-        np.mean([v.xy for v in aligned], axis=0), np.mean([v.visibility for v in aligned], axis=0), None
-    )
+    mean = PoseLandmarks(np.mean([v.xy for v in good], axis=0), np.mean([v.visibility for v in good], axis=0), None)
     return augment.canonical_frame(mean, image.shape)
 
 
@@ -204,37 +205,81 @@ def _box(lms: PoseLandmarks) -> tuple[float, float, float, float]:
     return lms.bbox(min_visibility=0.5)
 
 
-def _mask(image: BGRImage, box: tuple[float, float, float, float], grow: float = 0.12) -> BGRImage:
+Box = tuple[float, float, float, float]
+
+
+def _grown(box: Box, grow: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = box
     gx, gy = (x1 - x0) * grow, (y1 - y0) * grow
-    h, w = image.shape[:2]
+    h, w = shape[:2]
+    return int(max(0, x0 - gx)), int(max(0, y0 - gy)), int(min(w, x1 + gx)), int(min(h, y1 + gy))
+
+
+def _mask(image: BGRImage, box: Box, grow: float = 0.12, keep: Box | None = None) -> BGRImage:
+    """Grey out `box` (grown a little), except where it overlaps `keep` (the subject)."""
+    xa, ya, xb, yb = _grown(box, grow, image.shape)
     out = image.copy()
-    xa, ya = int(max(0, x0 - gx)), int(max(0, y0 - gy))
-    xb, yb = int(min(w, x1 + gx)), int(min(h, y1 + gy))
+    saved = None
+    if keep is not None:
+        ka, kb, kc, kd = _grown(keep, 0.05, image.shape)
+        saved = (ka, kb, kc, kd, image[kb:kd, ka:kc].copy())
     out[ya:yb, xa:xb] = augment.PAD_VALUE
+    if saved is not None:
+        ka, kb, kc, kd, pixels = saved
+        out[kb:kd, ka:kc] = pixels
     return out
+
+
+#: Most people looked for in one photo (each extra one costs a model call).
+MAX_PEOPLE = 3
 
 
 def _find_subject(
     estimator: PoseEstimator, working: BGRImage, label: str, warnings: list[str]
 ) -> tuple[PoseLandmarks, BGRImage]:
-    """The most prominent person, and the image with any other person greyed out."""
+    """The most prominent person (largest visible box), and the image with the others greyed out.
+
+    BlazePose reports one person per call, so each person found is greyed out and the
+    photo searched again. Choosing by size, not by which one the model found first, keeps
+    the choice the same when the photo is rotated, mirrored or rescaled.
+    """
     first = _detect_any(estimator, working)
     if first is None:
         raise NoPersonError(f"{label}: no person found in the photo")
-    # Grey out the person found and look again: BlazePose reports one person per call.
-    first_box = _box(first)
-    second = estimator.detect(_mask(working, first_box))
-    if second is None or min(second.visibility[Landmark.LEFT_SHOULDER], second.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
+    people = [first]
+    masked = _mask(working, _box(first))
+    while len(people) < MAX_PEOPLE:
+        other = estimator.detect(masked)
+        if other is None or min(other.visibility[Landmark.LEFT_SHOULDER], other.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
+            break
+        box = _box(other)
+        if any(_overlap(box, _box(p)) > 0.5 for p in people):
+            break
+        people.append(other)
+        masked = _mask(masked, box)
+    people = [p for p in people if _height(p) >= OTHER_PERSON_MIN_RELATIVE_HEIGHT * _height(first)]
+    if len(people) == 1:
         return first, working
-    second_box = _box(second)
-    h1, h2 = first_box[3] - first_box[1], second_box[3] - second_box[1]
-    if h2 < OTHER_PERSON_MIN_RELATIVE_HEIGHT * h1 or _overlap(first_box, second_box) > 0.5:
-        return first, working
-    warnings.append("several people in the photo: assessing the most prominent one (largest in the frame)")
-    if h2 > h1:
-        return second, _mask(working, first_box)
-    return first, _mask(working, second_box)
+    warnings.append(
+        "several people in the photo: assessing the most prominent one (largest in the frame); "
+        "overlapping people make readings less repeatable"
+    )
+    subject = max(people, key=_area)
+    image = working
+    for p in people:
+        if p is not subject:
+            image = _mask(image, _box(p), keep=_box(subject))
+    return subject, image
+
+
+def _height(lms: PoseLandmarks) -> float:
+    x0, y0, x1, y1 = _box(lms)
+    return y1 - y0
+
+
+def _area(lms: PoseLandmarks) -> float:
+    x0, y0, x1, y1 = _box(lms)
+    return (x1 - x0) * (y1 - y0)
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -284,6 +329,7 @@ def _warn_cut_off(consensus: PoseLandmarks, image: LoadedImage, warnings: list[s
     ]
     if outside:
         warnings.append(
-            "body cut off by the frame: " + ", ".join(outside) + " outside the photo; measures using them are not given"
+            "body cut off by the frame: " + ", ".join(outside) + " outside the photo; measures using them are not "
+            "given, and the others are less repeatable than on a whole-body photo"
         )
 

@@ -51,7 +51,7 @@ REFINE_AUGMENTATIONS: tuple[Augmentation, ...] = (Augmentation(), Augmentation(m
 
 #: Gaussian blur (canonical pixels) applied to every copy: it damps the model's response to
 #: pixel-level noise (JPEG blocks, resampling) that carries no information about posture.
-BLUR_SIGMA = 1.2
+BLUR_SIGMA = 2.0
 
 #: Side of the canonical canvas the person is resampled into before augmentation.
 CANONICAL_SIZE = 512
@@ -94,13 +94,20 @@ def trunk_angle_deg(lms: PoseLandmarks) -> float:
     return math.degrees(math.atan2(-dx, -dy))
 
 
+def _visible_box(lms: PoseLandmarks, image_shape: tuple[int, ...]) -> tuple[float, float, float, float]:
+    """Box of the landmarks the model sees inside the image (MediaPipe extrapolates cut-off
+    limbs far outside the frame: framing them would shrink the visible body)."""
+    h, w = image_shape[:2]
+    xy = lms.xy
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] <= w) & (xy[:, 1] >= 0) & (xy[:, 1] <= h)
+    mask = inside & (lms.visibility >= 0.5)
+    pts = xy[mask] if mask.sum() >= 4 else np.clip(xy, [0, 0], [w, h])
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
 def canonical_frame(lms: PoseLandmarks, image_shape: tuple[int, ...]) -> Frame:
     """The frame that centres the person's box, stands the trunk upright and fixes the size."""
-    x0, y0, x1, y1 = lms.bbox()
-    h, w = image_shape[:2]
-    # MediaPipe extrapolates cut-off points far outside the frame; don't chase them.
-    x0, x1 = max(x0, -0.25 * w), min(x1, 1.25 * w)
-    y0, y1 = max(y0, -0.25 * h), min(y1, 1.25 * h)
+    x0, y0, x1, y1 = _visible_box(lms, image_shape)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     side = max(x1 - x0, y1 - y0, 16.0) * (1 + 2 * CANONICAL_MARGIN)
     angle = trunk_angle_deg(lms)
@@ -219,6 +226,14 @@ def _label_distance(a: PoseLandmarks, b: PoseLandmarks) -> float:
     return float(np.median(np.linalg.norm(a.xy[_PAIRED_IDX] - b.xy[_PAIRED_IDX], axis=1)))
 
 
+def align_to(copy: PoseLandmarks, reference: PoseLandmarks) -> tuple[PoseLandmarks, bool]:
+    """`copy` with the left/right labelling closest to `reference`, and whether it was swapped."""
+    swapped = copy.swapped_left_right()
+    if _label_distance(swapped, reference) < _label_distance(copy, reference):
+        return swapped, True
+    return copy, False
+
+
 def align_labels(views: list[PoseLandmarks]) -> tuple[list[PoseLandmarks], int]:
     """Make left/right labels agree across views; returns the aligned views and how many were swapped.
 
@@ -235,19 +250,38 @@ def align_labels(views: list[PoseLandmarks]) -> tuple[list[PoseLandmarks], int]:
             d = min(_label_distance(views[i], views[j]), _label_distance(views[i], swapped[j]))
             cost[i, j] = cost[j, i] = d
     ref = views[int(np.argmin(cost.sum(axis=1)))]
-    aligned: list[PoseLandmarks] = []
-    n_swapped = 0
-    for v, sv in zip(views, swapped):
-        if _label_distance(sv, ref) < _label_distance(v, ref):
-            aligned.append(sv)
-            n_swapped += 1
-        else:
-            aligned.append(v)
+    pairs = [align_to(v, ref) for v in views]
+    aligned = [p[0] for p in pairs]
+    n_swapped = sum(p[1] for p in pairs)
     # Majority rule: if most views had to be swapped, the medoid itself was the odd one out.
     if n_swapped > n / 2:
         aligned = [v.swapped_left_right() for v in aligned]
         n_swapped = n - n_swapped
     return aligned, n_swapped
+
+
+#: A copy whose body landmarks sit further than this fraction of the body's size from the
+#: reference is a gross failure (another person, an upside-down fit), not noise.
+GROSS_OUTLIER_FRACTION = 0.12
+
+
+def body_size(lms: PoseLandmarks) -> float:
+    x0, y0, x1, y1 = lms.bbox()
+    return max(x1 - x0, y1 - y0, 1.0)
+
+
+def agrees_with(copy: PoseLandmarks, reference: PoseLandmarks) -> bool:
+    """Same person, same fit: median body-landmark distance under 12 % of the body's size."""
+    return _label_distance(copy, reference) <= GROSS_OUTLIER_FRACTION * body_size(reference)
+
+
+def drop_gross_outliers(aligned: list[PoseLandmarks]) -> list[PoseLandmarks]:
+    """Aligned copies that agree with their per-coordinate median; all of them if too few do."""
+    if len(aligned) < 3:
+        return aligned
+    reference = consensus(aligned)
+    kept = [v for v in aligned if agrees_with(v, reference)]
+    return kept if len(kept) >= len(aligned) / 2 else aligned
 
 
 def consensus(views: list[PoseLandmarks]) -> PoseLandmarks:

@@ -75,6 +75,7 @@ class Reading:
     measure: str
     predicted: float | None
     measured: float | None
+    uncertainty: float | None = None
 
     @property
     def error(self) -> float | None:
@@ -113,7 +114,8 @@ def check_image(
         for m in measures:
             if base.measures[m].value is None:
                 continue
-            readings.append(Reading(label, t.name, m, predicted_value(base, t, m), out.measures[m].value))
+            got = out.measures[m]
+            readings.append(Reading(label, t.name, m, predicted_value(base, t, m), got.value, got.uncertainty))
     return readings
 
 
