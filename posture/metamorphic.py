@@ -16,6 +16,7 @@ from PIL import Image
 
 from .assessment import Assessment, assess
 from .augment import Augmentation, apply_augmentation, augmentation_matrix
+from .errors import NoPersonError
 from .estimator import PoseEstimator
 from .imaging import BGRImage
 from .landmarks import PoseLandmarks
@@ -110,12 +111,17 @@ def check_image(
     base = assess(bgr, estimator=estimator, name=label, **extra)
     readings: list[Reading] = []
     for t in transforms:
-        out = assess(t.apply(bgr), estimator=estimator, name=f"{label} [{t.name}]", **extra)
+        try:
+            out: Assessment | None = assess(t.apply(bgr), estimator=estimator, name=f"{label} [{t.name}]", **extra)
+        except NoPersonError:  # the person was lost: every reading of this copy is "not given"
+            out = None
         for m in measures:
             if base.measures[m].value is None:
                 continue
-            got = out.measures[m]
-            readings.append(Reading(label, t.name, m, predicted_value(base, t, m), got.value, got.uncertainty))
+            got = None if out is None else out.measures[m]
+            readings.append(
+                Reading(label, t.name, m, predicted_value(base, t, m), got and got.value, got and got.uncertainty)
+            )
     return readings
 
 
