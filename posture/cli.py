@@ -61,6 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("after", metavar="AFTER")
     c.add_argument("--view", choices=VIEW_CHOICES, default="auto")
     c.add_argument("--json", metavar="PATH|-", help="write the comparison as JSON")
+
+    lv = sub.add_parser("live", help="live posture monitoring from a webcam or a recorded video",
+                        epilog=EXIT_HELP + "\n  9  camera or video could not be opened",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = lv.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=None, metavar="N", help="webcam index (default 0)")
+    src.add_argument("--source", type=Path, metavar="FILE", help="a video file to analyse")
+    lv.add_argument("--no-window", action="store_true", help="no OpenCV window (headless)")
+    lv.add_argument("--log", type=Path, metavar="PATH", help="per-frame log, .csv or .jsonl")
+    lv.add_argument("--alert-after", type=float, default=5.0, metavar="SECONDS",
+                    help="time in a poor posture before an alert (default 5)")
+    lv.add_argument("--view", choices=("auto", "side", "front"), default="auto")
+    lv.add_argument("--user", help="name for the personal baseline (stored under POSTURE_DATA_DIR)")
+    lv.add_argument("--calibrate", type=float, default=0.0, metavar="SECONDS",
+                    help="first sit upright for this long to set the user's baseline")
+    lv.add_argument("--summary", metavar="PATH|-", help="write the session statistics as JSON")
     return parser
 
 
@@ -69,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(args, sys.stdout)
+        if args.command == "live":
+            return _live(args, sys.stdout)
         return _compare(args, sys.stdout)
     except PostureError as exc:
         print(f"posture: error: {exc}", file=sys.stderr)
@@ -223,6 +241,81 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
                 f"(noise ±{c.combined_uncertainty:.2f}): {c.status.value}\n"
             )
     return 0
+
+
+def _live(args: argparse.Namespace, out: TextIO) -> int:
+    import os
+
+    from .live import Baseline, FrameLog, LiveConfig, LiveEngine, default_data_dir, open_camera, open_video, video_frame_count
+
+    if args.calibrate and not args.user:
+        raise UsageError("--calibrate needs --user NAME to store the baseline under")
+    config = LiveConfig(view=args.view, alert_after_s=args.alert_after)
+    baseline_dir = default_data_dir() / "baselines"
+    baseline = Baseline.load(baseline_dir, args.user) if args.user and not args.calibrate else None
+    frames = open_video(args.source) if args.source else open_camera(args.camera or 0)
+    total = video_frame_count(args.source) if args.source else 0
+    show = not args.no_window and bool(os.environ.get("DISPLAY"))
+    log = FrameLog(args.log) if args.log else None
+    engine = LiveEngine(config, baseline=baseline)
+    try:
+        if args.calibrate:
+            calib = []
+            for f in frames:
+                calib.append((f.image, f.timestamp_s))
+                if f.timestamp_s >= args.calibrate:
+                    break
+            baseline = engine.calibrate(calib, args.user)
+            path = baseline.save(baseline_dir)
+            print(f"baseline for {args.user} saved to {path}", file=sys.stderr)
+            engine = LiveEngine(config, baseline=baseline)
+        _run_live(engine, frames, total, show, log)
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    finally:
+        if log:
+            log.close()
+    stats = engine.stats.to_dict()
+    if args.summary:
+        _write_json(args.summary, stats, out)
+    if args.summary != "-":
+        seconds = stats["seconds_in_state"]
+        out.write(f"frames: {stats['frames']} ({stats['frames_with_person']} with a person)\n")
+        out.write("time in state: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "\n")  # type: ignore[union-attr]
+        out.write(f"alerts: {stats['alerts']}; longest poor streak: {stats['longest_poor_streak_s']} s\n")
+        for name, m in stats["measures"].items():  # type: ignore[union-attr]
+            out.write(f"  {name:28s} mean {m['mean']:+7.2f}  range {m['min']:+7.2f} .. {m['max']:+7.2f}\n")
+    return 0
+
+
+def _run_live(engine, frames, total: int, show: bool, log) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    from .draw import annotate_live
+
+    last_progress = 0.0
+    import time as _time
+
+    for f in frames:
+        result = engine.process(f.image, f.timestamp_s)
+        if log:
+            log.write(result)
+        if result.alert:
+            print(f"\a[{f.timestamp_s:7.1f} s] alert: posture has been poor for {engine.config.alert_after_s:g} s",
+                  file=sys.stderr)
+        if show:
+            cv2.imshow("posture live (q to quit)", annotate_live(f.image, result))
+            if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                break
+        elif total and _time.monotonic() - last_progress > 0.5:
+            last_progress = _time.monotonic()
+            done = f.index + 1
+            bar = "#" * int(30 * done / total)
+            print(f"\r[{bar:<30s}] {done}/{total} frames", end="", file=sys.stderr, flush=True)
+    if total and not show:
+        print(f"\r[{'#' * 30}] done{' ' * 20}", file=sys.stderr)
+    if show:
+        cv2.destroyAllWindows()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -144,3 +144,31 @@ def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) ->
         if text is not None:
             q = p(part)
             _label(out, text, (int(q[0]) + 10, int(q[1]) + int(28 * scale)), scale * 0.85, WHITE)
+
+
+STATE_COLOURS = {"good": (80, 200, 80), "needs attention": (0, 190, 255), "poor": (60, 60, 230), "no person": (160, 160, 160)}
+
+
+def annotate_live(frame: BGRImage, result: object) -> BGRImage:
+    """Skeleton, the measures and the state banner on one live frame (a `live.FrameResult`)."""
+    out = frame.copy()
+    thick, scale = _style(out)
+    lms = getattr(result, "landmarks", None)
+    if lms is not None:
+        xy, vis = lms.xy, lms.visibility
+        for p, q in SKELETON_EDGES:
+            if vis[int(p)] >= MIN_VISIBILITY and vis[int(q)] >= MIN_VISIBILITY:
+                cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, thick, cv2.LINE_AA)
+    state = getattr(result, "state").value
+    colour = STATE_COLOURS.get(state, WHITE)
+    banner_h = int(40 * scale) + 10
+    cv2.rectangle(out, (0, 0), (out.shape[1], banner_h), colour, -1)
+    cv2.putText(out, state.upper() + ("  - ALERT" if getattr(result, "alert") else ""), (10, banner_h - 12),
+                cv2.FONT_HERSHEY_SIMPLEX, scale * 1.1, BLACK, max(2, thick), cv2.LINE_AA)
+    y = banner_h + int(30 * scale)
+    for name, value in getattr(result, "measures").items():
+        if value is None:
+            continue
+        _label(out, f"{name.replace('_deg', '').replace('_', ' ')}: {value:+.1f}", (8, y), scale * 0.8, WHITE)
+        y += int(30 * scale)
+    return out

@@ -367,11 +367,13 @@ def compute_measures(
     views: list[PoseLandmarks],
     ctx: MeasureContext,
     image_size: tuple[int, int],
+    names: tuple[str, ...] | None = None,
 ) -> dict[str, Measure]:
-    """Every measure in the table for one photo: computed on each augmented copy, aggregated."""
+    """The measures of the table (all, or those in `names`) for one photo or frame:
+    computed on each augmented copy, aggregated."""
     out: dict[str, Measure] = {}
     width, height = image_size
-    for spec in MEASURES:
+    for spec in MEASURES if names is None else (MEASURES_BY_NAME[n] for n in names):
         out[spec.name] = _compute_one(spec, consensus, views, ctx, width, height)
     return out
 

@@ -1,0 +1,191 @@
+"""The live engine: filter, state machine with hysteresis, alerts, statistics, sources."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from posture.errors import UsageError
+from posture.findings import Severity
+from posture.live import (
+    Baseline,
+    FrameLog,
+    LiveConfig,
+    LiveEngine,
+    OneEuroFilter,
+    OneEuroParams,
+    PostureState,
+    SourceError,
+    open_camera,
+    open_video,
+)
+
+
+def test_one_euro_constant_input_is_unchanged():
+    f = OneEuroFilter()
+    for i in range(10):
+        out = f(np.array([3.0, -2.0]), i / 30)
+    assert out == pytest.approx([3.0, -2.0])
+
+
+def test_one_euro_reduces_jitter_and_follows_movement():
+    rng = np.random.default_rng(0)
+    f = OneEuroFilter(OneEuroParams(min_cutoff=1.0, beta=0.5))
+    noisy, smooth = [], []
+    for i in range(300):
+        x = np.array([0.02 * rng.standard_normal()])
+        noisy.append(x[0])
+        smooth.append(f(x, i / 30)[0])
+    assert np.std(smooth[30:]) < 0.5 * np.std(noisy[30:])
+    # A step of one torso length: fast movement opens the filter; within 5 frames it is mostly there.
+    for i in range(300, 305):
+        y = f(np.array([1.0]), i / 30)[0]
+    assert y > 0.8
+
+
+def test_one_euro_higher_beta_less_lag():
+    lags = []
+    for beta in (0.0, 2.0):
+        f = OneEuroFilter(OneEuroParams(1.0, beta))
+        f(np.array([0.0]), 0.0)
+        lags.append(1.0 - f(np.array([1.0]), 1 / 30)[0])
+    assert lags[1] < lags[0]
+
+
+class FakeEngine(LiveEngine):
+    """The state machine, fed with severities instead of frames."""
+
+    def feed(self, raw: PostureState, t: float):
+        state, alert = self._update_state(raw, t)
+        self._last_t = t
+        return state, alert
+
+
+def _engine(**kw):
+    return FakeEngine(LiveConfig(**kw), estimator=object())
+
+
+def test_short_glance_changes_nothing_sustained_poor_alerts_once():
+    e = _engine(alert_after_s=3.0, state_hold_s=1.0)
+    t, alerts = 0.0, []
+    for _ in range(30):  # 1 s good at 30 fps
+        e.feed(PostureState.GOOD, t)
+        t += 1 / 30
+    for _ in range(15):  # a 0.5 s glance down...
+        state, alert = e.feed(PostureState.POOR, t)
+        assert state is PostureState.GOOD and not alert
+        t += 1 / 30
+    for _ in range(30):  # ...and back up
+        state, alert = e.feed(PostureState.GOOD, t)
+        assert state is PostureState.GOOD and not alert
+        t += 1 / 30
+    for _ in range(30 * 6):  # 6 s slouched
+        state, alert = e.feed(PostureState.POOR, t)
+        alerts.append((t, alert))
+        t += 1 / 30
+    fired = [tt for tt, a in alerts if a]
+    assert len(fired) == 1
+    # Taken as poor after 1 s of hold, alert 3 s later.
+    assert fired[0] - alerts[0][0] == pytest.approx(4.0, abs=0.07)  # within 2 frames
+    assert state is PostureState.POOR
+
+
+def test_alert_rearms_after_recovery():
+    e = _engine(alert_after_s=1.0, state_hold_s=0.0)
+    fired = 0
+    t = 0.0
+    for raw, seconds in ((PostureState.POOR, 2), (PostureState.GOOD, 1), (PostureState.POOR, 2)):
+        for _ in range(int(seconds * 10)):
+            fired += e.feed(raw, t)[1]
+            t += 0.1
+    assert fired == 2
+
+
+def test_config_validation():
+    with pytest.raises(UsageError, match="auto, side or front"):
+        LiveConfig(view="top")
+    with pytest.raises(UsageError, match="negative"):
+        LiveConfig(alert_after_s=-1)
+
+
+def test_engine_on_real_video_with_stats_and_log(data_dir, tmp_path):
+    engine = LiveEngine(LiveConfig(alert_after_s=2.0))
+    log = FrameLog(tmp_path / "log.jsonl")
+    results = []
+    for f in open_video(data_dir / "video_squat_front_01.mp4"):
+        r = engine.process(f.image, f.timestamp_s)
+        log.write(r)
+        results.append(r)
+    log.close()
+    assert len(results) == 65  # every frame, end of file handled
+    with_person = [r for r in results if r.view]
+    assert len(with_person) >= 55 and all(r.view == "front" for r in with_person)
+    assert all(r.measures["shoulder_tilt_deg"] is not None for r in with_person)
+    stats = engine.stats.to_dict()
+    assert stats["frames"] == 65
+    assert sum(stats["seconds_in_state"].values()) == pytest.approx(64 / 5, abs=1e-6)  # 5 fps file
+    assert set(stats["measures"]) == {"head_tilt_deg", "shoulder_tilt_deg", "trunk_lean_deg"}
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    assert len(lines) == 65 and json.loads(lines[10])["state"] in {s.value for s in PostureState}
+
+
+def test_smoothing_lowers_frame_to_frame_jitter(data_dir):
+    # The same still frame repeated: smoothed landmarks move less than raw ones.
+    from posture.estimator import BlazePoseEstimator
+    from posture.imaging import load_image
+
+    img = load_image(data_dir / "seated_side_upright_01.jpg").bgr
+    rng = np.random.default_rng(1)
+    raw_est = BlazePoseEstimator(static=False)
+    engine = LiveEngine(LiveConfig(view="side"))
+    raw_xy, smooth_xy = [], []
+    for i in range(40):
+        noisy = np.clip(img.astype(int) + rng.integers(-6, 7, img.shape), 0, 255).astype(np.uint8)
+        raw_xy.append(raw_est.detect_frame(noisy, i * 33_333).xy)
+        smooth_xy.append(engine.process(noisy, i / 30).landmarks.xy)
+    raw_jitter = np.abs(np.diff(np.array(raw_xy)[10:], axis=0)).mean()
+    smooth_jitter = np.abs(np.diff(np.array(smooth_xy)[10:], axis=0)).mean()
+    assert smooth_jitter < 0.6 * raw_jitter
+    assert engine.stats.to_dict()["measures"]["neck_inclination_deg"]["frames"] == 40
+
+
+def test_baseline_round_trip_and_deviation(tmp_path):
+    b = Baseline("Jane Doe/..", "side", {"neck_inclination_deg": 20.0})
+    path = b.save(tmp_path)
+    assert path.parent == tmp_path and ".." not in path.name
+    assert Baseline.load(tmp_path, "Jane Doe/..") == b
+    assert Baseline.load(tmp_path, "nobody") is None
+
+
+def test_missing_camera_lists_what_was_tried():
+    with pytest.raises(SourceError, match=r"no camera could be opened: tried camera index 7 \(/dev/video7\)"):
+        open_camera(7)
+
+
+@pytest.mark.parametrize(("content", "message"), [(None, "no such video file"), (b"junk" * 100, "not a readable video|no frames")])
+def test_bad_video_sources(tmp_path, content, message):
+    path = tmp_path / "clip.mp4"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(SourceError, match=message):
+        open_video(path)
+
+
+def test_cli_live_headless_on_file(data_dir, tmp_path, capsys):
+    from posture.cli import main
+
+    code = main(["live", "--source", str(data_dir / "video_squat_front_01.mp4"), "--no-window",
+                 "--log", str(tmp_path / "l.csv"), "--summary", str(tmp_path / "s.json")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "frames: 65" in out and "done" in err
+    assert json.loads((tmp_path / "s.json").read_text())["frames"] == 65
+    assert (tmp_path / "l.csv").read_text().splitlines()[0].startswith("t,state,view,alert")
+
+
+def test_cli_live_missing_camera_exit_code(capsys):
+    from posture.cli import main
+
+    assert main(["live", "--camera", "9", "--no-window"]) == 9
+    assert "no camera could be opened" in capsys.readouterr().err
