@@ -90,7 +90,7 @@ def _show(result, jpeg: bytes) -> None:  # type: ignore[no-untyped-def]
         for n, m in result.measures.items()
         if m.relevant
     ]
-    right.dataframe(rows, hide_index=True, use_container_width=True)
+    right.dataframe(rows, hide_index=True, width="stretch")
     for f in result.findings:
         right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
     if not result.findings:
