@@ -23,6 +23,7 @@ EXIT_HELP = """exit codes:
   6  pose model could not be loaded or run
   7  invalid thresholds / configuration file
   8  storage error
+  9  camera or video could not be opened (live)
 With several images, each is processed; the exit code is that of the first failure."""
 
 
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH|-", help="write the comparison as JSON")
 
     lv = sub.add_parser("live", help="live posture monitoring from a webcam or a recorded video",
-                        epilog=EXIT_HELP + "\n  9  camera or video could not be opened",
+                        epilog=EXIT_HELP,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     src = lv.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, metavar="N", help="webcam index (default 0)")
