@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -13,11 +14,11 @@ import numpy as np
 from . import augment
 from .errors import NoPersonError, UsageError
 from .estimator import PoseEstimator, default_estimator
-from .findings import Finding, Threshold, evaluate, load_thresholds
+from .findings import Finding, areas_for, Severity, Threshold, evaluate, load_thresholds
 from .imaging import BGRImage, ImageSource, LoadedImage, load_image
 from .landmarks import Landmark, PoseLandmarks
 from .measures import MEASURES, Measure, MeasureContext, compute_measures
-from .views import ViewName, View, classify_view
+from .views import Posture, View, ViewName, classify_view
 
 SCHEMA_VERSION = 1
 
@@ -80,6 +81,33 @@ class Assessment:
 
     def measure(self, name: str) -> Measure:
         return self.measures[name]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Assessment:
+        """Rebuild a stored assessment (what `to_dict` wrote) for history, compare and reports.
+
+        World landmarks and per-copy readings are not stored, so a rebuilt assessment
+        cannot be re-audited metamorphically; everything shown to users is there.
+        """
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported assessment schema_version {data.get('schema_version')!r}")
+        lms = data["landmarks"]
+        xy = np.array([[p["x"], p["y"]] for p in lms], dtype=np.float64)
+        vis = np.array([p["visibility"] for p in lms], dtype=np.float64)
+        v = data["view"]
+        view_ = View(ViewName(v["name"]), Posture(v["posture"]), float(v["confidence"]), str(v["source"]))
+        measures = {
+            name: Measure(name, m["unit"], m["value"], m["uncertainty"], float(m["confidence"]), m["reason"])
+            for name, m in data["measures"].items()
+        }
+        findings = [
+            Finding(f["id"], Severity[f["severity"].upper()], f["title"], f["detail"], tuple(f["measures"]),
+                    areas_for(f["id"]))
+            for f in data["findings"]
+        ]
+        img = data["image"]
+        return cls(ImageInfo(img["path"], int(img["width"]), int(img["height"])), view_, PoseLandmarks(xy, vis),
+                   measures, findings, list(data["warnings"]))
 
 
 def assess(

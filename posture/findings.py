@@ -142,6 +142,14 @@ AREAS: dict[str, tuple[str, ...]] = {
 }
 
 
+def areas_for(finding_id: str) -> tuple[str, ...]:
+    """Muscle groups to consider for a finding id (e.g. ``knee_valgus_left``, ``upper_crossed``)."""
+    if finding_id == "upper_crossed":
+        return AREAS["forward_head"] + AREAS["rounded_shoulders"]
+    key = finding_id if finding_id in AREAS else finding_id.rsplit("_", 1)[0]
+    return AREAS.get(key, ())
+
+
 def _side_word(value: float) -> str:
     return "left" if value > 0 else "right"
 
@@ -258,6 +266,6 @@ def _add_upper_crossed(findings: list[Finding]) -> None:
                 + " and ".join(p.title.split(" (")[0].lower() for p in parts[1:])
                 + ". Consider the classic upper-crossed muscle pattern. Screening aid, not a diagnosis.",
                 measures=tuple(m for p in parts for m in p.measures),
-                areas=AREAS["forward_head"] + AREAS["rounded_shoulders"],
+                areas=areas_for("upper_crossed"),
             )
         )

@@ -146,3 +146,14 @@ def test_height_gives_centimetres(data_dir):
     assert m.unit == "cm" and m.value is not None
     # cm = pct of ear-ankle height * 0.89 * height
     assert m.value == pytest.approx(pct.value / 100 * 0.89 * 165, abs=0.3)
+
+
+def test_assessment_round_trips_through_json(assessed):
+    import json as _json
+
+    from posture import Assessment
+
+    a = assessed("seated_side_hunched_01.jpg")
+    b = Assessment.from_dict(_json.loads(_json.dumps(a.to_dict())))
+    assert b.to_dict() == a.to_dict()
+    assert [f.areas for f in b.findings] == [f.areas for f in a.findings]
