@@ -253,3 +253,85 @@ def to_html(summary: Summary) -> str:
     parts.append("<h2>Limits of the method</h2><ul>" + "".join(f"<li>{e(t)}</li>" for t in LIMITS) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _latin1(text: str) -> str:
+    """PDF core fonts are Latin-1: map the few other characters we use, drop the rest."""
+    for a, b in (("—", "-"), ("–", "-"), ("⚠", "!"), ("≥", ">="), ("≤", "<="), ("·", "-"), ("’", "'"), ("“", '"'), ("”", '"')):
+        text = text.replace(a, b)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def to_pdf(summary: Summary) -> bytes:
+    """A print-ready PDF (A4) with the same content as the HTML summary, photos embedded.
+
+    User text is drawn as plain text (never interpreted), so it needs no escaping here.
+    """
+    import io
+
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_title("Pre-session posture summary")
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def text(s: str, size: float = 10, style: str = "", h: float = 5.0) -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(width, h, _latin1(s), new_x="LMARGIN", new_y="NEXT")
+
+    def heading(s: str) -> None:
+        pdf.ln(2)
+        text(s, 13, "B", 7)
+
+    text("Pre-session posture summary", 18, "B", 9)
+    text((f"Client: {summary.client}   " if summary.client else "") + f"Date: {summary.created:%Y-%m-%d %H:%M}")
+    pdf.set_fill_color(255, 247, 224)
+    pdf.set_font("Helvetica", "I", 9)
+    pdf.multi_cell(width, 4.5, _latin1(DISCLAIMER), fill=True, new_x="LMARGIN", new_y="NEXT")
+    it = summary.intake
+    if not it.empty:
+        heading("Intake")
+        if it.pain:
+            text("Pain: " + ", ".join(f"{k} {v}/10" for k, v in sorted(it.pain.items(), key=lambda kv: -kv[1])))
+        for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
+                             ("Work set-up", it.work_setup), ("Notes", it.notes)):
+            if value:
+                text(f"{label}: {value}")
+    heading("Key findings")
+    ranked = summary.ranked_findings()
+    if not ranked:
+        text("No imbalance cleared its screening threshold by more than its uncertainty.")
+    for f, a in ranked:
+        text(f"{f.severity.label.upper()} - {f.title} ({a.view.name.value} view)", 10, "B")
+        text(f.detail, 9)
+    areas = summary.areas()
+    if areas:
+        heading("Areas to consider")
+        text("; ".join(areas), 9)
+    if summary.changes_text:
+        heading("Change since last assessment")
+        for t in summary.changes_text:
+            text(f"- {t}", 9)
+    for i, a in enumerate(summary.assessments):
+        pdf.add_page()
+        heading(_photo_label(a, i))
+        jpeg = summary.annotated_jpegs[i] if i < len(summary.annotated_jpegs) else None
+        if jpeg:
+            max_h = 120.0
+            w_mm = min(width, max_h * a.image.width / max(a.image.height, 1))
+            pdf.image(io.BytesIO(jpeg), w=w_mm)
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "", 8)
+        with pdf.table(col_widths=(55, 35, 90), text_align="LEFT", line_height=4.5) as table:
+            table.row(["measure", "value", "note"])
+            for name in _applicable(a):
+                value, note = _fmt_value(a, name)
+                table.row([name, _latin1(value), _latin1(note)])
+        for w in a.warnings:
+            text(f"! {w}", 8)
+    heading("Limits of the method")
+    for t in LIMITS:
+        text(f"- {t}", 9)
+    return bytes(pdf.output())

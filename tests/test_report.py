@@ -50,3 +50,11 @@ def test_annotation_draws_on_a_copy(assessed, data_dir):
     out = annotate(img, assessed("standing_back_01.jpg"))
     assert out.shape == img.shape and (out != img).any()
     assert (img == load_image(data_dir / "standing_back_01.jpg").bgr).all()
+
+
+def test_pdf_is_a_pdf_with_the_text_and_photo(summary):
+    from posture.report import to_pdf
+
+    pdf = to_pdf(summary)
+    assert pdf[:5] == b"%PDF-" and b"/Subtype /Image" in pdf
+    assert len(pdf) > 20_000
