@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,26 +120,33 @@ def assess(
     thresholds: dict[str, Threshold] | None = None,
     augmentations: tuple[augment.Augmentation, ...] = augment.DEFAULT_AUGMENTATIONS,
     name: str | None = None,
+    burst: Sequence[ImageSource | LoadedImage] = (),
 ) -> Assessment:
-    """Assess one photo (a path, encoded bytes, an image array or a `LoadedImage`)."""
+    """Assess one photo (a path, encoded bytes, an image array or a `LoadedImage`).
+
+    `burst`: more frames of the same pose from the same camera (a webcam burst). The
+    augmented copies are shared out over all frames and pooled, so frame-to-frame model
+    noise averages out at about the cost of one photo; landmarks refer to `source`.
+    """
     if height_cm is not None and not (50.0 <= float(height_cm) <= 250.0):
         raise UsageError(f"height must be between 50 and 250 cm, got {height_cm:g}")
     if view not in ("auto", *(v.value for v in ViewName)):
         raise UsageError(f"view must be one of auto, front, back, left, right; got {view!r}")
     image = source if isinstance(source, LoadedImage) else load_image(source, name=name)
+    extra = [b if isinstance(b, LoadedImage) else load_image(b, name=f"burst frame {i + 2}") for i, b in enumerate(burst)]
+    if any((b.width, b.height) != (image.width, image.height) for b in extra):
+        raise UsageError("burst frames must all have the size of the first frame")
     estimator = estimator or default_estimator()
     thresholds = thresholds if thresholds is not None else load_thresholds()
     warnings: list[str] = []
     if image.exif_rotated:
         warnings.append("photo was rotated upright from its EXIF orientation; landmarks refer to the upright photo")
 
-    working, to_original = _working_copy(image.bgr)
-    subject, masked = _find_subject(estimator, working, image.path or "image", warnings)
-
-    frame = _refined_frame(estimator, masked, subject)
-    copies = [
-        augment.translate(c, 0.0, 0.0, to_original) for c in augment.run_augmented(estimator, masked, frame, augmentations)
-    ]
+    frames = [image, *extra]
+    copies: list[PoseLandmarks] = []
+    for k, frame_image in enumerate(frames):
+        share = augmentations[k :: len(frames)] or augmentations[:1]
+        copies += _copies_for(estimator, frame_image, share, warnings if k == 0 else [])
     if not copies:
         raise NoPersonError(f"{image.path or 'image'}: the person could not be located reliably")
     if len(copies) < min(MIN_COPIES_FOR_FULL_PRECISION, len(augmentations)):
@@ -176,6 +184,21 @@ def assess(
         copies=tuple(aligned),
         context=ctx,
     )
+
+
+def _copies_for(
+    estimator: PoseEstimator,
+    image: LoadedImage,
+    augmentations: tuple[augment.Augmentation, ...],
+    warnings: list[str],
+) -> list[PoseLandmarks]:
+    """The subject's landmarks on every augmented copy of one image, in its pixels."""
+    working, to_original = _working_copy(image.bgr)
+    subject, masked = _find_subject(estimator, working, image.path or "image", warnings)
+    frame = _refined_frame(estimator, masked, subject)
+    return [
+        augment.translate(c, 0.0, 0.0, to_original) for c in augment.run_augmented(estimator, masked, frame, augmentations)
+    ]
 
 
 def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:

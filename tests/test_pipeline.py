@@ -157,3 +157,19 @@ def test_assessment_round_trips_through_json(assessed):
     b = Assessment.from_dict(_json.loads(_json.dumps(a.to_dict())))
     assert b.to_dict() == a.to_dict()
     assert [f.areas for f in b.findings] == [f.areas for f in a.findings]
+
+
+def test_burst_pools_frames_of_the_same_pose(data_dir, assessed):
+    from posture.imaging import load_image as _load
+
+    frame = _load(data_dir / "standing_back_02.jpg")
+    noisy = [
+        np.clip(frame.bgr.astype(int) + np.random.default_rng(i).integers(-8, 9, frame.bgr.shape), 0, 255).astype(np.uint8)
+        for i in range(2)
+    ]
+    a = assess(frame, burst=noisy)
+    single = assessed("standing_back_02.jpg")
+    assert a.copies_used == 14  # the 14 copies are shared out over 3 frames
+    assert a.measures["shoulder_tilt_deg"].value == pytest.approx(single.measures["shoulder_tilt_deg"].value, abs=0.6)
+    with pytest.raises(UsageError, match="size of the first frame"):
+        assess(frame, burst=[frame.bgr[:100]])
