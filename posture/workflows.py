@@ -1,0 +1,136 @@
+"""Pieces the app's pages share, kept out of the UI so they can be tested without it:
+change summaries, side-by-side photos at the same body scale, trends, desk advice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .assessment import Assessment
+from .compare import ChangeStatus, MeasureChange, compare
+from .draw import annotate
+from .imaging import BGRImage, LoadedImage, encode_jpeg
+from .store import SessionRecord
+
+
+def annotated_jpeg(image: LoadedImage, a: Assessment, max_side: int = 1400) -> bytes:
+    drawn = annotate(image.bgr, a)
+    h, w = drawn.shape[:2]
+    f = max_side / max(h, w)
+    if f < 1:
+        drawn = cv2.resize(drawn, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+    return encode_jpeg(drawn, 85)
+
+
+def _unit(u: str) -> str:
+    return "°" if u == "deg" else f" {u}"
+
+
+def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[str]:
+    """Plain lines on what changed since the previous session, view by view."""
+    lines: list[str] = []
+    for a in current:
+        before = next((p for p in previous if p.view.name is a.view.name), None)
+        if before is None:
+            continue
+        real = [c for c in compare(before, a) if c.status in (ChangeStatus.IMPROVED, ChangeStatus.WORSE, ChangeStatus.CHANGED)]
+        if not real:
+            lines.append(f"{a.view.name.value} view: no change beyond measurement noise")
+        for c in real:
+            assert c.before is not None and c.after is not None
+            lines.append(
+                f"{a.view.name.value} view: {c.name} {c.before:+.1f} → {c.after:+.1f}{_unit(c.unit)} ({c.status.value})"
+            )
+    return lines
+
+
+def body_height_px(a: Assessment) -> float:
+    vis = a.landmarks.visibility >= 0.5
+    ys = a.landmarks.xy[vis, 1] if vis.any() else a.landmarks.xy[:, 1]
+    return max(float(ys.max() - ys.min()), 1.0)
+
+
+def side_by_side(img_a: BGRImage, a: Assessment, img_b: BGRImage, b: Assessment, body_px: int = 500) -> BGRImage:
+    """Two photos scaled so the bodies are the same height, cropped around them, side by side."""
+    panels = []
+    for img, asmt in ((img_a, a), (img_b, b)):
+        f = body_px / body_height_px(asmt)
+        vis = asmt.landmarks.visibility >= 0.5
+        pts = asmt.landmarks.xy[vis] if vis.any() else asmt.landmarks.xy
+        cx, cy = pts[:, 0].mean(), (pts[:, 1].min() + pts[:, 1].max()) / 2
+        half_w, half_h = 0.45 * body_px / f, 0.65 * body_px / f
+        m = np.array([[f, 0, half_w * f - cx * f], [0, f, half_h * f - cy * f]])
+        size = (int(2 * half_w * f), int(2 * half_h * f))
+        panels.append(cv2.warpAffine(img, m, size, borderMode=cv2.BORDER_CONSTANT, borderValue=(240, 240, 240)))
+    gap = np.full((panels[0].shape[0], 12, 3), 255, np.uint8)
+    return np.hstack([panels[0], gap, panels[1]])
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    date: str
+    value: float
+    uncertainty: float
+
+
+def trends(sessions: list[SessionRecord], view: str) -> dict[str, list[TrendPoint]]:
+    """Each measure's value over the sessions, for photos of one view."""
+    out: dict[str, list[TrendPoint]] = {}
+    for s in sessions:
+        for p in s.photos:
+            if p.assessment.view.name.value != view:
+                continue
+            for name, m in p.assessment.measures.items():
+                if m.value is not None:
+                    out.setdefault(name, []).append(TrendPoint(s.created, m.value, m.uncertainty or 0.0))
+    return out
+
+
+def change_rows(changes: list[MeasureChange]) -> list[dict[str, object]]:
+    return [
+        {
+            "measure": c.name,
+            "before": None if c.before is None else round(c.before, 1),
+            "after": None if c.after is None else round(c.after, 1),
+            "change": None if c.change is None else round(c.change, 1),
+            "noise ±": None if c.combined_uncertainty is None else round(c.combined_uncertainty, 1),
+            "verdict": c.status.value if c.reason is None else f"{c.status.value}: {c.reason}",
+        }
+        for c in changes
+    ]
+
+
+def desk_advice(a: Assessment) -> list[str]:
+    """Plain-language advice for a client's seated side-view self-check."""
+    if not a.view.name.is_sagittal:
+        return ["This check needs a side view: sit side-on to the camera, whole upper body in view."]
+    neck = a.measures["neck_inclination_deg"].value
+    torso = a.measures["torso_inclination_deg"].value
+    advice: list[str] = []
+    if neck is None and torso is None:
+        return ["Your ear, shoulder and hip could not be seen clearly. Try again with your side to the camera."]
+    if neck is not None:
+        if neck > 35:
+            advice.append(f"Your head is well forward of your shoulders (your neck leans {neck:.0f}° forward). "
+                          "Consider raising your screen to eye level and bringing it closer, so you can look "
+                          "straight ahead with your ears over your shoulders.")
+        elif neck > 25:
+            advice.append(f"Your head is a little forward (neck leans {neck:.0f}° forward). "
+                          "Consider a short break to reset: sit tall, gently draw your chin back.")
+        else:
+            advice.append("Your head sits well over your shoulders. Keep it up.")
+    if torso is not None:
+        if torso > 20:
+            advice.append(f"You lean forward a lot ({torso:.0f}°). Consider moving the chair closer to the desk "
+                          "and letting the backrest support you.")
+        elif torso > 10:
+            advice.append(f"You lean forward a little ({torso:.0f}°). Consider sitting back against the backrest.")
+        elif torso < -20:
+            advice.append(f"You recline a lot ({-torso:.0f}°), which pushes your head forward to see the screen. "
+                          "Consider sitting more upright or tilting the screen.")
+        else:
+            advice.append("Your trunk is close to upright. Good.")
+    advice.append("Move often: even good posture held for hours is tiring. This is a screening aid, not a diagnosis.")
+    return advice
