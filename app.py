@@ -1,102 +1,123 @@
-"""Streamlit shell over the `posture` package: upload photos, see measures and findings,
-download the pre-session summary. All computation lives in the package.
+"""Intake assessment (therapist): client, intake form, front/side/back photos, findings,
+pre-session summary, saved locally. Thin shell: all work is in the `posture` package.
 
-Run with `make run`. Nothing leaves this machine (usage statistics are off in
-.streamlit/config.toml; the model runs locally).
+Run with `make run`. Nothing leaves this machine: the model runs locally, usage statistics
+are off (.streamlit/config.toml), data is stored in POSTURE_DATA_DIR (default ~/.posture).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import streamlit as st
 
-from posture import PostureError, assess
-from posture.draw import annotate
-from posture.imaging import encode_jpeg, load_image
-from posture.report import DISCLAIMER, PAIN_AREAS, Intake, Summary, to_html, to_markdown
-from posture.views import VIEW_CHOICES
+from posture.errors import PostureError
+from posture.report import DISCLAIMER, PAIN_AREAS, Intake, Summary, to_html, to_markdown, to_pdf
+from posture.store import NewPhoto
+from posture.ui import assess_bytes, client_picker, get_store, show_assessed
+from posture.workflows import change_lines
 
-st.set_page_config(page_title="Posture assessment", layout="wide")
+st.set_page_config(page_title="Posture intake", layout="wide")
+
+VIEWS = (("front", "Front"), ("side", "Side"), ("back", "Back (optional)"))
+MAX_SHOTS = 5
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _assess_cached(data: bytes, name: str, view: str, height_cm: float | None):  # type: ignore[no-untyped-def]
-    loaded = load_image(data, name=name)
-    result = assess(loaded, view=view, height_cm=height_cm)
-    return result, encode_jpeg(annotate(loaded.bgr, result), 85)
+def intake_form() -> Intake:
+    st.subheader("1. Intake")
+    c1, c2 = st.columns(2)
+    with c1:
+        areas = st.multiselect("Where does it hurt?", PAIN_AREAS, key="pain_areas")
+        pain = {area: st.slider(f"{area}: pain 0–10", 0, 10, 3, key=f"pain_{area}") for area in areas}
+        duration = st.text_input("How long has it hurt?", key="duration")
+    with c2:
+        activities = st.text_area("Recent usual or unusual activities (last week or so)", key="activities")
+        hours = st.number_input("Desk hours per day", 0.0, 24.0, 0.0, 0.5, key="desk_hours")
+        mostly = st.radio("At work mostly", ("sitting", "standing", "mixed"), horizontal=True, key="work_mostly")
+        notes = st.text_area("Notes", key="notes")
+    work = f"{hours:g} desk hours/day, mostly {mostly}" if hours else f"mostly {mostly}"
+    return Intake(pain=pain, duration=duration, activities=activities, work_setup=work, notes=notes)
+
+
+def capture(view_key: str, label: str) -> tuple[tuple[bytes, ...], str] | None:
+    """Upload a photo, or take webcam shots (several shots of one pose are combined)."""
+    source = st.radio(f"{label}: source", ("Upload", "Webcam"), horizontal=True, key=f"src_{view_key}")
+    if source == "Upload":
+        f = st.file_uploader(f"{label} photo", type=["jpg", "jpeg", "png", "webp", "bmp"], key=f"up_{view_key}")
+        return ((f.getvalue(),), f.name) if f else None
+    shots: list[bytes] = st.session_state.setdefault(f"shots_{view_key}", [])
+    shot = st.camera_input(f"{label}: take {MAX_SHOTS} shots without moving", key=f"cam_{view_key}")
+    if shot is not None and shot.getvalue() not in shots and len(shots) < MAX_SHOTS:
+        shots.append(shot.getvalue())
+    st.caption(f"{len(shots)} of up to {MAX_SHOTS} shots; they are combined to cut landmark noise.")
+    if shots and st.button("Clear shots", key=f"clear_{view_key}"):
+        shots.clear()
+        st.rerun()
+    return (tuple(shots), f"{view_key}-webcam.jpg") if shots else None
 
 
 def main() -> None:
-    st.title("Posture assessment")
+    st.title("Intake assessment")
     st.warning(DISCLAIMER, icon="⚠️")
+    store = get_store()
+    client = client_picker(store)
+    if client is None:
+        st.info("Pick or create a client in the sidebar to save assessments. For a quick desk check without an "
+                "account, use **Self check**.")
+    intake = intake_form()
 
-    with st.sidebar:
-        st.header("Client")
-        client = st.text_input("Name or pseudonym", key="client")
-        height = st.number_input("Height (cm, optional)", min_value=0.0, max_value=250.0, value=0.0, step=1.0, key="height")
-        st.header("Intake")
-        pain: dict[str, int] = {}
-        areas = st.multiselect("Where does it hurt?", PAIN_AREAS, key="pain_areas")
-        for area in areas:
-            pain[area] = st.slider(f"{area}: pain 0-10", 0, 10, 3, key=f"pain_{area}")
-        duration = st.text_input("How long has it hurt?", key="duration")
-        activities = st.text_area("Recent usual or unusual activities", key="activities")
-        work = st.text_input("Work set-up (desk hours, sitting/standing)", key="work")
-        notes = st.text_area("Notes", key="notes")
-
-    st.subheader("Photos")
-    st.caption("Front, side and optionally back views, whole body in frame, camera level at about hip height.")
-    files = st.file_uploader(
-        "Upload photos (JPEG, PNG, WebP, BMP)", type=["jpg", "jpeg", "png", "webp", "bmp"],
-        accept_multiple_files=True, key="uploads",
-    )
-    height_cm = float(height) if height and height >= 50 else None
+    st.subheader("2. Photos")
+    st.caption("Whole body in frame, camera level at about hip height, client standing relaxed.")
+    height = client.height_cm if client else None
     results = []
-    jpegs: list[bytes | None] = []
-    for i, f in enumerate(files or []):
-        view = st.selectbox(f"View for {f.name}", VIEW_CHOICES, key=f"view_{i}_{f.name}")
-        try:
-            with st.spinner(f"Assessing {f.name}…"):
-                result, jpeg = _assess_cached(f.getvalue(), f.name, view, height_cm)
-        except PostureError as exc:
-            st.error(f"{f.name}: {exc}")
-            continue
-        results.append(result)
-        jpegs.append(jpeg)
-        _show(result, jpeg)
+    for (view_key, label), tab in zip(VIEWS, st.tabs([lbl for _, lbl in VIEWS])):
+        with tab:
+            captured = capture(view_key, label)
+            if captured is None:
+                continue
+            frames, name = captured
+            view = st.selectbox("View (detected automatically; correct it if wrong)",
+                                ("auto", "front", "back", "left", "right"), key=f"view_{view_key}")
+            try:
+                with st.spinner(f"Assessing the {label.lower()} photo…"):
+                    item = assess_bytes(frames, name, view, height)
+            except PostureError as exc:
+                st.error(f"{name}: {exc}")
+                continue
+            results.append(item)
+            show_assessed(item)
 
-    if results:
-        intake = Intake(pain=pain, duration=duration, activities=activities, work_setup=work, notes=notes)
-        summary = Summary(results, client=client, intake=intake, annotated_jpegs=jpegs)
-        st.subheader("Pre-session summary")
-        st.markdown(to_markdown(summary).split("## Photo 1")[0])
-        c1, c2, c3 = st.columns(3)
-        c1.download_button("Download HTML", to_html(summary), "posture-summary.html", "text/html")
-        c2.download_button("Download Markdown", to_markdown(summary), "posture-summary.md", "text/markdown")
-        c3.download_button(
-            "Download JSON", json.dumps([r.to_dict() for r in results], indent=2), "posture-assessment.json",
-            "application/json",
-        )
+    if not results:
+        return
+    previous = store.sessions(client.id)[-1] if client and store.sessions(client.id) else None
+    changes = change_lines([p.assessment for p in previous.photos], [r.assessment for r in results]) if previous else []
+    summary = Summary([r.assessment for r in results], client=client.name if client else "", intake=intake,
+                      annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes)
 
-
-def _show(result, jpeg: bytes) -> None:  # type: ignore[no-untyped-def]
-    left, right = st.columns([3, 2])
-    v = result.view
-    left.image(jpeg, caption=f"{result.image.path}: {v.name.value} view, {v.posture.value} ({v.source}, confidence {v.confidence:.2f})")
-    rows = [
-        {"measure": n, "value": None if m.value is None else round(m.value, 1), "±": None if m.uncertainty is None else round(m.uncertainty, 1),
-         "unit": m.unit, "note": m.reason or f"confidence {m.confidence:.2f}"}
-        for n, m in result.measures.items()
-        if m.relevant
-    ]
-    right.dataframe(rows, hide_index=True, width="stretch")
-    for f in result.findings:
-        right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
-    if not result.findings:
-        right.info("No imbalance cleared its screening threshold by more than its uncertainty.")
-    for w in result.warnings:
-        right.caption(f"⚠ {w}")
+    st.subheader("3. Pre-session summary")
+    st.markdown(to_markdown(summary).split("## Photo 1")[0])
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("Download HTML", to_html(summary), "posture-summary.html", "text/html")
+    c2.download_button("Download PDF", to_pdf(summary), "posture-summary.pdf", "application/pdf")
+    c3.download_button("Download JSON", json.dumps({"intake": intake.to_dict(), "assessments": [r.assessment.to_dict() for r in results]}, indent=2),
+                       "posture-assessment.json", "application/json")
+    if client is not None:
+        # Saving twice the same photos and intake (a rerun after the click) must not duplicate.
+        digest = hashlib.sha256(json.dumps(intake.to_dict()).encode())
+        for r in results:
+            digest.update(r.photo_jpeg)
+        signature = f"{client.id}:{digest.hexdigest()}"
+        if st.session_state.get("saved") == signature:
+            c4.success("Saved")
+        elif c4.button("Save assessment", type="primary"):
+            try:
+                sid = store.save_session(client.id, intake, [NewPhoto(r.photo_jpeg, r.filename, r.assessment) for r in results])
+            except PostureError as exc:
+                st.error(f"Not saved: {exc}")
+            else:
+                st.session_state["saved"] = signature
+                st.success(f"Saved as session {sid} for {client.name}.")
 
 
 main()

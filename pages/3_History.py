@@ -1,0 +1,66 @@
+"""History: a client's assessments over time, any two side by side, changes and trends."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from posture.compare import compare
+from posture.imaging import load_image
+from posture.report import DISCLAIMER
+from posture.ui import client_picker, get_store
+from posture.workflows import change_rows, side_by_side, trends
+
+st.set_page_config(page_title="History", layout="wide")
+st.title("History and before/after")
+st.caption(DISCLAIMER)
+store = get_store()
+client = client_picker(store)
+if client is None:
+    st.info("Pick a client in the sidebar.")
+    st.stop()
+sessions = store.sessions(client.id)
+if not sessions:
+    st.info(f"No saved assessments for {client.name} yet.")
+    st.stop()
+
+st.subheader(f"{client.name}: {len(sessions)} assessment(s)")
+for s in reversed(sessions):
+    views = ", ".join(p.assessment.view.name.value for p in s.photos)
+    top = [f.title for p in s.photos for f in p.assessment.findings][:3]
+    st.markdown(f"- **{s.created.replace('T', ' ')}** — {views}" + (f" — {'; '.join(top)}" if top else ""))
+
+labels = {s.id: s.created.replace("T", " ") for s in sessions}
+ids = [s.id for s in sessions]
+c1, c2, c3 = st.columns(3)
+before_id = c1.selectbox("Before", ids, index=0, format_func=labels.get, key="before")
+after_id = c2.selectbox("After", ids, index=len(ids) - 1, format_func=labels.get, key="after")
+all_views = sorted({p.assessment.view.name.value for s in sessions for p in s.photos})
+view = c3.selectbox("View", all_views, key="hist_view")
+
+before = next(s for s in sessions if s.id == before_id)
+after = next(s for s in sessions if s.id == after_id)
+pb = next((p for p in before.photos if p.assessment.view.name.value == view), None)
+pa = next((p for p in after.photos if p.assessment.view.name.value == view), None)
+if pb is None or pa is None:
+    st.warning(f"Both assessments need a {view} view photo to compare.")
+else:
+    img_b = load_image(store.photo_bytes(pb.sha256)).bgr
+    img_a = load_image(store.photo_bytes(pa.sha256)).bgr
+    from posture.draw import annotate
+
+    panel = side_by_side(annotate(img_b, pb.assessment), pb.assessment, annotate(img_a, pa.assessment), pa.assessment)
+    st.image(panel[:, :, ::-1], caption="Before (left) and after (right), scaled to the same body height")
+    st.dataframe(change_rows(compare(pb.assessment, pa.assessment)), hide_index=True, width="stretch")
+    st.caption("A change counts only when it exceeds the two readings' combined uncertainty (±).")
+
+series = trends(sessions, view)
+if series:
+    st.subheader("Trend")
+    name = st.selectbox("Measure", sorted(series), key="trend_measure")
+    st.line_chart({"date": [p.date for p in series[name]], name: [p.value for p in series[name]]}, x="date", y=name)
+
+with st.expander("Delete an assessment"):
+    victim = st.selectbox("Assessment", ids, format_func=labels.get, key="delete_session")
+    if st.checkbox("Yes, delete it with its photos", key="sure_session") and st.button("Delete assessment"):
+        store.delete_session(victim)
+        st.rerun()

@@ -1,0 +1,88 @@
+"""Streamlit building blocks shared by the app's pages (the UI room: no computation here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from .assessment import Assessment, assess
+from .errors import PostureError
+from .imaging import encode_jpeg, load_image
+from .store import Client, Store
+from .workflows import annotated_jpeg
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    """The local database (POSTURE_DATA_DIR or ~/.posture), opened once per server."""
+    return Store()
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """One view's result, ready to show and to save."""
+
+    assessment: Assessment
+    photo_jpeg: bytes  # the upright photo, as stored
+    annotated_jpeg: bytes
+    filename: str
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: float | None) -> Assessed:
+    """Assess one photo (or a burst of webcam frames); errors propagate as PostureError."""
+    first = load_image(frames[0], name=name)
+    rest = [load_image(f, name=name) for f in frames[1:]]
+    result = assess(first, view=view, height_cm=height_cm, burst=rest)
+    return Assessed(result, encode_jpeg(first.bgr, 92), annotated_jpeg(first, result), name)
+
+
+def show_assessed(item: Assessed) -> None:
+    a = item.assessment
+    left, right = st.columns([3, 2])
+    v = a.view
+    left.image(item.annotated_jpeg, caption=f"{item.filename}: {v.name.value} view, {v.posture.value} "
+               f"({v.source}, confidence {v.confidence:.2f})")
+    rows = [
+        {"measure": n, "value": None if m.value is None else round(m.value, 1),
+         "±": None if m.uncertainty is None else round(m.uncertainty, 1), "unit": m.unit,
+         "note": m.reason or f"confidence {m.confidence:.2f}"}
+        for n, m in a.measures.items() if m.relevant
+    ]
+    right.dataframe(rows, hide_index=True, width="stretch")
+    for f in a.findings:
+        right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
+    if not a.findings:
+        right.info("No imbalance cleared its screening threshold by more than its uncertainty.")
+    for w in a.warnings:
+        right.caption(f"⚠ {w}")
+
+
+def client_picker(store: Store, key: str = "client_id") -> Client | None:
+    """Sidebar: pick a client or create one. Returns the current client."""
+    clients = store.list_clients()
+    with st.sidebar:
+        st.header("Client")
+        ids = [c.id for c in clients]
+        labels = {c.id: f"{c.name}" + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
+        current = st.session_state.get(key)
+        index = ids.index(current) + 1 if current in ids else 0
+        choice = st.selectbox("Client", [None, *ids], index=index, format_func=lambda i: "— pick a client —" if i is None else labels[i],
+                              key=f"{key}_select")
+        st.session_state[key] = choice
+        with st.expander("New client", expanded=not clients):
+            with st.form(f"{key}_new", clear_on_submit=True):
+                name = st.text_input("Name or pseudonym")
+                dob = st.text_input("Date of birth (optional, YYYY-MM-DD)")
+                height = st.number_input("Height in cm (optional)", 0.0, 250.0, 0.0, 1.0)
+                if st.form_submit_button("Create client"):
+                    try:
+                        c = store.create_client(name, dob or None, height if height >= 50 else None)
+                    except PostureError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state[key] = c.id
+                        st.session_state.pop(f"{key}_select", None)
+                        st.rerun()
+    return next((c for c in clients if c.id == st.session_state.get(key)), None)
