@@ -62,15 +62,22 @@ def show_assessed(item: Assessed) -> None:
 def client_picker(store: Store, key: str = "client_id") -> Client | None:
     """Sidebar: pick a client or create one. Returns the current client."""
     clients = store.list_clients()
+    ids = [c.id for c in clients]
+    labels = {c.id: c.name + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
+    state = st.session_state
+    select_key = f"{key}_select"
+    # `key` (a plain value) survives page switches; the widget's own state does not.
+    if f"{key}_pending" in state:
+        state[select_key] = state.pop(f"{key}_pending")
+    elif select_key not in state:
+        state[select_key] = state.get(key)
+    if state[select_key] not in ids:
+        state[select_key] = None  # e.g. the client was deleted
     with st.sidebar:
         st.header("Client")
-        ids = [c.id for c in clients]
-        labels = {c.id: f"{c.name}" + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
-        current = st.session_state.get(key)
-        index = ids.index(current) + 1 if current in ids else 0
-        choice = st.selectbox("Client", [None, *ids], index=index, format_func=lambda i: "— pick a client —" if i is None else labels[i],
-                              key=f"{key}_select")
-        st.session_state[key] = choice
+        choice = st.selectbox("Client", [None, *ids], format_func=lambda i: "— pick a client —" if i is None else labels[i],
+                              key=select_key)
+        state[key] = choice
         with st.expander("New client", expanded=not clients):
             with st.form(f"{key}_new", clear_on_submit=True):
                 name = st.text_input("Name or pseudonym")
@@ -82,7 +89,6 @@ def client_picker(store: Store, key: str = "client_id") -> Client | None:
                     except PostureError as exc:
                         st.error(str(exc))
                     else:
-                        st.session_state[key] = c.id
-                        st.session_state.pop(f"{key}_select", None)
+                        state[key] = state[f"{key}_pending"] = c.id
                         st.rerun()
     return next((c for c in clients if c.id == st.session_state.get(key)), None)

@@ -1,4 +1,8 @@
-"""Real-browser end-to-end test of the app (Debian's Chromium driven by Playwright)."""
+"""Real-browser end-to-end tests of the app (Debian's Chromium driven by Playwright).
+
+A server is started on a free loopback port with its own data folder; "restart" means
+stopping that process and starting a new one on the same folder.
+"""
 
 import os
 import socket
@@ -12,43 +16,60 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+BASE_ARGS = ["--no-sandbox", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 pytestmark = pytest.mark.browser
 
+#: The selected client is the value of the sidebar's "Client" combo box.
+CLIENT_IS = "document.querySelector('[data-testid=stSidebar] input[aria-label=Client]')?.value === %s"
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+class Server:
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.data_dir, self.log = data_dir, log
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "POSTURE_DATA_DIR": str(self.data_dir)}
+        with open(self.log, "ab") as fh:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+                 "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                 "--runner.fastReruns", "false"],
+                cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env,
+            )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"streamlit exited: {self.log.read_text()}")
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy: {self.log.read_text()}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
+            self.proc = None
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited: {log.read_text()}")
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            pytest.fail(f"streamlit did not become healthy: {log.read_text()}")
-        time.sleep(0.3)
-    yield url, log
-    proc.terminate()
-    proc.wait(timeout=10)
+    folder = tmp_path_factory.mktemp("server")
+    srv = Server(folder / "data", folder / "streamlit.log")
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -62,46 +83,14 @@ def pw():
         yield p
 
 
-@pytest.fixture
-def page(server, pw):
-    browser = pw.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
-    )
-    context = browser.new_context(viewport={"width": 1300, "height": 1000}, accept_downloads=True)
-    yield context.new_page()
-    browser.close()
-
-
-def test_upload_shows_annotated_photo_findings_and_downloads_summary(server, page, data_dir, tmp_path):
-    url, log = server
-    page.goto(url)
-    page.get_by_text("Screening aid only").wait_for(timeout=30_000)
-    page.locator("input[type=file]").set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
-    page.get_by_text("Trunk likely leaning forward").first.wait_for(timeout=60_000)
-    # The annotated photo is served and decodes (this failed with starlette 1.x).
-    page.wait_for_function("Array.from(document.images).some(i => i.complete && i.naturalWidth > 0)", timeout=20_000)
-    with page.expect_download() as dl:
-        page.get_by_role("button", name="Download HTML").click()
-    path = tmp_path / "summary.html"
-    dl.value.save_as(path)
-    html = path.read_text()
-    assert "Pre-session posture summary" in html and "data:image/jpeg;base64," in html
-    assert "Traceback" not in log.read_text()
-
-
-def _write_y4m(video: Path, out: Path, frames: int = 60) -> None:
-    """A fake-webcam file from a real video: 640x480 I420, the picture letterboxed."""
+def _write_y4m(frames_bgr, out: Path) -> None:
+    """A fake-webcam file: 640x480 I420 frames, each picture letterboxed (Chromium loops it)."""
     import cv2
     import numpy as np
 
-    cap = cv2.VideoCapture(str(video))
     with open(out, "wb") as fh:
         fh.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
-        for _ in range(frames):
-            ok, image = cap.read()
-            if not ok:
-                break
+        for image in frames_bgr:
             h, w = image.shape[:2]
             f = min(640 / w, 480 / h)
             small = cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
@@ -109,46 +98,151 @@ def _write_y4m(video: Path, out: Path, frames: int = 60) -> None:
             y, x = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
             canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
             fh.write(b"FRAME\n" + cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420).tobytes())
-    cap.release()
+
+
+def _page(pw, extra_args=(), **context):
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*BASE_ARGS, *extra_args])
+    page = browser.new_context(viewport={"width": 1300, "height": 1000}, accept_downloads=True, **context).new_page()
+    return browser, page
+
+
+def _wait_text(page, text: str, timeout: float = 60_000) -> None:
+    """Wait until `text` is visible somewhere on the page (hidden tabs don't count)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=timeout)
+    except PlaywrightTimeout:
+        pytest.fail(f"{text!r} never appeared; the page says:\n{page.inner_text('body')[-3000:]}")
+
+
+def _wait_images_decoded(page) -> None:
+    page.wait_for_function("Array.from(document.images).some(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+
+
+def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_path):
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url)
+        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        # Create a client.
+        page.get_by_label("Name or pseudonym").fill("E2E <Client>")
+        page.get_by_role("button", name="Create client").click()
+        page.wait_for_function(CLIENT_IS % "'E2E <Client>'", timeout=20_000)
+        # Intake.
+        page.get_by_label("How long has it hurt?").fill("3 weeks")
+        page.get_by_label("Notes").fill("stiff neck after a long drive")
+        # Front and side photos.
+        page.locator("input[type=file]").first.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        _wait_text(page, "front view, standing")
+        page.get_by_role("tab", name="Side").click()
+        page.locator("input[type=file]").nth(1).set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
+        _wait_text(page, "Trunk likely leaning forward")
+        _wait_images_decoded(page)
+        page.get_by_role("button", name="Save assessment").click()
+        _wait_text(page, "Saved as session", 20_000)
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Download HTML").click()
+        html_path = tmp_path / "summary.html"
+        dl.value.save_as(html_path)
+        html = html_path.read_text()
+        assert "Pre-session posture summary" in html and "data:image/jpeg;base64," in html
+        assert "E2E &lt;Client&gt;" in html and "stiff neck after a long drive" in html
+    finally:
+        browser.close()
+
+    # A second, different assessment, saved through the store (as a later visit would).
+    from posture import assess
+    from posture.report import Intake
+    from posture.store import NewPhoto, Store
+
+    store = Store(server.data_dir)
+    (client,) = store.list_clients()
+    store.save_session(client.id, Intake(notes="follow-up"), [
+        NewPhoto((data_dir / "seated_side_upright_01.jpg").read_bytes(), "side2.jpg",
+                 assess(data_dir / "seated_side_upright_01.jpg"))])
+
+    server.stop()  # restart: nothing saved may be lost
+    server.start()
+    browser, page = _page(pw)
+    try:
+        page.goto(f"{server.url}/History")
+        page.get_by_text("Pick a client").first.wait_for(timeout=30_000)
+        page.locator("[data-testid=stSidebar] input[aria-label=Client]").click()
+        page.get_by_role("option", name="E2E <Client>").click()
+        page.wait_for_function("document.body.innerText.includes('E2E <Client>: 2 assessment(s)')", timeout=30_000)
+        # Default: oldest vs newest; pick the side view.
+        page.locator("input[aria-label=View]").click()
+        page.get_by_role("option", name="left").click()
+        _wait_text(page, "scaled to the same body height", 30_000)
+        _wait_images_decoded(page)
+        _wait_text(page, "combined uncertainty", 10_000)
+    finally:
+        browser.close()
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_webcam_shots_from_fake_camera(server, pw, data_dir, tmp_path):
+    import cv2
+
+    y4m = tmp_path / "photo.y4m"
+    _write_y4m([cv2.imread(str(data_dir / "standing_front_05_video.jpg"))] * 3, y4m)
+    browser, page = _page(pw, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                               f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
+    try:
+        page.goto(server.url)
+        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        page.locator("label:has-text('Webcam'):visible").first.click()
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('video')).some(v => v.readyState >= 2 && v.videoWidth > 0)",
+            timeout=30_000,
+        )
+        page.get_by_role("button", name="Take Photo").click()
+        _wait_text(page, "1 of up to 5 shots", 30_000)
+        _wait_text(page, "front view, standing")
+        _wait_images_decoded(page)
+    finally:
+        browser.close()
 
 
 def test_live_page_processes_fake_webcam_frames(server, pw, data_dir, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    url, log = server
+    import cv2
+
+    cap = cv2.VideoCapture(str(data_dir / "video_squat_front_01.mp4"))
+    frames = []
+    while len(frames) < 60:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
     y4m = tmp_path / "cam.y4m"
-    _write_y4m(data_dir / "video_squat_front_01.mp4", y4m)
-    browser = pw.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-              f"--use-file-for-fake-video-capture={y4m}", "--disable-background-networking",
-              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
-    )
-    page = browser.new_context(permissions=["camera"]).new_page()
-    frames = 0
-    for _attempt in range(3):  # streamlit-webrtc has a rare start-up race: reload and retry
-        page.goto(f"{url}/Live_monitor")
-        page.frame_locator("iframe[title*='streamlit_webrtc']").get_by_text("START").click(timeout=60_000)
-        try:
-            page.get_by_text("Frames processed:").wait_for(timeout=15_000)
-        except PlaywrightTimeout:
-            continue
-        # The status fragment re-renders every second: wait for one render that shows it all.
-        handle = page.wait_for_function(
-            """() => {
-                const t = document.body.innerText;
-                const m = t.match(/Frames processed: (\\d+)/);
-                return m && Number(m[1]) >= 20 && t.includes("Posture:") && t.includes("shoulder_tilt_deg") ? t : null;
-            }""",
-            timeout=30_000,
-        )
-        text = handle.json_value()
-        frames = int(text.split("Frames processed:")[1].split()[0])
-        break
-    else:
-        text = page.inner_text("body")
-    browser.close()
-    assert frames >= 20, text
-    assert "Posture:" in text, text  # the state ...
-    assert "shoulder_tilt_deg" in text, text  # ... and the per-measure statistics are shown
-    assert "Traceback" not in log.read_text()
+    _write_y4m(frames, y4m)
+    browser, page = _page(pw, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                               f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
+    count, text = 0, ""
+    try:
+        for _attempt in range(3):  # streamlit-webrtc has a rare start-up race: reload and retry
+            page.goto(f"{server.url}/Live_monitor")
+            page.frame_locator("iframe[title*='streamlit_webrtc']").get_by_text("START").click(timeout=60_000)
+            try:
+                page.get_by_text("Frames processed:").wait_for(timeout=15_000)
+            except PlaywrightTimeout:
+                continue
+            # The status fragment re-renders every second: wait for one render that shows it all.
+            handle = page.wait_for_function(
+                """() => {
+                    const t = document.body.innerText;
+                    const m = t.match(/Frames processed: (\\d+)/);
+                    return m && Number(m[1]) >= 20 && t.includes("Posture:") && t.includes("shoulder_tilt_deg") ? t : null;
+                }""",
+                timeout=30_000,
+            )
+            text = handle.json_value()
+            count = int(text.split("Frames processed:")[1].split()[0])
+            break
+    finally:
+        browser.close()
+    assert count >= 20, text
+    assert "Posture:" in text and "shoulder_tilt_deg" in text
