@@ -38,3 +38,15 @@ def synthetic_landmarks(points: dict, visibility: float = 1.0):
     for lm, p in points.items():
         xy[int(lm)] = p
     return PoseLandmarks(xy, np.full(NUM_LANDMARKS, visibility))
+
+
+def with_measures(a, **values):
+    """A copy of assessment `a` with some measures replaced: name=(value, uncertainty)."""
+    import dataclasses
+
+    from posture.measures import Measure
+
+    measures = dict(a.measures)
+    for name, (value, uncertainty) in values.items():
+        measures[name] = Measure(name, measures[name].unit, value, uncertainty, 0.9)
+    return dataclasses.replace(a, measures=measures)

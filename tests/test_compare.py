@@ -1,22 +1,14 @@
-import dataclasses
-
 import pytest
 
 from posture.compare import ChangeStatus, compare
-from posture.measures import Measure
 
-
-def _with(a, **values):
-    measures = dict(a.measures)
-    for name, (v, u) in values.items():
-        measures[name] = Measure(name, measures[name].unit, v, u, 0.9)
-    return dataclasses.replace(a, measures=measures)
+from .conftest import with_measures
 
 
 def test_change_is_real_only_beyond_combined_uncertainty(assessed):
     base = assessed("standing_back_02.jpg")
-    before = _with(base, shoulder_tilt_deg=(4.0, 0.6), hip_tilt_deg=(1.0, 0.3), head_tilt_deg=(2.0, 0.5))
-    after = _with(base, shoulder_tilt_deg=(1.0, 0.8), hip_tilt_deg=(1.4, 0.4), head_tilt_deg=(-3.5, 0.5))
+    before = with_measures(base, shoulder_tilt_deg=(4.0, 0.6), hip_tilt_deg=(1.0, 0.3), head_tilt_deg=(2.0, 0.5))
+    after = with_measures(base, shoulder_tilt_deg=(1.0, 0.8), hip_tilt_deg=(1.4, 0.4), head_tilt_deg=(-3.5, 0.5))
     by = {c.name: c for c in compare(before, after)}
     assert by["shoulder_tilt_deg"].status is ChangeStatus.IMPROVED
     assert by["shoulder_tilt_deg"].combined_uncertainty == pytest.approx(1.0)

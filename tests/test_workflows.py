@@ -1,23 +1,15 @@
-import dataclasses
-
 import pytest
 
 from posture.imaging import load_image
-from posture.measures import Measure
 from posture.workflows import body_height_px, change_lines, desk_advice, side_by_side
 
-
-def _with(a, **values):
-    ms = dict(a.measures)
-    for n, (v, u) in values.items():
-        ms[n] = Measure(n, ms[n].unit, v, u, 0.9)
-    return dataclasses.replace(a, measures=ms)
+from .conftest import with_measures
 
 
 def test_change_lines_only_real_changes(assessed):
     a = assessed("standing_back_02.jpg")
-    before = _with(a, shoulder_tilt_deg=(5.0, 0.5))
-    after = _with(a, shoulder_tilt_deg=(1.0, 0.5))
+    before = with_measures(a, shoulder_tilt_deg=(5.0, 0.5))
+    after = with_measures(a, shoulder_tilt_deg=(1.0, 0.5))
     lines = change_lines([before], [after])
     assert any("shoulder_tilt_deg +5.0 → +1.0° (improved)" in x for x in lines)
     assert change_lines([a], [a]) == ["back view: no change beyond measurement noise"]
@@ -37,7 +29,7 @@ def test_side_by_side_same_body_height(assessed, data_dir):
     [(40.0, 0.0, "well forward"), (10.0, 25.0, "lean forward a lot"), (10.0, 0.0, "well over your shoulders")],
 )
 def test_desk_advice(assessed, neck, torso, expected):
-    a = _with(assessed("seated_side_upright_01.jpg"), neck_inclination_deg=(neck, 1.0), torso_inclination_deg=(torso, 1.0))
+    a = with_measures(assessed("seated_side_upright_01.jpg"), neck_inclination_deg=(neck, 1.0), torso_inclination_deg=(torso, 1.0))
     advice = " ".join(desk_advice(a))
     assert expected in advice and "not a diagnosis" in advice
 
