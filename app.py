@@ -90,8 +90,8 @@ def main() -> None:
 
     if not results:
         return
-    previous = store.sessions(client.id)[-1] if client and store.sessions(client.id) else None
-    changes = change_lines([p.assessment for p in previous.photos], [r.assessment for r in results]) if previous else []
+    past = store.sessions(client.id) if client else []
+    changes = change_lines([p.assessment for p in past[-1].photos], [r.assessment for r in results]) if past else []
     summary = Summary([r.assessment for r in results], client=client.name if client else "", intake=intake,
                       annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes)
 

@@ -290,13 +290,13 @@ def _live(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run_live(engine, frames, total: int, show: bool, log) -> None:  # type: ignore[no-untyped-def]
+    import time as _time
+
     import cv2
 
     from .draw import annotate_live
 
     last_progress = 0.0
-    import time as _time
-
     for f in frames:
         result = engine.process(f.image, f.timestamp_s)
         if log:

@@ -312,13 +312,12 @@ class LiveEngine:
 
     def _view(self, lms: PoseLandmarks) -> View:
         kind = self.config.view
+        yaw = yaw_deg(lms)
         if kind == "auto":
-            yaw = yaw_deg(lms)
             kind = "side" if yaw is not None and 45.0 < abs(yaw) < 135.0 else "front"
         if kind == "side":
             name = ViewName.LEFT if facing_x_2d(lms) < 0 else ViewName.RIGHT
         else:
-            yaw = yaw_deg(lms)
             name = ViewName.BACK if yaw is not None and abs(yaw) >= 135.0 else ViewName.FRONT
         return View(name, Posture.SEATED, 1.0, "auto" if self.config.view == "auto" else "user")
 
