@@ -15,7 +15,7 @@ import streamlit as st
 from posture.errors import PostureError
 from posture.report import DISCLAIMER, PAIN_AREAS, Intake, Summary, to_html, to_markdown, to_pdf
 from posture.store import NewPhoto
-from posture.ui import assess_bytes, client_picker, get_store, show_assessed
+from posture.ui import assess_bytes, client_picker, get_store, show_assessed, webcam_burst
 from posture.workflows import change_lines
 
 st.set_page_config(page_title="Posture intake", layout="wide")
@@ -41,11 +41,16 @@ def intake_form() -> Intake:
 
 
 def capture(view_key: str, label: str) -> tuple[tuple[bytes, ...], str] | None:
-    """Upload a photo, or take webcam shots (several shots of one pose are combined)."""
-    source = st.radio(f"{label}: source", ("Upload", "Webcam"), horizontal=True, key=f"src_{view_key}")
+    """Upload a photo, take a webcam burst (5 frames in 0.2 s), or take webcam shots one by one.
+    Several frames of one pose are combined."""
+    source = st.radio(f"{label}: source", ("Upload", "Webcam burst", "Webcam shots"), horizontal=True,
+                      key=f"src_{view_key}")
     if source == "Upload":
         f = st.file_uploader(f"{label} photo", type=["jpg", "jpeg", "png", "webp", "bmp"], key=f"up_{view_key}")
         return ((f.getvalue(),), f.name) if f else None
+    if source == "Webcam burst":
+        frames = webcam_burst(view_key)
+        return (frames, f"{view_key}-burst.jpg") if frames else None
     shots: list[bytes] = st.session_state.setdefault(f"shots_{view_key}", [])
     shot = st.camera_input(f"{label}: take {MAX_SHOTS} shots without moving", key=f"cam_{view_key}")
     if shot is not None and shot.getvalue() not in shots and len(shots) < MAX_SHOTS:

@@ -16,12 +16,11 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from posture.draw import annotate_live
 from posture.live import FrameResult, LiveConfig, LiveEngine, PostureState
 from posture.report import DISCLAIMER
+from posture.ui import NO_ICE
 
 st.set_page_config(page_title="Live posture monitor", layout="wide")
 st.title("Live posture monitor")
 st.caption(DISCLAIMER)
-
-NO_ICE = {"iceServers": []}  # local connection only: no public STUN/TURN servers
 
 
 class Monitor:

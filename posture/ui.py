@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from .assessment import Assessment, assess
@@ -92,3 +95,47 @@ def client_picker(store: Store, key: str = "client_id") -> Client | None:
                         state[key] = state[f"{key}_pending"] = c.id
                         st.rerun()
     return next((c for c in clients if c.id == st.session_state.get(key)), None)
+
+
+#: WebRTC on this machine only: no public STUN/TURN servers (they would leak traffic).
+NO_ICE = {"iceServers": []}
+BURST_FRAMES = 5
+
+
+class FrameGrabber:
+    """Keeps the last few frames of a WebRTC stream (called from streamlit-webrtc's thread)."""
+
+    def __init__(self, size: int = BURST_FRAMES) -> None:
+        self._lock = threading.Lock()
+        self._frames: deque[np.ndarray] = deque(maxlen=size)
+
+    def on_frame(self, frame):  # type: ignore[no-untyped-def]
+        image = frame.to_ndarray(format="bgr24")
+        with self._lock:
+            self._frames.append(image)
+        return frame
+
+    def burst(self) -> list[np.ndarray]:
+        with self._lock:
+            return list(self._frames)
+
+
+def webcam_burst(key: str) -> tuple[bytes, ...] | None:
+    """A live camera view and a button that takes the last 5 frames (about 0.2 s) as a burst."""
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    grabber: FrameGrabber = st.session_state.setdefault(f"grabber_{key}", FrameGrabber())
+    webrtc_streamer(
+        key=f"burst_{key}", mode=WebRtcMode.SENDRECV, rtc_configuration=NO_ICE, server_rtc_configuration=NO_ICE,
+        media_stream_constraints={"video": True, "audio": False}, video_frame_callback=grabber.on_frame,
+    )
+    if st.button(f"Capture burst ({BURST_FRAMES} frames)", key=f"capture_{key}"):
+        frames = grabber.burst()
+        if len(frames) < BURST_FRAMES:
+            st.warning("No video yet: press START, allow the camera, then capture.")
+        else:
+            st.session_state[f"burst_{key}_frames"] = tuple(encode_jpeg(f, 95) for f in frames)
+    captured = st.session_state.get(f"burst_{key}_frames")
+    if captured:
+        st.caption(f"Burst of {len(captured)} frames captured; they are combined to cut landmark noise.")
+    return captured
