@@ -6,9 +6,9 @@ import streamlit as st
 
 from posture.compare import compare
 from posture.imaging import load_image
-from posture.report import DISCLAIMER
+from posture.report import DISCLAIMER, Summary, to_html, to_pdf
 from posture.ui import client_picker, get_store
-from posture.workflows import change_rows, side_by_side, trends
+from posture.workflows import annotated_jpeg, change_lines, change_rows, side_by_side, trends
 
 st.set_page_config(page_title="History", layout="wide")
 st.title("History and before/after")
@@ -58,6 +58,16 @@ if series:
     st.subheader("Trend")
     name = st.selectbox("Measure", sorted(series), key="trend_measure")
     st.line_chart({"date": [p.date for p in series[name]], name: [p.value for p in series[name]]}, x="date", y=name)
+
+st.subheader("Pre-session summary of the 'after' assessment")
+earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]
+previous = [p.assessment for p in earlier[-1].photos] if earlier else []
+jpegs = [annotated_jpeg(load_image(store.photo_bytes(p.sha256)), p.assessment) for p in after.photos]
+summary = Summary([p.assessment for p in after.photos], client=client.name, intake=after.intake, annotated_jpegs=jpegs,
+                  changes_text=change_lines(previous, [p.assessment for p in after.photos]))
+d1, d2 = st.columns(2)
+d1.download_button("Download HTML", to_html(summary), f"posture-summary-{after.id}.html", "text/html")
+d2.download_button("Download PDF", to_pdf(summary), f"posture-summary-{after.id}.pdf", "application/pdf")
 
 with st.expander("Delete an assessment"):
     victim = st.selectbox("Assessment", ids, format_func=labels.get, key="delete_session")

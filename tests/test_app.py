@@ -109,6 +109,7 @@ def test_history_compares_two_sessions(data_dir, data_folder):
     assert not at.exception, at.exception
     assert len(at.dataframe) == 1  # the change table
     assert any("combined uncertainty" in x.value for x in at.caption)
+    assert {b.label for b in at.get("download_button")} >= {"Download HTML", "Download PDF"}
 
 
 def test_self_check_gives_advice_and_stores_nothing(data_dir, data_folder):
