@@ -108,7 +108,10 @@ def check_image(
 ) -> list[Reading]:
     """Readings (predicted vs measured) for every transform and measure on one photo."""
     extra = {} if augmentations is None else {"augmentations": augmentations}
-    base = assess(bgr, estimator=estimator, name=label, **extra)
+    try:
+        base = assess(bgr, estimator=estimator, name=label, **extra)
+    except NoPersonError:
+        return []  # nothing to predict from
     readings: list[Reading] = []
     for t in transforms:
         try:
