@@ -182,21 +182,27 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
     assert "Traceback" not in server.log.read_text()
 
 
-def test_webcam_shots_from_fake_camera(server, pw, data_dir, tmp_path):
+VIDEO_PLAYING = "Array.from(document.querySelectorAll('video')).some(v => v.readyState >= 2 && v.videoWidth > 0)"
+
+
+def _intake_with_fake_camera(pw, server, photo: Path, tmp_path: Path, source: str):
+    """A browser whose webcam shows `photo`, on the intake page with `source` chosen."""
     import cv2
 
     y4m = tmp_path / "photo.y4m"
-    _write_y4m([cv2.imread(str(data_dir / "standing_front_05_video.jpg"))] * 3, y4m)
+    _write_y4m([cv2.imread(str(photo))] * 3, y4m)
     browser, page = _page(pw, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                                f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
+    page.goto(server.url)
+    page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+    page.locator(f"label:has-text('{source}'):visible").first.click()
+    return browser, page
+
+
+def test_webcam_shots_from_fake_camera(server, pw, data_dir, tmp_path):
+    browser, page = _intake_with_fake_camera(pw, server, data_dir / "standing_front_05_video.jpg", tmp_path, "Webcam shots")
     try:
-        page.goto(server.url)
-        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
-        page.locator("label:has-text('Webcam shots'):visible").first.click()
-        page.wait_for_function(
-            "Array.from(document.querySelectorAll('video')).some(v => v.readyState >= 2 && v.videoWidth > 0)",
-            timeout=30_000,
-        )
+        page.wait_for_function(VIDEO_PLAYING, timeout=30_000)
         page.get_by_role("button", name="Take Photo").click()
         _wait_text(page, "1 of up to 5 shots", 30_000)
         _wait_text(page, "front view, standing")
@@ -206,24 +212,14 @@ def test_webcam_shots_from_fake_camera(server, pw, data_dir, tmp_path):
 
 
 def test_webcam_burst_from_fake_camera(server, pw, data_dir, tmp_path):
-    import cv2
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    y4m = tmp_path / "photo.y4m"
-    _write_y4m([cv2.imread(str(data_dir / "standing_front_05_video.jpg"))] * 3, y4m)
-    browser, page = _page(pw, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                               f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
+    browser, page = _intake_with_fake_camera(pw, server, data_dir / "standing_front_05_video.jpg", tmp_path, "Webcam burst")
     try:
-        page.goto(server.url)
-        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
-        page.locator("label:has-text('Webcam burst'):visible").first.click()
         page.frame_locator("iframe[title*='streamlit_webrtc']").first.get_by_text("START").click(timeout=60_000)
         # Wait until the component plays the stream back: frames are reaching the server.
         webrtc = next(f for f in page.frames if "streamlit_webrtc" in f.url)
-        webrtc.wait_for_function(
-            "Array.from(document.querySelectorAll('video')).some(v => v.readyState >= 2 && v.videoWidth > 0)",
-            timeout=30_000,
-        )
+        webrtc.wait_for_function(VIDEO_PLAYING, timeout=30_000)
         capture = page.get_by_role("button", name="Capture burst (5 frames)")
         for _attempt in range(10):
             capture.click()
