@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test venv browser bench clean
+.PHONY: run test lint venv browser bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ browser:
 run: $(STAMP)
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
-test: $(STAMP) browser
+# The linter and type checker run first: an error in either fails `make test`.
+lint: $(STAMP)
+	$(BIN)/python -m ruff check posture tests benchmarks app.py pages
+	$(BIN)/python -m mypy
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -15,10 +15,10 @@ import numpy as np
 from . import augment
 from .errors import NoPersonError, UsageError
 from .estimator import PoseEstimator, default_estimator
-from .findings import Finding, areas_for, Severity, Threshold, evaluate, load_thresholds
+from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
 from .imaging import BGRImage, ImageSource, LoadedImage, load_image
 from .landmarks import Landmark, PoseLandmarks
-from .measures import MEASURES, Measure, MeasureContext, compute_measures
+from .measures import Measure, MeasureContext, compute_measures
 from .views import Posture, View, ViewName, classify_view
 
 SCHEMA_VERSION = 1
@@ -208,7 +208,7 @@ def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:
         return bgr, 1.0
     f = WORKING_MAX_SIDE / longest
     small = cv2.resize(bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    return small, longest / WORKING_MAX_SIDE
+    return np.asarray(small, dtype=np.uint8), longest / WORKING_MAX_SIDE
 
 
 def _detect_any(estimator: PoseEstimator, image: BGRImage) -> PoseLandmarks | None:

@@ -148,11 +148,11 @@ def apply_augmentation(image: BGRImage, aug: Augmentation) -> tuple[BGRImage, Fl
     h, w = image.shape[:2]
     matrix, size = augmentation_matrix(aug, w, h)
     if aug.angle_deg == 0.0 and aug.scale == 1.0:
-        out = image[:, ::-1] if aug.mirror else image
-        return np.ascontiguousarray(out), matrix
+        flipped = image[:, ::-1] if aug.mirror else image
+        return np.ascontiguousarray(flipped), matrix
     interp = cv2.INTER_AREA if aug.scale < 1.0 else cv2.INTER_LINEAR
     out = cv2.warpAffine(image, matrix, size, flags=interp, borderMode=cv2.BORDER_CONSTANT, borderValue=PAD_VALUE)
-    return out, matrix
+    return np.asarray(out, dtype=np.uint8), matrix
 
 
 def map_back(landmarks: PoseLandmarks, matrix: FloatArray, mirrored: bool) -> PoseLandmarks:
@@ -164,7 +164,7 @@ def map_back(landmarks: PoseLandmarks, matrix: FloatArray, mirrored: bool) -> Po
     a = matrix[:, :2]
     t = matrix[:, 2]
     inv = np.linalg.inv(a)
-    xy = (landmarks.xy - t) @ inv.T
+    xy: FloatArray = np.asarray((landmarks.xy - t) @ inv.T, dtype=np.float64)
     if not mirrored:
         return PoseLandmarks(xy, landmarks.visibility, landmarks.world)
     world = None if landmarks.world is None else landmarks.world * np.array([-1.0, 1.0, 1.0])
@@ -190,12 +190,14 @@ def run_augmented(
     shrink = math.sqrt(abs(np.linalg.det(frame.matrix[:, :2])))
     if shrink < 0.75:
         h, w = image.shape[:2]
-        small = cv2.resize(image, (max(1, round(w * shrink)), max(1, round(h * shrink))), interpolation=cv2.INTER_AREA)
+        small = np.asarray(
+            cv2.resize(image, (max(1, round(w * shrink)), max(1, round(h * shrink))), interpolation=cv2.INTER_AREA), dtype=np.uint8
+        )
         sx, sy = small.shape[1] / w, small.shape[0] / h
         undo = np.array([[1 / sx, 0, 0], [0, 1 / sy, 0], [0, 0, 1]])
         frame = Frame((_to3(frame.matrix) @ undo)[:2], frame.size)
-        results = run_augmented(estimator, small, frame, augmentations)
-        return [translate(r, 0.0, 0.0, 1.0, (1 / sx, 1 / sy)) for r in results]
+        found_small = run_augmented(estimator, small, frame, augmentations)
+        return [translate(r, 0.0, 0.0, 1.0, (1 / sx, 1 / sy)) for r in found_small]
     results: list[PoseLandmarks] = []
     for aug in augmentations:
         matrix, size = frame.compose(aug)
@@ -204,7 +206,7 @@ def run_augmented(
         )
         if BLUR_SIGMA > 0:
             copy = cv2.GaussianBlur(copy, (0, 0), BLUR_SIGMA)
-        found = estimator.detect(copy)
+        found = estimator.detect(np.asarray(copy, dtype=np.uint8))
         if found is not None:
             results.append(map_back(found, matrix, aug.mirror))
     return results

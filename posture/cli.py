@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from . import __version__
 from .errors import PostureError, UsageError
@@ -28,7 +28,7 @@ With several images, each is processed; the exit code is that of the first failu
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like UsageError
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, like UsageError
         self.print_usage(sys.stderr)
         sys.stderr.write(f"posture: error: {message}\n")
         raise SystemExit(2)
@@ -282,9 +282,9 @@ def _live(args: argparse.Namespace, out: TextIO) -> int:
     if args.summary != "-":
         seconds = stats["seconds_in_state"]
         out.write(f"frames: {stats['frames']} ({stats['frames_with_person']} with a person)\n")
-        out.write("time in state: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "\n")  # type: ignore[union-attr]
+        out.write("time in state: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "\n")  # type: ignore[attr-defined]
         out.write(f"alerts: {stats['alerts']}; longest poor streak: {stats['longest_poor_streak_s']} s\n")
-        for name, m in stats["measures"].items():  # type: ignore[union-attr]
+        for name, m in stats["measures"].items():  # type: ignore[attr-defined]
             out.write(f"  {name:28s} mean {m['mean']:+7.2f}  range {m['min']:+7.2f} .. {m['max']:+7.2f}\n")
     return 0
 

@@ -6,6 +6,8 @@ print. Drawing only: no measuring happens here (values come from the Assessment)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
 
@@ -13,6 +15,9 @@ from .assessment import Assessment
 from .imaging import BGRImage
 from .landmarks import SKELETON_EDGES, Landmark
 from .measures import MIN_VISIBILITY
+
+if TYPE_CHECKING:
+    from .live import FrameResult
 
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
@@ -149,24 +154,24 @@ def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) ->
 STATE_COLOURS = {"good": (80, 200, 80), "needs attention": (0, 190, 255), "poor": (60, 60, 230), "no person": (160, 160, 160)}
 
 
-def annotate_live(frame: BGRImage, result: object) -> BGRImage:
+def annotate_live(frame: BGRImage, result: FrameResult) -> BGRImage:
     """Skeleton, the measures and the state banner on one live frame (a `live.FrameResult`)."""
     out = frame.copy()
     thick, scale = _style(out)
-    lms = getattr(result, "landmarks", None)
+    lms = result.landmarks
     if lms is not None:
         xy, vis = lms.xy, lms.visibility
         for p, q in SKELETON_EDGES:
             if vis[int(p)] >= MIN_VISIBILITY and vis[int(q)] >= MIN_VISIBILITY:
                 cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, thick, cv2.LINE_AA)
-    state = getattr(result, "state").value
+    state = result.state.value
     colour = STATE_COLOURS.get(state, WHITE)
     banner_h = int(40 * scale) + 10
     cv2.rectangle(out, (0, 0), (out.shape[1], banner_h), colour, -1)
-    cv2.putText(out, state.upper() + ("  - ALERT" if getattr(result, "alert") else ""), (10, banner_h - 12),
+    cv2.putText(out, state.upper() + ("  - ALERT" if result.alert else ""), (10, banner_h - 12),
                 cv2.FONT_HERSHEY_SIMPLEX, scale * 1.1, BLACK, max(2, thick), cv2.LINE_AA)
     y = banner_h + int(30 * scale)
-    for name, value in getattr(result, "measures").items():
+    for name, value in result.measures.items():
         if value is None:
             continue
         _label(out, f"{name.replace('_deg', '').replace('_', ' ')}: {value:+.1f}", (8, y), scale * 0.8, WHITE)

@@ -23,8 +23,8 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 
-from .errors import PostureError, UsageError
 from .augment import align_to
+from .errors import PostureError, UsageError
 from .estimator import BlazePoseEstimator, PoseEstimator
 from .findings import Severity, Threshold, load_thresholds
 from .imaging import BGRImage
@@ -79,6 +79,7 @@ class OneEuroFilter:
             return x.copy()
         dt = t - self._t
         p = self.params
+        assert self._dx is not None  # set together with self._x
         dx = (x - self._x) / dt
         a_d = _alpha(p.d_cutoff, dt)
         self._dx = a_d * dx + (1 - a_d) * self._dx
@@ -284,7 +285,8 @@ class LiveEngine:
         if found is None or max(found.visibility[Landmark.LEFT_SHOULDER], found.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
             self._filter.reset()
             self._previous = None
-            raw, view, values, smoothed = PostureState.NO_PERSON, "", {}, None
+            values: dict[str, float | None] = {}
+            raw, view, smoothed = PostureState.NO_PERSON, "", None
         else:
             smoothed = self._smooth(found, timestamp_s)
             view, values, severity = self._evaluate(smoothed, (w, h))
@@ -417,7 +419,7 @@ def open_video(path: str | Path) -> Iterator[Frame]:
         try:
             index, image = 0, first
             while True:
-                yield Frame(image, index / fps, index)
+                yield Frame(np.asarray(image, dtype=np.uint8), index / fps, index)
                 ok, image = cap.read()
                 if not ok:
                     return  # end of file
@@ -458,7 +460,7 @@ def open_camera(index: int) -> Iterator[Frame]:
                 ok, image = cap.read()
                 if not ok:
                     raise SourceError(f"camera {index} stopped delivering frames (unplugged?)")
-                yield Frame(image, time.monotonic() - start, index_)
+                yield Frame(np.asarray(image, dtype=np.uint8), time.monotonic() - start, index_)
                 index_ += 1
         finally:
             cap.release()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -107,7 +108,7 @@ def check_image(
     augmentations: tuple[Augmentation, ...] | None = None,
 ) -> list[Reading]:
     """Readings (predicted vs measured) for every transform and measure on one photo."""
-    extra = {} if augmentations is None else {"augmentations": augmentations}
+    extra: dict[str, Any] = {} if augmentations is None else {"augmentations": augmentations}
     try:
         base = assess(bgr, estimator=estimator, name=label, **extra)
     except NoPersonError:
@@ -123,7 +124,8 @@ def check_image(
                 continue
             got = None if out is None else out.measures[m]
             readings.append(
-                Reading(label, t.name, m, predicted_value(base, t, m), got and got.value, got and got.uncertainty)
+                Reading(label, t.name, m, predicted_value(base, t, m), None if got is None else got.value,
+                        None if got is None else got.uncertainty)
             )
     return readings
 

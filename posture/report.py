@@ -72,7 +72,7 @@ class Intake:
         if not isinstance(pain, dict):
             raise ValueError("intake 'pain' must map areas to levels 0-10")
         return cls(
-            pain={str(k): int(v) for k, v in pain.items()},  # type: ignore[call-overload]
+            pain={str(k): int(v) for k, v in pain.items()},
             duration=str(data.get("duration", "")),
             activities=str(data.get("activities", "")),
             work_setup=str(data.get("work_setup", "")),

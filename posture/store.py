@@ -237,7 +237,7 @@ class Store:
             session_id = int(cur.lastrowid or 0)
             conn.executemany(
                 "INSERT INTO photos (session_id, sha256, filename, assessment_json) VALUES (?, ?, ?, ?)",
-                [(session_id, h, p.filename, json.dumps(p.assessment.to_dict())) for h, p in zip(hashes, photos)],
+                [(session_id, h, p.filename, json.dumps(p.assessment.to_dict())) for h, p in zip(hashes, photos, strict=True)],
             )
         return session_id
 

@@ -98,7 +98,7 @@ def client_picker(store: Store, key: str = "client_id") -> Client | None:
 
 
 #: WebRTC on this machine only: no public STUN/TURN servers (they would leak traffic).
-NO_ICE = {"iceServers": []}
+NO_ICE: dict[str, list[object]] = {"iceServers": []}
 BURST_FRAMES = 5
 
 

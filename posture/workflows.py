@@ -20,8 +20,8 @@ def annotated_jpeg(image: LoadedImage, a: Assessment, max_side: int = 1400) -> b
     h, w = drawn.shape[:2]
     f = max_side / max(h, w)
     if f < 1:
-        drawn = cv2.resize(drawn, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
-    return encode_jpeg(drawn, 85)
+        drawn = np.asarray(cv2.resize(drawn, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return encode_jpeg(np.asarray(drawn, dtype=np.uint8), 85)
 
 
 def _unit(u: str) -> str:
