@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .assessment import Assessment
 from .findings import Finding, Severity
@@ -255,31 +257,76 @@ def to_html(summary: Summary) -> str:
     return "\n".join(parts)
 
 
-def _latin1(text: str) -> str:
-    """PDF core fonts are Latin-1: map the few other characters we use, drop the rest."""
-    for a, b in (("—", "-"), ("–", "-"), ("⚠", "!"), ("≥", ">="), ("≤", "<="), ("·", "-"), ("’", "'"), ("“", '"'), ("”", '"')):
-        text = text.replace(a, b)
-    return text.encode("latin-1", "replace").decode("latin-1")
+#: Fonts shipped in posture/fonts (see its README for sources and licences).
+_FONT_DIR = Path(__file__).with_name("fonts")
+_MAIN_FONTS = (("dejavu", "", "DejaVuSans.ttf"), ("dejavu", "B", "DejaVuSans-Bold.ttf"))
+#: Chinese and Japanese. Loading it costs about 0.5 s, so only documents that need it do.
+_CJK_FONT = ("droid", "", "DroidSansFallbackFull.ttf")
+#: Zero-width characters that change how the previous one is drawn (emoji presentation,
+#: joiners): dropping one loses nothing visible, while a code point in its place would be noise.
+_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF} | set(range(0xFE00, 0xFE10)) | set(range(0xE0100, 0xE01F0))
+
+
+@functools.cache
+def _charset(filename: str) -> frozenset[int]:
+    """Every code point the font file can draw."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(_FONT_DIR / filename, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _main_charset() -> frozenset[int]:
+    return _charset(_MAIN_FONTS[0][2]) | _charset(_MAIN_FONTS[1][2])
+
+
+def _pdf_text(text: str) -> str:
+    """User text as the embedded fonts can draw it: a character none of them has (Korean,
+    most emoji...) becomes its code point, e.g. "[U+D55C]", visible and never a silent "?"."""
+    main, cjk = _main_charset(), _charset(_CJK_FONT[2])
+    out = []
+    for ch in text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "):
+        cp = ord(ch)
+        if cp in main or cp in cjk or ch == "\n":
+            out.append(ch)
+        elif cp in _INVISIBLE:
+            continue
+        else:
+            out.append(f"[U+{cp:04X}]")
+    return "".join(out)
 
 
 def to_pdf(summary: Summary) -> bytes:
     """A print-ready PDF (A4) with the same content as the HTML summary, photos embedded.
 
-    User text is drawn as plain text (never interpreted), so it needs no escaping here.
+    User text is drawn as plain text (never interpreted), so it needs no escaping here. The
+    text is Unicode: DejaVu Sans (Latin, Greek, Cyrillic, symbols) with Droid Sans Fallback
+    for Chinese and Japanese; only the glyphs used are embedded.
     """
     import io
 
     from fpdf import FPDF
 
     pdf = FPDF(format="A4", unit="mm")
+    for family, style, filename in _MAIN_FONTS:
+        pdf.add_font(family, style, fname=_FONT_DIR / filename)
+    # exact_match=False: bold text falls back to a regular glyph rather than to nothing.
+    pdf.set_fallback_fonts(["dejavu"], exact_match=False)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_title("Pre-session posture summary")
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
+    def drawable(s: str) -> str:
+        s = _pdf_text(s)
+        if "droid" not in pdf.fonts and not set(map(ord, s.replace("\n", ""))) <= _main_charset():
+            pdf.add_font(_CJK_FONT[0], _CJK_FONT[1], fname=_FONT_DIR / _CJK_FONT[2])
+            pdf.set_fallback_fonts(["dejavu", "droid"], exact_match=False)
+        return s
+
     def text(s: str, size: float = 10, style: str = "", h: float = 5.0) -> None:
-        pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(width, h, _latin1(s), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("dejavu", style, size)
+        pdf.multi_cell(width, h, drawable(s), new_x="LMARGIN", new_y="NEXT")
 
     def heading(s: str) -> None:
         pdf.ln(2)
@@ -288,8 +335,8 @@ def to_pdf(summary: Summary) -> bytes:
     text("Pre-session posture summary", 18, "B", 9)
     text((f"Client: {summary.client}   " if summary.client else "") + f"Date: {summary.created:%Y-%m-%d %H:%M}")
     pdf.set_fill_color(255, 247, 224)
-    pdf.set_font("Helvetica", "I", 9)
-    pdf.multi_cell(width, 4.5, _latin1(DISCLAIMER), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("dejavu", "", 9)
+    pdf.multi_cell(width, 4.5, drawable(DISCLAIMER), fill=True, new_x="LMARGIN", new_y="NEXT")
     it = summary.intake
     if not it.empty:
         heading("Intake")
@@ -304,7 +351,7 @@ def to_pdf(summary: Summary) -> bytes:
     if not ranked:
         text("No imbalance cleared its screening threshold by more than its uncertainty.")
     for f, a in ranked:
-        text(f"{f.severity.label.upper()} - {f.title} ({a.view.name.value} view)", 10, "B")
+        text(f"{f.severity.label.upper()} — {f.title} ({a.view.name.value} view)", 10, "B")
         text(f.detail, 9)
     areas = summary.areas()
     if areas:
@@ -313,7 +360,7 @@ def to_pdf(summary: Summary) -> bytes:
     if summary.changes_text:
         heading("Change since last assessment")
         for t in summary.changes_text:
-            text(f"- {t}", 9)
+            text(f"• {t}", 9)
     for i, a in enumerate(summary.assessments):
         pdf.add_page()
         heading(_photo_label(a, i))
@@ -323,15 +370,15 @@ def to_pdf(summary: Summary) -> bytes:
             w_mm = min(width, max_h * a.image.width / max(a.image.height, 1))
             pdf.image(io.BytesIO(jpeg), w=w_mm)
         pdf.ln(2)
-        pdf.set_font("Helvetica", "", 8)
+        pdf.set_font("dejavu", "", 8)
         with pdf.table(col_widths=(55, 35, 90), text_align="LEFT", line_height=4.5) as table:
             table.row(["measure", "value", "note"])
             for name in _applicable(a):
                 value, note = _fmt_value(a, name)
-                table.row([name, _latin1(value), _latin1(note)])
+                table.row([name, drawable(value), drawable(note)])
         for w in a.warnings:
-            text(f"! {w}", 8)
+            text(f"⚠ {w}", 8)
     heading("Limits of the method")
     for t in LIMITS:
-        text(f"- {t}", 9)
+        text(f"• {t}", 9)
     return bytes(pdf.output())

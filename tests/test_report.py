@@ -52,9 +52,64 @@ def test_annotation_draws_on_a_copy(assessed, data_dir):
     assert (img == load_image(data_dir / "standing_back_01.jpg").bgr).all()
 
 
+def _pdf_text(pdf: bytes) -> str:
+    """The text a PDF reader extracts (through each font's ToUnicode map, as copy-paste does)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
 def test_pdf_is_a_pdf_with_the_text_and_photo(summary):
-    from posture.report import to_pdf
+    from posture.report import DISCLAIMER, to_pdf
 
     pdf = to_pdf(summary)
-    assert pdf[:5] == b"%PDF-" and b"/Subtype /Image" in pdf
-    assert len(pdf) > 20_000
+    assert pdf[:5] == b"%PDF-" and pdf.count(b"/Subtype /Image") == 1  # one annotated photo given, one embedded
+    text = _pdf_text(pdf)
+    # User text drawn exactly as typed, never interpreted (the client name is markup-like).
+    assert text.count(EVIL) >= 3  # client, activities, notes
+    assert "neck 7/10" in text and "lower back 3/10" in text and "3 weeks" in text
+    assert " ".join(DISCLAIMER.split()[:6]) in " ".join(text.split())
+    for name in ("craniovertebral_angle_deg", "Key findings", "Limits of the method", "Photo 2: back view"):
+        assert name in text
+
+
+UNICODE_NAMES = {
+    "polish": "Zofia Łukasiewicz",
+    "greek": "Ελένη Παπαδοπούλου",
+    "cyrillic": "Дмитрий Шостакович",
+    "czech": "Jiří Dvořák",
+    "chinese": "王小明",
+    "japanese": "やまだ はなこ",
+}
+
+
+def test_pdf_draws_unicode_exactly_and_shows_what_no_font_has(assessed):
+    from posture.report import to_pdf
+
+    side = assessed("seated_side_hunched_01.jpg")
+    notes = "\n".join(UNICODE_NAMES.values()) + "\nKorean 김민수, emoji 🧘 and 😀"
+    summary = Summary([side], client=UNICODE_NAMES["polish"], intake=Intake(notes=notes),
+                      changes_text=["Neck inclination: 34.4° → 28.1° (improved)"])
+    text = _pdf_text(to_pdf(summary))
+    assert "?" not in text  # the bug was "Zofia ?ukasiewicz"; nothing in this summary is a "?"
+    assert f"Client: {UNICODE_NAMES['polish']}" in text
+    lines = text.splitlines()
+    for name in UNICODE_NAMES.values():
+        assert any(name in line for line in lines), name
+    assert "34.4° → 28.1°" in text
+    assert "😀" in text  # DejaVu Sans has this one
+    # No embedded font has Hangul or U+1F9D8: each shows as its code point, visibly.
+    assert "Korean [U+AE40][U+BBFC][U+C218], emoji [U+1F9D8] and" in text
+
+
+def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_selectors():
+    from posture.report import _pdf_text
+
+    assert _pdf_text("Łódź → Ωμέγα") == "Łódź → Ωμέγα"
+    assert _pdf_text("⚠\ufe0f ok") == "⚠\ufe0f ok"  # DejaVu has the emoji-presentation selector
+    assert _pdf_text("葛\U000E0100") == "葛"  # an ideographic variation selector no font has: dropped, not shown
+    assert _pdf_text("a\r\nb\tc") == "a\nb c"
+    assert _pdf_text("\U0001F9B4") == "[U+1F9B4]"
