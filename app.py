@@ -88,7 +88,7 @@ def main() -> None:
                 with st.spinner(f"Assessing the {label.lower()} photo…"):
                     item = assess_bytes(frames, name, view, height)
             except PostureError as exc:
-                st.error(f"{name}: {exc}")
+                st.error(str(exc))  # the message already names the file
                 continue
             results.append(item)
             show_assessed(item)

@@ -29,7 +29,7 @@ if data is not None:
         with st.spinner("Checking…"):
             item = assess_bytes((data,), name, "auto", None)
     except PostureError as exc:
-        st.error(f"{name}: {exc}")
+        st.error(str(exc))  # the message already names the file
         st.stop()
     st.subheader("What we see")
     for line in desk_advice(item.assessment):
