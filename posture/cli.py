@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -24,7 +27,12 @@ EXIT_HELP = """exit codes:
   7  invalid thresholds / configuration file
   8  storage error
   9  camera or video could not be opened (live)
-With several images, each is processed; the exit code is that of the first failure."""
+With several images, each is processed; the exit code is that of the first failure.
+Every error is one line on stderr; --debug (or POSTURE_DEBUG=1) shows tracebacks and library logs."""
+
+#: Report formats `--report` writes, by file extension.
+REPORT_SUFFIXES = (".md", ".html", ".htm", ".pdf")
+DEBUG_ENV = "POSTURE_DEBUG"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show tracebacks, library warnings and logs (also {DEBUG_ENV}=1)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     a = sub.add_parser("assess", help="assess one or more photos of the same client",
@@ -51,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--height-cm", type=float, default=None, help="client height, for offsets in centimetres")
     a.add_argument("--json", metavar="PATH|-", help="write JSON (one object per image; JSON Lines for several with -)")
     a.add_argument("--annotate", metavar="PATH", type=Path, help="write the annotated image (PNG or JPEG)")
-    a.add_argument("--report", metavar="PATH", type=Path, help="write a pre-session summary (.md or .html)")
+    a.add_argument("--report", metavar="PATH", type=Path, help="write a pre-session summary (.md, .html or .pdf)")
     a.add_argument("--thresholds", metavar="TOML", type=Path, help="override finding thresholds")
     a.add_argument("--client", default="", help="client name or pseudonym for the report")
     a.add_argument("--intake", metavar="JSON", type=Path, help="intake answers (pain, duration, activities, work_setup, notes)")
@@ -83,18 +93,68 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    with contextlib.ExitStack() as quiet:
+        if not debug:
+            quiet.enter_context(_library_output_silenced())
+        try:
+            if args.command == "assess":
+                return _assess(args, sys.stdout)
+            if args.command == "live":
+                return _live(args, sys.stdout)
+            return _compare(args, sys.stdout)
+        except PostureError as exc:
+            print(f"posture: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("posture: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # a bug or an unforeseen failure: still one line, unless debugging
+            if debug:
+                raise
+            print(f"posture: unexpected error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+            return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+@contextlib.contextmanager
+def _library_output_silenced() -> Iterator[None]:
+    """Library chatter off: Python warnings from other packages (PIL's "Corrupt EXIF data", which
+    we either survive or report ourselves) and the C++ logs MediaPipe/TFLite write straight to
+    file descriptor 2. Our own messages still reach the real stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("default", module=r"posture(\.|$)")
+        with _native_stderr_to_devnull():
+            yield
+
+
+@contextlib.contextmanager
+def _native_stderr_to_devnull() -> Iterator[None]:
     try:
-        if args.command == "assess":
-            return _assess(args, sys.stdout)
-        if args.command == "live":
-            return _live(args, sys.stdout)
-        return _compare(args, sys.stdout)
-    except PostureError as exc:
-        print(f"posture: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("posture: interrupted", file=sys.stderr)
-        return 130
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr is not a file (captured): nothing native reaches it
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    python_stderr = sys.stderr
+    sys.stderr = open(saved, "w", encoding=python_stderr.encoding or "utf-8",  # closed below
+                      errors="backslashreplace", buffering=1, closefd=False)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = python_stderr
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _write_json(target: str, payload: object, out: TextIO) -> None:
@@ -134,10 +194,10 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
     from .draw import annotate
     from .findings import load_thresholds
     from .imaging import encode_jpeg, encode_png, load_image
-    from .report import Intake, Summary, to_html, to_markdown
+    from .report import Intake, Summary, to_html, to_markdown, to_pdf
 
-    if args.report is not None and args.report.suffix.lower() not in (".md", ".html", ".htm"):
-        raise UsageError(f"--report must end in .md or .html, got {args.report}")
+    if args.report is not None and args.report.suffix.lower() not in REPORT_SUFFIXES:
+        raise UsageError(f"--report must end in .md, .html or .pdf, got {args.report}")
     if args.annotate is not None and args.annotate.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UsageError(f"--annotate must end in .png, .jpg or .jpeg, got {args.annotate}")
     intake = _read_intake(args.intake) if args.intake else Intake()
@@ -172,8 +232,12 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
         _write_json(args.json, payload, out)
     if args.report is not None and results:
         summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs)
-        text = to_html(summary) if args.report.suffix.lower() in (".html", ".htm") else to_markdown(summary)
-        _atomic_write(args.report, text.encode("utf-8"))
+        suffix = args.report.suffix.lower()
+        if suffix == ".pdf":
+            report = to_pdf(summary)
+        else:
+            report = (to_html(summary) if suffix in (".html", ".htm") else to_markdown(summary)).encode("utf-8")
+        _atomic_write(args.report, report)
     return first_error.exit_code if first_error else 0
 
 

@@ -1,6 +1,7 @@
 """The command line, in-process: exit codes, one-line messages, JSON output."""
 
 import json
+import os
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_outputs_written(capsys, data_dir, tmp_path):
         (["assess", "{data}/no_person_01.jpg"], 5, "no person found"),
         (["assess", "{data}/standing_back_02.jpg", "--height-cm", "900"], 2, "height must be between"),
         (["assess", "{data}/standing_back_02.jpg", "--view", "top"], 2, "invalid choice"),
-        (["assess", "{data}/standing_back_02.jpg", "--report", "{tmp}/r.pdf"], 2, "must end in .md or .html"),
+        (["assess", "{data}/standing_back_02.jpg", "--report", "{tmp}/r.txt"], 2, "must end in .md, .html or .pdf"),
         (["assess", "{data}/standing_back_02.jpg", "--thresholds", "{tmp}/none.toml"], 7, "no such thresholds file"),
         (["assess", "{tmp}"], 3, "is a directory"),
     ],
@@ -84,3 +85,77 @@ def test_module_entry_point(data_dir):
     proc = subprocess.run([sys.executable, "-m", "posture", "assess", "/nonexistent.jpg"], capture_output=True, text=True)
     assert proc.returncode == 3
     assert proc.stderr.strip().splitlines()[-1] == "posture: error: /nonexistent.jpg: no such file"
+
+
+def test_report_pdf_written_with_the_client_name_exactly(capsys, data_dir, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    report = tmp_path / "summary.pdf"
+    code, out, err = run(capsys, "assess", str(data_dir / "seated_side_hunched_01.jpg"), "--report", str(report),
+                         "--client", "Zofia Łukasiewicz")
+    assert code == 0, err
+    pdf = report.read_bytes()
+    assert pdf[:5] == b"%PDF-" and b"/Subtype /Image" in pdf  # the annotated photo is embedded
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Client: Zofia Łukasiewicz" in text and "craniovertebral_angle_deg" in text
+    assert report.stat().st_mode & 0o077 == 0  # health data: owner-only, like every file the CLI writes
+
+
+def test_error_names_the_file_once(capsys, tmp_path):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    code, out, err = run(capsys, "assess", str(empty))
+    assert code == 3
+    assert err == f"posture: error: {empty}: file is empty\n"
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_it(capsys, data_dir, monkeypatch):
+    import posture.assessment
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected failure\nwith a second line")
+
+    monkeypatch.setattr(posture.assessment, "assess", broken)
+    photo = str(data_dir / "standing_back_02.jpg")
+    code, out, err = run(capsys, "assess", photo)
+    assert code == 1
+    assert err == "posture: unexpected error: RuntimeError: injected failure with a second line\n"
+    with pytest.raises(RuntimeError, match="injected failure"):
+        main(["--debug", "assess", photo])
+    monkeypatch.setenv("POSTURE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="injected failure"):
+        main(["assess", photo])
+
+
+def _with_corrupt_exif(jpeg: bytes) -> bytes:
+    """The JPEG with an APP1 Exif segment whose first IFD entry is cut short (PIL: "Corrupt EXIF data")."""
+    exif = b"Exif\x00\x00" + b"II*\x00\x08\x00\x00\x00" + b"\x01\x00" + b"\x00" * 6
+    return jpeg[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + jpeg[2:]
+
+
+def test_corrupt_exif_and_library_logs_never_reach_stderr(data_dir, tmp_path):
+    """Run as a user would (a real process, real file descriptor 2): a truncated JPEG with corrupt
+    EXIF gives exactly our one line; a whole one is assessed with nothing at all on stderr (no PIL
+    warning, no MediaPipe/TFLite log)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    whole = tmp_path / "whole.jpg"
+    Image.open(data_dir / "standing_back_02.jpg").save(whole, quality=90)
+    damaged = _with_corrupt_exif(whole.read_bytes())
+    whole.write_bytes(damaged)
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(damaged[: len(damaged) * 2 // 3])
+    env = {k: v for k, v in os.environ.items() if k != "POSTURE_DEBUG"}
+
+    proc = subprocess.run([sys.executable, "-m", "posture", "assess", str(truncated)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 3
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(f"posture: error: {truncated}: image data is corrupt or truncated")
+
+    proc = subprocess.run([sys.executable, "-m", "posture", "assess", str(whole), "--json", "-"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["view"]["name"] == "back"
+    assert proc.stderr == ""
