@@ -270,7 +270,7 @@ _INVISIBLE = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF} | set(range(0xFE00, 0xFE10
 @functools.cache
 def _charset(filename: str) -> frozenset[int]:
     """Every code point the font file can draw."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
     with TTFont(_FONT_DIR / filename, lazy=True) as font:
         return frozenset(font.getBestCmap())
