@@ -1,38 +1,59 @@
-"""Clients: find, edit, delete (with all their photos and records, after confirmation)."""
+"""Clients: find, edit, delete (with all their photos and records, after confirmation);
+self checks saved by clients, to link to a client's file."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from posture.errors import PostureError
-from posture.ui import get_store
+from posture.report import md_escape
+from posture.ui import client_line, flash, get_store, show_flash
 
 st.set_page_config(page_title="Clients", layout="wide")
 st.title("Clients")
 store = get_store()
+show_flash()
 
 search = st.text_input("Find a client", key="client_search")
 clients = store.list_clients(search)
 if not clients:
     st.info("No clients yet: create one in the sidebar of the intake page." if not search else "No client matches.")
 for c in clients:
-    sessions = store.sessions(c.id)
-    with st.expander(f"{c.name} — {len(sessions)} assessment(s)"):
+    sessions = store.sessions(c.id, kind=None)
+    checks = sum(s.kind == "self_check" for s in sessions)
+    counts = f"{len(sessions) - checks} assessment(s)" + (f", {checks} self check(s)" if checks else "")
+    with st.expander(f"{md_escape(c.name)} — {counts}"):
         with st.form(f"edit_{c.id}"):
             name = st.text_input("Name or pseudonym", c.name)
-            dob = st.text_input("Date of birth", c.birth_date or "")
-            height = st.number_input("Height (cm)", 0.0, 250.0, float(c.height_cm or 0.0), 1.0)
+            dob = st.text_input("Date of birth (YYYY-MM-DD)", c.birth_date or "")
+            height = st.number_input("Height (cm)", min_value=0.0, value=c.height_cm, step=1.0, format="%.0f")
             if st.form_submit_button("Save changes"):
                 try:
-                    store.update_client(c.id, name, dob or None, height if height >= 50 else None)
+                    saved = store.update_client(c.id, name, dob or None, height)
                 except PostureError as exc:
-                    st.error(str(exc))
+                    st.error(f"Not saved: {md_escape(str(exc))}")
                 else:
-                    st.success("Saved")
+                    flash(f"Saved: {client_line(saved)}")
                     st.rerun()
-        sure = st.checkbox(f"Yes, delete {c.name} and all {len(sessions)} assessment(s) and photos", key=f"sure_{c.id}")
+        sure = st.checkbox(f"Yes, delete {md_escape(c.name)} and all {counts} with their photos", key=f"sure_{c.id}")
         if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
             store.delete_client(c.id)
             st.session_state.pop(f"sure_{c.id}", None)
-            st.success(f"Deleted {c.name}")
+            flash(f"Deleted {md_escape(c.name)} and {counts}.")
+            st.rerun()
+
+unlinked = store.self_checks()
+if unlinked and not search:
+    st.subheader("Self checks saved by clients")
+    st.caption("Made on the Self check page, without an account. They stay apart from client records until you "
+               "add one to a client's file; it stays marked as a self check there.")
+    for s in reversed(unlinked):
+        label = store.get_client(s.client_id).name
+        cols = st.columns([3, 2, 1], vertical_alignment="bottom")
+        cols[0].markdown(f"**Self check** {s.created.replace('T', ' ')} — saved as {md_escape(label)}")
+        target = cols[1].selectbox("Add to the file of", [c.id for c in clients], index=None, key=f"link_to_{s.id}",
+                                   format_func={c.id: c.name for c in clients}.get, placeholder="pick a client")
+        if cols[2].button("Add", key=f"link_{s.id}", disabled=target is None) and target is not None:
+            store.link_self_check(s.id, target)
+            flash(f"Self check of {s.created.replace('T', ' ')} added to {md_escape(store.get_client(target).name)}.")
             st.rerun()

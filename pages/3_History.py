@@ -6,8 +6,9 @@ import streamlit as st
 
 from posture.compare import compare
 from posture.imaging import load_image
-from posture.report import DISCLAIMER, Summary, to_html, to_pdf
-from posture.ui import client_picker, get_store
+from posture.report import DISCLAIMER, Summary, md_escape, to_html, to_pdf
+from posture.store import SessionRecord
+from posture.ui import client_picker, get_store, show_flash
 from posture.workflows import annotated_jpeg, change_lines, change_rows, side_by_side, trends
 
 st.set_page_config(page_title="History", layout="wide")
@@ -15,25 +16,36 @@ st.title("History and before/after")
 st.caption(DISCLAIMER)
 store = get_store()
 client = client_picker(store)
+show_flash()
 if client is None:
     st.info("Pick a client in the sidebar.")
     st.stop()
-sessions = store.sessions(client.id)
+# Self checks the therapist added to this client's file are shown, marked as such; the
+# default comparison is between the first and the last assessment.
+sessions = store.sessions(client.id, kind=None)
 if not sessions:
-    st.info(f"No saved assessments for {client.name} yet.")
+    st.info(f"No saved assessments for {md_escape(client.name)} yet.")
     st.stop()
+assessments = [s for s in sessions if s.kind == "assessment"] or sessions
 
-st.subheader(f"{client.name}: {len(sessions)} assessment(s)")
+
+def label(s: SessionRecord) -> str:
+    return s.created.replace("T", " ") + (" (self check)" if s.kind == "self_check" else "")
+
+
+checks = len(sessions) - len([s for s in sessions if s.kind == "assessment"])
+st.subheader(f"{md_escape(client.name)}: {len(sessions) - checks} assessment(s)"
+             + (f", {checks} self check(s)" if checks else ""))
 for s in reversed(sessions):
     views = ", ".join(p.assessment.view.name.value for p in s.photos)
     top = [f.title for p in s.photos for f in p.assessment.findings][:3]
-    st.markdown(f"- **{s.created.replace('T', ' ')}** — {views}" + (f" — {'; '.join(top)}" if top else ""))
+    st.markdown(f"- **{label(s)}** — {views}" + (f" — {'; '.join(top)}" if top else ""))
 
-labels = {s.id: s.created.replace("T", " ") for s in sessions}
+labels = {s.id: label(s) for s in sessions}
 ids = [s.id for s in sessions]
 c1, c2, c3 = st.columns(3)
-before_id = c1.selectbox("Before", ids, index=0, format_func=labels.get, key="before")
-after_id = c2.selectbox("After", ids, index=len(ids) - 1, format_func=labels.get, key="after")
+before_id = c1.selectbox("Before", ids, index=ids.index(assessments[0].id), format_func=labels.get, key="before")
+after_id = c2.selectbox("After", ids, index=ids.index(assessments[-1].id), format_func=labels.get, key="after")
 all_views = sorted({p.assessment.view.name.value for s in sessions for p in s.photos})
 view = c3.selectbox("View", all_views, key="hist_view")
 
@@ -63,7 +75,8 @@ st.subheader("Pre-session summary of the 'after' assessment")
 earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]
 previous = [p.assessment for p in earlier[-1].photos] if earlier else []
 jpegs = [annotated_jpeg(load_image(store.photo_bytes(p.sha256)), p.assessment) for p in after.photos]
-summary = Summary([p.assessment for p in after.photos], client=client.name, intake=after.intake, annotated_jpegs=jpegs,
+owner = client.name + (" (self check)" if after.kind == "self_check" else "")
+summary = Summary([p.assessment for p in after.photos], client=owner, intake=after.intake, annotated_jpegs=jpegs,
                   changes_text=change_lines(previous, [p.assessment for p in after.photos]))
 d1, d2 = st.columns(2)
 d1.download_button("Download HTML", to_html(summary), f"posture-summary-{after.id}.html", "text/html")

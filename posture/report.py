@@ -44,7 +44,7 @@ PAIN_AREAS = (
 class Intake:
     """Optional intake answers; every text field is user text and is escaped on output."""
 
-    pain: dict[str, int] = field(default_factory=dict)  # area -> 0..10
+    pain: dict[str, int | None] = field(default_factory=dict)  # area -> 0..10, None: not rated
     duration: str = ""
     activities: str = ""
     work_setup: str = ""
@@ -52,7 +52,7 @@ class Intake:
 
     def __post_init__(self) -> None:
         for area, level in self.pain.items():
-            if not 0 <= int(level) <= 10:
+            if level is not None and not 0 <= int(level) <= 10:
                 raise ValueError(f"pain level for {area} must be 0-10, got {level}")
 
     @property
@@ -74,7 +74,7 @@ class Intake:
         if not isinstance(pain, dict):
             raise ValueError("intake 'pain' must map areas to levels 0-10")
         return cls(
-            pain={str(k): int(v) for k, v in pain.items()},
+            pain={str(k): None if v is None else int(v) for k, v in pain.items()},
             duration=str(data.get("duration", "")),
             activities=str(data.get("activities", "")),
             work_setup=str(data.get("work_setup", "")),
@@ -106,13 +106,35 @@ class Summary:
         return list(seen)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+#: Every ASCII punctuation character: CommonMark lets a backslash make any of them literal,
+#: which also disarms Streamlit's extensions (`:red[..]`, `$maths$`, `:emoji:`).
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def md_escape(text: str) -> str:
-    """User text made inert in Markdown (and in any HTML a Markdown viewer produces)."""
-    text = html.escape(text, quote=True)
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    """User text made inert in Markdown: shown exactly as typed, line breaks kept.
+
+    The one rule for user text on a page or in a Markdown label (no HTML escaping here:
+    `&#x27;` would show as such). Lines become hard breaks; leading spaces are written
+    as character references so they never start a code block.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = []
+    for line in lines:
+        body = line.lstrip(" ")
+        # An empty line would end the paragraph (and a list item): keep it as a visible blank line.
+        out.append("&#32;" * max(len(line) - len(body), not line) + _MD_PUNCT.sub(r"\\\1", body))
+    return "  \n".join(out)
+
+
+def pain_text(area: str, level: int | None) -> str:
+    """"neck 6/10", or "neck (not rated)": an area ticked without a level is not a level."""
+    return f"{area} (not rated)" if level is None else f"{area} {level}/10"
+
+
+def _by_pain(pain: dict[str, int | None]) -> list[tuple[str, int | None]]:
+    """Worst first; areas without a level last."""
+    return sorted(pain.items(), key=lambda kv: -1 if kv[1] is None else -kv[1])
 
 
 def _fmt_value(a: Assessment, name: str) -> tuple[str, str]:
@@ -140,7 +162,7 @@ def to_markdown(summary: Summary) -> str:
         it = summary.intake
         lines += ["## Intake", ""]
         if it.pain:
-            pains = ", ".join(f"{md_escape(k)} {v}/10" for k, v in sorted(it.pain.items(), key=lambda kv: -kv[1]))
+            pains = ", ".join(md_escape(pain_text(k, v)) for k, v in _by_pain(it.pain))
             lines.append(f"- **Pain:** {pains}")
         for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
                              ("Work set-up", it.work_setup), ("Notes", it.notes)):
@@ -162,7 +184,7 @@ def to_markdown(summary: Summary) -> str:
     for i, a in enumerate(summary.assessments):
         lines += [f"## {_photo_label(a, i)}", ""]
         if a.image.path:
-            lines.append(f"Image: `{md_escape(a.image.path)}` ({a.image.width}x{a.image.height}), view confidence {a.view.confidence:.2f} ({a.view.source})")
+            lines.append(f"Image: {md_escape(a.image.path)} ({a.image.width}x{a.image.height}), view confidence {a.view.confidence:.2f} ({a.view.source})")
             lines.append("")
         lines += ["| measure | value | note |", "|---|---|---|"]
         for name in _applicable(a):
@@ -186,6 +208,7 @@ h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ccc;padding-botto
 table{border-collapse:collapse;width:100%;font-size:.92em}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left}
 th{background:#f3f3f3}.na{color:#777}.photo img{max-width:100%;height:auto;border:1px solid #ccc}
 .warn{color:#8a5300}ul{padding-left:1.2em}
+.user{white-space:pre-wrap;overflow-wrap:anywhere}
 @media print{body{max-width:none}.photo{page-break-inside:avoid}h2{page-break-after:avoid}}
 """
 
@@ -205,12 +228,13 @@ def to_html(summary: Summary) -> str:
     if not it.empty:
         parts.append("<h2>Intake</h2><ul>")
         if it.pain:
-            pains = ", ".join(f"{e(k)} <b>{int(v)}/10</b>" for k, v in sorted(it.pain.items(), key=lambda kv: -kv[1]))
+            pains = ", ".join(f"{e(k)} <i>not rated</i>" if v is None else f"{e(k)} <b>{int(v)}/10</b>"
+                              for k, v in _by_pain(it.pain))
             parts.append(f"<li><b>Pain:</b> {pains}</li>")
         for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
                              ("Work set-up", it.work_setup), ("Notes", it.notes)):
             if value:
-                parts.append(f"<li><b>{label}:</b> {e(value)}</li>")
+                parts.append(f"<li><b>{label}:</b> <span class='user'>{e(value)}</span></li>")
         parts.append("</ul>")
     parts.append("<h2>Key findings</h2>")
     ranked = summary.ranked_findings()
@@ -341,7 +365,7 @@ def to_pdf(summary: Summary) -> bytes:
     if not it.empty:
         heading("Intake")
         if it.pain:
-            text("Pain: " + ", ".join(f"{k} {v}/10" for k, v in sorted(it.pain.items(), key=lambda kv: -kv[1])))
+            text("Pain: " + ", ".join(pain_text(k, v) for k, v in _by_pain(it.pain)))
         for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
                              ("Work set-up", it.work_setup), ("Notes", it.notes)):
             if value:

@@ -1,9 +1,15 @@
 """Pieces the app's pages share, kept out of the UI so they can be tested without it:
-change summaries, side-by-side photos at the same body scale, trends, desk advice."""
+change summaries, side-by-side photos at the same body scale, trends, desk advice,
+unsaved intake drafts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -134,3 +140,72 @@ def desk_advice(a: Assessment) -> list[str]:
             advice.append("Your trunk is close to upright. Good.")
     advice.append("Move often: even good posture held for hours is tiring. This is a screening aid, not a diagnosis.")
     return advice
+
+
+#: What a form field may hold in a draft: the JSON values Streamlit's input widgets return.
+FieldValue = str | int | float | bool | None | list[str]
+
+
+@dataclass(frozen=True)
+class DraftPhoto:
+    filename: str
+    frames: tuple[bytes, ...]  # one photo, or the frames of a webcam burst / shots
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An unsaved assessment: the intake form's values and the photos taken, per view.
+
+    Stored as JSON (photos in base64) so a reload or a closed tab loses nothing.
+    """
+
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    photos: dict[str, DraftPhoto] = field(default_factory=dict)
+    saved_at: str = ""  # ISO time, local
+
+    def digest(self) -> str:
+        """Identifies the content (not the time): an unchanged form is not written again."""
+        h = hashlib.sha256(json.dumps(self.fields, sort_keys=True).encode())
+        for view in sorted(self.photos):
+            photo = self.photos[view]
+            h.update(f"\0{view}\0{photo.filename}\0{len(photo.frames)}".encode())
+            for frame in photo.frames:
+                h.update(hashlib.sha256(frame).digest())
+        return h.hexdigest()
+
+    def to_bytes(self) -> bytes:
+        saved_at = self.saved_at or dt.datetime.now().isoformat(timespec="seconds")
+        return json.dumps({
+            "version": 1,
+            "saved_at": saved_at,
+            "fields": self.fields,
+            "photos": {view: {"filename": p.filename, "frames": [base64.b64encode(f).decode("ascii") for f in p.frames]}
+                       for view, p in self.photos.items()},
+        }).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Draft:
+        """Raises ValueError for anything that is not a draft this version wrote."""
+        try:
+            raw = json.loads(data)
+            if raw.get("version") != 1:
+                raise ValueError(f"unknown draft version {raw.get('version')!r}")
+            photos = {
+                str(view): DraftPhoto(str(p["filename"]), tuple(base64.b64decode(f, validate=True) for f in p["frames"]))
+                for view, p in raw["photos"].items()
+            }
+            fields = raw["fields"]
+            if not isinstance(fields, dict):
+                raise ValueError("draft fields must be an object")
+            return cls(fields={str(k): v for k, v in fields.items()}, photos=photos, saved_at=str(raw["saved_at"]))
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError, binascii.Error) as exc:
+            raise ValueError(f"not a readable draft ({exc})") from None
+
+    @property
+    def saved_time(self) -> str:
+        """"14:03" (or the date too when it was not today)."""
+        try:
+            when = dt.datetime.fromisoformat(self.saved_at)
+        except ValueError:
+            return self.saved_at
+        return f"{when:%H:%M}" if when.date() == dt.date.today() else f"{when:%Y-%m-%d %H:%M}"

@@ -12,18 +12,45 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("POSTURE_ALLOW_NETWORK", raising=False)
+    from streamlit import config
+
     from posture.ui import get_store
 
+    # What `python -m posture.serve` sets, whatever folder pytest runs from.
+    saved = {k: config.get_option(k) for k in ("browser.gatherUsageStats", "server.address")}
+    config.set_option("browser.gatherUsageStats", False)
+    config.set_option("server.address", "127.0.0.1")
     get_store.clear()  # the cached store belongs to the previous test's folder
     yield tmp_path / "data"
     get_store.clear()
+    for k, v in saved.items():
+        config.set_option(k, v)
 
 
-def _run(page: str) -> AppTest:
+def _run(page: str = "app.py", client: int | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+    if client is not None:
+        at.query_params["client"] = str(client)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _key(at: AppTest, name: str) -> str:
+    """The widget key of an intake field in the current assessment (see posture.ui.form_key)."""
+    generation = at.session_state["form_generation"] if "form_generation" in at.session_state else 0
+    return f"{name}#{generation}"
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _texts(at: AppTest) -> str:
+    """Every Markdown source, alert and caption on the page (what AppTest sees of it)."""
+    parts = [m.value for m in [*at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error]]
+    return "\n".join(map(str, parts))
 
 
 def _new_client(at: AppTest, name: str) -> None:
@@ -36,8 +63,8 @@ def test_intake_upload_findings_save(data_dir, data_folder):
     at = _run("app.py")
     assert any("not a diagnosis" in w.value for w in at.warning)
     _new_client(at, "<b>Jane</b>")
-    at.text_area(key="notes").set_value("<script>x</script> sore after moving house")
-    at.file_uploader(key="up_side").upload("side.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
+    at.text_area(key=_key(at, "notes")).set_value("<script>x</script> sore after moving house")
+    at.file_uploader(key=_key(at, "up_side")).upload("side.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
     at.run()
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
@@ -59,17 +86,17 @@ def test_intake_upload_findings_save(data_dir, data_folder):
 
 def test_bad_upload_shows_error_and_keeps_form(data_dir):
     at = _run("app.py")
-    at.text_input(key="duration").set_value("three weeks")
-    at.file_uploader(key="up_front").upload("notes.jpg", b"not a photo at all", "image/jpeg")
+    at.text_input(key=_key(at, "duration")).set_value("three weeks")
+    at.file_uploader(key=_key(at, "up_front")).upload("notes.jpg", b"not a photo at all", "image/jpeg")
     at.run()
     assert not at.exception
     assert any("not an image" in e.value for e in at.error)
-    assert at.text_input(key="duration").value == "three weeks"
+    assert at.text_input(key=_key(at, "duration")).value == "three weeks"
 
 
 def test_no_person_upload(data_dir):
     at = _run("app.py")
-    at.file_uploader(key="up_front").upload("room.jpg", (data_dir / "no_person_01.jpg").read_bytes(), "image/jpeg")
+    at.file_uploader(key=_key(at, "up_front")).upload("room.jpg", (data_dir / "no_person_01.jpg").read_bytes(), "image/jpeg")
     at.run()
     assert any("no person found" in e.value for e in at.error)
 

@@ -37,7 +37,11 @@ def test_markdown_has_findings_ranked_and_limits(summary):
 
 
 def test_md_escape():
-    assert md_escape("a_b*c<d>") == "a\\_b\\*c&lt;d&gt;"
+    assert md_escape("a_b*c<d>") == "a\\_b\\*c\\<d\\>"
+    assert md_escape("O'Neil") == "O\\'Neil"  # no HTML entity: Markdown would show "&#x27;"
+    assert md_escape(":red[x] $y$") == "\\:red\\[x\\] \\$y\\$"  # Streamlit's colour and maths syntax
+    assert md_escape("one\ntwo") == "one  \ntwo"  # a hard line break
+    assert md_escape("    code?") == "&#32;&#32;&#32;&#32;code\\?"  # never an indented code block
 
 
 def test_intake_validates_pain_level():
