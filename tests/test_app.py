@@ -1,6 +1,7 @@
 """The Streamlit pages through AppTest (no browser): intake, upload, errors, save, clients,
 history, self check. Each test has its own data folder."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,11 @@ def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def _shown(markdown: str) -> str:
+    """What Markdown shows of escaped user text (backslashes before punctuation dropped)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def _texts(at: AppTest) -> str:
     """Every Markdown source, alert and caption on the page (what AppTest sees of it)."""
     parts = [m.value for m in [*at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error]]
@@ -68,7 +74,7 @@ def test_intake_upload_findings_save(data_dir, data_folder):
     at.run()
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
-    assert "Trunk likely leaning forward" in text
+    assert "Trunk likely" in text
     assert "<script>" not in text
     save = next(b for b in at.button if b.label == "Save assessment")
     save.click()
@@ -102,9 +108,9 @@ def test_no_person_upload(data_dir):
 
 
 def test_clients_page_edit_and_delete(data_dir, data_folder):
+    from posture import assess
     from posture.report import Intake
     from posture.store import NewPhoto, Store
-    from posture import assess
 
     store = Store(data_folder)
     c = store.create_client("Old Name")
@@ -151,3 +157,238 @@ def test_self_check_gives_advice_and_stores_nothing(data_dir, data_folder):
     from posture.store import Store
 
     assert Store(data_folder).list_clients() == []
+
+
+# --- issue 8: right client, right person, right text -------------------------------------
+
+HOSTILE = ("O'Neil", "*star*", "[link](http://127.0.0.2/x)", ":red[red]", "$x^2$", "<b>bold</b>",
+           "Ana ![x](http://127.0.0.3/p.png)")
+
+
+def _upload(at: AppTest, view: str, path: Path) -> None:
+    at.file_uploader(key=_key(at, f"up_{view}")).upload(path.name, path.read_bytes(), "image/jpeg")
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_privacy_guard_refuses_usage_statistics_and_open_address(monkeypatch):
+    from streamlit import config
+
+    config.set_option("browser.gatherUsageStats", True)
+    at = _run()
+    assert any("will not run" in e.value and "usage statistics" in e.value for e in at.error)
+    assert not at.title  # stopped before the page
+
+    config.set_option("browser.gatherUsageStats", False)
+    config.set_option("server.address", "0.0.0.0")
+    at = _run()
+    assert any("will not run" in e.value and "0.0.0.0" in e.value for e in at.error)
+    monkeypatch.setenv("POSTURE_ALLOW_NETWORK", "1")  # a clinic network, deliberately
+    at = _run()
+    assert not at.error and at.title[0].value == "Intake assessment"
+
+
+def test_launcher_passes_the_privacy_settings():
+    from posture.serve import APP, streamlit_command
+
+    cmd = streamlit_command(8765)
+    options = dict(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert cmd[4] == str(APP) and APP.is_file()
+    assert options["--browser.gatherUsageStats"] == "false" and options["--server.address"] == "127.0.0.1"
+    assert options["--server.headless"] == "true" and options["--server.port"] == "8765"
+
+
+def test_untouched_fields_are_not_answers(data_dir, data_folder):
+    from posture.report import to_html
+    from posture.store import Store
+
+    at = _run()
+    _new_client(at, "Unanswered")
+    at.multiselect(key=_key(at, "pain_areas")).select("neck").select("lower back")
+    at.run()
+    assert at.radio(key=_key(at, "work_mostly")).value is None
+    _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
+    from posture.report import md_escape
+
+    assert md_escape("neck (not rated)") in _texts(at) and "/10" not in _texts(at) and "mostly" not in _texts(at)
+    _button(at, "Save assessment").click()
+    at.run()
+    store = Store(data_folder)
+    (client,) = store.list_clients()
+    (session,) = store.sessions(client.id)
+    assert session.intake.pain == {"neck": None, "lower back": None}
+    assert session.intake.work_setup == ""
+    from posture.report import Summary
+
+    html = to_html(Summary([p.assessment for p in session.photos], intake=session.intake))
+    assert "neck <i>not rated</i>" in html and "/10" not in html
+
+
+def test_rated_pain_and_work_setup_are_recorded(data_dir, data_folder):
+    from posture.store import Store
+
+    at = _run()
+    _new_client(at, "Answered")
+    at.multiselect(key=_key(at, "pain_areas")).select("neck")
+    at.run()
+    at.select_slider(key=_key(at, "pain_neck")).set_value(6)
+    at.radio(key=_key(at, "work_mostly")).set_value("standing")
+    at.number_input(key=_key(at, "desk_hours")).set_value(4.5)
+    _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
+    _button(at, "Save assessment").click()
+    at.run()
+    store = Store(data_folder)
+    (session,) = store.sessions(store.list_clients()[0].id)
+    assert session.intake.pain == {"neck": 6}
+    assert session.intake.work_setup == "4.5 desk hours/day, mostly standing"
+
+
+def test_client_switch_and_new_assessment_start_clean(data_dir, data_folder):
+    from posture.store import Store
+
+    store = Store(data_folder)
+    store.create_client("Bea", height_cm=171)
+    at = _run()
+    _new_client(at, "Ana")
+    at.text_area(key=_key(at, "notes")).set_value("Ana's notes")
+    _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
+    assert any("Assessment for Ana" in m.value for m in at.markdown)
+    bea = next(c for c in store.list_clients() if c.name == "Bea")
+    at.sidebar.selectbox(key="client_id_select").set_value(bea.id)
+    at.run()
+    assert any("Assessment for Bea" in m.value for m in at.markdown)
+    assert any("height 171 cm" in c.value for c in at.caption)
+    assert at.text_area(key=_key(at, "notes")).value == ""
+    assert "Ana's notes" not in _texts(at) and not at.dataframe and "Save assessment" not in [b.label for b in at.button]
+
+    at.text_area(key=_key(at, "notes")).set_value("Bea's notes")
+    at.run()
+    _button(at, "New assessment").click()
+    at.run()
+    assert at.text_area(key=_key(at, "notes")).value == ""
+    assert store.load_draft(bea.id) is None  # a new assessment drops the draft too
+
+
+def test_reload_restores_the_draft(data_dir, data_folder):
+    from posture.store import Store
+
+    at = _run()
+    _new_client(at, "Drafty")
+    (client,) = Store(data_folder).list_clients()
+    at.text_area(key=_key(at, "notes")).set_value("typed before the reload\nsecond line")
+    at.multiselect(key=_key(at, "pain_areas")).select("neck")
+    at.run()
+    _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
+    assert Store(data_folder).load_draft(client.id) is not None
+
+    again = _run(client=client.id)  # a new browser session: the reload
+    assert again.text_area(key=_key(again, "notes")).value == "typed before the reload\nsecond line"
+    assert again.multiselect(key=_key(again, "pain_areas")).value == ["neck"]
+    assert any("Restored the unsaved draft from" in i.value for i in again.info)
+    assert "Trunk likely" in _texts(again)  # the photo came back and was assessed
+    _button(again, "Save assessment").click()
+    again.run()
+    store = Store(data_folder)
+    assert store.load_draft(client.id) is None
+    (session,) = store.sessions(client.id)
+    assert session.intake.notes == "typed before the reload\nsecond line"
+    again.run()
+    assert store.load_draft(client.id) is None  # a rerun of the saved form is not a new draft
+
+
+def test_clients_page_validates_and_confirms(data_folder):
+    from posture.store import Store
+
+    store = Store(data_folder)
+    c = store.create_client("Ana")
+    at = _run("pages/2_Clients.py")
+    assert at.number_input[0].value is None  # no height: empty, not 0.00
+    at.text_input[2].set_value("12/03/1985")
+    at.button[0].click()
+    at.run()
+    assert any("Date of birth must be YYYY-MM-DD" in _shown(e.value) for e in at.error)
+    assert store.get_client(c.id).birth_date is None
+    at.text_input[2].set_value("1985-03-12")
+    at.number_input[0].set_value(30)
+    at.button[0].click()
+    at.run()
+    assert any("Height must be between 50 and 250 cm" in _shown(e.value) for e in at.error)
+    at.number_input[0].set_value(168)
+    at.button[0].click()
+    at.run()
+    assert any(_shown(s.value) == "Saved: Ana, born 1985-03-12, 168 cm" for s in at.success)
+
+
+def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
+    from posture.store import Store
+
+    store = Store(data_folder)
+    ana = store.create_client("Ana")
+    at = _run("pages/4_Self_check.py")
+    at.radio(key="self_source").set_value("Upload")
+    at.run()
+    at.file_uploader(key="self_upload").upload("me.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
+    at.run()
+    _button(at, "Save this check").click()
+    at.run()
+    assert any("Type your name or a pseudonym first" in w.value for w in at.warning)
+    at.text_input(key="self_name").set_value("Ana")  # a therapist's client of that name exists
+    _button(at, "Save this check").click()
+    at.run()
+    assert any("Saved as self check" in s.value for s in at.success)
+    assert store.sessions(ana.id, kind=None) == [] and [c.name for c in store.list_clients()] == ["Ana"]
+    (check,) = store.self_checks()
+    assert check.kind == "self_check"
+
+    clients = _run("pages/2_Clients.py")
+    assert any(m.value.startswith("**Self check**") for m in clients.markdown)
+
+
+def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
+    from posture.report import Intake, md_escape
+    from posture.store import NewPhoto, Store
+
+    store = Store(data_folder)
+    photo = data_dir / "seated_side_hunched_01.jpg"
+    for name in HOSTILE:
+        c = store.create_client(name)
+        store.save_session(c.id, Intake(notes=" / ".join(HOSTILE)), [NewPhoto(photo.read_bytes(), "s.jpg", assessed(photo.name))])
+    clients = _run("pages/2_Clients.py")
+    labels = [e.label for e in clients.expander] + [c.label for c in clients.checkbox]
+    for name in HOSTILE:
+        assert any(label.startswith(md_escape(name) + " — ") for label in labels), name
+    raw = "\n".join(labels)
+    assert "![x](" not in raw and "*star*" not in raw and ":red[" not in raw
+
+    ana = store.list_clients("Ana")[0]
+    history = AppTest.from_file(str(ROOT / "pages/3_History.py"), default_timeout=120)
+    history.session_state["client_id"] = ana.id
+    history.run()
+    assert any(h.value.startswith(md_escape(ana.name) + ":") for h in history.subheader)
+
+    at = _run(client=ana.id)
+    assert any(m.value == f"### Assessment for {md_escape(ana.name)}" for m in at.markdown)
+    at.text_area(key=_key(at, "notes")).set_value("O'Neil said:\n\n" + "\n".join(HOSTILE))
+    _upload(at, "side", photo)
+    summary = next(m.value for m in at.markdown if "Pre-session posture summary" in m.value)
+    assert "&#x27;" not in summary and "O\\'Neil said\\:  \n&#32;  \n" in summary
+    for text in HOSTILE:
+        assert md_escape(text) in summary
+
+
+def test_html_report_keeps_line_breaks_and_wraps_long_words():
+    from posture.report import Intake, Summary, to_html
+
+    html = to_html(Summary([], intake=Intake(notes="line one\nline two")))
+    assert "<span class='user'>line one\nline two</span>" in html
+    assert ".user{white-space:pre-wrap;overflow-wrap:anywhere}" in html
+
+
+def test_rejected_upload_replaces_the_results(data_dir):
+    at = _run()
+    _upload(at, "front", data_dir / "standing_front_05_video.jpg")
+    assert at.dataframe and not at.error
+    at.file_uploader(key=_key(at, "up_front")).upload("IMG_0001.heic", b"\x00\x00\x00\x18ftypheic not decodable", "image/heic")
+    at.run()
+    assert len(at.error) == 1 and "IMG_0001.heic" in _shown(at.error[0].value)
+    assert not at.dataframe  # the previous photo's results are gone
