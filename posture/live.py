@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -27,10 +26,13 @@ from .augment import align_to
 from .errors import PostureError, UsageError
 from .estimator import BlazePoseEstimator, PoseEstimator
 from .findings import Severity, Threshold, load_thresholds
+from .gravity import Levelling, body_boxes
 from .imaging import BGRImage
 from .landmarks import Landmark, PoseLandmarks
-from .measures import MeasureContext, compute_measures
-from .views import Posture, View, ViewName, facing_x_2d, yaw_deg
+from .measures import compute_measures
+from .paths import data_dir, private_dir, write_private_file
+from .scene import CameraTilt, estimate_camera_tilt
+from .views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -105,7 +107,8 @@ class PostureState(str, Enum):
 #: flexion (thresholds.toml says how the bands were mapped); front: the frontal tilts.
 SIDE_KEYS = ("neck_flexion", "torso_flexion")
 FRONT_KEYS = ("head_tilt", "shoulder_tilt", "trunk_lean")
-SIDE_MEASURES = ("craniovertebral_angle_deg", "neck_inclination_deg", "torso_inclination_deg", "forward_head_offset_pct")
+SIDE_MEASURES = ("craniovertebral_angle_deg", "neck_inclination_deg", "neck_on_trunk_flexion_deg", "torso_inclination_deg",
+                 "forward_head_offset_pct")
 FRONT_MEASURES = ("head_tilt_deg", "shoulder_tilt_deg", "trunk_lean_deg")
 
 
@@ -215,11 +218,10 @@ class Baseline:
     measures: dict[str, float]
 
     def save(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{_safe_name(self.user)}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a crash never leaves half a baseline
+        """Write the baseline owner-only (folder 0700, file 0600) and atomically: never half a baseline."""
+        name = _safe_name(self.user)  # refuse a bad name before creating anything
+        path = private_dir(folder) / f"{name}.json"
+        write_private_file(path, json.dumps(asdict(self), indent=2).encode("utf-8"))
         return path
 
     @classmethod
@@ -242,10 +244,15 @@ def _safe_name(user: str) -> str:
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("POSTURE_DATA_DIR", Path.home() / ".posture"))
+    """Kept for `posture.cli`; the data folder is decided in one place, `posture.paths.data_dir`."""
+    return data_dir()
 
 
 # --- the engine -------------------------------------------------------------------------
+
+
+#: Seconds between two readings of the camera's roll and pitch from the scene.
+CAMERA_REFRESH_S = 5.0
 
 
 class LiveEngine:
@@ -272,6 +279,8 @@ class LiveEngine:
         self._alerted = False
         self._last_t: float | None = None
         self._previous: PoseLandmarks | None = None
+        self._levelling: Levelling | None = None
+        self._camera_checked_at: float | None = None
 
     @property
     def state(self) -> PostureState:
@@ -289,7 +298,7 @@ class LiveEngine:
             raw, view, smoothed = PostureState.NO_PERSON, "", None
         else:
             smoothed = self._smooth(found, timestamp_s)
-            view, values, severity = self._evaluate(smoothed, (w, h))
+            view, values, severity = self._evaluate(smoothed, frame, timestamp_s)
             raw = _state_for(severity)
         state, alert = self._update_state(raw, timestamp_s)
         latency = (time.perf_counter() - model_done) * 1000.0
@@ -312,23 +321,38 @@ class LiveEngine:
         self._previous = PoseLandmarks(xy, lms.visibility, lms.world)
         return self._previous
 
-    def _view(self, lms: PoseLandmarks) -> View:
-        kind = self.config.view
-        yaw = yaw_deg(lms)
-        if kind == "auto":
-            kind = "side" if yaw is not None and 45.0 < abs(yaw) < 135.0 else "front"
-        if kind == "side":
-            name = ViewName.LEFT if facing_x_2d(lms) < 0 else ViewName.RIGHT
-        else:
-            name = ViewName.BACK if yaw is not None and abs(yaw) >= 135.0 else ViewName.FRONT
-        return View(name, Posture.SEATED, 1.0, "auto" if self.config.view == "auto" else "user")
+    def _update_camera(self, frame: BGRImage, lms: PoseLandmarks, t: float) -> None:
+        """The camera's roll and pitch from the scene, as for photos; re-read every
+        CAMERA_REFRESH_S (a webcam rarely moves; the estimate costs a few milliseconds)."""
+        if self._camera_checked_at is not None and t - self._camera_checked_at < CAMERA_REFRESH_S:
+            return
+        camera: CameraTilt = estimate_camera_tilt(frame, exclude=body_boxes(lms))
+        self._levelling = Levelling.for_camera(camera)
+        self._camera_checked_at = t
 
-    def _evaluate(self, lms: PoseLandmarks, size: tuple[int, int]) -> tuple[str, dict[str, float | None], Severity]:
-        view = self._view(lms)
+    def _view(self, lms: PoseLandmarks) -> View:
+        """`views.decide_view`, as for photos; a desk worker sitting obliquely (TURNED) is
+        monitored in the nearest view, since their own baseline absorbs the offset."""
+        name, confidence, yaw = decide_view(lms)
+        kind = self.config.view
+        if name is ViewName.TURNED or (kind == "side" and not name.is_sagittal) or (kind == "front" and not name.is_frontal):
+            if kind == "side" or (kind == "auto" and yaw is not None and 45.0 < abs(yaw) < 135.0):
+                name = ViewName.LEFT if facing_x_2d(lms) < 0 else ViewName.RIGHT
+            else:
+                name = name_from_yaw(yaw) if yaw is not None and abs(yaw) >= 135.0 else ViewName.FRONT
+        return View(name, Posture.SEATED, confidence, "auto" if kind == "auto" else "user", yaw_deg=yaw)
+
+    def _evaluate(self, lms: PoseLandmarks, frame: BGRImage, t: float) -> tuple[str, dict[str, float | None], Severity]:
+        self._update_camera(frame, lms, t)
+        assert self._levelling is not None
+        levelling = self._levelling
+        size = (frame.shape[1], frame.shape[0])
+        levelled = levelling.apply(lms)
+        view = self._view(levelled)
         side = view.name.is_sagittal
         names = SIDE_MEASURES if side else FRONT_MEASURES
-        near = "left" if lms.visibility[Landmark.LEFT_EAR] >= lms.visibility[Landmark.RIGHT_EAR] else "right"
-        measures = compute_measures(lms, [lms], MeasureContext(view, near), size, names)
+        # The same levelled landmarks and context as a photo; the near side from the view.
+        measures = compute_measures(levelled, [levelled], levelling.context(view), size, names, photo_landmarks=lms)
         values = {n: m.value for n, m in measures.items()}
         worst = Severity.NONE
         for key in SIDE_KEYS if side else FRONT_KEYS:
@@ -374,7 +398,7 @@ class LiveEngine:
             if found is None:
                 continue
             lms = self._smooth(found, t)
-            view_kind, values, _ = self._evaluate(lms, (frame.shape[1], frame.shape[0]))
+            view_kind, values, _ = self._evaluate(lms, frame, t)
             for n, v in values.items():
                 if v is not None:
                     sums.setdefault(n, []).append(v)
