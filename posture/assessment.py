@@ -39,9 +39,14 @@ _BODY_POINTS = (
 
 @dataclass(frozen=True)
 class ImageInfo:
+    """The image the landmarks refer to: the decoded copy, which is smaller than the photo for
+    photos over imaging.DECODE_MAX_SIDE; `original_*` is the photo's own (upright) size."""
+
     path: str | None
     width: int
     height: int
+    original_width: int | None = None  # None: same as width
+    original_height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,9 @@ class Assessment:
     def to_dict(self) -> dict[str, object]:
         return {
             "schema_version": SCHEMA_VERSION,
-            "image": {"path": self.image.path, "width": self.image.width, "height": self.image.height},
+            "image": {"path": self.image.path, "width": self.image.width, "height": self.image.height,
+                      "original_width": self.image.original_width or self.image.width,
+                      "original_height": self.image.original_height or self.image.height},
             "view": self.view.to_dict(),
             "landmarks": [
                 {
@@ -107,7 +114,9 @@ class Assessment:
             for f in data["findings"]
         ]
         img = data["image"]
-        return cls(ImageInfo(img["path"], int(img["width"]), int(img["height"])), view_, PoseLandmarks(xy, vis),
+        info = ImageInfo(img["path"], int(img["width"]), int(img["height"]),
+                         int(img.get("original_width") or img["width"]), int(img.get("original_height") or img["height"]))
+        return cls(info, view_, PoseLandmarks(xy, vis),
                    measures, findings, list(data["warnings"]))
 
 
@@ -172,7 +181,7 @@ def assess(
     measures = compute_measures(consensus, aligned, ctx, (image.width, image.height))
     findings = evaluate(measures, thresholds)
     return Assessment(
-        image=ImageInfo(image.path, image.width, image.height),
+        image=ImageInfo(image.path, image.width, image.height, *image.original_size),
         view=chosen,
         landmarks=consensus,
         measures=measures,

@@ -1,18 +1,22 @@
-"""Read and validate photos: EXIF orientation, bit depth, alpha, size limits.
+"""Read and validate photos: EXIF orientation, bit depth, alpha, size limits, HEIC.
 
 Every image leaves this module as an upright 8-bit BGR array (OpenCV's order), or as a
-`PostureError` that says in one line what is wrong with it.
+`PostureError` that says in one line what is wrong with it. Large photos are decoded at
+reduced scale (longest side at most `DECODE_MAX_SIDE`): the model works at 1280 px, and a
+64-megapixel photo decoded whole took the process past 1 GB.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageReadError, ImageTooLargeError
@@ -26,6 +30,17 @@ MAX_SIDE = 20_000
 MAX_FILE_BYTES = 100 * 1024 * 1024
 #: Smallest side that can hold a person the model can find.
 MIN_SIDE = 32
+#: Longest side of a decoded photo: twice the pipeline's working size (assessment.py's
+#: WORKING_MAX_SIDE, 1280), so annotated images stay sharp. Larger photos are scaled down
+#: while decoding; landmarks then refer to the decoded copy (`LoadedImage.scale` says by how much).
+DECODE_MAX_SIDE = 2560
+#: File types users may upload or pass on the command line (lower case, no dot). The app's
+#: uploaders and every "accepted formats" text should use this tuple.
+ACCEPTED_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif")
+ACCEPTED_TEXT = "JPEG, PNG, WebP, BMP, TIFF or HEIC"
+
+# iPhone photos are HEIC: let PIL open HEIF files (header first, pixels on load, like any format).
+pillow_heif.register_heif_opener()
 
 _LIMIT_TEXT = f"is over the limit ({MAX_PIXELS // 1_000_000} megapixels, {MAX_SIDE} px a side)"
 
@@ -35,11 +50,21 @@ ImageSource = str | Path | bytes | np.ndarray
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """An upright 8-bit BGR image and where it came from."""
+    """An upright 8-bit BGR image and where it came from.
+
+    `scale` is the original photo's pixels per pixel of `bgr` (1.0 unless a large photo was
+    decoded at reduced size): landmarks found on `bgr` times `scale` are the photo's pixels.
+    """
 
     bgr: BGRImage
     path: str | None
     exif_rotated: bool = False
+    scale: float = 1.0
+
+    @property
+    def original_size(self) -> tuple[int, int]:
+        """(width, height) of the upright photo as stored in the file."""
+        return round(self.width * self.scale), round(self.height * self.scale)
 
     @property
     def width(self) -> int:
@@ -94,7 +119,7 @@ def _decode(data: bytes, label: str, name: str | None) -> LoadedImage:
         try:
             img = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
-            raise ImageReadError(f"{label}: not an image (JPEG, PNG, WebP, BMP or TIFF expected)") from None
+            raise ImageReadError(f"{label}: not an image ({ACCEPTED_TEXT} expected)") from None
         except Image.DecompressionBombError:
             raise ImageTooLargeError(f"{label}: declared size {_LIMIT_TEXT}; resize the photo first") from None
         except Exception as exc:  # PIL raises many kinds on malformed headers
@@ -102,15 +127,53 @@ def _decode(data: bytes, label: str, name: str | None) -> LoadedImage:
         # The header is read; the pixels are not. Refuse bombs before decoding.
         width, height = img.size
         check_dimensions(width, height, label)
+        if max(width, height) > DECODE_MAX_SIDE:
+            # JPEG only: decode at 1/2, 1/4 or 1/8 scale, the smallest that keeps the longest side
+            # at DECODE_MAX_SIDE or more (a no-op for other formats).
+            f = DECODE_MAX_SIDE / max(width, height)
+            img.draft(None, (math.ceil(width * f), math.ceil(height * f)))
         try:
             img.load()
         except Image.DecompressionBombError:
             raise ImageTooLargeError(f"{label}: declared size {_LIMIT_TEXT}; resize the photo first") from None
         except Exception as exc:  # truncated / corrupt data
             raise ImageReadError(f"{label}: image data is corrupt or truncated ({exc})") from None
-    orientation = img.getexif().get(0x0112, 1)
-    upright = ImageOps.exif_transpose(img)
-    return LoadedImage(pil_to_bgr(upright), name, exif_rotated=orientation not in (1, None))
+        # HEIF: libheif has already turned the pixels upright and reset the tag; it keeps the original.
+        orientation = img.info.get("original_orientation") or img.getexif().get(0x0112, 1)
+    upright = ImageOps.exif_transpose(_reduce(img))
+    bgr = _fit_side(pil_to_bgr(upright), DECODE_MAX_SIDE)
+    scale = max(width, height) / max(bgr.shape[:2])
+    return LoadedImage(bgr, name, exif_rotated=orientation not in (1, None), scale=scale)
+
+
+#: Modes PIL's `reduce` handles (the rest are converted at full size, then scaled).
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "RGBX", "I", "F", "I;16", "I;16L", "I;16B", "CMYK"}
+
+
+def _reduce(img: Image.Image) -> Image.Image:
+    """A whole-factor box reduction of a decoded image still at least twice DECODE_MAX_SIDE
+    (formats without reduced decoding), so the conversions after it copy less."""
+    factor = max(img.size) // DECODE_MAX_SIDE
+    if factor < 2 or img.mode not in _REDUCIBLE:
+        return img
+    info, exif = img.info, img.getexif()
+    small = img.reduce(factor)
+    small.info.update(info)
+    if exif:
+        small.info["exif"] = exif.tobytes()  # orientation must survive for exif_transpose
+    return small
+
+
+def _fit_side(bgr: BGRImage, max_side: int) -> BGRImage:
+    """Scale down (area average) so the longest side is at most `max_side`."""
+    longest = max(bgr.shape[:2])
+    if longest <= max_side:
+        return bgr
+    import cv2
+
+    f = max_side / longest
+    size = (max(1, round(bgr.shape[1] * f)), max(1, round(bgr.shape[0] * f)))
+    return np.ascontiguousarray(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def check_dimensions(width: int, height: int, label: str) -> None:
@@ -186,3 +249,4 @@ def encode_png(bgr: BGRImage) -> bytes:
     buf = io.BytesIO()
     rgb.save(buf, format="PNG")
     return buf.getvalue()
+

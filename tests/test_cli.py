@@ -1,8 +1,10 @@
 """The command line, in-process: exit codes, one-line messages, JSON output."""
 
 import json
+import math
 import os
 
+import numpy as np
 import pytest
 
 from posture.cli import main
@@ -71,11 +73,12 @@ def test_errors_exit_codes_and_one_line(capsys, data_dir, tmp_path, args, code, 
 
 
 def test_compare_reports_noise(capsys, data_dir):
-    photo = str(data_dir / "standing_back_02.jpg")
-    code, out, err = run(capsys, "compare", photo, photo, "--json", "-")
+    # Two frames of one camera while the person stands still: a real pair with no real change.
+    first, second = (str(data_dir / "multicam" / f"static_cam02_f{k}.jpg") for k in ("00", "10"))
+    code, out, err = run(capsys, "compare", first, second, "--json", "-")
     assert code == 0
-    changes = json.loads(out)["changes"]
-    assert changes and all(c["status"] in ("within noise", "not comparable") for c in changes)
+    measured = [c for c in json.loads(out)["changes"] if c["change"] is not None]
+    assert measured and all(c["status"] == "within noise" for c in measured)
 
 
 def test_module_entry_point(data_dir):
@@ -159,3 +162,29 @@ def test_corrupt_exif_and_library_logs_never_reach_stderr(data_dir, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "posture", "assess", str(whole), "--json", "-"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and json.loads(proc.stdout)["view"]["name"] == "back"
     assert proc.stderr == ""
+
+
+def test_large_photo_json_gives_the_decoded_frame_and_the_original_size(capsys, data_dir, tmp_path):
+    """A photo over DECODE_MAX_SIDE is assessed on a smaller decoded copy: the JSON's width and
+    height are that copy's (the landmarks' frame) and original_width/height the photo's, so
+    landmark * original_width / width is a pixel of the photo."""
+    from PIL import Image
+
+    from posture.imaging import DECODE_MAX_SIDE
+
+    small = data_dir / "standing_back_02.jpg"  # 768x432
+    big = tmp_path / "big.jpg"
+    Image.open(small).resize((768 * 4, 432 * 4), Image.Resampling.BICUBIC).save(big, quality=92)
+    _, out_small, _ = run(capsys, "assess", str(small), "--json", "-")
+    code, out_big, err = run(capsys, "assess", str(big), "--json", "-")
+    assert code == 0, err
+    a, b = json.loads(out_small), json.loads(out_big)
+    assert (b["image"]["width"], b["image"]["height"]) == (DECODE_MAX_SIDE, 1440)
+    assert (b["image"]["original_width"], b["image"]["original_height"]) == (3072, 1728)
+    assert (a["image"]["original_width"], a["image"]["original_height"]) == (768, 432)
+    to_photo = b["image"]["original_width"] / b["image"]["width"]
+    errors = [math.hypot(lb["x"] * to_photo / 4 - la["x"], lb["y"] * to_photo / 4 - la["y"])
+              for la, lb in zip(a["landmarks"], b["landmarks"], strict=True) if la["visibility"] > 0.9 and lb["visibility"] > 0.9]
+    # In the 768 px photo: within 5 px. Read in the wrong frame (decoded copy taken for the photo)
+    # points would be off by a sixth of their distance from the corner, tens of pixels here.
+    assert len(errors) >= 10 and float(np.median(errors)) < 5.0

@@ -122,3 +122,97 @@ def test_decompression_bomb_refused_before_decoding():
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+# --- HEIC / HEIF (iPhone photos) -----------------------------------------------------------
+
+
+def _heic(img: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="HEIF", quality=95, **kw)
+    return buf.getvalue()
+
+
+def test_heic_photo_loads_like_the_jpeg(rgb):
+    data = _heic(Image.fromarray(rgb))
+    assert data[4:12] == b"ftypheic"  # a real HEIC container, as an iPhone writes
+    img = load_image(data, name="IMG_0001.HEIC")
+    assert img.bgr.shape == rgb.shape and not img.exif_rotated
+    assert np.abs(img.bgr[..., ::-1].astype(int) - rgb.astype(int)).mean() < 4
+
+
+def test_heic_exif_orientation_is_honoured(rgb):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display", as a phone held upright writes
+    img = load_image(_heic(Image.fromarray(rgb), exif=exif.tobytes()))
+    upright = np.asarray(Image.fromarray(rgb).transpose(Image.Transpose.ROTATE_270))
+    assert img.bgr.shape == upright.shape != rgb.shape and img.exif_rotated
+    assert np.abs(img.bgr[..., ::-1].astype(int) - upright.astype(int)).mean() < 4
+
+
+def test_heic_size_limit_checked_from_the_header_before_decoding(rgb, monkeypatch):
+    import pillow_heif.as_plugin
+
+    import posture.imaging
+
+    decoded = []
+    real_load = pillow_heif.as_plugin._LibHeifImageFile.load
+    monkeypatch.setattr(pillow_heif.as_plugin._LibHeifImageFile, "load", lambda self: decoded.append(1) or real_load(self))
+    data = _heic(Image.fromarray(rgb))  # 768x432
+    monkeypatch.setattr(posture.imaging, "MAX_SIDE", 700)
+    with pytest.raises(ImageTooLargeError, match="768x432 pixels is over the limit"):
+        load_image(data, name="big.heic")
+    assert decoded == []
+    monkeypatch.setattr(posture.imaging, "MAX_SIDE", 20_000)
+    load_image(data)
+    assert decoded  # the spy does see decoding when it happens
+
+
+def test_accepted_extensions_all_open(rgb, tmp_path):
+    from posture.imaging import ACCEPTED_EXTENSIONS
+
+    formats = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF",
+               "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF"}
+    assert set(ACCEPTED_EXTENSIONS) == set(formats)
+    for ext in ACCEPTED_EXTENSIONS:
+        path = tmp_path / f"photo.{ext}"
+        Image.fromarray(rgb).save(path, format=formats[ext])
+        assert load_image(path).bgr.shape == rgb.shape, ext
+
+
+# --- large photos: decoded at reduced scale -----------------------------------------------
+
+
+def _upscaled(rgb: np.ndarray, factor: int) -> Image.Image:
+    img = Image.fromarray(rgb)
+    return img.resize((img.width * factor, img.height * factor), Image.Resampling.BICUBIC)
+
+
+def test_large_jpeg_is_decoded_small_with_its_scale(rgb):
+    from posture.imaging import DECODE_MAX_SIDE
+
+    big = _upscaled(rgb, 8)  # 6144x3456, 21 MP
+    data = _encode(big, "JPEG", quality=85)
+    img = load_image(data)
+    assert max(img.bgr.shape[:2]) == DECODE_MAX_SIDE
+    assert img.scale == pytest.approx(6144 / DECODE_MAX_SIDE)
+    assert img.original_size == big.size
+    # The same picture, not a crop or a distortion: compare with a plain resize of the original.
+    reference = np.asarray(Image.fromarray(rgb).resize((img.width, img.height), Image.Resampling.LANCZOS))
+    assert np.abs(img.bgr[..., ::-1].astype(int) - reference.astype(int)).mean() < 6
+
+
+def test_large_photo_keeps_exif_orientation_and_upright_original_size(rgb):
+    exif = Image.Exif()
+    exif[0x0112] = 8  # "rotate 90 CCW to display"
+    for fmt in ("JPEG", "PNG"):  # reduced decoding (JPEG) and reduction after decoding (PNG)
+        img = load_image(_encode(_upscaled(rgb, 8), fmt, exif=exif.tobytes()))
+        assert img.exif_rotated and img.original_size == (3456, 6144), fmt
+        assert img.height > img.width
+        upright = np.asarray(Image.fromarray(rgb).transpose(Image.Transpose.ROTATE_90).resize((img.width, img.height)))
+        assert np.abs(img.bgr[..., ::-1].astype(int) - upright.astype(int)).mean() < 6, fmt
+
+
+def test_small_photo_is_not_rescaled(rgb):
+    img = load_image(_encode(Image.fromarray(rgb), "JPEG", quality=95))
+    assert img.scale == 1.0 and img.original_size == (rgb.shape[1], rgb.shape[0])
