@@ -14,6 +14,7 @@ from typing import NoReturn, TextIO
 
 from . import __version__
 from .errors import PostureError, UsageError
+from .imaging import ACCEPTED_TEXT
 from .views import VIEW_CHOICES
 
 EXIT_HELP = """exit codes:
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("assess", help="assess one or more photos of the same client",
                        epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    a.add_argument("images", nargs="+", metavar="IMAGE")
+    a.add_argument("images", nargs="+", metavar="IMAGE", help=f"photo files ({ACCEPTED_TEXT})")
     a.add_argument("--view", choices=VIEW_CHOICES, default="auto", help="override the detected view (default: auto)")
     a.add_argument("--height-cm", type=float, default=None, help="client height, for offsets in centimetres")
     a.add_argument("--json", metavar="PATH|-", help="write JSON (one object per image; JSON Lines for several with -)")

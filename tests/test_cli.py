@@ -188,3 +188,13 @@ def test_large_photo_json_gives_the_decoded_frame_and_the_original_size(capsys, 
     # In the 768 px photo: within 5 px. Read in the wrong frame (decoded copy taken for the photo)
     # points would be off by a sixth of their distance from the corner, tens of pixels here.
     assert len(errors) >= 10 and float(np.median(errors)) < 5.0
+
+
+def test_heic_photo_is_assessed(capsys, data_dir, tmp_path):
+    from PIL import Image
+
+    heic = tmp_path / "IMG_0001.HEIC"
+    Image.open(data_dir / "standing_back_02.jpg").save(heic, format="HEIF", quality=90)
+    code, out, err = run(capsys, "assess", str(heic), "--json", "-")
+    assert code == 0, err
+    assert json.loads(out)["view"]["name"] == "back"
