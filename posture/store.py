@@ -248,6 +248,8 @@ class Store:
             # Rebuilding a table drops the old one; with foreign keys on that would delete
             # every row referring to it. The pragma only takes effect outside a transaction.
             conn.execute("PRAGMA foreign_keys = OFF")
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) == target:
+                return  # the usual case: no write lock needed just to open the store
             while True:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
