@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -16,12 +17,19 @@ from . import augment
 from .errors import NoPersonError, UsageError
 from .estimator import PoseEstimator, default_estimator
 from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
-from .imaging import BGRImage, ImageSource, LoadedImage, load_image
+from .gravity import Levelling, body_boxes
+from .imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
 from .landmarks import Landmark, PoseLandmarks
-from .measures import Measure, MeasureContext, compute_measures
-from .views import Posture, View, ViewName, classify_view
+from .measures import MEASURES_BY_NAME, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
+from .scene import CameraTilt, estimate_camera_tilt, focal_px_from_exif, stated_camera
+from .setup import GATES, GRAVITY_FRONTAL, Setup, assess_setup
+from .setup import Status as SetupStatus
+from .uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
+from .views import VIEW_CHOICES, Posture, View, ViewName, classify_view
 
-SCHEMA_VERSION = 1
+#: 2 added the set-up block, the view's yaw and uncertainty parts; 1 is still read.
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 #: Photos are analysed at most this large (longest side); landmarks are mapped back to
 #: the original pixels. BlazePose looks at 256x256 crops, so more pixels add cost, not detail.
@@ -47,6 +55,18 @@ class ImageInfo:
     height: int
     original_width: int | None = None  # None: same as width
     original_height: int | None = None
+    #: The photo was flipped back from a mirrored selfie (first) and/or turned upright by
+    #: this many quarter turns clockwise (second); width, height and landmarks refer to the
+    #: result, which `orient` reproduces from the photo as loaded.
+    mirrored: bool = False
+    quarter_turns: int = 0
+
+    def orient(self, bgr: BGRImage) -> BGRImage:
+        """The loaded photo as it was measured (flipped and turned like the assessment)."""
+        out = bgr[:, ::-1] if self.mirrored else bgr
+        if self.quarter_turns:
+            out = cv2.rotate(np.ascontiguousarray(out), _ROTATE_CODES[self.quarter_turns])
+        return np.ascontiguousarray(out)
 
 
 @dataclass(frozen=True)
@@ -65,6 +85,8 @@ class Assessment:
     #: The aligned landmark sets of every augmented copy (original pixels), for audits.
     copies: tuple[PoseLandmarks, ...] = field(default=(), repr=False, compare=False)
     context: MeasureContext | None = field(default=None, repr=False, compare=False)
+    #: Set-up checks and the camera estimate (None for records made before they existed).
+    setup: Setup | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -85,6 +107,7 @@ class Assessment:
             "measures": {name: m.to_dict() for name, m in self.measures.items()},
             "findings": [f.to_dict() for f in self.findings],
             "warnings": list(self.warnings),
+            "setup": None if self.setup is None else self.setup.to_dict(),
         }
 
     def measure(self, name: str) -> Measure:
@@ -97,16 +120,17 @@ class Assessment:
         World landmarks and per-copy readings are not stored, so a rebuilt assessment
         cannot be re-audited metamorphically; everything shown to users is there.
         """
-        if data.get("schema_version") != SCHEMA_VERSION:
+        if data.get("schema_version") not in READABLE_SCHEMA_VERSIONS:
             raise ValueError(f"unsupported assessment schema_version {data.get('schema_version')!r}")
         lms = data["landmarks"]
         xy = np.array([[p["x"], p["y"]] for p in lms], dtype=np.float64)
         vis = np.array([p["visibility"] for p in lms], dtype=np.float64)
         v = data["view"]
-        view_ = View(ViewName(v["name"]), Posture(v["posture"]), float(v["confidence"]), str(v["source"]))
+        view_ = View(ViewName(v["name"]), Posture(v["posture"]), float(v["confidence"]), str(v["source"]),
+                     yaw_deg=v.get("yaw_deg"), contradiction=v.get("contradiction"))
         measures = {
             name: Measure(name, m["unit"], m["value"], m["uncertainty"], float(m["confidence"]), m["reason"])
-            for name, m in data["measures"].items()
+            for name, m in ((RENAMED_MEASURES.get(k, k), x) for k, x in data["measures"].items())  # old names load
         }
         findings = [
             Finding(f["id"], Severity[f["severity"].upper()], f["title"], f["detail"], tuple(f["measures"]),
@@ -114,10 +138,12 @@ class Assessment:
             for f in data["findings"]
         ]
         img = data["image"]
+        setup = Setup.from_dict(data["setup"]) if data.get("setup") else None
         info = ImageInfo(img["path"], int(img["width"]), int(img["height"]),
-                         int(img.get("original_width") or img["width"]), int(img.get("original_height") or img["height"]))
+                         int(img.get("original_width") or img["width"]), int(img.get("original_height") or img["height"]),
+                         bool(img.get("mirrored", False)), int(img.get("quarter_turns", 0)))
         return cls(info, view_, PoseLandmarks(xy, vis),
-                   measures, findings, list(data["warnings"]))
+                   measures, findings, list(data["warnings"]), setup=setup)
 
 
 def assess(
@@ -130,18 +156,34 @@ def assess(
     augmentations: tuple[augment.Augmentation, ...] = augment.DEFAULT_AUGMENTATIONS,
     name: str | None = None,
     burst: Sequence[ImageSource | LoadedImage] = (),
+    camera_level: bool = False,
+    camera_roll_deg: float | None = None,
+    mirrored: bool = False,
+    level: bool = True,
+    camera_exif: CameraExif | None = None,
 ) -> Assessment:
     """Assess one photo (a path, encoded bytes, an image array or a `LoadedImage`).
 
     `burst`: more frames of the same pose from the same camera (a webcam burst). The
     augmented copies are shared out over all frames and pooled, so frame-to-frame model
     noise averages out at about the cost of one photo; landmarks refer to `source`.
+
+    The camera: by default its roll and pitch are measured from the scene's vertical lines
+    (`scene.py`) and the landmarks levelled before measuring, so angles are taken against
+    gravity, not the photo's edges. `camera_level`: the user states the camera was levelled
+    (tripod, spirit level); `camera_roll_deg`: the user states its roll. `level=False` reads
+    the photo as drawn (for comparison only). `mirrored`: the photo is a mirrored selfie;
+    it is flipped back so left and right are the subject's. `camera_exif`: the photo's camera
+    EXIF when `source` is already a `LoadedImage` (else it is read from the file or bytes).
     """
     if height_cm is not None and not (50.0 <= float(height_cm) <= 250.0):
         raise UsageError(f"height must be between 50 and 250 cm, got {height_cm:g}")
-    if view not in ("auto", *(v.value for v in ViewName)):
+    if view not in VIEW_CHOICES:
         raise UsageError(f"view must be one of auto, front, back, left, right; got {view!r}")
+    if camera_roll_deg is not None and not (math.isfinite(camera_roll_deg) and abs(camera_roll_deg) <= 45.0):
+        raise UsageError(f"camera roll must be between -45 and 45 degrees, got {camera_roll_deg:g}")
     image = source if isinstance(source, LoadedImage) else load_image(source, name=name)
+    exif = camera_exif or (read_camera_exif(source) if not isinstance(source, LoadedImage) else CameraExif())
     extra = [b if isinstance(b, LoadedImage) else load_image(b, name=f"burst frame {i + 2}") for i, b in enumerate(burst)]
     if any((b.width, b.height) != (image.width, image.height) for b in extra):
         raise UsageError("burst frames must all have the size of the first frame")
@@ -150,12 +192,26 @@ def assess(
     warnings: list[str] = []
     if image.exif_rotated:
         warnings.append("photo was rotated upright from its EXIF orientation; landmarks refer to the upright photo")
+    if mirrored:
+        image = _flipped(image)
+        extra = [_flipped(b) for b in extra]
+        warnings.append("photo marked as a mirrored selfie: flipped back so that left and right are the subject's; "
+                        "landmarks refer to the flipped photo")
+    elif exif.front_camera:
+        warnings.append(f"taken with a front (selfie) camera ({exif.lens_model}): if the camera app mirrored it, "
+                        "left and right are swapped; mark it as a mirrored selfie if so")
 
-    frames = [image, *extra]
-    copies: list[PoseLandmarks] = []
-    for k, frame_image in enumerate(frames):
-        share = augmentations[k :: len(frames)] or augmentations[:1]
-        copies += _copies_for(estimator, frame_image, share, warnings if k == 0 else [])
+    n_frames = 1 + len(extra)
+    first_share = augmentations[0::n_frames] or augmentations[:1]
+    copies, turns = _copies_for(estimator, image, first_share, warnings, reorient=True)
+    if turns:
+        # The photo lies on its side or upside down (messengers strip EXIF): turn it upright.
+        image, extra = _turned(image, turns), [_turned(b, turns) for b in extra]
+        warnings.append(f"photo was {_TURN_WORDS[turns]}: turned upright before measuring; landmarks refer to the turned photo")
+        copies, _ = _copies_for(estimator, image, first_share, warnings)
+    for k, frame_image in enumerate(extra, start=1):
+        share = augmentations[k::n_frames] or augmentations[:1]
+        copies += _copies_for(estimator, frame_image, share, [])[0]
     if not copies:
         raise NoPersonError(f"{image.path or 'image'}: the person could not be located reliably")
     if len(copies) < min(MIN_COPIES_FOR_FULL_PRECISION, len(augmentations)):
@@ -165,34 +221,136 @@ def assess(
     aligned, n_swapped = augment.align_labels(copies)
     aligned = augment.drop_gross_outliers(aligned)
     consensus = augment.consensus(aligned)
-    chosen = classify_view(consensus, aligned, view, (image.width, image.height))
+
+    camera = _camera(image, consensus, exif, camera_level, camera_roll_deg)
+    levelling = Levelling.for_camera(camera, enabled=level)
+    levelled_copies = [levelling.apply(c) for c in aligned]
+    levelled = levelling.apply(consensus)
+
+    chosen = classify_view(levelled, levelled_copies, view, (image.width, image.height))
     aligned, consensus = _labels_match_view(chosen, aligned, consensus, warnings)
-    if chosen.source == "auto" and chosen.confidence < 0.6:
+    levelled_copies = [levelling.apply(c) for c in aligned]
+    levelled = levelling.apply(consensus)
+    if chosen.source == "auto" and chosen.name is not ViewName.TURNED and chosen.confidence < 0.6:
         warnings.append(
             f"view detected as {chosen.name.value} with low confidence ({chosen.confidence:.2f}); "
             "set the view if this is wrong"
         )
+    if chosen.contradiction:
+        warnings.append(f"view contradicts the photo: {chosen.contradiction}; no findings are raised from it")
     if not chosen.posture_known:
         warnings.append("legs not visible enough to tell sitting from standing: assumed standing")
-    near = _near_side(consensus)
     _warn_cut_off(consensus, image, warnings)
+    setup = assess_setup(image.bgr, consensus, levelled, chosen, camera, mirrored=mirrored)
 
-    ctx = MeasureContext(chosen, near, None if height_cm is None else float(height_cm))
-    measures = compute_measures(consensus, aligned, ctx, (image.width, image.height))
-    findings = evaluate(measures, thresholds)
+    ctx = levelling.context(chosen, None if height_cm is None else float(height_cm))
+    measures = compute_measures(levelled, levelled_copies, ctx, (image.width, image.height), photo_landmarks=consensus)
+    spread = SetupSpread(
+        roll_sd_deg=(camera.roll_sd_deg or 0.0) if levelling.active else UNKNOWN_ROLL_SD_DEG,
+        pitch_sd_deg=(camera.pitch_sd_deg or 0.0) if levelling.active else UNKNOWN_PITCH_SD_DEG,
+    )
+    measures = {
+        n: combine(MEASURES_BY_NAME[n], m, levelled.xy, ctx, spread, camera.focal_px, camera.principal_point)
+        for n, m in measures.items()
+    }
+    measures = _gate(measures, setup)
+    if not levelling.active:
+        measures = _gate_unlevelled(measures, levelled)
+    findings = [] if chosen.contradiction else evaluate(measures, thresholds)
     return Assessment(
-        image=ImageInfo(image.path, image.width, image.height, *image.original_size),
+        image=ImageInfo(image.path, image.width, image.height, *image.original_size, mirrored=mirrored, quarter_turns=turns),
         view=chosen,
         landmarks=consensus,
         measures=measures,
         findings=findings,
         warnings=warnings,
-        near_side=near,
+        near_side=ctx.near_side,
         copies_used=len(copies),
         labels_swapped=n_swapped,
         copies=tuple(aligned),
         context=ctx,
+        setup=setup,
     )
+
+
+_TURN_WORDS = {1: "lying on its side (turned a quarter to the left)", 2: "upside down",
+               3: "lying on its side (turned a quarter to the right)"}
+
+
+def _flipped(image: LoadedImage) -> LoadedImage:
+    return replace(image, bgr=np.ascontiguousarray(image.bgr[:, ::-1]))
+
+
+_ROTATE_CODES = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def _turned(image: LoadedImage, quarter_turns_clockwise: int) -> LoadedImage:
+    return replace(image, bgr=np.ascontiguousarray(cv2.rotate(image.bgr, _ROTATE_CODES[quarter_turns_clockwise])))
+
+
+def _quarter_turns(subject: PoseLandmarks) -> int:
+    """Quarter turns clockwise that stand the person upright (0 when they already are).
+
+    A standing or sitting client's trunk is within ~45 deg of vertical in any posture photo;
+    a trunk along the image's x axis (or upside down) means the photo itself is turned."""
+    angle = augment.trunk_angle_deg(subject)  # CCW as displayed; +90: the head points image-left
+    if abs(angle) <= 45.0:
+        return 0
+    return round(angle / 90.0) % 4
+
+
+def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stated_level: bool,
+            stated_roll: float | None) -> CameraTilt:
+    """The camera's roll and pitch: stated by the user, else measured from the scene lines."""
+    focal, source = focal_px_from_exif(exif.focal_35mm, exif.focal_mm, None, image.width, image.height)
+    if stated_level:
+        return stated_camera(0.0, 0.0, 0.5, width=image.width, height=image.height, focal_px=focal,
+                             reason="camera levelled (stated by the user)")
+    measured = estimate_camera_tilt(image.bgr, focal_px=focal if source == "exif" else None, exclude=body_boxes(consensus),
+                                    focal_source=source if source == "exif" else None)
+    if stated_roll is None:
+        return measured
+    stated = stated_camera(stated_roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,
+                           focal_px=measured.focal_px, reason=f"camera roll {stated_roll:+.1f} deg (stated by the user)")
+    if not measured.known:
+        stated = replace(stated, pitch_sd_deg=UNKNOWN_PITCH_SD_DEG)
+    else:
+        stated = replace(stated, pitch_sd_deg=measured.pitch_sd_deg)
+    return stated
+
+
+#: With the camera's level unknown, a trunk that looks tilted by more than this in the photo
+#: (3 x the roll SD assumed for a hand-held camera) more likely means a tilted camera than a
+#: leaning client: frontal tilts are withheld rather than read against the photo's edges.
+UNLEVELLED_TRUNK_LIMIT_DEG = 3 * UNKNOWN_ROLL_SD_DEG
+
+
+def _gate_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> dict[str, Measure]:
+    trunk = abs(augment.trunk_angle_deg(lms))
+    if trunk <= UNLEVELLED_TRUNK_LIMIT_DEG:
+        return measures
+    reason = (f"not measured: camera level unknown (no vertical lines in the scene) and the trunk looks tilted {trunk:.0f}° "
+              "in the photo, so the camera was probably not level; hold it level or state that it was levelled")
+    out = dict(measures)
+    for n in GRAVITY_FRONTAL:
+        m = out.get(n)
+        if m is not None and m.value is not None:
+            out[n] = replace(m, value=None, confidence=0.0, reason=reason)
+    return out
+
+
+def _gate(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
+    """Withhold the measures a failed set-up check invalidates, with the check's words."""
+    out = dict(measures)
+    for key, names in GATES.items():
+        check = setup.check(key)
+        if check is None or check.status is not SetupStatus.RETAKE:
+            continue
+        for n in names:
+            m = out.get(n)
+            if m is not None and m.value is not None:
+                out[n] = replace(m, value=None, confidence=0.0, reason=f"not measured: {check.reading}")
+    return out
 
 
 def _copies_for(
@@ -200,14 +358,20 @@ def _copies_for(
     image: LoadedImage,
     augmentations: tuple[augment.Augmentation, ...],
     warnings: list[str],
-) -> list[PoseLandmarks]:
-    """The subject's landmarks on every augmented copy of one image, in its pixels."""
+    *,
+    reorient: bool = False,
+) -> tuple[list[PoseLandmarks], int]:
+    """The subject's landmarks on every augmented copy of one image, in its pixels; or, with
+    `reorient`, no copies and the quarter turns that would stand a sideways photo upright."""
     working, to_original = _working_copy(image.bgr)
     subject, masked = _find_subject(estimator, working, image.path or "image", warnings)
+    turns = _quarter_turns(subject) if reorient else 0
+    if turns:
+        return [], turns
     frame = _refined_frame(estimator, masked, subject)
     return [
         augment.translate(c, 0.0, 0.0, to_original) for c in augment.run_augmented(estimator, masked, frame, augmentations)
-    ]
+    ], 0
 
 
 def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:
@@ -370,15 +534,6 @@ def _labels_match_view(
         + (" you chose" if chosen.source == "user" else "")
     )
     return [v.swapped_left_right() for v in aligned], consensus.swapped_left_right()
-
-
-def _near_side(consensus: PoseLandmarks) -> str:
-    """For side views: the side whose landmarks the model sees better."""
-    parts = ("EAR", "SHOULDER", "HIP", "KNEE", "ANKLE")
-    score = {
-        side: float(np.mean([consensus.visibility[Landmark[f"{side}_{p}"]] for p in parts])) for side in ("LEFT", "RIGHT")
-    }
-    return "left" if score["LEFT"] >= score["RIGHT"] else "right"
 
 
 def _warn_cut_off(consensus: PoseLandmarks, image: LoadedImage, warnings: list[str]) -> None:

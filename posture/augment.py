@@ -165,10 +165,26 @@ def map_back(landmarks: PoseLandmarks, matrix: FloatArray, mirrored: bool) -> Po
     t = matrix[:, 2]
     inv = np.linalg.inv(a)
     xy: FloatArray = np.asarray((landmarks.xy - t) @ inv.T, dtype=np.float64)
+    world = None if landmarks.world is None else _world_back(landmarks.world, a, mirrored)
     if not mirrored:
-        return PoseLandmarks(xy, landmarks.visibility, landmarks.world)
-    world = None if landmarks.world is None else landmarks.world * np.array([-1.0, 1.0, 1.0])
+        return PoseLandmarks(xy, landmarks.visibility, world)
     return PoseLandmarks(xy, landmarks.visibility, world).swapped_left_right()
+
+
+def _world_back(world: FloatArray, a: FloatArray, mirrored: bool) -> FloatArray:
+    """World landmarks of a copy turned back into the source photo's camera axes.
+
+    The copy was rotated in the image plane (a = R S F), so its world x/y are rotated too;
+    copies must agree before they are combined. World x and y point like image x and y."""
+    linear = a.copy()
+    if mirrored:
+        linear[:, 0] *= -1.0  # undo F to isolate R S
+    rot = linear / math.sqrt(abs(float(np.linalg.det(linear))))
+    out = np.array(world, dtype=np.float64)
+    out[:, :2] = out[:, :2] @ rot  # rows: (R^T w)^T
+    if mirrored:
+        out[:, 0] *= -1.0
+    return out
 
 
 def translate(

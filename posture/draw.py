@@ -25,6 +25,7 @@ SKELETON = (80, 200, 255)  # amber
 REFERENCE = (255, 200, 0)  # cyan-ish
 MEASURE = (60, 60, 240)  # red
 PLUMB = (60, 220, 60)  # green
+SCENE = (0, 230, 255)  # yellow: scene lines taken as vertical
 
 
 def _style(image: BGRImage) -> tuple[int, float]:
@@ -58,9 +59,16 @@ def _value_text(a: Assessment, name: str, short: str) -> str | None:
 
 
 def annotate(image: BGRImage, a: Assessment) -> BGRImage:
-    """A copy of `image` (the upright photo the assessment was made on) with the overlay."""
-    out = image.copy()
+    """A copy of `image` (the upright photo the assessment was made on) with the overlay.
+
+    The photo is first flipped/turned as the assessment did (a mirrored selfie, a photo lying
+    on its side); the scene lines taken as vertical are drawn, so a therapist can see what
+    the camera correction rests on."""
+    out = a.image.orient(image).copy()
     thick, scale = _style(out)
+    if a.setup is not None:
+        for seg in a.setup.camera.lines:
+            cv2.line(out, (round(seg.x0), round(seg.y0)), (round(seg.x1), round(seg.y1)), SCENE, max(1, thick - 1), cv2.LINE_AA)
     xy, vis = a.landmarks.xy, a.landmarks.visibility
 
     def seen(lm: Landmark) -> bool:
@@ -75,7 +83,9 @@ def annotate(image: BGRImage, a: Assessment) -> BGRImage:
 
     if a.view.name.is_frontal:
         _frontal_overlay(out, a, thick, scale)
-    else:
+        # Which side is the subject's left: the question a mirrored photo raises.
+        _label(out, "subject's L", _pt(xy[Landmark.LEFT_SHOULDER] + [0, -40 * scale]), scale * 0.8, SCENE)
+    elif a.view.name.is_sagittal:
         _sagittal_overlay(out, a, thick, scale)
     header = f"{a.view.name.value} view, {a.view.posture.value}"
     _label(out, header, (6, int(30 * scale) + 6), scale, WHITE)
@@ -136,7 +146,7 @@ def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) ->
         fwd = a.view.forward_x
         cv2.line(out, _pt(shoulder), (int(shoulder[0] + fwd * length), int(shoulder[1])), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
         cv2.line(out, _pt(shoulder), _pt(ear), MEASURE, thick, cv2.LINE_AA)
-        neck = _value_text(a, "neck_inclination_deg", "neck")
+        neck = _value_text(a, "neck_inclination_deg", "head fwd")
         _label(out, cva + (f" | {neck}" if neck else ""), (int(ear[0]) + 10, int(ear[1]) - 10), scale, WHITE)
     torso = _value_text(a, "torso_inclination_deg", "torso")
     if torso is not None:
@@ -144,7 +154,7 @@ def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) ->
         cv2.line(out, _pt(hip), (int(hip[0]), int(hip[1] - length)), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
         cv2.line(out, _pt(hip), _pt(shoulder), MEASURE, thick, cv2.LINE_AA)
         _label(out, torso, (int(hip[0]) + 10, int((hip[1] + shoulder[1]) / 2)), scale, WHITE)
-    for name, part, short in (("hip_flexion_deg", "HIP", "hip"), ("knee_flexion_deg", "KNEE", "knee")):
+    for name, part, short in (("trunk_thigh_angle_deg", "HIP", "trunk-thigh"), ("knee_flexion_deg", "KNEE", "knee")):
         text = _value_text(a, name, short)
         if text is not None:
             q = p(part)

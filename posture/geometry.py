@@ -131,3 +131,33 @@ def rotate_points(
     out[:, 0] = rel[:, 0] * c + rel[:, 1] * s
     out[:, 1] = -rel[:, 0] * s + rel[:, 1] * c
     return out + (cx, cy)
+
+
+def level_line_tilt_deg(
+    left: Point, right: Point, yaw_deg: float, focal_px: float, principal_point: Point
+) -> float:
+    """3-D tilt of a body's left-right line (shoulders, hips, ears) from a *levelled* photo.
+
+    In a levelled view (camera roll and pitch removed, horizon at the principal point's row)
+    a truly horizontal line that is not parallel to the image plane still slopes toward its
+    vanishing point on the horizon: with the body turned by `yaw_deg` (0 facing the camera,
+    +90 left side toward it, as `views.yaw_deg`) and the line below the camera, the nearer
+    end looks lower. This undoes that: with d = (cos yaw cos t, -sin t, -sin yaw cos t) the
+    line's direction in camera axes (x right, y down, z forward), its vanishing point lies
+    on the image line through `left` and `right`, which gives
+
+        tan t = sin(yaw) * [(y_R - c_y) + (c_x - x_R) * s] / f - cos(yaw) * s,   s = dy/dx.
+
+    Positive when the subject's left end is higher. At yaw 0 it is `tilt_deg` for a front
+    view (and at 180 for a back view). Undefined when the line is seen end-on (dx = 0).
+    """
+    lx, ly = _xy(left)
+    rx, ry = _xy(right)
+    cx, cy = _xy(principal_point)
+    dx, dy = lx - rx, ly - ry
+    if dx == 0.0:
+        raise ValueError("line seen end-on: tilt undefined")
+    s = dy / dx
+    yaw = math.radians(yaw_deg)
+    tan_t = math.sin(yaw) * ((ry - cy) + (cx - rx) * s) / focal_px - math.cos(yaw) * s
+    return math.degrees(math.atan(tan_t))

@@ -33,9 +33,21 @@ MIN_VISIBILITY = 0.5
 
 #: Anthropometric ratios (Drillis & Contini 1966, as tabulated by Winter, *Biomechanics and
 #: Motor Control of Human Movement*): segment lengths as fractions of standing height H.
-#: Ear-to-ankle height ~ (0.93 - 0.04) H; shoulder-to-hip ~ (0.818 - 0.530) H.
+#: Ear-to-ankle height ~ (0.93 - 0.04) H (standing scale). Seated photos are scaled from a
+#: leg segment, never from the shoulder-hip chord: that chord shortens when the client
+#: slumps, so centimetres would change with the very posture being measured.
+#: Shank (knee to ankle) = knee height 0.285 H - ankle height 0.039 H = 0.246 H.
 EAR_TO_ANKLE_OF_HEIGHT = 0.89
-TORSO_OF_HEIGHT = 0.288
+SHANK_OF_HEIGHT = 0.246
+#: Thigh (hip to knee) = 0.530 H - 0.285 H = 0.245 H: the fallback for a seated photo without
+#: the ankle needs the consensus visibility, which the compute functions do not see (yet).
+THIGH_OF_HEIGHT = 0.245
+#: Relative error of any centimetre value from scaling by body proportions. The ratios above
+#: are population averages; a person's own segment-to-height ratio differs by a few per cent
+#: (a short shank, a long trunk), so 10 % is an allowance of about two such spreads, the
+#: figure this project has quoted since centimetres were added. It is not a measured SD:
+#: add it (as SCALE_REL_ERROR * |value|) to the uncertainty of every `cm` measure.
+SCALE_REL_ERROR = 0.10
 
 
 @dataclass(frozen=True)
@@ -126,19 +138,24 @@ def _ear_ankle_px(xy: FloatArray, ctx: MeasureContext) -> float:
     return float(_p(xy, ctx.side("ANKLE"))[1] - _p(xy, ctx.side("EAR"))[1])
 
 
+def _shank_px(xy: FloatArray, ctx: MeasureContext) -> float:
+    return g.distance(_p(xy, ctx.side("KNEE")), _p(xy, ctx.side("ANKLE")))
+
+
 def px_per_cm(xy: FloatArray, ctx: MeasureContext) -> float:
-    """Image scale at the subject, from their height and a body segment that is in view."""
+    """Image scale at the subject, from their height and a body segment whose length does not
+    depend on the posture measured: standing, the ear-ankle height; seated, the shank."""
     if ctx.height_cm is None:
         raise ValueError("height not given")
     if ctx.view.posture is Posture.STANDING:
         return _ear_ankle_px(xy, ctx) / (EAR_TO_ANKLE_OF_HEIGHT * ctx.height_cm)
-    return _torso_px(xy, ctx) / (TORSO_OF_HEIGHT * ctx.height_cm)
+    return _shank_px(xy, ctx) / (SHANK_OF_HEIGHT * ctx.height_cm)
 
 
 def _scale_landmarks(ctx: MeasureContext) -> tuple[Landmark, ...]:
     if ctx.view.posture is Posture.STANDING:
         return (ctx.side("EAR"), ctx.side("ANKLE"))
-    return (ctx.side("SHOULDER"), ctx.side("HIP"))
+    return (ctx.side("KNEE"), ctx.side("ANKLE"))
 
 
 def _fixed(*lms: Landmark) -> Callable[[MeasureContext], tuple[Landmark, ...]]:
@@ -182,11 +199,18 @@ def _torso(xy: FloatArray, ctx: MeasureContext) -> float:
     return g.inclination_deg(_p(xy, ctx.side("HIP")), _p(xy, ctx.side("SHOULDER")), ctx.view.forward_x)
 
 
+def _neck_on_trunk(xy: FloatArray, ctx: MeasureContext) -> float:
+    # Both are signed toward the face, so their difference is the neck's flexion on the trunk
+    # whatever the trunk does; wrapped into (-180, 180].
+    diff = _neck(xy, ctx) - _torso(xy, ctx)
+    return diff - 360.0 * math.ceil((diff - 180.0) / 360.0)
+
+
 def _head_offset_px(xy: FloatArray, ctx: MeasureContext) -> float:
     return g.horizontal_offset(_p(xy, ctx.side("EAR")), float(_p(xy, ctx.side("SHOULDER"))[0]), ctx.view.forward_x)
 
 
-def _hip_flexion(xy: FloatArray, ctx: MeasureContext) -> float:
+def _trunk_thigh(xy: FloatArray, ctx: MeasureContext) -> float:
     s, h, k = (_p(xy, ctx.side(p)) for p in ("SHOULDER", "HIP", "KNEE"))
     return g.bend_deg(s, h, k, -ctx.view.forward_x)
 
@@ -269,14 +293,25 @@ def _build_table() -> tuple[MeasureSpec, ...]:
         ),
         MeasureSpec(
             "neck_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
-            "Angle of the shoulder-to-ear line against the vertical.",
+            "Head forward (neck line vs vertical): angle of the shoulder-to-ear line against the "
+            "vertical. It adds the trunk's lean to the neck's own flexion, so no finding is drawn "
+            "from it; the neck finding uses the neck-on-trunk angle.",
             "Positive when the ear is forward of the shoulder (toward where the subject faces).",
             _sagittal("SHOULDER", "EAR"), _neck, max_spread=4.0,
         ),
         MeasureSpec(
+            "neck_on_trunk_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "Neck flexion on the trunk: angle of the shoulder-to-ear line relative to the "
+            "hip-to-shoulder line (0 when the neck continues the trunk line), the neck angle "
+            "RULA scores (McAtamney & Corlett 1993). Uses the near-side hip, shoulder and ear.",
+            "Positive when the ear is forward of the trunk line (flexion); negative in extension.",
+            _sagittal("HIP", "SHOULDER", "EAR"), _neck_on_trunk, max_spread=5.0,
+        ),
+        MeasureSpec(
             "torso_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
             "Angle of the hip-to-shoulder line against the vertical.",
-            "Positive when the shoulder is forward of the hip (leaning forward).",
+            "Positive when the shoulder is forward of the hip (forward flexion or lean); negative "
+            "when reclined. Only forward values are graded: a supported recline is not a finding.",
             _sagittal("HIP", "SHOULDER"), _torso, max_spread=4.0,
         ),
         MeasureSpec(
@@ -289,17 +324,21 @@ def _build_table() -> tuple[MeasureSpec, ...]:
         MeasureSpec(
             "forward_head_offset_cm", "cm", SAGITTAL, ANY_POSTURE,
             "Horizontal distance from the shoulder landmark to the ear, in centimetres, scaled "
-            "from the client's height (standing: ear-ankle height = 0.89 H; seated: "
-            "shoulder-hip = 0.288 H; about +-10 % from body proportions).",
+            "from the client's height (standing: ear-ankle height = 0.89 H; seated: knee-ankle "
+            "(shank) = 0.246 H, a segment that does not change when the client slumps; about "
+            "+-10 % from body proportions).",
             "Positive when the ear is forward of the shoulder.",
             lambda ctx: _sagittal("SHOULDER", "EAR")(ctx) + _scale_landmarks(ctx),
             _as_cm(_head_offset_px), max_spread=3.0, needs_height=True,
         ),
         MeasureSpec(
-            "hip_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
-            "How far shoulder-hip-knee departs from a straight line (0 standing straight, about 90 seated).",
-            "Positive when the thigh is forward of the trunk line (flexion); negative in extension.",
-            _sagittal("SHOULDER", "HIP", "KNEE"), _hip_flexion, max_spread=6.0,
+            "trunk_thigh_angle_deg", "deg", SAGITTAL, ANY_POSTURE,
+            "Trunk-thigh angle: the angle between the hip-to-shoulder and hip-to-knee lines, given "
+            "as its departure from a straight line (0 standing straight, about 90 seated). Not "
+            "hip-joint flexion: the trunk line also moves with the spine and the pelvis.",
+            "Positive when the thigh is forward of the trunk line (flexion side); negative when "
+            "behind it (extension side).",
+            _sagittal("SHOULDER", "HIP", "KNEE"), _trunk_thigh, max_spread=6.0,
         ),
         MeasureSpec(
             "knee_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -315,8 +354,9 @@ def _build_table() -> tuple[MeasureSpec, ...]:
         table.append(
             MeasureSpec(
                 f"{label}_plumb_offset_pct", "% height", SAGITTAL, STANDING,
-                f"Horizontal distance of the {label} landmark from the vertical through the ankle "
-                "(plumb line), as a percentage of the ear-ankle height.",
+                f"Plumb-line offset of the {label}: horizontal distance of the {label} landmark from "
+                "the vertical through the ankle, as a percentage of the ear-ankle height. A whole-body "
+                "sway moves every plumb offset together, so no finding is drawn from these.",
                 f"Positive when the {label} is forward of the ankle.",
                 _sagittal(part, "ANKLE", "EAR"), _as_pct(px, _ear_ankle_px), max_spread=3.0,
             )
@@ -335,6 +375,8 @@ def _build_table() -> tuple[MeasureSpec, ...]:
 
 MEASURES: tuple[MeasureSpec, ...] = _build_table()
 MEASURES_BY_NAME: dict[str, MeasureSpec] = {m.name: m for m in MEASURES}
+#: Old measure names that stored assessments may carry -> the current name.
+RENAMED_MEASURES: dict[str, str] = {"hip_flexion_deg": "trunk_thigh_angle_deg"}
 
 #: Beyond this many robust standard deviations from the median, a copy's value is an outlier.
 OUTLIER_SIGMAS = 3.0

@@ -10,6 +10,10 @@ The decision uses BlazePose's 3-D world landmarks: the yaw of the shoulder and h
 (left minus right) in the horizontal plane. For side views the facing direction in the
 image is then taken from where the nose points relative to the ears, which the model gets
 right far more often than which side is near.
+
+A body turned far from every intended view (0, +-90, 180 deg) is neither a front nor a side
+photo: it is classed TURNED, no measure applies to it, and the set-up check says how to
+fix it. One function, `decide_view`, serves photos and the live monitor alike.
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ class ViewName(str, Enum):
     BACK = "back"
     LEFT = "left"
     RIGHT = "right"
+    #: Between a front and a side view: no measure is taken from it.
+    TURNED = "turned"
+
+    @property
+    def intended_yaw_deg(self) -> float | None:
+        """The body yaw this view asks for (see `yaw_deg`); None for TURNED."""
+        return _INTENDED_YAW.get(self.value)
 
     @property
     def is_frontal(self) -> bool:
@@ -37,6 +48,9 @@ class ViewName(str, Enum):
     @property
     def is_sagittal(self) -> bool:
         return self in (ViewName.LEFT, ViewName.RIGHT)
+
+
+_INTENDED_YAW = {"front": 0.0, "left": 90.0, "back": 180.0, "right": -90.0}
 
 
 class Posture(str, Enum):
@@ -51,6 +65,27 @@ class View:
     confidence: float
     source: str  # "auto" or "user"
     posture_known: bool = True
+    #: Body yaw from the landmarks (see `yaw_deg`), None when unknown (e.g. a stored record).
+    yaw_deg: float | None = None
+    #: What the landmarks say when the user's choice contradicts a confident detection.
+    contradiction: str | None = None
+
+    @property
+    def near_side(self) -> str:
+        """The subject's side toward the camera in a side view ("left" for LEFT)."""
+        if self.name is ViewName.LEFT:
+            return "left"
+        if self.name is ViewName.RIGHT:
+            return "right"
+        raise ValueError("near_side is defined for side views only")
+
+    @property
+    def yaw_off_deg(self) -> float | None:
+        """How far the body is turned from this view's intended yaw (0 = squarely), degrees."""
+        intended = self.name.intended_yaw_deg
+        if self.yaw_deg is None or intended is None:
+            return None
+        return abs(angle_difference_deg(self.yaw_deg, intended))
 
     @property
     def forward_x(self) -> float:
@@ -71,15 +106,32 @@ class View:
         raise ValueError("subject_left_x is defined for front and back views only")
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "name": self.name.value,
             "posture": self.posture.value,
             "confidence": round(self.confidence, 3),
             "source": self.source,
         }
+        if self.yaw_deg is not None:
+            out["yaw_deg"] = round(self.yaw_deg, 1)
+        if self.contradiction:
+            out["contradiction"] = self.contradiction
+        return out
 
 
+#: What a user may choose. "left"/"right" name the subject's side toward the camera.
 VIEW_CHOICES = ("auto", "front", "back", "left", "right")
+VIEW_HELP = (
+    "front: the subject faces the camera; back: their back is to it; left: the subject's LEFT side is toward "
+    "the camera (they face image-left); right: their RIGHT side is toward the camera (they face image-right)"
+)
+
+#: Beyond this many degrees from the nearest intended yaw the body is TURNED: a frontal tilt
+#: read at 30 deg of yaw from a camera 20 deg above the shoulders is off by about 6 deg (see
+#: README, "Set-up limits"), more than the mild cut-offs.
+TURNED_BEYOND_DEG = 30.0
+#: A user's choice is contradicted only by a detection at least this confident.
+CONTRADICTION_MIN_CONFIDENCE = 0.6
 
 #: Thigh angle from vertical (world landmarks) above which we call the posture seated.
 SEATED_THIGH_DEG = 50.0
@@ -95,19 +147,20 @@ def yaw_deg(lms: PoseLandmarks) -> float | None:
     return math.degrees(math.atan2(-vec[2], vec[0]))
 
 
+def angle_difference_deg(a: float, b: float) -> float:
+    """a - b wrapped into (-180, 180]."""
+    d = (a - b + 180.0) % 360.0 - 180.0
+    return 180.0 if d == -180.0 else d
+
+
 def name_from_yaw(yaw: float) -> ViewName:
+    """The nearest intended view (front, left, back, right), ignoring how far off it is."""
     a = abs(yaw)
     if a <= 45.0:
         return ViewName.FRONT
     if a >= 135.0:
         return ViewName.BACK
     return ViewName.LEFT if yaw > 0 else ViewName.RIGHT
-
-
-def _yaw_margin(yaw: float) -> float:
-    """Degrees from `yaw` to the nearest class boundary (45 or 135)."""
-    a = abs(yaw)
-    return min(abs(a - 45.0), abs(a - 135.0))
 
 
 def facing_x_2d(lms: PoseLandmarks) -> float:
@@ -132,30 +185,62 @@ def thigh_angle_deg(lms: PoseLandmarks) -> float | None:
     return float(min(angles)) if angles else None
 
 
+def decide_view(lms: PoseLandmarks, copies: list[PoseLandmarks] | None = None) -> tuple[ViewName, float, float | None]:
+    """The view (TURNED when far from every intended view), its confidence and the yaw.
+
+    The side of a side view comes from where the nose points (the model gets that right far
+    more often than the sign of its depth), so the near side is the side the subject faces
+    away from: facing image-left means the LEFT side is toward the camera. Confidence is
+    measured from the intended view: 1 when squarely on it, falling to 0 at
+    `TURNED_BEYOND_DEG` off (for TURNED: rising from 0 there to 1 at 45 deg off), times
+    the share of augmented copies that agree.
+    """
+    yaw = yaw_deg(lms)
+    if yaw is None:
+        return ViewName.FRONT, 0.0, None
+    nearest = name_from_yaw(yaw)
+    if nearest.is_sagittal:
+        nearest = ViewName.LEFT if facing_x_2d(lms) < 0 else ViewName.RIGHT
+        # the facing direction fixes the sign: a left view is yaw +90
+        yaw = abs(yaw) if nearest is ViewName.LEFT else -abs(yaw)
+    intended = nearest.intended_yaw_deg
+    assert intended is not None
+    off = abs(angle_difference_deg(yaw, intended))
+    name = ViewName.TURNED if off > TURNED_BEYOND_DEG else nearest
+    if name is ViewName.TURNED:
+        closeness = min(1.0, (off - TURNED_BEYOND_DEG) / (45.0 - TURNED_BEYOND_DEG))
+    else:
+        closeness = 1.0 - off / TURNED_BEYOND_DEG
+    yaws = [y for y in (yaw_deg(c) for c in copies or []) if y is not None]
+    if yaws:
+        # |yaw| against |intended| works for every view: front 0, sides 90, back 180.
+        turned = [abs(abs(y) - abs(intended)) > TURNED_BEYOND_DEG for y in yaws]
+        agreement = sum(t == (name is ViewName.TURNED) for t in turned) / len(yaws)
+    else:
+        agreement = 1.0
+    return name, max(0.0, min(1.0, closeness)) * agreement, yaw
+
+
 def classify_view(
     consensus: PoseLandmarks,
     views: list[PoseLandmarks],
     override: str = "auto",
     image_size: tuple[int, int] | None = None,
 ) -> View:
-    """Decide the view from the consensus landmarks; `override` (a view name) wins."""
+    """Decide the view from the consensus landmarks; `override` (a view name) wins, but a
+    choice that contradicts a confident detection is recorded in `View.contradiction`."""
     if override not in VIEW_CHOICES:
         raise UsageError(f"view must be one of {', '.join(VIEW_CHOICES)}, got {override!r}")
     posture, posture_known = _classify_posture(consensus, image_size)
-    if override != "auto":
-        return View(ViewName(override), posture, 1.0, "user", posture_known)
-    yaw = yaw_deg(consensus)
-    if yaw is None:
-        return View(ViewName.FRONT, posture, 0.0, "auto", posture_known)
-    name = name_from_yaw(yaw)
-    if name.is_sagittal:
-        name = ViewName.LEFT if facing_x_2d(consensus) < 0 else ViewName.RIGHT
-    # Confidence: how many augmented copies agree, damped near a class boundary.
-    per_view = [yaw_deg(v) for v in views]
-    votes = [name_from_yaw(y).is_frontal == name.is_frontal and (not name.is_frontal or name_from_yaw(y) is name) for y in per_view if y is not None]
-    agreement = sum(votes) / len(votes) if votes else 0.5
-    confidence = agreement * min(1.0, 0.5 + _yaw_margin(yaw) / 40.0)
-    return View(name, posture, confidence, "auto", posture_known)
+    detected, confidence, yaw = decide_view(consensus, views)
+    if override == "auto":
+        return View(detected, posture, confidence, "auto", posture_known, yaw)
+    chosen = ViewName(override)
+    contradiction = None
+    if chosen is not detected and confidence >= CONTRADICTION_MIN_CONFIDENCE:
+        what = f"turned {abs(yaw or 0.0):.0f} deg from the camera" if detected is ViewName.TURNED else f"a {detected.value} view"
+        contradiction = f"you chose {chosen.value}, but the landmarks show {what} (confidence {confidence:.2f})"
+    return View(chosen, posture, 1.0, "user", posture_known, yaw, contradiction)
 
 
 def _classify_posture(lms: PoseLandmarks, image_size: tuple[int, int] | None) -> tuple[Posture, bool]:

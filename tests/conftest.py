@@ -50,3 +50,38 @@ def with_measures(a, **values):
     for name, (value, uncertainty) in values.items():
         measures[name] = Measure(name, measures[name].unit, value, uncertainty, 0.9)
     return dataclasses.replace(a, measures=measures)
+
+
+def side_body(cva=50.0, torso=10.0):
+    """Seated left view (the subject faces image-left, forward is -x): shoulder->ear at `cva`
+    above the forward horizontal, hip->shoulder `torso` deg forward of vertical, thigh
+    horizontal, shank vertical."""
+    import math
+
+    from posture.landmarks import Landmark as L
+
+    shoulder = (500.0, 300.0)
+    ear = (500 - 100 * math.cos(math.radians(cva)), 300 - 100 * math.sin(math.radians(cva)))
+    hip = (500 + 300 * math.sin(math.radians(torso)), 300 + 300 * math.cos(math.radians(torso)))
+    knee = (hip[0] - 250, hip[1])
+    ankle = (knee[0], knee[1] + 250)
+    return {L.LEFT_EAR: ear, L.LEFT_SHOULDER: shoulder, L.LEFT_HIP: hip, L.LEFT_KNEE: knee, L.LEFT_ANKLE: ankle}
+
+
+def standing_side_body():
+    """Standing left view, upright (CVA about 86 deg, trunk vertical), ankle at (500, 990)."""
+    from posture.landmarks import Landmark as L
+
+    return {L.LEFT_EAR: (490.0, 100.0), L.LEFT_SHOULDER: (505.0, 250.0), L.LEFT_HIP: (505.0, 500.0),
+            L.LEFT_KNEE: (500.0, 750.0), L.LEFT_ANKLE: (500.0, 990.0)}
+
+
+def swayed(points, degrees):
+    """The whole body rigidly tilted forward by `degrees` about the left ankle (a left view
+    faces image-left, so forward is counter-clockwise as displayed)."""
+    from posture.geometry import rotate_points
+    from posture.landmarks import Landmark as L
+
+    keys = list(points)
+    xy = rotate_points(np.array([points[k] for k in keys]), degrees, points[L.LEFT_ANKLE])
+    return {k: (float(p[0]), float(p[1])) for k, p in zip(keys, xy, strict=True)}

@@ -8,7 +8,7 @@ from posture.landmarks import Landmark as L
 from posture.measures import MEASURES, MEASURES_BY_NAME, MeasureContext, aggregate, compute_measures
 from posture.views import Posture, View, ViewName
 
-from .conftest import synthetic_landmarks
+from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
 
 FRONT = View(ViewName.FRONT, Posture.STANDING, 1.0, "user")
 BACK = View(ViewName.BACK, Posture.STANDING, 1.0, "user")
@@ -75,29 +75,21 @@ def test_knee_bent_far_is_withheld_with_reason():
     assert m.value is None and "knee is bent" in m.reason
 
 
-def _side_body(cva=50.0, torso=10.0):
-    """A left view: the subject faces image-left (forward is -x)."""
-    shoulder = (500.0, 300.0)
-    ear = (500 - 100 * math.cos(math.radians(cva)), 300 - 100 * math.sin(math.radians(cva)))
-    hip = (500 + 300 * math.sin(math.radians(torso)), 300 + 300 * math.cos(math.radians(torso)))
-    knee = (hip[0] - 250, hip[1])  # seated: thigh horizontal, forward
-    ankle = (knee[0], knee[1] + 250)
-    return {L.LEFT_EAR: ear, L.LEFT_SHOULDER: shoulder, L.LEFT_HIP: hip, L.LEFT_KNEE: knee, L.LEFT_ANKLE: ankle}
-
-
 def test_side_view_head_and_trunk_angles():
-    m = _run(_side_body(cva=50.0, torso=10.0), LEFT_SEATED)
+    m = _run(side_body(cva=50.0, torso=10.0), LEFT_SEATED)
     assert m["craniovertebral_angle_deg"].value == pytest.approx(50.0)
     assert m["neck_inclination_deg"].value == pytest.approx(40.0)
     assert m["torso_inclination_deg"].value == pytest.approx(10.0)  # shoulder forward of hip
     assert m["forward_head_offset_pct"].value == pytest.approx(100 * 100 * math.cos(math.radians(50)) / 300)
     assert m["knee_flexion_deg"].value == pytest.approx(90.0)
-    # Thigh horizontal and trunk 10 deg forward of vertical: 80 deg between them, 100 of flexion.
-    assert m["hip_flexion_deg"].value == pytest.approx(100.0)
+    # Thigh horizontal and trunk 10 deg forward of vertical: 80 deg between them, 100 from straight.
+    assert m["trunk_thigh_angle_deg"].value == pytest.approx(100.0)
+    # Neck 40 deg forward of vertical on a trunk 10 deg forward: 30 deg of flexion on the trunk.
+    assert m["neck_on_trunk_flexion_deg"].value == pytest.approx(30.0)
 
 
 def test_frontal_measures_not_applicable_on_side_view():
-    m = _run(_side_body(), LEFT_SEATED)
+    m = _run(side_body(), LEFT_SEATED)
     assert m["shoulder_tilt_deg"].value is None
     assert m["shoulder_tilt_deg"].reason.startswith("not applicable: needs a front or back view")
     assert m["ear_plumb_offset_pct"].reason == "not applicable when seated"
@@ -144,7 +136,7 @@ def test_aggregate_rejects_outliers():
 
 
 def test_relevant_hides_only_not_applicable_measures():
-    side = _run(_side_body(), LEFT_SEATED)
+    side = _run(side_body(), LEFT_SEATED)
     assert side["craniovertebral_angle_deg"].relevant
     assert not side["shoulder_tilt_deg"].relevant  # wrong view
     assert not side["forward_head_offset_cm"].relevant  # no height given
@@ -152,3 +144,73 @@ def test_relevant_hides_only_not_applicable_measures():
     lms.visibility[L.LEFT_EAR] = 0.2
     hidden = compute_measures(lms, [lms] * 4, MeasureContext(FRONT), (1000, 1000))["head_tilt_deg"]
     assert hidden.relevant  # could not be measured here: the user should see why
+
+
+def test_neck_on_trunk_is_zero_when_the_neck_continues_a_flexed_trunk():
+    # Trunk 25 deg forward and the shoulder->ear line along it: CVA = 90 - 25 = 65.
+    m = _run(side_body(cva=65.0, torso=25.0), LEFT_SEATED)
+    assert m["neck_inclination_deg"].value == pytest.approx(25.0)  # head forward of vertical ...
+    assert m["neck_on_trunk_flexion_deg"].value == pytest.approx(0.0, abs=1e-9)  # ... but not flexed on the trunk
+
+
+def test_neck_on_trunk_on_an_upright_trunk_equals_the_neck_lean():
+    m = _run(side_body(cva=60.0, torso=0.0), LEFT_SEATED)
+    assert m["neck_on_trunk_flexion_deg"].value == pytest.approx(30.0)
+    # Mirrored into a right view, the same body reads the same.
+    mirrored = {L[k.name.replace("LEFT", "RIGHT")]: (1000 - x, y) for k, (x, y) in side_body(cva=60.0, torso=0.0).items()}
+    right = _run(mirrored, View(ViewName.RIGHT, Posture.SEATED, 1.0, "user"), near="right")
+    assert right["neck_on_trunk_flexion_deg"].value == pytest.approx(30.0)
+
+
+def test_neck_on_trunk_sign_in_extension_and_on_a_reclined_trunk():
+    # Ear behind the trunk line: extension, negative.
+    assert _run(side_body(cva=100.0, torso=0.0), LEFT_SEATED)["neck_on_trunk_flexion_deg"].value == pytest.approx(-10.0)
+    # Reclined 20 deg with the neck 40 deg forward of vertical: 60 deg of flexion on the trunk.
+    m = _run(side_body(cva=50.0, torso=-20.0), LEFT_SEATED)
+    assert m["torso_inclination_deg"].value == pytest.approx(-20.0)
+    assert m["neck_on_trunk_flexion_deg"].value == pytest.approx(60.0)
+
+
+def _seated_for_scale(slump_deg):
+    """A seated left view, shank 246 px (knee-ankle), ear 45 px ahead of the shoulder. `slump_deg`
+    tilts the trunk forward about the hip and shortens the shoulder-hip chord by 20 %, as a slump does."""
+    hip = (600.0, 600.0)
+    chord = 300.0 * (1.0 - 0.2 * (slump_deg > 0))
+    shoulder = (hip[0] - chord * math.sin(math.radians(slump_deg)), hip[1] - chord * math.cos(math.radians(slump_deg)))
+    ear = (shoulder[0] - 45.0, shoulder[1] - 80.0)
+    knee = (hip[0] - 250.0, hip[1])
+    ankle = (knee[0], knee[1] + 246.0)
+    return {L.LEFT_EAR: ear, L.LEFT_SHOULDER: shoulder, L.LEFT_HIP: hip, L.LEFT_KNEE: knee, L.LEFT_ANKLE: ankle}
+
+
+def test_seated_centimetres_come_from_the_shank_and_ignore_a_slump():
+    # Shank 246 px = 0.246 x 100 cm -> 10 px per cm: 45 px is 4.5 cm, upright or slumped.
+    upright = _run(_seated_for_scale(0.0), LEFT_SEATED, height=100.0)
+    slumped = _run(_seated_for_scale(25.0), LEFT_SEATED, height=100.0)
+    assert upright["forward_head_offset_cm"].value == pytest.approx(4.5)
+    assert slumped["forward_head_offset_cm"].value == pytest.approx(4.5)
+    # The old shoulder-hip scale would have read the slump as a 25 % larger offset.
+    assert slumped["forward_head_offset_pct"].value == pytest.approx(upright["forward_head_offset_pct"].value / 0.8)
+
+
+def test_seated_centimetres_withheld_without_the_ankle():
+    lms = synthetic_landmarks(_seated_for_scale(0.0))
+    lms.visibility[L.LEFT_ANKLE] = 0.1
+    m = compute_measures(lms, [lms] * 4, MeasureContext(LEFT_SEATED, "left", 100.0), (1000, 1000))
+    assert m["forward_head_offset_cm"].value is None
+    assert m["forward_head_offset_cm"].reason.startswith("left_ankle not visible enough")
+    assert m["forward_head_offset_pct"].value is not None  # the scale-free reading does not need it
+
+
+def test_whole_body_sway_moves_plumb_offsets_but_not_the_body_angles():
+    base = _run(standing_side_body(), LEFT_STANDING)
+    sway = _run(swayed(standing_side_body(), 6.0), LEFT_STANDING)
+    assert sway["torso_inclination_deg"].value == pytest.approx(base["torso_inclination_deg"].value + 6.0)
+    for name in ("neck_on_trunk_flexion_deg", "trunk_thigh_angle_deg", "knee_flexion_deg"):
+        assert sway[name].value == pytest.approx(base[name].value)
+    # A point `f` px forward of the ankle and `h` px above it moves to f cos + h sin forward and
+    # h cos - f sin up: the shoulder (-5, 740) goes about 8 % of the ear-ankle height forward.
+    c, s = math.cos(math.radians(6)), math.sin(math.radians(6))
+    assert base["shoulder_plumb_offset_pct"].value == pytest.approx(100 * -5 / 890)
+    assert sway["shoulder_plumb_offset_pct"].value == pytest.approx(100 * (-5 * c + 740 * s) / (890 * c - 10 * s))
+    assert sway["shoulder_plumb_offset_pct"].value > 8.0  # the old "rounded shoulders" rule's marked cut-off

@@ -1,0 +1,76 @@
+"""Measure against gravity: level a body's landmarks with the camera's roll and pitch.
+
+Shared by the photo assessment and the live monitor, so both take every measure from the
+same levelled landmarks and the same `MeasureContext`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .landmarks import Landmark as L
+from .landmarks import PoseLandmarks
+from .measures import MeasureContext
+from .scene import Box, CameraTilt, level_points, leveling_homography, leveling_rotation, segment_boxes
+from .views import View
+
+FloatArray = npt.NDArray[np.float64]
+
+
+#: Body segments whose pixels must not be taken for scene lines (limbs are long and straight).
+_BONES = (
+    (L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+    (L.RIGHT_ELBOW, L.RIGHT_WRIST), (L.LEFT_SHOULDER, L.RIGHT_HIP), (L.RIGHT_SHOULDER, L.LEFT_HIP),
+    (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_HIP, L.LEFT_KNEE), (L.LEFT_KNEE, L.LEFT_ANKLE),
+    (L.RIGHT_HIP, L.RIGHT_KNEE), (L.RIGHT_KNEE, L.RIGHT_ANKLE), (L.LEFT_ANKLE, L.LEFT_FOOT_INDEX),
+    (L.RIGHT_ANKLE, L.RIGHT_FOOT_INDEX),
+)
+
+
+def body_boxes(lms: PoseLandmarks) -> tuple[Box, ...]:
+    """Boxes that hide the person from the scene-line search: one per body segment and one
+    for the head. One box around a T-pose would hide most of the scene."""
+    xy = lms.xy
+    height = float(np.ptp(xy[:, 1]))
+    boxes = segment_boxes(np.array([[xy[a], xy[b]] for a, b in _BONES]), margin=0.05 * height)
+    head = xy[:11]
+    c = head.mean(axis=0)
+    r = float(np.abs(head - c).max()) + 0.08 * height
+    return (*boxes, (float(c[0] - r), float(c[1] - 1.5 * r), float(c[0] + r), float(c[1] + r)))
+
+
+@dataclass(frozen=True)
+class Levelling:
+    """The correction for one camera: pixels by a homography (a virtual camera turned to zero
+    roll and pitch), world landmarks by the same rotation (so yaw is about the true vertical)."""
+
+    camera: CameraTilt
+    homography: FloatArray
+    rotation: FloatArray
+
+    @classmethod
+    def for_camera(cls, camera: CameraTilt, enabled: bool = True) -> Levelling:
+        """Identity when the camera's tilt is unknown (or levelling is switched off)."""
+        width, height = camera.image_size
+        if enabled and camera.known and camera.up_cam is not None:
+            return cls(camera, leveling_homography(camera, width, height), leveling_rotation(camera.up_cam))
+        return cls(camera, np.eye(3), np.eye(3))
+
+    @property
+    def active(self) -> bool:
+        return not np.array_equal(self.homography, np.eye(3))
+
+    def apply(self, lms: PoseLandmarks) -> PoseLandmarks:
+        xy = level_points(lms.xy, self.homography)
+        world = None if lms.world is None else np.asarray(lms.world @ self.rotation.T, dtype=np.float64)
+        return PoseLandmarks(xy, lms.visibility, world)
+
+    def context(self, view: View, height_cm: float | None = None) -> MeasureContext:
+        """The measure context of a levelled view: near side from the view, camera for the
+        perspective correction of left-right lines, the body's yaw."""
+        near = view.near_side if view.name.is_sagittal else "left"
+        return MeasureContext(view, near, height_cm, focal_px=self.camera.focal_px,
+                              principal_point=self.camera.principal_point, yaw_deg=view.yaw_deg)

@@ -1,0 +1,381 @@
+"""Set-up checks for one photo: is this photo fit to measure posture from?
+
+Each check says ok / caution / retake, what was seen in plain words, and the fix. The
+checks look at the set-up, not at the client's posture: how the body is turned to the
+camera (yaw), how the camera is held (roll, pitch, height), framing, stance, sharpness and
+exposure. `GATES` says which measures a failed check withholds; the rest of the set-up's
+effect (roll, pitch and yaw uncertainty) is added to each measure's uncertainty instead
+(see `assessment.py`), so that no finding can come from set-up error alone.
+
+Pure: landmarks, the view, the camera estimate and image statistics in; no model, no UI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from .imaging import BGRImage
+from .landmarks import Landmark, PoseLandmarks
+from .scene import CameraTilt
+from .views import Posture, View, ViewName, angle_difference_deg
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Status(str, Enum):
+    OK = "ok"
+    CAUTION = "caution"
+    RETAKE = "retake"
+
+    @property
+    def rank(self) -> int:
+        return {"ok": 0, "caution": 1, "retake": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    key: str
+    label: str
+    status: Status
+    reading: str  # what was seen, in words
+    fix: str = ""  # what to do about it ("" when ok)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key": self.key, "label": self.label, "status": self.status.value, "reading": self.reading, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Setup:
+    checks: tuple[SetupCheck, ...]
+    camera: CameraTilt
+    #: True when the photo was marked as a mirrored selfie and flipped back.
+    mirrored: bool = False
+
+    @property
+    def status(self) -> Status:
+        return max((c.status for c in self.checks), key=lambda s: s.rank, default=Status.OK)
+
+    def check(self, key: str) -> SetupCheck | None:
+        return next((c for c in self.checks if c.key == key), None)
+
+    def failed(self, key: str) -> bool:
+        c = self.check(key)
+        return c is not None and c.status is Status.RETAKE
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Setup:
+        """A stored set-up (what `to_dict` wrote); the camera keeps its numbers, not its lines."""
+        checks = tuple(
+            SetupCheck(c["key"], c["label"], Status(c["status"]), c["reading"], c.get("fix", "")) for c in data.get("checks", [])
+        )
+        cam = data.get("camera") or {}
+        size = tuple(cam.get("image_size") or (0, 0))
+        pp = tuple(cam.get("principal_point") or (0.0, 0.0))
+        camera = CameraTilt(
+            cam.get("status", "unknown"), cam.get("roll_deg"), cam.get("pitch_deg"), cam.get("roll_sd_deg"),
+            cam.get("pitch_sd_deg"), float(cam.get("focal_px", 0.0)), str(cam.get("focal_source", "")),
+            (float(pp[0]), float(pp[1])), (), None, str(cam.get("reason", "")), (int(size[0]), int(size[1])),
+        )
+        return cls(checks, camera, bool(data.get("mirrored", False)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status.value,
+            "checks": [c.to_dict() for c in self.checks],
+            "camera": self.camera.to_dict(),
+            "mirrored": self.mirrored,
+        }
+
+
+# --- limits (README "Set-up limits" derives them) -------------------------------------------
+
+#: Body yaw off the intended view: up to 15 deg a frontal tilt moves by under ~1 deg for a
+#: camera within 15 deg of the shoulders' height; 30 deg is where the view becomes TURNED.
+YAW_OK_DEG = 15.0
+YAW_RETAKE_DEG = 30.0
+#: Camera pitch: levelled out, but a steep camera foreshortens the body and magnifies yaw
+#: errors (the perspective term grows with the angle below the horizon).
+PITCH_OK_DEG = 10.0
+PITCH_RETAKE_DEG = 30.0
+#: Angle below/above the horizon of the shoulders and hips (levelled view): the frontal
+#: tilt error from a yaw error dpsi is about tan(angle) * dpsi.
+DEPRESSION_OK_DEG = 10.0
+DEPRESSION_CAUTION_DEG = 20.0
+#: Body height in pixels: BlazePose looks at a 256-px crop; below ~300 px of body a landmark
+#: pixel is a large fraction of a degree over a shoulder width.
+BODY_PX_OK = 400
+BODY_PX_RETAKE = 200
+#: Landmarks closer than this share of the photo to its edge are "at the edge".
+EDGE_MARGIN = 0.02
+#: Stance: hip-to-ankle distance below this share of thigh + shank length = knee bent (side
+#: view), or a thigh shorter than this share of the shank (front view: it points at the
+#: camera), or a 3-D knee flexion beyond KNEE_BENT_DEG (quiet standing is 0-10 deg).
+KNEE_STRAIGHT_RATIO = 0.95
+THIGH_SHORT_RATIO = 0.7
+KNEE_BENT_DEG = 25.0
+#: Ankle heights differing by more than this share of the shank = one foot raised (a tree
+#: pose puts it at knee height: about 1 shank). In 3-D (world landmarks, levelled) 0.4; in
+#: the photo 0.6, because a body turned 45 deg under a camera 20 deg above it puts the
+#: nearer foot 0.35 shank lower (the four-camera T-pose frames).
+ONE_FOOT_RAISED_SHANK_3D = 0.4
+ONE_FOOT_RAISED_SHANK = 0.6
+#: Sharpness (variance of the Laplacian with the body scaled to 500 px tall) and exposure.
+SHARPNESS_CAUTION = 15.0
+DARK_MEAN = 45.0
+BRIGHT_MEAN = 215.0
+CLIPPED_SHARE = 0.25
+
+BODY_POINTS = (
+    Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP,
+    Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE,
+)
+
+#: Measures a failed (retake) check withholds, with the check's reading as the reason.
+#: Frontal measures read against gravity (a camera's roll moves them degree for degree).
+GRAVITY_FRONTAL = ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg")
+FRONTAL_MEASURES = (*GRAVITY_FRONTAL, "left_knee_valgus_deg", "right_knee_valgus_deg")
+GATES: dict[str, tuple[str, ...]] = {
+    # A non-neutral stance (one leg, squat) moves the pelvis, trunk and knees by itself.
+    "stance": FRONTAL_MEASURES,
+    # Arms overhead lift the shoulder girdle: shoulder (and head) height say nothing then.
+    "arms": ("shoulder_tilt_deg", "head_tilt_deg"),
+}
+
+
+def _p(lms: PoseLandmarks, lm: Landmark) -> FloatArray:
+    return lms.xy[int(lm)]
+
+
+def _dist(a: FloatArray, b: FloatArray) -> float:
+    return float(np.hypot(*(a - b)))
+
+
+def _turn_words(delta: float) -> str:
+    # delta = yaw - intended; positive yaw turns the subject's left side toward the camera,
+    # i.e. they have turned to their right, so they should turn back to their left.
+    return f"ask the client to turn about {abs(delta):.0f}° to their {'left' if delta > 0 else 'right'}"
+
+
+def check_yaw(view: View) -> SetupCheck:
+    label = "Body turned to the camera"
+    if view.yaw_deg is None:
+        return SetupCheck("yaw", label, Status.CAUTION, "body rotation unknown (no 3-D landmarks)", "")
+    if view.name is ViewName.TURNED:
+        return SetupCheck(
+            "yaw", label, Status.RETAKE,
+            f"body turned {abs(view.yaw_deg):.0f}° from facing the camera: neither a front nor a side view",
+            "turn to face the camera squarely (front/back) or turn fully sideways (side view)",
+        )
+    intended = view.name.intended_yaw_deg
+    assert intended is not None
+    delta = angle_difference_deg(view.yaw_deg, intended)
+    off = abs(delta)
+    reading = f"body turned {off:.0f}° from a squarely {view.name.value} view"
+    if off <= YAW_OK_DEG:
+        return SetupCheck("yaw", label, Status.OK, reading)
+    status = Status.CAUTION if off <= YAW_RETAKE_DEG else Status.RETAKE
+    return SetupCheck("yaw", label, status, reading, _turn_words(delta))
+
+
+def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
+    if camera.status == "stated":
+        roll = SetupCheck("roll", "Camera level (roll)", Status.OK, f"stated by the user: roll {camera.roll_deg:+.1f}°")
+        pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.OK, f"stated by the user: pitch {camera.pitch_deg:+.1f}°")
+        return roll, pitch
+    if not camera.known:
+        fix = "hold the camera level, or put it on a tripod with a spirit level and say so (camera levelled)"
+        return (
+            SetupCheck("roll", "Camera level (roll)", Status.CAUTION, camera.reason or "camera level unknown", fix),
+            SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.CAUTION, "camera pitch unknown", fix),
+        )
+    assert camera.roll_deg is not None and camera.pitch_deg is not None
+    lines = len(camera.lines)
+    roll = SetupCheck(
+        "roll", "Camera level (roll)", Status.OK,
+        f"camera rolled {camera.roll_deg:+.1f}° ± {camera.roll_sd_deg or 0:.1f}° (from {lines} vertical lines in the scene); corrected",
+    )
+    p = abs(camera.pitch_deg)
+    way = "down" if camera.pitch_deg > 0 else "up"
+    reading = f"camera points {p:.0f}° {way} ± {camera.pitch_sd_deg or 0:.1f}°; corrected"
+    if p <= PITCH_OK_DEG:
+        pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.OK, reading)
+    else:
+        status = Status.CAUTION if p <= PITCH_RETAKE_DEG else Status.RETAKE
+        pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", status, reading,
+                           "hold the camera level at the client's hip height, about 3 m away")
+    return roll, pitch
+
+
+def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt) -> SetupCheck:
+    """Where the camera is relative to the body: in a levelled view the horizon is the row cy."""
+    label = "Camera height"
+    if not camera.known:
+        return SetupCheck("camera_height", label, Status.CAUTION, "camera height unknown (camera level unknown)", "")
+    cy, f = camera.principal_point[1], camera.focal_px
+    angles = {}
+    for part, (a, b) in {"shoulders": (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
+                         "hips": (Landmark.LEFT_HIP, Landmark.RIGHT_HIP)}.items():
+        y = float((_p(levelled, a)[1] + _p(levelled, b)[1]) / 2)
+        angles[part] = math.degrees(math.atan2(y - cy, f))  # + below the horizon: camera above
+    worst_part = max(angles, key=lambda k: abs(angles[k]))
+    worst = angles[worst_part]
+    where = "above" if worst > 0 else "below"
+    reading = f"camera {abs(worst):.0f}° {where} the {worst_part} (shoulders {angles['shoulders']:+.0f}°, hips {angles['hips']:+.0f}°)"
+    if abs(worst) <= DEPRESSION_OK_DEG:
+        return SetupCheck("camera_height", label, Status.OK, reading)
+    status = Status.CAUTION if abs(worst) <= DEPRESSION_CAUTION_DEG else Status.RETAKE
+    return SetupCheck("camera_height", label, status, reading, "camera at hip height, about 3 m away")
+
+
+def check_framing(lms: PoseLandmarks, size: tuple[int, int]) -> SetupCheck:
+    w, h = size
+    label = "Framing"
+    outside = [lm.key for lm in BODY_POINTS if not (0 <= _p(lms, lm)[0] <= w and 0 <= _p(lms, lm)[1] <= h)]
+    if outside:
+        return SetupCheck("framing", label, Status.RETAKE, "body cut off: " + ", ".join(outside) + " outside the photo",
+                          "step back so the whole body, head to feet, is in view")
+    mx, my = EDGE_MARGIN * w, EDGE_MARGIN * h
+    edge = [lm.key for lm in BODY_POINTS if not (mx <= _p(lms, lm)[0] <= w - mx and my <= _p(lms, lm)[1] <= h - my)]
+    ys = [float(_p(lms, lm)[1]) for lm in BODY_POINTS]
+    body_px = max(ys) - min(ys)
+    if body_px < BODY_PX_RETAKE:
+        return SetupCheck("framing", label, Status.RETAKE, f"body only {body_px:.0f} px tall",
+                          "come closer or use a higher resolution: the body should fill most of the frame")
+    if edge:
+        return SetupCheck("framing", label, Status.CAUTION, "at the edge of the photo: " + ", ".join(edge),
+                          "leave a little space around the body")
+    if body_px < BODY_PX_OK:
+        return SetupCheck("framing", label, Status.CAUTION, f"body {body_px:.0f} px tall (small)", "come closer to the camera")
+    return SetupCheck("framing", label, Status.OK, f"whole body in view, {body_px:.0f} px tall")
+
+
+def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck]:
+    """Standing on both feet with knees straight (or seated), and where the arms are."""
+    label = "Stance"
+    if view.posture is Posture.SEATED:
+        stance = SetupCheck("stance", label, Status.OK, "seated")
+    else:
+        legs = []
+        for side in ("LEFT", "RIGHT"):
+            hip, knee, ankle = (_p(lms, Landmark[f"{side}_{p}"]) for p in ("HIP", "KNEE", "ANKLE"))
+            thigh, shank = _dist(hip, knee), _dist(knee, ankle)
+            straight = _dist(hip, ankle) / (thigh + shank) if thigh + shank > 0 else 1.0
+            # Seen from the front a bent knee shows as a short thigh (it points at the camera)
+            # more than as a kink; the 3-D knee angle, where known, says it directly.
+            bent_3d = _knee_flexion_3d(lms, side)
+            is_bent = (straight < KNEE_STRAIGHT_RATIO or (shank > 0 and thigh / shank < THIGH_SHORT_RATIO)) if bent_3d is None \
+                else bent_3d > KNEE_BENT_DEG
+            legs.append((side.lower(), is_bent, float(ankle[1])))
+        bent = [s for s, is_bent, _ in legs if is_bent]
+        if _foot_raised(lms):
+            stance = SetupCheck("stance", label, Status.RETAKE,
+                                "standing on one leg (one foot raised): not a neutral stance; pelvis, trunk and knee readings withheld",
+                                "stand on both feet, hip-width apart, weight even")
+        elif len(bent) == 2:
+            stance = SetupCheck("stance", label, Status.RETAKE,
+                                "both knees bent (squat or crouch): not a neutral stance; pelvis, trunk and knee readings withheld",
+                                "stand tall with knees straight")
+        elif bent:
+            stance = SetupCheck("stance", label, Status.CAUTION, f"{bent[0]} knee bent", "stand with both knees straight")
+        else:
+            stance = SetupCheck("stance", label, Status.OK, "standing on both feet, knees straight")
+    arms = _check_arms(lms)
+    return stance, arms
+
+
+def _foot_raised(lms: PoseLandmarks) -> bool:
+    """One ankle well above the other: by the 3-D world landmarks (levelled, y down) where
+    known, else in the photo, with the larger allowance that perspective needs there."""
+    ankles = (int(Landmark.LEFT_ANKLE), int(Landmark.RIGHT_ANKLE))
+    knees = (int(Landmark.LEFT_KNEE), int(Landmark.RIGHT_KNEE))
+    points, limit = (lms.world, ONE_FOOT_RAISED_SHANK_3D) if lms.world is not None else (lms.xy, ONE_FOOT_RAISED_SHANK)
+    shank = min(float(np.linalg.norm(points[k] - points[a])) for k, a in zip(knees, ankles, strict=True))
+    gap = abs(float(points[ankles[0]][1] - points[ankles[1]][1]))
+    return shank > 0 and gap > limit * shank
+
+
+def _knee_flexion_3d(lms: PoseLandmarks, side: str) -> float | None:
+    """Knee flexion (0 straight) from BlazePose's 3-D world landmarks, degrees."""
+    if lms.world is None:
+        return None
+    hip, knee, ankle = (lms.world[int(Landmark[f"{side}_{p}"])] for p in ("HIP", "KNEE", "ANKLE"))
+    u, v = hip - knee, ankle - knee
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu == 0 or nv == 0:
+        return None
+    return 180.0 - math.degrees(math.acos(max(-1.0, min(1.0, float(u @ v) / (nu * nv)))))
+
+
+def _check_arms(lms: PoseLandmarks) -> SetupCheck:
+    label = "Arms"
+    nose_y = float(_p(lms, Landmark.NOSE)[1])
+    shoulder_y = float((_p(lms, Landmark.LEFT_SHOULDER)[1] + _p(lms, Landmark.RIGHT_SHOULDER)[1]) / 2)
+    wrists = [float(_p(lms, lm)[1]) for lm in (Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST)]
+    if min(wrists) < nose_y:
+        return SetupCheck("arms", label, Status.RETAKE,
+                          "an arm is raised above the head: this lifts the shoulder; shoulder and head tilt withheld",
+                          "let the arms hang relaxed at the sides")
+    torso = abs(float((_p(lms, Landmark.LEFT_HIP)[1] + _p(lms, Landmark.RIGHT_HIP)[1]) / 2) - shoulder_y)
+    if min(wrists) < shoulder_y + 0.25 * torso:
+        return SetupCheck("arms", label, Status.CAUTION, "arms raised toward shoulder height (e.g. a T-pose)",
+                          "let the arms hang relaxed at the sides")
+    return SetupCheck("arms", label, Status.OK, "arms down")
+
+
+def check_image(bgr: BGRImage, lms: PoseLandmarks) -> tuple[SetupCheck, SetupCheck]:
+    """Sharpness and exposure of the body region."""
+    h, w = bgr.shape[:2]
+    x0, y0, x1, y1 = lms.bbox(min_visibility=0.5)
+    xa, ya = max(0, int(x0)), max(0, int(y0))
+    xb, yb = min(w, int(math.ceil(x1))), min(h, int(math.ceil(y1)))
+    if xb - xa < 8 or yb - ya < 8:
+        xa, ya, xb, yb = 0, 0, w, h
+    crop = cv2.cvtColor(bgr[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY)
+    scale = 500.0 / crop.shape[0]
+    crop = cv2.resize(crop, (max(8, round(crop.shape[1] * scale)), 500), interpolation=cv2.INTER_AREA)
+    sharp = float(cv2.Laplacian(crop, cv2.CV_64F).var())
+    sharpness = (
+        SetupCheck("sharpness", "Sharpness", Status.OK, f"sharp enough (detail {sharp:.0f})")
+        if sharp >= SHARPNESS_CAUTION
+        else SetupCheck("sharpness", "Sharpness", Status.CAUTION, f"the body looks blurred (detail {sharp:.0f})",
+                        "hold still, use more light, or tap to focus on the client")
+    )
+    mean = float(crop.mean())
+    clipped = float(np.mean((crop <= 5) | (crop >= 250)))
+    if mean < DARK_MEAN:
+        exposure = SetupCheck("exposure", "Exposure", Status.CAUTION, f"dark (mean brightness {mean:.0f}/255)", "add light in front of the client")
+    elif mean > BRIGHT_MEAN or clipped > CLIPPED_SHARE:
+        exposure = SetupCheck("exposure", "Exposure", Status.CAUTION, f"over-exposed or backlit ({clipped:.0%} of the body clipped)",
+                              "avoid a bright window behind the client")
+    else:
+        exposure = SetupCheck("exposure", "Exposure", Status.OK, f"well exposed (mean brightness {mean:.0f}/255)")
+    return sharpness, exposure
+
+
+def assess_setup(
+    bgr: BGRImage,
+    lms: PoseLandmarks,
+    levelled: PoseLandmarks,
+    view: View,
+    camera: CameraTilt,
+    *,
+    mirrored: bool = False,
+) -> Setup:
+    """All checks for one photo. `lms` in photo pixels, `levelled` after levelling (the
+    same landmarks when the camera is unknown)."""
+    size = (bgr.shape[1], bgr.shape[0])
+    roll, pitch = check_camera(camera)
+    stance, arms = check_stance(levelled, view)
+    sharpness, exposure = check_image(bgr, lms)
+    checks = (
+        check_yaw(view), roll, pitch, check_camera_height(levelled, camera), check_framing(lms, size),
+        stance, arms, sharpness, exposure,
+    )
+    return Setup(checks, camera, mirrored)

@@ -1,0 +1,135 @@
+"""What a measure's uncertainty covers, and how the set-up adds to it.
+
+A photo's reading is uncertain for reasons the augmented copies cannot see: copies share
+the camera's roll and pitch, the body's yaw and the body-proportion scale, so their spread
+(repeatability) says nothing about those. Each is added here as its own term,
+
+    u = sqrt(repeatability^2 + sum_i (d value / d setup_i * sd_i)^2 + (scale_error * value)^2),
+
+with the sensitivities found by moving the landmarks exactly as that set-up error would
+(rotating them about the principal point for roll, a pitch homography for pitch, the yaw
+fed to the perspective correction for yaw, each landmark moved by BlazePose's placement
+error), so each measure's dependence comes from its own definition: a joint angle does
+not move with roll, a tilt moves degree for degree.
+A floor per unit keeps any value from claiming +-0.
+
+Not covered: the offset between BlazePose's points and anatomical landmarks (its shoulder
+is the joint centre, not the acromion; see README), clothing, and the client's sway
+between photos.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from . import geometry as g
+from .measures import Measure, MeasureContext, MeasureSpec, value_of
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Step for the numerical derivatives, degrees (small against every limit, large against
+#: floating-point noise).
+STEP_DEG = 0.5
+#: Hand-held camera, level unknown: SD of its roll. Phone photos taken "level" by eye are
+#: typically within a few degrees; 2 deg is our stated assumption, not a measurement.
+UNKNOWN_ROLL_SD_DEG = 2.0
+#: Pitch unknown: a camera held anywhere from hip to eye height 2-4 m away points within
+#: about +-10 deg of level (SD).
+UNKNOWN_PITCH_SD_DEG = 10.0
+#: BlazePose's body yaw (from its 3-D world landmarks): SD of its error. Against the
+#: four-camera reference (frame 5) it was off by 5.0, 1.6, 2.7 and 7.1 deg (RMS 4.6); 6 deg.
+YAW_SD_DEG = 6.0
+#: Where BlazePose places a landmark against where it is on the body, beyond what varies
+#: between augmented copies: SD per coordinate, in torso lengths (mid-hip to mid-shoulder).
+#: From the four-camera reference (README, "Uncertainty"): the residual spread of single-view
+#: tilts after levelling and the perspective correction.
+LANDMARK_SD_TORSO = 0.015
+#: Body proportions behind the centimetre scale (Drillis & Contini): about +-10 % (1 SD).
+SCALE_REL_SD = 0.10
+#: No reading is known better than this (per unit).
+FLOOR = {"deg": 0.5, "cm": 0.5, "% torso": 0.5, "% height": 0.3}
+
+
+@dataclass(frozen=True)
+class SetupSpread:
+    """The SDs of the set-up quantities a photo's measures depend on."""
+
+    roll_sd_deg: float
+    pitch_sd_deg: float
+    yaw_sd_deg: float = YAW_SD_DEG
+
+
+def rotate_about(xy: FloatArray, angle_deg: float, centre: tuple[float, float]) -> FloatArray:
+    return g.rotate_points(xy, angle_deg, centre)
+
+
+def pitch_points(xy: FloatArray, angle_deg: float, focal_px: float, centre: tuple[float, float]) -> FloatArray:
+    """Where the points would be had the camera pitched by `angle_deg` more (homography K R K^-1)."""
+    t = math.radians(angle_deg)
+    c, s = math.cos(t), math.sin(t)
+    k = np.array([[focal_px, 0.0, centre[0]], [0.0, focal_px, centre[1]], [0.0, 0.0, 1.0]])
+    r = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    h = k @ r @ np.linalg.inv(k)
+    pts = np.hstack([xy, np.ones((len(xy), 1))]) @ h.T
+    return np.asarray(pts[:, :2] / pts[:, 2:3], dtype=np.float64)
+
+
+def _slope(spec: MeasureSpec, plus: FloatArray | None, minus: FloatArray | None,
+           ctx_plus: MeasureContext, ctx_minus: MeasureContext, xy: FloatArray) -> float:
+    a = value_of(spec, xy if plus is None else plus, ctx_plus)
+    b = value_of(spec, xy if minus is None else minus, ctx_minus)
+    if a is None or b is None:
+        return 0.0
+    return (a - b) / (2 * STEP_DEG)
+
+
+def _landmark_term(spec: MeasureSpec, xy: FloatArray, ctx: MeasureContext) -> float:
+    """SD of the value from where BlazePose puts each landmark it uses (error shared by all
+    copies of a photo, so their spread cannot show it): each used point moved by
+    `LANDMARK_SD_TORSO` torso lengths along x and along y, the effects added in quadrature."""
+    torso = float(np.hypot(*((xy[11] + xy[12]) / 2 - (xy[23] + xy[24]) / 2)))
+    if not torso > 0:
+        return 0.0
+    step = LANDMARK_SD_TORSO * torso
+    total = 0.0
+    for lm in set(spec.landmarks(ctx)):
+        for axis in (0, 1):
+            plus, minus = xy.copy(), xy.copy()
+            plus[int(lm), axis] += step
+            minus[int(lm), axis] -= step
+            a, b = value_of(spec, plus, ctx), value_of(spec, minus, ctx)
+            if a is not None and b is not None:
+                total += ((a - b) / 2) ** 2
+    return math.sqrt(total)
+
+
+def combine(spec: MeasureSpec, measure: Measure, xy: FloatArray, ctx: MeasureContext, spread: SetupSpread,
+            focal_px: float, principal_point: tuple[float, float]) -> Measure:
+    """`measure` with its uncertainty widened by the set-up terms (and `parts` saying which).
+
+    `xy`: the consensus landmarks the value was read from (levelled when the camera is known).
+    """
+    if measure.value is None or measure.uncertainty is None:
+        return measure
+    parts: list[tuple[str, float]] = [("repeatability", measure.uncertainty)]
+    roll = _slope(spec, rotate_about(xy, STEP_DEG, principal_point), rotate_about(xy, -STEP_DEG, principal_point), ctx, ctx, xy)
+    pitch = _slope(spec, pitch_points(xy, STEP_DEG, focal_px, principal_point),
+                   pitch_points(xy, -STEP_DEG, focal_px, principal_point), ctx, ctx, xy)
+    parts += [("camera roll", abs(roll) * spread.roll_sd_deg), ("camera pitch", abs(pitch) * spread.pitch_sd_deg)]
+    if ctx.yaw_deg is not None:
+        yaw = _slope(spec, None, None, replace(ctx, yaw_deg=ctx.yaw_deg + STEP_DEG), replace(ctx, yaw_deg=ctx.yaw_deg - STEP_DEG), xy)
+        parts.append(("body yaw", abs(yaw) * spread.yaw_sd_deg))
+    parts.append(("landmark placement", _landmark_term(spec, xy, ctx)))
+    if spec.unit == "cm":
+        parts.append(("body scale", abs(measure.value) * SCALE_REL_SD))
+    total = math.sqrt(sum(sd * sd for _, sd in parts))
+    floor = FLOOR.get(spec.unit, 0.5)
+    if total < floor:
+        parts.append(("floor", floor))
+        total = floor
+    kept = tuple((name, sd) for name, sd in parts if sd >= 0.05 or name == "repeatability")
+    return replace(measure, uncertainty=total, parts=kept)

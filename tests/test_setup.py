@@ -1,0 +1,167 @@
+"""Views, set-up checks and the uncertainty model on synthetic landmarks with exact answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from posture.landmarks import NUM_LANDMARKS, PoseLandmarks
+from posture.landmarks import Landmark as L
+from posture.measures import MEASURES_BY_NAME, Measure, MeasureContext, compute_measures
+from posture.scene import stated_camera
+from posture.setup import Status, check_camera, check_framing, check_stance, check_yaw
+from posture.uncertainty import FLOOR, SetupSpread, combine, pitch_points, rotate_about
+from posture.views import TURNED_BEYOND_DEG, Posture, View, ViewName, angle_difference_deg, classify_view, decide_view
+
+from .conftest import synthetic_landmarks
+
+
+def _body_with_yaw(yaw_deg: float, facing_left_in_image: bool | None = None) -> PoseLandmarks:
+    """A standing body whose world landmarks are turned by `yaw_deg` (views.yaw_deg convention)."""
+    pts = {
+        L.NOSE: (500, 80), L.LEFT_EAR: (530, 100), L.RIGHT_EAR: (470, 100),
+        L.LEFT_SHOULDER: (600, 200), L.RIGHT_SHOULDER: (400, 200), L.LEFT_WRIST: (620, 480), L.RIGHT_WRIST: (380, 480),
+        L.LEFT_HIP: (560, 500), L.RIGHT_HIP: (440, 500), L.LEFT_KNEE: (560, 700), L.RIGHT_KNEE: (440, 700),
+        L.LEFT_ANKLE: (560, 900), L.RIGHT_ANKLE: (440, 900),
+    }
+    if facing_left_in_image is not None:  # nose ahead of the ears
+        pts[L.NOSE] = (450, 90) if facing_left_in_image else (550, 90)
+    lms = synthetic_landmarks(pts)
+    world = np.zeros((NUM_LANDMARKS, 3))
+    w = math.radians(yaw_deg)
+    # subject's left in world axes (x right, y down, z away): (cos w, 0, -sin w)
+    left = np.array([math.cos(w), 0.0, -math.sin(w)])
+    for lm_l, lm_r, half, y in ((L.LEFT_SHOULDER, L.RIGHT_SHOULDER, 0.2, -0.5), (L.LEFT_HIP, L.RIGHT_HIP, 0.12, 0.0)):
+        world[int(lm_l)] = half * left + [0, y, 0]
+        world[int(lm_r)] = -half * left + [0, y, 0]
+    world[int(L.LEFT_KNEE)] = 0.12 * left + [0, 0.45, 0]
+    world[int(L.RIGHT_KNEE)] = -0.12 * left + [0, 0.45, 0]
+    return PoseLandmarks(lms.xy, lms.visibility, world)
+
+
+@pytest.mark.parametrize(
+    ("yaw", "facing_left", "expected"),
+    [
+        (0.0, None, ViewName.FRONT), (14.0, None, ViewName.FRONT), (-29.0, None, ViewName.FRONT),
+        (34.0, None, ViewName.TURNED), (-41.0, None, ViewName.TURNED), (53.0, True, ViewName.TURNED),
+        (90.0, True, ViewName.LEFT), (70.0, True, ViewName.LEFT), (-85.0, False, ViewName.RIGHT),
+        (180.0, None, ViewName.BACK), (-160.0, None, ViewName.BACK), (140.0, None, ViewName.TURNED),
+    ],
+)
+def test_decide_view_names_turned_bodies_as_turned(yaw: float, facing_left: bool | None, expected: ViewName) -> None:
+    name, confidence, measured_yaw = decide_view(_body_with_yaw(yaw, facing_left))
+    assert name is expected
+    assert measured_yaw is not None and abs(abs(measured_yaw) - abs(yaw)) < 1e-6
+    if expected is not ViewName.TURNED:
+        # confidence is measured from the intended view, not from a class boundary
+        off = abs(angle_difference_deg(abs(yaw), abs(expected.intended_yaw_deg or 0.0)))
+        assert confidence == pytest.approx(1.0 - off / TURNED_BEYOND_DEG)
+
+
+def test_side_view_near_side_follows_the_facing_direction() -> None:
+    # Facing image-left means the subject's left side is toward the camera, whatever the ears' visibility.
+    name, _, yaw = decide_view(_body_with_yaw(90.0, facing_left_in_image=True))
+    view = View(name, Posture.STANDING, 1.0, "auto", yaw_deg=yaw)
+    assert view.name is ViewName.LEFT and view.near_side == "left" and yaw is not None and yaw > 0
+    name, _, yaw = decide_view(_body_with_yaw(-90.0, facing_left_in_image=False))
+    assert name is ViewName.RIGHT and View(name, Posture.STANDING, 1.0, "auto", yaw_deg=yaw).near_side == "right"
+
+
+def test_a_user_view_that_contradicts_a_confident_detection_is_recorded() -> None:
+    body = _body_with_yaw(90.0, facing_left_in_image=True)
+    chosen = classify_view(body, [body], "right")
+    assert chosen.name is ViewName.RIGHT and chosen.source == "user"
+    assert chosen.contradiction is not None and "left view" in chosen.contradiction
+    assert classify_view(body, [body], "left").contradiction is None
+    front = _body_with_yaw(3.0)
+    assert "left view" not in (classify_view(front, [front], "front").contradiction or "")
+    assert classify_view(front, [front], "front").contradiction is None
+
+
+@pytest.mark.parametrize(("yaw", "status"), [(5.0, Status.OK), (20.0, Status.CAUTION), (-25.0, Status.CAUTION), (40.0, Status.RETAKE)])
+def test_yaw_check(yaw: float, status: Status) -> None:
+    name, conf, measured = decide_view(_body_with_yaw(yaw))
+    check = check_yaw(View(name, Posture.STANDING, conf, "auto", yaw_deg=measured))
+    assert check.status is status
+    if status is Status.CAUTION:
+        # turned to their right (left side toward the camera) -> turn back to their left
+        assert ("to their left" in check.fix) == (yaw > 0)
+
+
+def _standing(**moves: tuple[float, float]) -> PoseLandmarks:
+    pts = {
+        L.NOSE: (500, 80), L.LEFT_SHOULDER: (600, 200), L.RIGHT_SHOULDER: (400, 200),
+        L.LEFT_WRIST: (620, 480), L.RIGHT_WRIST: (380, 480), L.LEFT_HIP: (560, 500), L.RIGHT_HIP: (440, 500),
+        L.LEFT_KNEE: (560, 700), L.RIGHT_KNEE: (440, 700), L.LEFT_ANKLE: (560, 900), L.RIGHT_ANKLE: (440, 900),
+    }
+    pts.update({L[k.upper()]: v for k, v in moves.items()})
+    return synthetic_landmarks(pts)
+
+
+FRONT = View(ViewName.FRONT, Posture.STANDING, 1.0, "auto", yaw_deg=0.0)
+
+
+def test_stance_checks() -> None:
+    stance, arms = check_stance(_standing(), FRONT)
+    assert stance.status is Status.OK and arms.status is Status.OK
+    # tree pose: the right foot against the left knee
+    stance, _ = check_stance(_standing(right_ankle=(520, 690), right_knee=(330, 620)), FRONT)
+    assert stance.status is Status.RETAKE and "one leg" in stance.reading
+    # squat: both knees forward and the hips low
+    squat = _standing(left_hip=(560, 700), right_hip=(440, 700), left_knee=(600, 760), right_knee=(400, 760))
+    assert check_stance(squat, FRONT)[0].status is Status.RETAKE
+    _, arms = check_stance(_standing(left_wrist=(640, 20)), FRONT)
+    assert arms.status is Status.RETAKE and "above the head" in arms.reading
+    _, arms = check_stance(_standing(left_wrist=(800, 210), right_wrist=(200, 210)), FRONT)
+    assert arms.status is Status.CAUTION
+    seated = View(ViewName.LEFT, Posture.SEATED, 1.0, "auto")
+    assert check_stance(_standing(), seated)[0].status is Status.OK
+
+
+def test_framing_checks() -> None:
+    assert check_framing(_standing(), (1000, 1000)).status is Status.OK
+    cut = check_framing(_standing(), (1000, 880))
+    assert cut.status is Status.RETAKE and "ankle" in cut.reading
+    assert check_framing(_standing(left_shoulder=(995, 200)), (1000, 1000)).status is Status.CAUTION
+
+
+def test_camera_checks_say_when_the_level_is_unknown() -> None:
+    from posture.scene import estimate_camera_tilt
+
+    plain = np.full((600, 400, 3), 128, np.uint8)
+    roll, pitch = check_camera(estimate_camera_tilt(plain))
+    assert roll.status is Status.CAUTION and "unknown" in roll.reading
+    roll, pitch = check_camera(stated_camera(0.0, 0.0, 0.5, width=400, height=600))
+    assert roll.status is Status.OK and pitch.status is Status.OK and "stated" in roll.reading
+
+
+# --- uncertainty --------------------------------------------------------------------------
+
+
+def _measure(name: str, lms: PoseLandmarks, ctx: MeasureContext) -> Measure:
+    return compute_measures(lms, [lms] * 4, ctx, (1000, 1000), (name,))[name]
+
+
+def test_roll_adds_to_tilts_degree_for_degree_and_not_to_joint_angles() -> None:
+    lms = _standing()
+    ctx = MeasureContext(FRONT)
+    spread = SetupSpread(roll_sd_deg=2.0, pitch_sd_deg=0.0, yaw_sd_deg=0.0)
+    tilt = combine(MEASURES_BY_NAME["shoulder_tilt_deg"], _measure("shoulder_tilt_deg", lms, ctx), lms.xy, ctx, spread, 1000.0, (500, 500))
+    parts = dict(tilt.parts)
+    assert parts["camera roll"] == pytest.approx(2.0, abs=1e-3)
+    knee = combine(MEASURES_BY_NAME["left_knee_valgus_deg"], _measure("left_knee_valgus_deg", lms, ctx), lms.xy, ctx, spread,
+                   1000.0, (500, 500))
+    assert dict(knee.parts).get("camera roll", 0.0) < 1e-6
+    # never +-0: identical copies still carry the floor (and landmark placement)
+    assert tilt.uncertainty is not None and tilt.uncertainty >= FLOOR["deg"]
+
+
+def test_perturbations_are_exact_rigid_motions() -> None:
+    xy = np.array([[100.0, 200.0], [300.0, 250.0]])
+    turned = rotate_about(xy, 90.0, (0.0, 0.0))
+    assert turned[0] == pytest.approx([200.0, -100.0])  # y down: CCW as displayed
+    assert pitch_points(xy, 0.0, 800.0, (320.0, 240.0)) == pytest.approx(xy)
+    # pitching the camera down moves the image of a point at the centre up by f tan(angle)
+    assert pitch_points(np.array([[320.0, 240.0]]), 5.0, 800.0, (320.0, 240.0))[0, 1] == pytest.approx(240.0 - 800 * math.tan(math.radians(5.0)))
