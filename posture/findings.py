@@ -1,9 +1,11 @@
 """Findings: measures against a documented threshold table, with severity and plain words.
 
-A finding is raised only when a measure's magnitude clears a cut-off by more than its own
-uncertainty, so a noisy reading near a threshold is reported as "within normal range" or
-not at all, never as a problem. Wording is "likely" / "consider": these are screening
-aids for a therapist, not a diagnosis.
+A level is reached only when a measure clears its cut-off by more than
+`FINDING_MARGIN_SIGMAS` (2) times its own uncertainty, so a reading that could lie on
+either side of a cut-off is never called a problem. A measure with no uncertainty (None or
+0: too few readings to know the error) never raises a finding. Wording is "likely" /
+"consider"; the severity is stated once (in `Finding.severity`, not in the words), and
+the report says once that these are screening aids, not a diagnosis.
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ from typing import Any
 
 from .errors import ConfigError
 from .measures import MEASURES_BY_NAME, Measure
+
+#: A finding's value must pass its cut-off by more than this many times its uncertainty
+#: (about 2 SD: a reading whose error could put it on either side of the cut-off is not a
+#: finding). Before/after changes use the same footing (`posture.compare`).
+FINDING_MARGIN_SIGMAS = 2.0
+
+#: Findings that earlier versions raised and why they are gone (an old thresholds file that
+#: still names one gets this reason instead of "unknown").
+REMOVED_THRESHOLDS: dict[str, str] = {
+    "rounded_shoulders": "rounded shoulders are not measurable from BlazePose landmarks (no C7, acromion or "
+    "thoracic point); the shoulder's plumb-line offset is reported as a measure without a finding",
+}
 
 
 class Severity(IntEnum):
@@ -41,15 +55,16 @@ class Threshold:
     source: str = ""
 
     def severity(self, value: float, uncertainty: float) -> Severity:
-        """Highest cut-off that the value clears by more than its uncertainty."""
+        """Highest cut-off that the value clears by more than FINDING_MARGIN_SIGMAS x its uncertainty."""
+        margin = FINDING_MARGIN_SIGMAS * uncertainty
         level = Severity.NONE
         for sev, cut in ((Severity.MILD, self.mild), (Severity.MODERATE, self.moderate), (Severity.MARKED, self.marked)):
             if self.direction == "below":
-                cleared = value < cut - uncertainty
+                cleared = value < cut - margin
             elif self.direction == "above":
-                cleared = value > cut + uncertainty
+                cleared = value > cut + margin
             else:
-                cleared = abs(value) > cut + uncertainty
+                cleared = abs(value) > cut + margin
             if cleared:
                 level = sev
         return level
@@ -94,6 +109,8 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, Threshold]:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML ({exc})") from None
         for key, table in override.items():
+            if key in REMOVED_THRESHOLDS:
+                raise ConfigError(f"{path}: [{key}] is no longer a finding: {REMOVED_THRESHOLDS[key]}")
             if key not in data:
                 raise ConfigError(f"{path}: unknown threshold [{key}] (known: {', '.join(sorted(data))})")
             if not isinstance(table, dict):
@@ -130,7 +147,8 @@ AREAS: dict[str, tuple[str, ...]] = {
         "deep neck flexors (often weak)",
     ),
     "neck_flexion": ("upper trapezius", "levator scapulae", "cervical extensors", "deep neck flexors"),
-    "rounded_shoulders": (
+    # Janda's pattern names the shoulder girdle even though rounding itself is not measured here.
+    "upper_crossed_shoulder_girdle": (
         "pectoralis major and minor (often short)", "lower and middle trapezius, rhomboids, serratus anterior (often weak)",
     ),
     "torso_flexion": ("thoracic erectors", "hip flexors (iliopsoas)", "abdominals", "pectorals"),
@@ -145,7 +163,7 @@ AREAS: dict[str, tuple[str, ...]] = {
 def areas_for(finding_id: str) -> tuple[str, ...]:
     """Muscle groups to consider for a finding id (e.g. ``knee_valgus_left``, ``upper_crossed``)."""
     if finding_id == "upper_crossed":
-        return AREAS["forward_head"] + AREAS["rounded_shoulders"]
+        return AREAS["forward_head"] + AREAS["upper_crossed_shoulder_girdle"]
     key = finding_id if finding_id in AREAS else finding_id.rsplit("_", 1)[0]
     return AREAS.get(key, ())
 
@@ -160,88 +178,85 @@ def _fmt(m: Measure) -> str:
     return f"{m.value:+.1f}{unit} ± {m.uncertainty:.1f}"
 
 
-def _describe(key: str, m: Measure, sev: Severity) -> tuple[str, str]:
+def _describe(key: str, m: Measure) -> tuple[str, str]:
+    """Title and detail in plain words. Neither names the severity: `Finding.severity` does,
+    and every view of a finding (CLI, app, report) shows it once beside the title."""
     v = float(m.value or 0.0)
-    level = sev.label
     if key == "shoulder_tilt":
         side = _side_word(v)
         return (
-            f"Uneven shoulders: {side} shoulder likely higher ({level})",
+            f"Uneven shoulders: {side} shoulder likely higher",
             f"The {side} shoulder sits higher ({_fmt(m)}). Consider checking elevators on the "
             f"{side} and depressors on the other side; confirm by palpation.",
         )
     if key == "hip_tilt":
         side = _side_word(v)
         return (
-            f"Likely pelvic obliquity: {side} hip higher ({level})",
+            f"Likely pelvic obliquity: {side} hip higher",
             f"The {side} hip sits higher ({_fmt(m)}). Consider leg-length and quadratus lumborum "
             "assessment; clothing and stance width affect this landmark.",
         )
     if key == "head_tilt":
         side = _side_word(v)
         return (
-            f"Head likely tilted: {side} ear higher ({level})",
+            f"Head likely tilted: {side} ear higher",
             f"The ear line is tilted ({_fmt(m)}); the head side-bends toward the {'right' if v > 0 else 'left'}.",
         )
     if key == "trunk_lean":
         side = _side_word(v)
         return (
-            f"Likely lateral trunk lean toward the {side} ({level})",
+            f"Likely lateral trunk lean toward the {side}",
             f"Shoulders are shifted toward the subject's {side} over the pelvis ({_fmt(m)}).",
         )
     if key == "knee_valgus":
         knee = "left" if m.name.startswith("left") else "right"
         kind = "valgus (knee inward)" if v > 0 else "varus (knee outward)"
         return (
-            f"{knee.capitalize()} knee: likely {kind} alignment ({level})",
+            f"{knee.capitalize()} knee: likely {kind} alignment",
             f"Hip-knee-ankle line bends {abs(v):.1f}° at the {knee} knee ({_fmt(m)}). Foot position "
             "and camera height affect this; consider a standing and a squat check.",
         )
     if key == "forward_head":
         return (
-            f"Likely forward head posture ({level})",
+            "Likely forward head posture",
             f"Ear-shoulder angle {_fmt(m)} is below the screening cut-off for this landmark proxy. "
             "Consider the cervical and upper-thoracic region.",
         )
     if key == "neck_flexion":
         return (
-            f"Neck likely flexed forward ({level})",
-            f"The neck line leans {v:.0f}° forward of vertical ({_fmt(m)}); at a desk, consider screen height.",
+            "Neck likely flexed on the trunk",
+            f"The neck line is {v:.0f}° forward of the trunk line ({_fmt(m)}); at a desk, consider "
+            "screen height.",
         )
     if key == "torso_flexion":
-        word = "forward" if v > 0 else "backward"
         return (
-            f"Trunk likely leaning {word} ({level})",
-            f"Hip-to-shoulder line leans {abs(v):.0f}° {word} of vertical ({_fmt(m)}).",
+            "Trunk likely flexed forward",
+            f"Hip-to-shoulder line leans {v:.0f}° forward of vertical ({_fmt(m)}).",
         )
-    if key == "rounded_shoulders":
-        return (
-            f"Shoulders likely forward of the plumb line: rounded-shoulder / upper-crossed pattern ({level})",
-            f"The shoulder sits {v:.1f} % of height forward of the ankle line ({_fmt(m)}).",
-        )
-    return (f"{key} ({level})", _fmt(m))
+    return (key.replace("_", " ").capitalize(), _fmt(m))
 
 
 def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> list[Finding]:
-    """Findings for every threshold whose measure clears a cut-off, most severe first."""
+    """Findings for every threshold whose measure clears a cut-off, most severe first.
+
+    A measure without an uncertainty, or with an uncertainty of 0, raises nothing: its
+    error is unknown, so no margin can be stated."""
     findings: list[Finding] = []
     for key, th in thresholds.items():
         for name in th.measures:
             m = measures.get(name)
-            if m is None or m.value is None or m.uncertainty is None:
-                continue
-            if th.direction == "above" and m.value < 0:
+            if m is None or m.value is None or m.uncertainty is None or not m.uncertainty > 0.0:
                 continue
             sev = th.severity(m.value, m.uncertainty)
             if sev is Severity.NONE:
                 continue
-            title, detail = _describe(key, m, sev)
+            title, detail = _describe(key, m)
             findings.append(
                 Finding(
                     id=key if len(th.measures) == 1 else f"{key}_{name.split('_')[0]}",
                     severity=sev,
                     title=title,
-                    detail=detail + " Screening aid, not a diagnosis.",
+                    detail=detail,
                     measures=(name,),
                     areas=AREAS.get(key, ()),
                 )
@@ -252,19 +267,21 @@ def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> 
 
 
 def _add_upper_crossed(findings: list[Finding]) -> None:
-    """Forward head with rounded shoulders or a flexed trunk: Janda's upper-crossed pattern."""
+    """Forward head with a forward-flexed trunk: consistent with Janda's upper-crossed pattern.
+
+    Only forward flexion counts (the torso finding is graded forward only), so a reclined
+    trunk with the head brought forward never builds it."""
     ids = {f.id: f for f in findings}
-    if "forward_head" in ids and ("rounded_shoulders" in ids or "torso_flexion" in ids):
-        parts = [ids["forward_head"]] + [ids[k] for k in ("rounded_shoulders", "torso_flexion") if k in ids]
+    if "forward_head" in ids and "torso_flexion" in ids:
+        parts = [ids["forward_head"], ids["torso_flexion"]]
         sev = Severity(min(int(p.severity) for p in parts))
         findings.append(
             Finding(
                 id="upper_crossed",
                 severity=sev,
-                title=f"Pattern consistent with upper-crossed syndrome ({sev.label})",
-                detail="Forward head together with "
-                + " and ".join(p.title.split(" (")[0].lower() for p in parts[1:])
-                + ". Consider the classic upper-crossed muscle pattern. Screening aid, not a diagnosis.",
+                title="Pattern consistent with upper-crossed syndrome",
+                detail="Forward head together with a forward-flexed trunk. Consider the classic "
+                "upper-crossed muscle pattern; shoulder rounding itself is not measured from these landmarks.",
                 measures=tuple(m for p in parts for m in p.measures),
                 areas=areas_for("upper_crossed"),
             )

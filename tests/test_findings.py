@@ -1,8 +1,16 @@
+import dataclasses
+
 import pytest
 
 from posture.errors import ConfigError
-from posture.findings import Severity, Threshold, evaluate, load_thresholds
-from posture.measures import Measure
+from posture.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold, evaluate, load_thresholds
+from posture.measures import Measure, MeasureContext, compute_measures
+from posture.views import Posture, View, ViewName
+
+from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
+
+LEFT_SEATED = View(ViewName.LEFT, Posture.SEATED, 1.0, "user")
+LEFT_STANDING = View(ViewName.LEFT, Posture.STANDING, 1.0, "user")
 
 
 def _m(name, value, unc=0.5, unit="deg"):
@@ -15,12 +23,20 @@ def test_defaults_load_and_cite_sources():
     assert all(t.source for t in th.values())
 
 
+def test_margin_is_two_sigmas():
+    assert FINDING_MARGIN_SIGMAS == 2.0
+
+
 @pytest.mark.parametrize(
     ("value", "unc", "expected"),
-    [(2.0, 0.1, Severity.NONE), (2.7, 0.1, Severity.MILD), (2.7, 0.5, Severity.NONE),  # must clear by > uncertainty
-     (-4.5, 0.2, Severity.MODERATE), (7.0, 0.5, Severity.MARKED)],
+    [(2.0, 0.1, Severity.NONE),
+     (2.75, 0.125, Severity.NONE),  # exactly cut + 2u: not beyond it
+     (2.76, 0.125, Severity.MILD),
+     (3.0, 0.3, Severity.NONE),  # clears by 1.7 u: enough under a 1-sigma rule, not under 2 sigmas
+     (-4.5, 0.2, Severity.MODERATE), (-4.5, 0.25, Severity.MILD),  # 4.5 = 4.0 + 2 x 0.25 exactly
+     (7.0, 0.5, Severity.MODERATE), (7.01, 0.5, Severity.MARKED)],
 )
-def test_severity_needs_margin_beyond_uncertainty(value, unc, expected):
+def test_severity_needs_two_sigmas_beyond_the_cut_off(value, unc, expected):
     t = Threshold("x", ("shoulder_tilt_deg",), 2.5, 4.0, 6.0)
     assert t.severity(value, unc) is expected
 
@@ -28,17 +44,38 @@ def test_severity_needs_margin_beyond_uncertainty(value, unc, expected):
 def test_below_direction_for_cva():
     t = load_thresholds()["forward_head"]
     assert t.severity(70.0, 1.0) is Severity.NONE
-    assert t.severity(57.0, 1.0) is Severity.MILD
+    assert t.severity(58.0, 1.0) is Severity.NONE  # 60 - 2 x 1.0: on the margin, not past it
+    assert t.severity(57.9, 1.0) is Severity.MILD
+    assert t.severity(46.5, 1.0) is Severity.MODERATE  # below 48, but not below 48 - 2 x 1.0
     assert t.severity(45.0, 1.0) is Severity.MARKED
 
 
+@pytest.mark.parametrize("unc", [None, 0.0])
+def test_no_finding_without_an_uncertainty(unc):
+    m = Measure("shoulder_tilt_deg", "deg", 20.0, unc, 0.9)
+    assert evaluate({"shoulder_tilt_deg": m}, load_thresholds()) == []
+    assert len(evaluate({"shoulder_tilt_deg": dataclasses.replace(m, uncertainty=0.5)}, load_thresholds())) == 1
+
+
 def test_shoulder_finding_names_the_high_side_and_hedges():
-    findings = evaluate({"shoulder_tilt_deg": _m("shoulder_tilt_deg", -5.0)}, load_thresholds())
+    findings = evaluate({"shoulder_tilt_deg": _m("shoulder_tilt_deg", -5.5)}, load_thresholds())
     (f,) = findings
     assert f.id == "shoulder_tilt" and f.severity is Severity.MODERATE
     assert "right shoulder likely higher" in f.title
-    assert "not a diagnosis" in f.detail
+    assert "not a diagnosis" not in f.detail  # the report says it once, not every finding
     assert f.areas
+
+
+def test_findings_name_their_severity_only_in_the_severity_field():
+    ms = {n: _m(n, v) for n, v in (("shoulder_tilt_deg", 9.0), ("craniovertebral_angle_deg", 40.0),
+                                   ("torso_inclination_deg", 40.0), ("neck_on_trunk_flexion_deg", 50.0),
+                                   ("head_tilt_deg", 4.5), ("hip_tilt_deg", -3.5))}
+    findings = evaluate(ms, load_thresholds())
+    assert {f.severity for f in findings} == {Severity.MILD, Severity.MARKED}
+    for f in findings:
+        words = (f.title + " " + f.detail).lower()
+        assert not any(s.label in words for s in Severity if s is not Severity.NONE), f.title
+        assert "likely" in f.title.lower() or "consistent with" in f.title.lower()
 
 
 def test_upper_crossed_pattern_and_ranking():
@@ -53,7 +90,55 @@ def test_upper_crossed_pattern_and_ranking():
 
 
 def test_extension_is_not_flexion():
-    assert evaluate({"neck_inclination_deg": _m("neck_inclination_deg", -40.0)}, load_thresholds()) == []
+    assert evaluate({"neck_on_trunk_flexion_deg": _m("neck_on_trunk_flexion_deg", -40.0)}, load_thresholds()) == []
+    assert evaluate({"torso_inclination_deg": _m("torso_inclination_deg", -40.0)}, load_thresholds()) == []
+
+
+def _findings(points, view, unc=0.5):
+    """Findings for synthetic landmarks, every measure given uncertainty `unc` (identical
+    copies alone would give 0, which raises nothing)."""
+    lms = synthetic_landmarks(points)
+    ms = compute_measures(lms, [lms] * 4, MeasureContext(view, "left"), (1000, 1000))
+    ms = {n: m if m.value is None else dataclasses.replace(m, uncertainty=unc) for n, m in ms.items()}
+    return ms, {f.id: f for f in evaluate(ms, load_thresholds())}
+
+
+def test_sway_without_rounding_raises_no_shoulder_finding():
+    upright, _ = _findings(standing_side_body(), LEFT_STANDING)
+    ms, found = _findings(swayed(standing_side_body(), 6.0), LEFT_STANDING)
+    # The sway is real and visible: the shoulder is >8 % of height ahead of the ankle (the
+    # old rule's "marked rounded shoulders") and the trunk line tilts 6 deg ...
+    assert ms["shoulder_plumb_offset_pct"].value > 8.0
+    assert ms["torso_inclination_deg"].value == pytest.approx(upright["torso_inclination_deg"].value + 6.0)
+    # ... but the body's own shape did not change, so nothing is raised.
+    assert found == {}
+    assert "rounded_shoulders" not in load_thresholds()
+
+
+def test_recline_with_a_forward_head_is_not_upper_crossed():
+    ms, found = _findings(side_body(cva=50.0, torso=-20.0), LEFT_SEATED)
+    assert ms["torso_inclination_deg"].value == pytest.approx(-20.0)
+    assert "forward_head" in found  # the head is forward ...
+    assert "torso_flexion" not in found and "upper_crossed" not in found  # ... the reclined trunk is no finding
+    assert found["neck_flexion"].severity is Severity.MARKED  # 60 deg of neck flexion on the reclined trunk
+    # The same head on a trunk flexed 20 deg forward is the upper-crossed pattern.
+    _, flexed = _findings(side_body(cva=50.0, torso=20.0), LEFT_SEATED)
+    assert {"forward_head", "torso_flexion", "upper_crossed"} <= set(flexed)
+
+
+def test_neck_in_line_with_a_flexed_trunk_is_no_neck_finding():
+    ms, found = _findings(side_body(cva=65.0, torso=25.0), LEFT_SEATED)
+    assert ms["neck_inclination_deg"].value == pytest.approx(25.0)
+    assert ms["neck_on_trunk_flexion_deg"].value == pytest.approx(0.0, abs=1e-9)
+    assert "neck_flexion" not in found
+    assert found["torso_flexion"].severity is Severity.MODERATE  # 25 > 20 + 2 x 0.5
+
+
+def test_neck_forward_on_an_upright_trunk_is_graded_on_the_trunk():
+    ms, found = _findings(side_body(cva=60.0, torso=0.0), LEFT_SEATED)
+    assert ms["neck_on_trunk_flexion_deg"].value == pytest.approx(30.0)
+    assert found["neck_flexion"].severity is Severity.MILD  # 30 > 25 + 1, not > 35 + 1
+    assert found["neck_flexion"].measures == ("neck_on_trunk_flexion_deg",)
 
 
 def test_override_file(tmp_path):
@@ -72,6 +157,13 @@ def test_bad_override_files(tmp_path, text, message):
     p = tmp_path / "t.toml"
     p.write_text(text)
     with pytest.raises(ConfigError, match=message):
+        load_thresholds(p)
+
+
+def test_override_naming_a_removed_finding_says_why(tmp_path):
+    p = tmp_path / "t.toml"
+    p.write_text("[rounded_shoulders]\nmild = 1.0\n")
+    with pytest.raises(ConfigError, match="no longer a finding: rounded shoulders are not measurable"):
         load_thresholds(p)
 
 
