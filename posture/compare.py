@@ -1,4 +1,11 @@
-"""Before/after: per-measure change, called real only when it exceeds the combined uncertainty."""
+"""Before/after: per-measure change, called real only on the same footing as a finding.
+
+A change is real when |after - before| > FINDING_MARGIN_SIGMAS x sqrt(u_before^2 + u_after^2),
+the same 2-sigma margin a finding must clear. Two photos taken with different set-ups
+(another view, standing vs seated) do not measure the same thing: `compare` then refuses,
+returning every measure as NOT_COMPARABLE with the reason (`setup_difference`), rather
+than raising, so the CLI and the app can show why beside each measure.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .assessment import Assessment
+from .findings import FINDING_MARGIN_SIGMAS
 
 
 class ChangeStatus(str, Enum):
@@ -20,7 +28,7 @@ class ChangeStatus(str, Enum):
 #: Where each measure is best (the change is judged by the distance to it). None: no direction.
 IDEAL: dict[str, float | None] = {
     "craniovertebral_angle_deg": 90.0,
-    "hip_flexion_deg": None,
+    "trunk_thigh_angle_deg": None,
     "knee_flexion_deg": None,
 }
 
@@ -32,6 +40,7 @@ class MeasureChange:
     before: float | None
     after: float | None
     change: float | None
+    #: sqrt(u_before^2 + u_after^2); the change is real beyond FINDING_MARGIN_SIGMAS times this.
     combined_uncertainty: float | None
     status: ChangeStatus
     reason: str | None = None
@@ -52,19 +61,30 @@ class MeasureChange:
         }
 
 
+def setup_difference(before: Assessment, after: Assessment) -> str | None:
+    """Why two assessments cannot be compared (different view, standing vs seated), or None."""
+    b, a = before.view, after.view
+    if b.name is not a.name:
+        return f"different views ({b.name.value} vs {a.name.value}): retake with the same view"
+    if b.posture is not a.posture:
+        return f"different set-ups ({b.posture.value} vs {a.posture.value}): retake in the same position"
+    return None
+
+
 def compare(before: Assessment, after: Assessment) -> list[MeasureChange]:
-    """One `MeasureChange` per measure present in either assessment."""
+    """One `MeasureChange` per measure of `before` that `after` also has (and that is
+    measured in at least one of them); all NOT_COMPARABLE, with the reason, when the
+    set-ups differ."""
     changes: list[MeasureChange] = []
-    same_view = before.view.name is after.view.name
+    refused = setup_difference(before, after)
     for name, b in before.measures.items():
         a = after.measures.get(name)
         if a is None:
             continue
-        if not same_view:
-            changes.append(MeasureChange(name, b.unit, b.value, a.value, None, None, ChangeStatus.NOT_COMPARABLE,
-                                         f"different views ({before.view.name.value} vs {after.view.name.value})"))
+        if refused is not None:
+            changes.append(MeasureChange(name, b.unit, b.value, a.value, None, None, ChangeStatus.NOT_COMPARABLE, refused))
             continue
-        if b.value is None or a.value is None or b.uncertainty is None or a.uncertainty is None:
+        if b.value is None or a.value is None:
             if b.value is None and a.value is None:
                 continue
             missing = "before" if b.value is None else "after"
@@ -72,10 +92,16 @@ def compare(before: Assessment, after: Assessment) -> list[MeasureChange]:
             changes.append(MeasureChange(name, b.unit, b.value, a.value, None, None, ChangeStatus.NOT_COMPARABLE,
                                          f"{missing}: {reason}"))
             continue
+        if not (b.uncertainty and b.uncertainty > 0.0 and a.uncertainty and a.uncertainty > 0.0):
+            # A zero spread means too few readings to know the error: no margin can be stated.
+            which = "before" if not (b.uncertainty and b.uncertainty > 0.0) else "after"
+            changes.append(MeasureChange(name, b.unit, b.value, a.value, None, None, ChangeStatus.NOT_COMPARABLE,
+                                         f"{which}: no uncertainty stated"))
+            continue
         delta = a.value - b.value
         combined = math.hypot(a.uncertainty, b.uncertainty)
         status = ChangeStatus.WITHIN_NOISE
-        if abs(delta) > combined:
+        if abs(delta) > FINDING_MARGIN_SIGMAS * combined:
             ideal = IDEAL.get(name, 0.0)
             if ideal is None:
                 status = ChangeStatus.CHANGED

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .assessment import Assessment
-from .compare import ChangeStatus, MeasureChange, compare
+from .compare import ChangeStatus, MeasureChange, compare, setup_difference
 from .draw import annotate
 from .imaging import BGRImage, LoadedImage, encode_jpeg
 from .store import SessionRecord
@@ -40,6 +40,10 @@ def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[
     for a in current:
         before = next((p for p in previous if p.view.name is a.view.name), None)
         if before is None:
+            continue
+        refused = setup_difference(before, a)
+        if refused is not None:
+            lines.append(f"{a.view.name.value} view: not compared, {refused}")
             continue
         real = [c for c in compare(before, a) if c.status in (ChangeStatus.IMPROVED, ChangeStatus.WORSE, ChangeStatus.CHANGED)]
         if not real:

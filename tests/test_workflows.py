@@ -1,6 +1,9 @@
+import dataclasses
+
 import pytest
 
 from posture.imaging import load_image
+from posture.views import Posture
 from posture.workflows import body_height_px, change_lines, desk_advice, side_by_side
 
 from .conftest import with_measures
@@ -12,8 +15,13 @@ def test_change_lines_only_real_changes(assessed):
     after = with_measures(a, shoulder_tilt_deg=(1.0, 0.5))
     lines = change_lines([before], [after])
     assert any("shoulder_tilt_deg +5.0 → +1.0° (improved)" in x for x in lines)
-    assert change_lines([a], [a]) == ["back view: no change beyond measurement noise"]
+    still = [assessed(f"multicam/static_cam02_f{k}.jpg") for k in ("00", "10")]  # one still pose, two frames
+    assert change_lines(still[:1], still[1:]) == ["back view: no change beyond measurement noise"]
     assert change_lines([assessed("seated_side_upright_01.jpg")], [a]) == []  # no earlier back view
+    seated = assessed("seated_side_upright_01.jpg")
+    standing = dataclasses.replace(seated, view=dataclasses.replace(seated.view, posture=Posture.STANDING))
+    assert change_lines([standing], [seated]) == [
+        "left view: not compared, different set-ups (standing vs seated): retake in the same position"]
 
 
 def test_side_by_side_same_body_height(assessed, data_dir):
