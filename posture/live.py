@@ -171,8 +171,11 @@ class SessionStats:
     def add(self, r: FrameResult, dt: float) -> None:
         self.frames += 1
         self.seconds_in[r.state.value] += dt
-        if r.state is not PostureState.NO_PERSON:
-            self.frames_with_person += 1
+        # A person frame is one the engine shows a person on AND found one on: the shown state
+        # lags by the hold time (someone walking in, or a frame where they are hidden), and
+        # a half-seen entering body gives wild angles. Measures come from person frames only.
+        has_person = r.state is not PostureState.NO_PERSON and r.raw_state is not PostureState.NO_PERSON
+        self.frames_with_person += int(has_person)
         self.alerts += int(r.alert)
         if r.state is PostureState.POOR:
             if self._poor_since is None:
@@ -180,6 +183,8 @@ class SessionStats:
             self.longest_poor_s = max(self.longest_poor_s, r.timestamp_s - self._poor_since + dt)
         else:
             self._poor_since = None
+        if not has_person:
+            return
         for name, v in r.measures.items():
             if v is None:
                 continue

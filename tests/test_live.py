@@ -1,13 +1,11 @@
 """The live engine: filter, state machine with hysteresis, alerts, statistics, sources."""
 
 import json
-import math
 
 import numpy as np
 import pytest
 
 from posture.errors import UsageError
-from posture.findings import Severity
 from posture.live import (
     Baseline,
     FrameLog,
@@ -189,3 +187,33 @@ def test_cli_live_missing_camera_exit_code(capsys):
 
     assert main(["live", "--camera", "9", "--no-window"]) == 9
     assert "no camera could be opened" in capsys.readouterr().err
+
+
+def _blank(shape) -> np.ndarray:
+    return np.full(shape, 128, dtype=np.uint8)
+
+
+def test_stats_count_only_frames_with_a_person(data_dir):
+    """2 s of an empty scene, then the squat video with every 10th frame replaced by an empty one.
+    Frames the engine marks "no person" (shown state, or no landmarks at all) add no measure,
+    and every measure's count is the number of frames with a person."""
+    engine = LiveEngine(LiveConfig(view="front"))
+    results = []
+    frames = list(open_video(data_dir / "video_squat_front_01.mp4"))
+    blank = _blank(frames[0].image.shape)
+    for i in range(10):
+        results.append(engine.process(blank, i * 0.2))
+    for f in frames:
+        image = blank if f.index % 10 == 9 else f.image
+        results.append(engine.process(image, 2.0 + f.timestamp_s))
+    no_person = PostureState.NO_PERSON
+    person = [r for r in results if r.state is not no_person and r.raw_state is not no_person]
+    # Both kinds of "no person" frame occur, so both are tested:
+    assert any(r.state is no_person and r.raw_state is not no_person for r in results)  # person entering, not yet shown
+    assert any(r.state is not no_person and r.raw_state is no_person for r in results)  # blank frame within hold time
+    stats = engine.stats.to_dict()
+    assert stats["frames"] == len(results) and stats["frames_with_person"] == len(person)
+    for name, m in stats["measures"].items():
+        values = [r.measures[name] for r in person if r.measures.get(name) is not None]
+        assert m["frames"] == len(values) == len(person), name
+        assert (m["min"], m["max"]) == (round(min(values), 2), round(max(values), 2)), name
