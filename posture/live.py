@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .augment import align_to
-from .errors import PostureError, UsageError
+from .errors import NoPersonError, PostureError, UsageError
 from .estimator import BlazePoseEstimator, PoseEstimator
 from .findings import Severity, Threshold, load_thresholds
 from .gravity import Levelling, body_boxes
@@ -395,21 +395,77 @@ class LiveEngine:
         return self._state, alert
 
     def calibrate(self, frames: list[tuple[BGRImage, float]], user: str) -> Baseline:
-        """The user's upright reference from a few seconds of frames (sit upright!)."""
-        sums: dict[str, list[float]] = {}
-        view_kind = ""
+        """The user's upright reference from a few seconds of frames (sit upright!).
+
+        Refused (CalibrationError) unless the user was in view for most of the frames, upright
+        and still: see `check_calibration`. Every deviation is later measured from this baseline,
+        so a slumped or moving one would hide exactly what the monitor is for.
+        """
+        series: dict[str, list[float]] = {}
+        views: set[str] = set()
+        seen = 0
         for frame, t in frames:
             found = self._estimator.detect_frame(frame, int(round(t * 1e6)))  # type: ignore[attr-defined]
-            if found is None:
+            if found is None or max(found.visibility[Landmark.LEFT_SHOULDER], found.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
                 continue
+            seen += 1
             lms = self._smooth(found, t)
             view_kind, values, _ = self._evaluate(lms, frame, t)
+            views.add(view_kind)
             for n, v in values.items():
                 if v is not None:
-                    sums.setdefault(n, []).append(v)
-        if not sums:
-            raise PostureError("calibration failed: no person seen; sit in view of the camera and try again")
-        return Baseline(user, view_kind, {n: float(np.median(v)) for n, v in sums.items()})
+                    series.setdefault(n, []).append(v)
+        if not series:
+            raise NoPersonError("calibration failed: no person seen; sit in view of the camera and try again")
+        if seen < len(frames) / 2:
+            raise CalibrationError(f"calibration refused: you were in view in only {seen} of {len(frames)} frames; "
+                                   "stay in view, upright and still, and try again")
+        if len(views) > 1:
+            raise CalibrationError("calibration refused: you turned during calibration (seen from the side and from the "
+                                   "front); face one way, upright and still, and try again")
+        (view_kind,) = views
+        check_calibration(view_kind, series, self._thresholds)
+        return Baseline(user, view_kind, {n: float(np.median(v)) for n, v in series.items()})
+
+
+class CalibrationError(UsageError):
+    """A baseline recorded from a posture that is not upright and still."""
+
+
+#: The trunk finding that says whether a calibration posture is upright, per kind of view.
+UPRIGHT_KEYS = {"side": "torso_flexion", "front": "trunk_lean"}
+
+
+def check_calibration(view_kind: str, series: dict[str, list[float]], thresholds: dict[str, Threshold]) -> None:
+    """Refuse a calibration that is not still and upright. Both bounds are the findings' own
+    'mild' cut-offs (thresholds.toml), so a baseline never absorbs what would be flagged:
+
+    - still: each measure that drives the live state must vary by no more than its finding's
+      mild cut-off over the window (10th to 90th percentile, so one odd frame does not count);
+    - upright: the median trunk inclination (side view: torso_inclination_deg; front view:
+      trunk_lean_deg) must lie within the mild cut-off (10 deg, 2 deg) either way. Either way,
+      because the baseline is subtracted from every later reading: a reclined baseline would
+      make sitting straight read as leaning forward.
+    """
+
+    def label(name: str) -> str:
+        return name.removesuffix("_deg").replace("_", " ")
+
+    for key in SIDE_KEYS if view_kind == "side" else FRONT_KEYS:
+        th = thresholds[key]
+        for name in th.measures:
+            if values := series.get(name):
+                p10, p90 = (float(x) for x in np.percentile(values, [10, 90]))
+                if p90 - p10 > th.mild:
+                    raise CalibrationError(f"calibration refused: not still ({label(name)} varied by {p90 - p10:.1f}°, "
+                                           f"more than {th.mild:g}°); sit upright and still, and try again")
+    th = thresholds[UPRIGHT_KEYS[view_kind]]
+    for name in th.measures:
+        if values := series.get(name):
+            median = float(np.median(values))
+            if abs(median) > th.mild:
+                raise CalibrationError(f"calibration refused: not upright ({label(name)} {median:+.1f}°, beyond the "
+                                       f"{th.mild:g}° screening cut-off); sit upright and still, and try again")
 
 
 # --- sources ----------------------------------------------------------------------------

@@ -217,3 +217,64 @@ def test_stats_count_only_frames_with_a_person(data_dir):
         values = [r.measures[name] for r in person if r.measures.get(name) is not None]
         assert m["frames"] == len(values) == len(person), name
         assert (m["min"], m["max"]) == (round(min(values), 2), round(max(values), 2)), name
+
+
+# --- calibration: only from an upright, still posture ---------------------------------------
+
+
+def test_calibration_from_a_squat_is_refused(data_dir):
+    from posture.live import CalibrationError
+
+    frames = [(f.image, f.timestamp_s) for f in open_video(data_dir / "video_squat_front_01.mp4")][:25]  # 5 s
+    with pytest.raises(CalibrationError, match=r"^calibration refused: not (still|upright) \("):
+        LiveEngine(LiveConfig()).calibrate(frames, "ana")
+
+
+def test_calibration_from_a_still_upright_sitter_is_accepted(data_dir):
+    from posture.findings import load_thresholds
+    from posture.imaging import load_image
+
+    img = load_image(data_dir / "seated_side_upright_02.jpg").bgr
+    baseline = LiveEngine(LiveConfig()).calibrate([(img, i / 5) for i in range(25)], "ana")
+    assert baseline.view == "side" and baseline.user == "ana"
+    assert abs(baseline.measures["torso_inclination_deg"]) <= load_thresholds()["torso_flexion"].mild
+
+
+def test_calibration_bounds_are_the_mild_cut_offs():
+    """Exact cases on made-up series; the bounds come from thresholds.toml (torso 10°, neck 25°,
+    front trunk lean 2°, head tilt 3°)."""
+    from posture.findings import load_thresholds
+    from posture.live import CalibrationError, check_calibration
+
+    th = load_thresholds()
+    assert (th["torso_flexion"].mild, th["neck_flexion"].mild, th["trunk_lean"].mild, th["head_tilt"].mild) == (10, 25, 2, 3)
+    torso, neck = th["torso_flexion"].measures[0], th["neck_flexion"].measures[0]
+    lean, head = th["trunk_lean"].measures[0], th["head_tilt"].measures[0]
+    still_neck = [15.0] * 20
+    check_calibration("side", {torso: [9.9] * 20, neck: still_neck}, th)
+    check_calibration("side", {torso: [-9.9] * 20, neck: still_neck}, th)
+    for value in (10.5, -10.5):  # leaning forward, or reclined: either would shift every later reading
+        with pytest.raises(CalibrationError, match="not upright"):
+            check_calibration("side", {torso: [value] * 20, neck: still_neck}, th)
+    # Moving: 10th-90th percentile spread of a steady sweep is 0.8 x its range.
+    check_calibration("side", {torso: [0.0] * 20, neck: [float(x) for x in np.linspace(0.0, 30.0, 20)]}, th)  # 24° < 25°
+    with pytest.raises(CalibrationError, match="not still"):
+        check_calibration("side", {torso: [0.0] * 20, neck: [float(x) for x in np.linspace(0.0, 40.0, 20)]}, th)  # 32°
+    one_odd_frame = [1.0] * 19 + [30.0]  # a single glitch does not make a sitter restless
+    check_calibration("front", {lean: [0.5] * 20, head: one_odd_frame}, th)
+    with pytest.raises(CalibrationError, match="not still"):
+        check_calibration("front", {lean: [0.5] * 20, head: [float(x) for x in np.linspace(-3.0, 3.0, 20)]}, th)  # 4.8°
+    with pytest.raises(CalibrationError, match=r"not upright \(trunk lean \+2\.5°"):
+        check_calibration("front", {lean: [2.5] * 20, head: [1.0] * 20}, th)
+
+
+def test_cli_calibration_refused_in_one_line(data_dir, tmp_path, capsys, monkeypatch):
+    from posture.cli import main
+
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path))
+    code = main(["live", "--source", str(data_dir / "video_squat_front_01.mp4"), "--no-window",
+                 "--user", "ana", "--calibrate", "4"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("posture: error: calibration refused: not ") and err.count("\n") == 1
+    assert not list(tmp_path.rglob("*.json"))  # no baseline saved
