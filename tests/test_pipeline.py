@@ -32,7 +32,8 @@ def test_assessment_landmarks_match_expected_too(assessed, data_dir):
 def test_json_schema(assessed):
     d = assessed("standing_back_02.jpg").to_dict()
     assert d["schema_version"] == 1
-    assert d["image"] == {"path": d["image"]["path"], "width": 768, "height": 432}
+    assert d["image"] == {"path": d["image"]["path"], "width": 768, "height": 432,
+                          "original_width": 768, "original_height": 432}  # not reduced: the same size
     assert set(d["view"]) == {"name", "posture", "confidence", "source"}
     assert [lm["name"] for lm in d["landmarks"]][:3] == ["nose", "left_eye_inner", "left_eye"]
     assert len(d["landmarks"]) == 33 and set(d["landmarks"][0]) == {"name", "x", "y", "visibility"}
