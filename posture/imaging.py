@@ -250,3 +250,46 @@ def encode_png(bgr: BGRImage) -> bytes:
     rgb.save(buf, format="PNG")
     return buf.getvalue()
 
+
+@dataclass(frozen=True)
+class CameraExif:
+    """What a photo's EXIF says about the camera that took it (all optional)."""
+
+    focal_35mm: float | None = None
+    focal_mm: float | None = None
+    lens_model: str = ""
+    make: str = ""
+
+    @property
+    def front_camera(self) -> bool:
+        """A selfie (front) camera, whose app may have mirrored the picture (iPhones name the
+        lens e.g. "iPhone 12 front camera 2.71mm f/2.2")."""
+        return "front" in self.lens_model.lower()
+
+
+def read_camera_exif(source: ImageSource) -> CameraExif:
+    """Camera EXIF of a path or encoded bytes; empty for arrays or unreadable metadata."""
+    if isinstance(source, np.ndarray):
+        return CameraExif()
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            img = Image.open(io.BytesIO(bytes(source)))
+        else:
+            img = Image.open(Path(source))
+        with img, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" and the like: metadata is optional
+            exif = img.getexif()
+            sub = exif.get_ifd(0x8769) or {}
+    except Exception:  # metadata is optional; the pixels were validated elsewhere
+        return CameraExif()
+
+    def num(tag: int) -> float | None:
+        value = sub.get(tag, exif.get(tag))
+        try:
+            out = float(value) if value is not None else None
+        except (TypeError, ValueError, ZeroDivisionError):
+            return None
+        return out if out and out > 0 else None
+
+    lens = sub.get(0xA434, "")  # LensModel
+    return CameraExif(num(0xA405), num(0x920A), str(lens).strip("\x00 "), str(exif.get(0x010F, "")).strip("\x00 "))

@@ -57,6 +57,12 @@ class MeasureContext:
     view: View
     near_side: str = "left"  # for side views: which side's landmarks to use
     height_cm: float | None = None
+    #: The levelled view's camera (focal length and principal point, pixels): with the body's
+    #: yaw it turns a left-right line's 2-D slope into its 3-D tilt (`geometry.level_line_tilt_deg`).
+    #: None: lines are read as drawn (live frames, stored records).
+    focal_px: float | None = None
+    principal_point: tuple[float, float] | None = None
+    yaw_deg: float | None = None
 
     def side(self, part: str) -> Landmark:
         """The near-side landmark for `part` ("EAR", "SHOULDER", ...)."""
@@ -95,6 +101,9 @@ class Measure:
     confidence: float
     reason: str | None = None
     samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    #: What the uncertainty is made of: (source, SD in `unit`) — "repeatability" (spread of
+    #: the augmented copies), "camera roll", "camera pitch", "body yaw", "body scale", "floor".
+    parts: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     @property
     def available(self) -> bool:
@@ -112,6 +121,7 @@ class Measure:
             "uncertainty": None if self.uncertainty is None else round(self.uncertainty, 2),
             "confidence": round(self.confidence, 3),
             "reason": self.reason,
+            **({"uncertainty_parts": {k: round(v, 2) for k, v in self.parts}} if self.parts else {}),
         }
 
 
@@ -163,7 +173,12 @@ def _fixed(*lms: Landmark) -> Callable[[MeasureContext], tuple[Landmark, ...]]:
 
 
 def _tilt(left: Landmark, right: Landmark) -> Compute:
-    return lambda xy, ctx: g.tilt_deg(_p(xy, left), _p(xy, right))
+    def compute(xy: FloatArray, ctx: MeasureContext) -> float:
+        if ctx.focal_px is None or ctx.principal_point is None or ctx.yaw_deg is None:
+            return g.tilt_deg(_p(xy, left), _p(xy, right))
+        return g.level_line_tilt_deg(_p(xy, left), _p(xy, right), ctx.yaw_deg, ctx.focal_px, ctx.principal_point)
+
+    return compute
 
 
 def _trunk_lean(xy: FloatArray, ctx: MeasureContext) -> float:
@@ -410,14 +425,27 @@ def compute_measures(
     ctx: MeasureContext,
     image_size: tuple[int, int],
     names: tuple[str, ...] | None = None,
+    photo_landmarks: PoseLandmarks | None = None,
 ) -> dict[str, Measure]:
     """The measures of the table (all, or those in `names`) for one photo or frame:
-    computed on each augmented copy, aggregated."""
+    computed on each augmented copy, aggregated.
+
+    `photo_landmarks`: the consensus in the photo's own pixels when `consensus` and `views`
+    were levelled (moved by the camera correction), for the "outside the photo" test."""
     out: dict[str, Measure] = {}
     width, height = image_size
     for spec in MEASURES if names is None else (MEASURES_BY_NAME[n] for n in names):
-        out[spec.name] = _compute_one(spec, consensus, views, ctx, width, height)
+        out[spec.name] = _compute_one(spec, consensus, views, ctx, width, height, photo_landmarks or consensus)
     return out
+
+
+def value_of(spec: MeasureSpec, xy: FloatArray, ctx: MeasureContext) -> float | None:
+    """One reading of `spec` on one set of landmarks, or None where it is undefined."""
+    try:
+        value = spec.compute(xy, ctx)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _compute_one(
@@ -427,6 +455,7 @@ def _compute_one(
     ctx: MeasureContext,
     width: int,
     height: int,
+    photo_landmarks: PoseLandmarks,
 ) -> Measure:
     def unavailable(reason: str, confidence: float = 0.0) -> Measure:
         return Measure(spec.name, spec.unit, None, None, confidence, reason)
@@ -439,7 +468,7 @@ def _compute_one(
         return unavailable("client height not given")
     used = spec.landmarks(ctx)
     for lm in used:
-        x, y = consensus.xy[int(lm)]
+        x, y = photo_landmarks.xy[int(lm)]
         if not (0.0 <= x <= width and 0.0 <= y <= height):
             return unavailable(f"{lm.key} is outside the photo")
     vis = min(float(consensus.visibility[int(lm)]) for lm in used)
@@ -448,15 +477,10 @@ def _compute_one(
         return unavailable(
             f"{worst.key} not visible enough (visibility {vis:.2f} < {MIN_VISIBILITY:.2f})", confidence=vis
         )
-    values: list[float] = []
-    for v in views:
-        try:
-            value = spec.compute(v.xy, ctx)
-        except (ValueError, ZeroDivisionError):
-            continue
-        if math.isfinite(value):
-            values.append(value)
-    if len(values) < min(MIN_SAMPLES, len(views)):
+    values = [v for v in (value_of(spec, c.xy, ctx) for c in views) if v is not None]
+    # A single frame (live) has no repeatability to report; a photo's value must rest on
+    # MIN_SAMPLES copies at least, never on one copy with a spread of 0.
+    if len(values) < (1 if len(views) == 1 else MIN_SAMPLES):
         return unavailable(f"too few consistent readings ({len(values)} of {len(views)} copies)")
     value, spread, inliers = aggregate(values, spec.unit)
     if spec.valid_range is not None and not (spec.valid_range[0] <= value <= spec.valid_range[1]):
