@@ -63,10 +63,10 @@ class ImageInfo:
 
     def orient(self, bgr: BGRImage) -> BGRImage:
         """The loaded photo as it was measured (flipped and turned like the assessment)."""
-        out = bgr[:, ::-1] if self.mirrored else bgr
+        out = np.ascontiguousarray(bgr[:, ::-1] if self.mirrored else bgr)
         if self.quarter_turns:
-            out = cv2.rotate(np.ascontiguousarray(out), _ROTATE_CODES[self.quarter_turns])
-        return np.ascontiguousarray(out)
+            out = np.asarray(cv2.rotate(out, _ROTATE_CODES[self.quarter_turns]), dtype=np.uint8)
+        return out
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ class Assessment:
         view_ = View(ViewName(v["name"]), Posture(v["posture"]), float(v["confidence"]), str(v["source"]),
                      yaw_deg=v.get("yaw_deg"), contradiction=v.get("contradiction"))
         measures = {
-            name: Measure(name, m["unit"], m["value"], m["uncertainty"], float(m["confidence"]), m["reason"])
+            name: Measure(name, m["unit"], m["value"], m["uncertainty"], float(m["confidence"]), m["reason"],
+                          parts=tuple((str(k), float(v)) for k, v in (m.get("uncertainty_parts") or {}).items()))
             for name, m in ((RENAMED_MEASURES.get(k, k), x) for k, x in data["measures"].items())  # old names load
         }
         findings = [
@@ -172,7 +173,7 @@ def assess(
     (`scene.py`) and the landmarks levelled before measuring, so angles are taken against
     gravity, not the photo's edges. `camera_level`: the user states the camera was levelled
     (tripod, spirit level); `camera_roll_deg`: the user states its roll. `level=False` reads
-    the photo as drawn (for comparison only). `mirrored`: the photo is a mirrored selfie;
+    the photo as drawn, without camera or perspective correction (for comparison only). `mirrored`: the photo is a mirrored selfie;
     it is flipped back so left and right are the subject's. `camera_exif`: the photo's camera
     EXIF when `source` is already a `LoadedImage` (else it is read from the file or bytes).
     """
@@ -243,7 +244,7 @@ def assess(
     _warn_cut_off(consensus, image, warnings)
     setup = assess_setup(image.bgr, consensus, levelled, chosen, camera, mirrored=mirrored)
 
-    ctx = levelling.context(chosen, None if height_cm is None else float(height_cm))
+    ctx = levelling.context(chosen, None if height_cm is None else float(height_cm), perspective=level)
     measures = compute_measures(levelled, levelled_copies, ctx, (image.width, image.height), photo_landmarks=consensus)
     spread = SetupSpread(
         roll_sd_deg=(camera.roll_sd_deg or 0.0) if levelling.active else UNKNOWN_ROLL_SD_DEG,
@@ -254,7 +255,7 @@ def assess(
         for n, m in measures.items()
     }
     measures = _gate(measures, setup)
-    if not levelling.active:
+    if level and not levelling.active:
         measures = _gate_unlevelled(measures, levelled)
     findings = [] if chosen.contradiction else evaluate(measures, thresholds)
     return Assessment(
@@ -299,6 +300,11 @@ def _quarter_turns(subject: PoseLandmarks) -> int:
     return round(angle / 90.0) % 4
 
 
+#: A scene estimate looser than this is no better than not knowing (hand-held prior: 2 deg).
+MAX_CAMERA_ROLL_SD_DEG = 5.0
+MAX_CAMERA_PITCH_SD_DEG = 15.0
+
+
 def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stated_level: bool,
             stated_roll: float | None) -> CameraTilt:
     """The camera's roll and pitch: stated by the user, else measured from the scene lines."""
@@ -306,8 +312,15 @@ def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stat
     if stated_level:
         return stated_camera(0.0, 0.0, 0.5, width=image.width, height=image.height, focal_px=focal,
                              reason="camera levelled (stated by the user)")
-    measured = estimate_camera_tilt(image.bgr, focal_px=focal if source == "exif" else None, exclude=body_boxes(consensus),
+    measured = estimate_camera_tilt(image.bgr, focal_px=focal if source == "exif" else None, exclude=body_boxes(consensus, (image.width, image.height)),
                                     focal_source=source if source == "exif" else None)
+    if measured.known and ((measured.roll_sd_deg or 0.0) > MAX_CAMERA_ROLL_SD_DEG or (measured.pitch_sd_deg or 0.0) > MAX_CAMERA_PITCH_SD_DEG):
+        # The scene's lines do not agree on one vertical (floorboards, a window's reflections):
+        # an estimate this loose would only move the readings about.
+        measured = replace(measured, status="unknown", roll_deg=None, pitch_deg=None, roll_sd_deg=None, pitch_sd_deg=None,
+                           lines=(), vanishing_point=None,
+                           reason=f"the scene's lines disagree about the vertical (roll ±{measured.roll_sd_deg:.0f}°, "
+                                  f"pitch ±{measured.pitch_sd_deg:.0f}°): camera level unknown")
     if stated_roll is None:
         return measured
     stated = stated_camera(stated_roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,

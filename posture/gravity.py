@@ -30,16 +30,21 @@ _BONES = (
 )
 
 
-def body_boxes(lms: PoseLandmarks) -> tuple[Box, ...]:
-    """Boxes that hide the person from the scene-line search: one per body segment and one
-    for the head. One box around a T-pose would hide most of the scene."""
+def body_boxes(lms: PoseLandmarks, image_size: tuple[int, int]) -> tuple[Box, ...]:
+    """Boxes hidden from the scene-line search: one per body segment and one for the head
+    (one box around a T-pose would hide most of the scene), and the floor below the feet:
+    floorboards, mats and treadmill edges are horizontal lines that a camera above the
+    client sees almost upright, converging like verticals."""
     xy = lms.xy
     height = float(np.ptp(xy[:, 1]))
     boxes = segment_boxes(np.array([[xy[a], xy[b]] for a, b in _BONES]), margin=0.05 * height)
     head = xy[:11]
     c = head.mean(axis=0)
     r = float(np.abs(head - c).max()) + 0.08 * height
-    return (*boxes, (float(c[0] - r), float(c[1] - 1.5 * r), float(c[0] + r), float(c[1] + r)))
+    width, image_height = image_size
+    feet = float(min(xy[int(L.LEFT_ANKLE), 1], xy[int(L.RIGHT_ANKLE), 1]))
+    floor = (0.0, feet, float(width), float(image_height))
+    return (*boxes, (float(c[0] - r), float(c[1] - 1.5 * r), float(c[0] + r), float(c[1] + r)), floor)
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,12 @@ class Levelling:
         world = None if lms.world is None else np.asarray(lms.world @ self.rotation.T, dtype=np.float64)
         return PoseLandmarks(xy, lms.visibility, world)
 
-    def context(self, view: View, height_cm: float | None = None) -> MeasureContext:
+    def context(self, view: View, height_cm: float | None = None, perspective: bool = True) -> MeasureContext:
         """The measure context of a levelled view: near side from the view, camera for the
-        perspective correction of left-right lines, the body's yaw."""
+        perspective correction of left-right lines, the body's yaw. `perspective=False`
+        reads lines as drawn (the photo taken at face value)."""
         near = view.near_side if view.name.is_sagittal else "left"
+        if not perspective:
+            return MeasureContext(view, near, height_cm)
         return MeasureContext(view, near, height_cm, focal_px=self.camera.focal_px,
                               principal_point=self.camera.principal_point, yaw_deg=view.yaw_deg)

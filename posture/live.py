@@ -331,7 +331,7 @@ class LiveEngine:
         CAMERA_REFRESH_S (a webcam rarely moves; the estimate costs a few milliseconds)."""
         if self._camera_checked_at is not None and t - self._camera_checked_at < CAMERA_REFRESH_S:
             return
-        camera: CameraTilt = estimate_camera_tilt(frame, exclude=body_boxes(lms))
+        camera: CameraTilt = estimate_camera_tilt(frame, exclude=body_boxes(lms, (frame.shape[1], frame.shape[0])))
         self._levelling = Levelling.for_camera(camera)
         self._camera_checked_at = t
 

