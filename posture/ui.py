@@ -76,9 +76,12 @@ def flash(message: str) -> None:
 
 
 def show_flash() -> None:
+    # Always a slot, filled or not: an element that comes and goes would shift the ones
+    # below it, and the browser re-creates shifted widgets (an upload in flight is lost).
+    slot = st.empty()
     message = st.session_state.pop("_flash", None)
     if message:
-        st.success(message)
+        slot.success(message)
 
 
 def client_line(c: Client) -> str:
@@ -219,13 +222,16 @@ def start_new_assessment() -> None:
 
 
 def follow_client(store: Store, client: Client | None) -> None:
-    """A different client means a different assessment: start clean, then bring back the
-    client's unsaved draft if there is one (a reload, a closed tab, a client switch)."""
+    """A different client means a different assessment: switching from one client to
+    another starts clean. The client's unsaved draft (left by a reload, a closed tab or a
+    switch) comes back when the form is untouched; a form already filled in before the
+    client was picked is kept, and the draft is offered instead (see `assessment_header`)."""
     state = st.session_state
     owner = client.id if client else None
     if _OWNER in state and state[_OWNER] == owner:
         return
-    if _OWNER in state:
+    previous = state.get(_OWNER)
+    if previous is not None:
         start_new_assessment()
     state[_OWNER] = owner
     if client is None:
@@ -238,11 +244,20 @@ def follow_client(store: Store, client: Client | None) -> None:
         return
     if draft is None:
         return
+    untouched = state.get(form_key("last_digest")) in (None, state.get(form_key("draft_base")))
+    if untouched:
+        _restore(draft)
+    else:
+        state[form_key("draft_offer")] = draft  # the form is not kept as a draft until the therapist chooses
+
+
+def _restore(draft: Draft) -> None:
+    state = st.session_state
     for name, value in draft.fields.items():
         state[field(name)] = value
     for view, photo in draft.photos.items():
         state[form_key(f"restored_{view}")] = photo
-    state[form_key("draft_digest")] = draft.digest()
+    state[form_key("draft_digest")] = state[form_key("draft_base")] = draft.digest()
     state[form_key("draft_restored")] = draft.saved_time
 
 
@@ -262,9 +277,22 @@ def assessment_header(store: Store, client: Client | None) -> None:
             store.delete_draft(client.id)
         start_new_assessment()
         st.rerun()
+    notices = st.container()  # always there, so the widgets below keep their place
+    offer: Draft | None = st.session_state.get(form_key("draft_offer"))
+    if offer is not None:
+        note, restore, keep = notices.columns([4, 1, 1], vertical_alignment="center")
+        note.warning(f"There is an unsaved draft from {offer.saved_time} for this client. Restore it (this form is "
+                     "replaced), or keep this form (the draft is replaced).")
+        if restore.button("Restore the draft", key=form_key("restore_offer")):
+            start_new_assessment()
+            _restore(offer)
+            st.rerun()
+        if keep.button("Keep this form", key=form_key("keep_form")):
+            del st.session_state[form_key("draft_offer")]
+            st.rerun()
     restored = st.session_state.get(form_key("draft_restored"))
     if restored:
-        note, discard = st.columns([5, 1], vertical_alignment="center")
+        note, discard = notices.columns([5, 1], vertical_alignment="center")
         note.info(f"Restored the unsaved draft from {restored}.")
         if discard.button("Discard draft", key=form_key("discard_draft")) and client is not None:
             store.delete_draft(client.id)
@@ -295,9 +323,10 @@ def keep_draft(store: Store, client: Client | None, photos: dict[str, DraftPhoto
         value = state[form_key(name)]
         fields[name] = list(value) if isinstance(value, (list, tuple)) else value
     draft = Draft(fields, photos)
-    digest = draft.digest()
+    digest = state[form_key("last_digest")] = draft.digest()
     base = state.setdefault(form_key("draft_base"), digest)  # the untouched form
-    if client is not None and digest not in (base, state.get(form_key("draft_digest"))):
+    offered = form_key("draft_offer") in state  # an older draft waits for the therapist's choice
+    if client is not None and not offered and digest not in (base, state.get(form_key("draft_digest"))):
         try:
             store.save_draft(client.id, draft.to_bytes())
         except PostureError as exc:

@@ -1,6 +1,7 @@
 """Real-browser end-to-end tests of the app (Debian's Chromium driven by Playwright).
 
-A server is started on a free loopback port with its own data folder; "restart" means
+A server is started with the launcher (`python -m posture.serve`) from a folder that is
+not the project's, on a free loopback port with its own data folder; "restart" means
 stopping that process and starting a new one on the same folder.
 """
 
@@ -36,11 +37,11 @@ class Server:
             port = s.getsockname()[1]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "POSTURE_DATA_DIR": str(self.data_dir)}
         with open(self.log, "ab") as fh:
+            # Not started from the project folder: .streamlit/config.toml is not read, the
+            # launcher's own settings must keep the app private (app.py refuses otherwise).
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-                 "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                 "--runner.fastReruns", "false"],
-                cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env,
+                [sys.executable, "-m", "posture.serve", "--port", str(port)],
+                cwd=self.data_dir.parent, stdout=fh, stderr=subprocess.STDOUT, env=env,
             )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -239,9 +240,8 @@ def test_webcam_burst_from_fake_camera(server, pw, data_dir, tmp_path):
 
 
 def test_live_page_processes_fake_webcam_frames(server, pw, data_dir, tmp_path):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     import cv2
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     cap = cv2.VideoCapture(str(data_dir / "video_squat_front_01.mp4"))
     frames = []
@@ -279,3 +279,192 @@ def test_live_page_processes_fake_webcam_frames(server, pw, data_dir, tmp_path):
         browser.close()
     assert count >= 20, text
     assert "Posture:" in text and "shoulder_tilt_deg" in text
+
+
+# --- issue 8: right client, right person, right text ---------------------------------------
+
+SIDEBAR_CLIENT = "[data-testid=stSidebar] input[aria-label=Client]"
+
+
+def _settled(page) -> None:
+    """Wait until the script run is over: no element is stale (about to be replaced)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=true]') && !document.querySelector('[data-testid^=stStatusWidgetRunning]')",
+        timeout=60_000)
+
+
+def _pick_client(page, name: str) -> None:
+    page.locator(SIDEBAR_CLIENT).click()
+    page.get_by_role("option", name=name, exact=True).click()
+    page.wait_for_function(CLIENT_IS % repr(name), timeout=20_000)
+    _wait_text(page, "Assessment for " + name)
+    _settled(page)
+
+
+def _type_notes(page, text: str) -> None:
+    notes = page.get_by_label("Notes")
+    notes.fill(text)
+    notes.press("Tab")  # Streamlit takes a text area's value when it loses focus
+
+
+def _body(page) -> str:
+    return page.inner_text("body")
+
+
+def test_client_switch_starts_clean(server, pw, data_dir):
+    from posture.store import Store
+
+    store = Store(server.data_dir)
+    a, b = store.create_client("Switch A"), store.create_client("Switch B")
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url)
+        _pick_client(page, "Switch A")
+        _wait_text(page, "Assessment for Switch A")
+        _type_notes(page, "only for A")
+        page.locator("input[type=file]").first.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        _wait_text(page, "front view, standing")
+        page.get_by_role("button", name="Save assessment").click()
+        _wait_text(page, "Saved as session", 20_000)
+
+        _pick_client(page, "Switch B")
+        _wait_text(page, "Assessment for Switch B")
+        assert page.get_by_label("Notes").input_value() == ""
+        body = _body(page)
+        assert "only for A" not in body and "front view" not in body and "Save assessment" not in body
+        _type_notes(page, "only for B")
+        page.get_by_role("tab", name="Side").click()
+        page.locator("input[type=file]").nth(1).set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
+        _wait_text(page, "Trunk likely")
+        page.get_by_role("button", name="Save assessment").click()
+        _wait_text(page, "Saved as session", 20_000)
+    finally:
+        browser.close()
+    (session_a,) = store.sessions(a.id)
+    (session_b,) = store.sessions(b.id)
+    assert session_a.intake.notes == "only for A" and [p.filename for p in session_a.photos] == ["standing_front_05_video.jpg"]
+    assert session_b.intake.notes == "only for B" and [p.filename for p in session_b.photos] == ["seated_side_hunched_01.jpg"]
+
+
+def test_self_check_has_no_therapist_links(server, pw):
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url)
+        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        links = "a[href*='Clients'], a[href*='History']"
+        page.locator(links).nth(1).wait_for(timeout=30_000)  # the therapist's pages link to them
+        page.goto(f"{server.url}/Self_check")
+        _wait_text(page, "Desk posture self check")
+        _settled(page)
+        assert page.locator(links).count() == 0
+        assert "Clients" not in _body(page) and "History" not in _body(page)
+    finally:
+        browser.close()
+
+
+def test_reload_keeps_the_draft(server, pw, data_dir):
+    from posture.store import Store
+    from posture.workflows import Draft
+
+    store = Store(server.data_dir)
+    client = store.create_client("Reload C")
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url)
+        _pick_client(page, "Reload C")
+        _type_notes(page, "typed, then the tab was reloaded")
+        page.locator("input[type=file]").first.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        _wait_text(page, "front view, standing")
+        deadline = time.monotonic() + 20  # the draft is written by the rerun that shows the result
+        while time.monotonic() < deadline:
+            payload = store.load_draft(client.id)
+            if payload and "front" in Draft.from_bytes(payload).photos:
+                break
+            time.sleep(0.2)
+        page.reload()
+        _wait_text(page, "Restored the unsaved draft from")
+        _wait_text(page, "front view, standing")
+        assert page.get_by_label("Notes").input_value() == "typed, then the tab was reloaded"
+    finally:
+        browser.close()
+
+
+HOSTILE = ("O'Neil", "*star*", "[link](http://127.0.0.2/x)", ":red[red]", "$x^2$", "<b>bold</b>",
+           "Ana ![x](http://127.0.0.3/p.png)")
+LONG_URL = "http://127.0.0.2/" + "a" * 300
+
+
+def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, assessed):
+    from posture.report import Intake
+    from posture.store import NewPhoto, Store
+
+    store = Store(server.data_dir)
+    photo = data_dir / "seated_side_hunched_01.jpg"
+    for name in HOSTILE:
+        c = store.create_client(name)
+        store.save_session(c.id, Intake(notes="x"), [NewPhoto(photo.read_bytes(), "s.jpg", assessed(photo.name))])
+    notes = "\n".join(HOSTILE) + "\n\n" + LONG_URL
+    browser, page = _page(pw)
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server.url) else None)
+    try:
+        page.goto(f"{server.url}/Clients")
+        for name in HOSTILE:  # the expanders' labels (Markdown), as typed
+            _wait_text(page, f"{name} — 1 assessment(s)")
+        page.goto(f"{server.url}/History")
+        _wait_text(page, "Pick a client")
+        page.locator(SIDEBAR_CLIENT).click()  # the therapist pages' client list
+        options = page.get_by_role("option").all_inner_texts()
+        assert set(HOSTILE) <= set(options), options
+        page.get_by_role("option", name="O'Neil", exact=True).click()
+        _wait_text(page, "O'Neil: 1 assessment(s)")
+
+        page.goto(server.url)
+        _pick_client(page, ":red[red]")
+        _wait_text(page, "Assessment for :red[red]")
+        _type_notes(page, notes)
+        page.get_by_role("tab", name="Side").click()
+        page.locator("input[type=file]").nth(1).set_input_files(str(photo))
+        _wait_text(page, "Pre-session posture summary")
+        summary = page.locator("[data-testid=stMarkdownContainer]", has_text="Pre-session posture summary")
+        text = summary.inner_text()
+        assert "Client: :red[red]" in text and "&#" not in text
+        assert "Notes: " + "\n".join(HOSTILE) in text  # every line as typed, line breaks kept
+        wraps = summary.evaluate("e => e.scrollWidth <= e.clientWidth")
+        assert wraps, "a long URL in the notes overflows the summary"
+
+        page.goto(f"{server.url}/Self_check")
+        page.get_by_text("Upload", exact=True).click()
+        page.locator("input[type=file]").set_input_files(str(photo))
+        page.get_by_text("Save this self check (optional)").click()
+        page.get_by_label("Your name or a pseudonym").fill("Ana ![x](http://127.0.0.3/p.png)")
+        page.get_by_role("button", name="Save this check").click()
+        _wait_text(page, "for Ana ![x](http://127.0.0.3/p.png).")
+        assert outside == [], outside
+    finally:
+        browser.close()
+
+
+def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, tmp_path):
+    junk = tmp_path / "IMG_0001.heic"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypheic, but not a picture")
+    also_junk = tmp_path / "notes.jpg"
+    also_junk.write_text("a text file renamed .jpg")
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url)
+        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        upload = page.locator("input[type=file]").first
+        upload.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        _wait_text(page, "front view, standing")
+        error = "[data-testid=stAlertContentError]"  # the reason, on the page (not in a tooltip)
+        upload.set_input_files(str(junk))
+        page.locator(error, has_text="IMG_0001.heic: not an image").wait_for(timeout=30_000)
+        page.wait_for_function("!document.body.innerText.includes('front view, standing')", timeout=30_000)
+        upload.set_input_files(str(also_junk))
+        page.locator(error, has_text="notes.jpg: not an image").wait_for(timeout=30_000)
+        errors = page.locator(error).all_inner_texts()
+        assert len(errors) == 1 and "notes.jpg" in errors[0], errors
+        assert page.locator("[data-testid=stFileChip]").count() == 1  # no pile of refused chips
+    finally:
+        browser.close()
