@@ -17,11 +17,11 @@ from . import augment
 from .errors import NoPersonError, UsageError
 from .estimator import PoseEstimator, default_estimator
 from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
-from .gravity import Levelling, body_boxes
+from .gravity import Levelling, camera_from_scene
 from .imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
 from .landmarks import Landmark, PoseLandmarks
 from .measures import MEASURES_BY_NAME, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
-from .scene import CameraTilt, estimate_camera_tilt, focal_px_from_exif, stated_camera
+from .scene import CameraTilt, focal_px_from_exif, stated_camera
 from .setup import GATES, GRAVITY_FRONTAL, Setup, assess_setup
 from .setup import Status as SetupStatus
 from .uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
@@ -300,11 +300,6 @@ def _quarter_turns(subject: PoseLandmarks) -> int:
     return round(angle / 90.0) % 4
 
 
-#: A scene estimate looser than this is no better than not knowing (hand-held prior: 2 deg).
-MAX_CAMERA_ROLL_SD_DEG = 5.0
-MAX_CAMERA_PITCH_SD_DEG = 15.0
-
-
 def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stated_level: bool,
             stated_roll: float | None) -> CameraTilt:
     """The camera's roll and pitch: stated by the user, else measured from the scene lines."""
@@ -312,15 +307,8 @@ def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stat
     if stated_level:
         return stated_camera(0.0, 0.0, 0.5, width=image.width, height=image.height, focal_px=focal,
                              reason="camera levelled (stated by the user)")
-    measured = estimate_camera_tilt(image.bgr, focal_px=focal if source == "exif" else None, exclude=body_boxes(consensus, (image.width, image.height)),
-                                    focal_source=source if source == "exif" else None)
-    if measured.known and ((measured.roll_sd_deg or 0.0) > MAX_CAMERA_ROLL_SD_DEG or (measured.pitch_sd_deg or 0.0) > MAX_CAMERA_PITCH_SD_DEG):
-        # The scene's lines do not agree on one vertical (floorboards, a window's reflections):
-        # an estimate this loose would only move the readings about.
-        measured = replace(measured, status="unknown", roll_deg=None, pitch_deg=None, roll_sd_deg=None, pitch_sd_deg=None,
-                           lines=(), vanishing_point=None,
-                           reason=f"the scene's lines disagree about the vertical (roll ±{measured.roll_sd_deg:.0f}°, "
-                                  f"pitch ±{measured.pitch_sd_deg:.0f}°): camera level unknown")
+    measured = camera_from_scene(image.bgr, consensus, focal_px=focal if source == "exif" else None,
+                                 focal_source=source if source == "exif" else None)
     if stated_roll is None:
         return measured
     stated = stated_camera(stated_roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,

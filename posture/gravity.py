@@ -6,7 +6,7 @@ same levelled landmarks and the same `MeasureContext`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +14,7 @@ import numpy.typing as npt
 from .landmarks import Landmark as L
 from .landmarks import PoseLandmarks
 from .measures import MeasureContext
-from .scene import Box, CameraTilt, level_points, leveling_homography, leveling_rotation, segment_boxes
+from .scene import Box, CameraTilt, estimate_camera_tilt, level_points, leveling_homography, leveling_rotation, segment_boxes
 from .views import View
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,21 +30,46 @@ _BONES = (
 )
 
 
-def body_boxes(lms: PoseLandmarks, image_size: tuple[int, int]) -> tuple[Box, ...]:
+def body_boxes(lms: PoseLandmarks) -> tuple[Box, ...]:
     """Boxes hidden from the scene-line search: one per body segment and one for the head
-    (one box around a T-pose would hide most of the scene), and the floor below the feet:
-    floorboards, mats and treadmill edges are horizontal lines that a camera above the
-    client sees almost upright, converging like verticals."""
+    (one box around a T-pose would hide most of the scene)."""
     xy = lms.xy
     height = float(np.ptp(xy[:, 1]))
     boxes = segment_boxes(np.array([[xy[a], xy[b]] for a, b in _BONES]), margin=0.05 * height)
     head = xy[:11]
     c = head.mean(axis=0)
     r = float(np.abs(head - c).max()) + 0.08 * height
-    width, image_height = image_size
-    feet = float(min(xy[int(L.LEFT_ANKLE), 1], xy[int(L.RIGHT_ANKLE), 1]))
-    floor = (0.0, feet, float(width), float(image_height))
-    return (*boxes, (float(c[0] - r), float(c[1] - 1.5 * r), float(c[0] + r), float(c[1] + r)), floor)
+    return (*boxes, (float(c[0] - r), float(c[1] - 1.5 * r), float(c[0] + r), float(c[1] + r)))
+
+
+def floor_row(lms: PoseLandmarks) -> float:
+    """The image row of the floor at the subject: the higher of the two ankles."""
+    return float(min(lms.xy[int(L.LEFT_ANKLE), 1], lms.xy[int(L.RIGHT_ANKLE), 1]))
+
+
+#: A scene estimate looser than this is no better than not knowing (the hand-held prior is
+#: 2 deg of roll): the lines do not agree on one vertical.
+MAX_CAMERA_ROLL_SD_DEG = 5.0
+MAX_CAMERA_PITCH_SD_DEG = 15.0
+
+
+def camera_from_scene(bgr: np.ndarray, lms: PoseLandmarks, *, focal_px: float | None = None,
+                      focal_source: str | None = None) -> CameraTilt:
+    """The camera's roll and pitch from the scene's lines, the person hidden.
+
+    The floor in front of the subject is left out first (floorboards and mat edges seen from
+    above converge like verticals); if too few lines are left, the whole scene is tried. An
+    estimate whose lines disagree (SD beyond the limits above) is reported as unknown."""
+    hidden = body_boxes(lms)
+    tilt = estimate_camera_tilt(bgr, focal_px=focal_px, focal_source=focal_source, exclude=hidden, floor_y=floor_row(lms))
+    if not tilt.known:
+        tilt = estimate_camera_tilt(bgr, focal_px=focal_px, focal_source=focal_source, exclude=hidden)
+    if tilt.known and ((tilt.roll_sd_deg or 0.0) > MAX_CAMERA_ROLL_SD_DEG or (tilt.pitch_sd_deg or 0.0) > MAX_CAMERA_PITCH_SD_DEG):
+        tilt = replace(tilt, status="unknown", roll_deg=None, pitch_deg=None, roll_sd_deg=None, pitch_sd_deg=None,
+                       lines=(), vanishing_point=None,
+                       reason=f"the scene's lines disagree about the vertical (roll ±{tilt.roll_sd_deg:.0f}°, "
+                              f"pitch ±{tilt.pitch_sd_deg:.0f}°): camera level unknown")
+    return tilt
 
 
 @dataclass(frozen=True)

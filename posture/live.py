@@ -26,12 +26,12 @@ from .augment import align_to
 from .errors import NoPersonError, PostureError, UsageError
 from .estimator import BlazePoseEstimator, PoseEstimator
 from .findings import Severity, Threshold, load_thresholds
-from .gravity import Levelling, body_boxes
+from .gravity import Levelling, camera_from_scene
 from .imaging import BGRImage
 from .landmarks import Landmark, PoseLandmarks
 from .measures import compute_measures
 from .paths import data_dir, private_dir, write_private_file
-from .scene import CameraTilt, estimate_camera_tilt
+from .scene import CameraTilt
 from .views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
 
 FloatArray = npt.NDArray[np.float64]
@@ -331,7 +331,7 @@ class LiveEngine:
         CAMERA_REFRESH_S (a webcam rarely moves; the estimate costs a few milliseconds)."""
         if self._camera_checked_at is not None and t - self._camera_checked_at < CAMERA_REFRESH_S:
             return
-        camera: CameraTilt = estimate_camera_tilt(frame, exclude=body_boxes(lms, (frame.shape[1], frame.shape[0])))
+        camera: CameraTilt = camera_from_scene(frame, lms)
         self._levelling = Levelling.for_camera(camera)
         self._camera_checked_at = t
 

@@ -301,8 +301,12 @@ def _touches_box(seg: FloatArray, box: Box) -> bool:
     return True
 
 
-def detect_line_segments(bgr: np.ndarray, *, exclude: Sequence[Box] = (), min_length_fraction: float = MIN_SEGMENT_FRACTION) -> tuple[LineSegment, ...]:
-    """Straight segments of the photo in its pixels, longest first, none touching `exclude`."""
+def detect_line_segments(
+    bgr: np.ndarray, *, exclude: Sequence[Box] = (), min_length_fraction: float = MIN_SEGMENT_FRACTION,
+    floor_y: float | None = None,
+) -> tuple[LineSegment, ...]:
+    """Straight segments of the photo in its pixels, longest first, none touching `exclude`
+    and none lying wholly below `floor_y` (on the floor: see `estimate_camera_tilt`)."""
     if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3):
         raise ValueError(f"expected an 8-bit grey or BGR image, got {bgr.dtype} array of shape {bgr.shape}")
     if bgr.ndim == 3:
@@ -328,6 +332,8 @@ def detect_line_segments(bgr: np.ndarray, *, exclude: Sequence[Box] = (), min_le
     out = []
     for s in segs[order]:
         if any(_touches_box(s, b) for b in exclude):
+            continue
+        if floor_y is not None and min(s[1], s[3]) > floor_y:
             continue
         out.append(LineSegment(float(s[0]), float(s[1]), float(s[2]), float(s[3])))
     return tuple(out)
@@ -467,6 +473,7 @@ def estimate_camera_tilt(
     principal_point: tuple[float, float] | None = None,
     focal_source: str | None = None,
     focal_rel_sd: float | None = None,
+    floor_y: float | None = None,
 ) -> CameraTilt:
     """Roll and pitch of the camera that took `bgr`, from the scene's vertical lines.
 
@@ -474,8 +481,11 @@ def estimate_camera_tilt(
     calibration); None uses the 28 mm-equivalent default. `focal_source` labels it
     ("given" when a value is passed, "default" otherwise) and sets its relative SD unless
     `focal_rel_sd` is passed. `exclude`: boxes (x0, y0, x1, y1), e.g. the person's box grown
-    a little; segments touching them are ignored. Returns status "unknown" with the reason
-    when the scene has too few reliable verticals.
+    a little; segments touching them are ignored. `floor_y`: the image row of the floor
+    under the subject's feet; segments wholly below it are ignored (floorboards, mats and
+    platform edges are horizontal lines that a camera above the client sees almost upright,
+    converging like verticals), while a wall edge or door frame that reaches the floor is
+    kept. Returns status "unknown" with the reason when the scene has too few reliable verticals.
     """
     if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or bgr.shape[0] < 2 or bgr.shape[1] < 2:
         raise ValueError(f"expected an 8-bit grey or BGR image, got {bgr.dtype} array of shape {bgr.shape}")
@@ -493,7 +503,7 @@ def estimate_camera_tilt(
     size = (w, h)
     k = camera_matrix(focal, pp)
 
-    segments = detect_line_segments(bgr, exclude=exclude)
+    segments = detect_line_segments(bgr, exclude=exclude, floor_y=floor_y)
     if not segments:
         return _unknown(focal, source, pp, size)
     segs = np.array([[s.x0, s.y0, s.x1, s.y1] for s in segments], dtype=np.float64)

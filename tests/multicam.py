@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -399,16 +400,22 @@ def cameras() -> tuple[Camera, ...]:
 
 
 @functools.cache
+def assessment(camera_number: int, frame: int) -> Any:
+    """`posture.assess` of one camera's photo (memoised: the reference and the tests share it)."""
+    from posture import assess
+
+    return assess(image_path(camera_number, frame))
+
+
+@functools.cache
 def reference(frame: int) -> Reference:
     """The reference at frame 0, 5 or 10, from `posture.assess` of all four photos (memoised)."""
     if frame not in FRAMES:
         raise ValueError(f"frame must be one of {FRAMES}, got {frame}")
-    from posture import assess
-
     cams = cameras()
     xys, vis = [], []
     for number in CAMERA_NUMBERS:
-        a = assess(image_path(number, frame))
+        a = assessment(number, frame)
         xys.append(a.landmarks.xy)
         vis.append(a.landmarks.visibility)
     return body_reference(frame, xys, vis, cams)

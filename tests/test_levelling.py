@@ -1,0 +1,179 @@
+"""Measuring against gravity on real photos: the four-camera reference, rotated photos,
+sideways and mirrored uploads, contradicted views, and live vs photo on the same still."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from posture import assess
+from posture.findings import Severity, load_thresholds
+from posture.imaging import load_image
+from posture.setup import Status
+from posture.views import ViewName
+
+from . import multicam as mc
+
+#: The acceptance of issue 7: the reference lies within value +- 2u for at least this share.
+COVERED_SHARE = 0.9
+
+
+def _frontal_values():
+    for frame in mc.FRAMES:
+        ref = mc.reference(frame)
+        for number in mc.CAMERA_NUMBERS:
+            a = mc.assessment(number, frame)
+            for name in mc.FRONTAL_MEASURES:
+                yield frame, number, name, a, a.measures[name], ref.truth(name)
+
+
+def test_every_view_agrees_with_the_four_camera_reference_or_says_why_not() -> None:
+    given = covered = 0
+    for frame, number, name, _a, m, truth in _frontal_values():
+        if m.value is None:
+            assert m.reason, (frame, number, name)  # withheld, with the reason
+            continue
+        given += 1
+        assert m.uncertainty is not None and m.uncertainty > 0
+        covered += abs(m.value - truth) <= 2 * m.uncertainty
+    assert given >= 8, "the reference check must rest on real values, not only on refusals"
+    assert covered >= COVERED_SHARE * given, f"{covered} of {given} values cover the reference"
+
+
+def test_no_moderate_or_marked_finding_where_the_reference_is_below_the_mild_cut_off() -> None:
+    thresholds = load_thresholds()
+    for frame in mc.FRAMES:
+        ref = mc.reference(frame)
+        for number in mc.CAMERA_NUMBERS:
+            a = mc.assessment(number, frame)
+            for f in a.findings:
+                for name in f.measures:
+                    if name not in mc.FRONTAL_MEASURES:
+                        continue
+                    th = next(t for t in thresholds.values() if name in t.measures)
+                    if abs(ref.truth(name)) < th.mild:
+                        assert f.severity < Severity.MODERATE, (number, frame, f.title)
+
+
+def test_the_scene_gives_each_cameras_roll_where_it_is_measured() -> None:
+    for number, cam in zip(mc.CAMERA_NUMBERS, mc.cameras(), strict=True):
+        camera = mc.assessment(number, 5).setup.camera
+        if camera.known:
+            assert abs(camera.roll_deg - cam.true_roll_deg) <= max(1.0, 2 * camera.roll_sd_deg), number
+        else:
+            assert "unknown" in camera.reason
+
+
+def _rotated(bgr: np.ndarray, angle: float) -> np.ndarray:
+    """The whole photo (scene and person) turned `angle` degrees CCW as displayed, cropped to
+    the part the rotation keeps so no black corners make new lines."""
+    h, w = bgr.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    out = cv2.warpAffine(bgr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # keep the centred rectangle the turned photo still covers (its empty corners' edges are
+    # straight lines too): (w cos - h sin) x (h cos - w sin), and 2 px more
+    c, s = np.cos(np.radians(abs(angle))), np.sin(np.radians(abs(angle)))
+    keep_w, keep_h = int(w * c - h * s) - 4, int(h * c - w * s) - 4
+    x0, y0 = (w - keep_w) // 2, (h - keep_h) // 2
+    return np.ascontiguousarray(out[y0 : y0 + keep_h, x0 : x0 + keep_w])
+
+
+@pytest.mark.parametrize("angle", [-6.0, -3.0, 3.0, 6.0])
+def test_rotating_a_photo_with_scene_verticals_leaves_the_levelled_tilts(angle: float) -> None:
+    base = mc.assessment(2, 5)  # a back view with a room full of verticals
+    turned = assess(_rotated(load_image(mc.image_path(2, 5)).bgr, angle))
+    assert base.setup.camera.known and turned.setup.camera.known
+    # the detected roll follows the rotation (a CCW turn of the photo leans verticals' tops left)
+    moved = turned.setup.camera.roll_deg - base.setup.camera.roll_deg
+    assert moved == pytest.approx(-angle, abs=max(0.5, 3 * turned.setup.camera.roll_sd_deg))
+    for name in ("shoulder_tilt_deg", "trunk_lean_deg"):
+        b, t = base.measures[name], turned.measures[name]
+        assert b.value is not None and t.value is not None
+        assert abs(t.value - b.value) <= 2 * float(np.hypot(b.uncertainty, t.uncertainty)), name
+    # without levelling the same reading moves with the photo (a CCW turn leans the trunk's
+    # top to image-left: the subject's left in a back view)
+    raw = assess(_rotated(load_image(mc.image_path(2, 5)).bgr, angle), level=False)
+    raw_base = assess(mc.image_path(2, 5), level=False)
+    assert raw.measures["trunk_lean_deg"].value - raw_base.measures["trunk_lean_deg"].value == pytest.approx(
+        angle if base.view.name is ViewName.BACK else -angle, abs=1.0)
+
+
+def test_a_photo_without_scene_lines_says_camera_level_unknown(assessed) -> None:
+    a = assessed("mediapipe_pose_test.jpg")  # a studio backdrop
+    assert not a.setup.camera.known
+    roll = a.setup.check("roll")
+    assert roll.status is Status.CAUTION and "camera level unknown" in roll.reading
+    # the unknown roll is in the uncertainty of every gravity-referenced tilt
+    # (degree for degree, give or take the perspective correction of a body turned 14 deg)
+    assert dict(a.measures["shoulder_tilt_deg"].parts)["camera roll"] == pytest.approx(2.0, rel=0.1)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_photo_lying_on_its_side_or_upside_down_is_turned_upright(assessed, data_dir, turns: int) -> None:
+    upright = assessed("seated_side_upright_02.jpg")
+    bgr = load_image(data_dir / "seated_side_upright_02.jpg").bgr
+    a = assess(np.ascontiguousarray(np.rot90(bgr, turns)))  # np.rot90 turns counter-clockwise
+    assert a.image.quarter_turns == turns  # undone by as many clockwise quarter turns
+    assert any("turned upright" in w for w in a.warnings)
+    assert a.view.name is upright.view.name and a.view.posture is upright.view.posture
+    for name in ("craniovertebral_angle_deg", "torso_inclination_deg"):
+        b, m = upright.measures[name], a.measures[name]
+        assert abs(b.value - m.value) <= 2 * float(np.hypot(b.uncertainty, m.uncertainty)), name
+
+
+def test_a_mirrored_selfie_is_flipped_back(assessed, data_dir) -> None:
+    original = assessed("standing_front_05_video.jpg")
+    bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr
+    selfie = np.ascontiguousarray(bgr[:, ::-1])
+    as_is = assess(selfie)
+    fixed = assess(selfie, mirrored=True)
+    assert fixed.image.mirrored and any("mirrored selfie" in w for w in fixed.warnings)
+    o, f, m = (x.measures["trunk_lean_deg"] for x in (original, fixed, as_is))
+    assert o.value is not None and f.value is not None and m.value is not None
+    assert abs(f.value - o.value) <= 2 * float(np.hypot(f.uncertainty, o.uncertainty))
+    # read as it is, the mirrored photo puts the lean on the other side
+    assert np.sign(m.value) == -np.sign(o.value)
+
+
+def test_a_view_that_contradicts_the_landmarks_raises_no_findings(assessed) -> None:
+    auto = assessed("seated_side_hunched_01.jpg")
+    assert auto.view.name is ViewName.LEFT and auto.findings
+    for wrong in ("right", "front"):
+        a = assessed("seated_side_hunched_01.jpg", wrong)
+        assert a.view.contradiction is not None
+        assert a.findings == []
+        assert any("contradicts" in w for w in a.warnings)
+
+
+def test_a_turned_body_gives_no_frontal_finding_and_says_why(assessed) -> None:
+    a = assessed("standing_front_04_tpose.jpg")  # 41-45 deg from the camera (four-camera reference)
+    assert a.view.name is ViewName.TURNED
+    assert a.findings == []
+    check = a.setup.check("yaw")
+    assert check.status is Status.RETAKE and "turn" in check.fix
+    assert all(m.value is None for m in a.measures.values())
+
+
+def test_a_squat_is_not_a_neutral_stance(assessed) -> None:
+    a = assessed("squat_front_05_video.jpg")
+    assert a.setup.check("stance").status is Status.RETAKE
+    assert not [f for f in a.findings if f.id in ("hip_tilt", "trunk_lean", "shoulder_tilt")]
+
+
+def test_live_and_photo_agree_on_a_still_photo(assessed, data_dir) -> None:
+    """The same still fed to the live engine as a 2-second video reads within the photo's
+    stated uncertainty (one engine: the same view, near side, levelling and measures)."""
+    from posture.live import LiveConfig, LiveEngine
+
+    photo = assessed("seated_side_upright_02.jpg")
+    bgr = load_image(data_dir / "seated_side_upright_02.jpg").bgr
+    engine = LiveEngine(LiveConfig(view="auto"))
+    result = None
+    for i in range(60):
+        result = engine.process(bgr, i / 30.0)
+    assert result is not None and result.view == "side"
+    for name in ("craniovertebral_angle_deg", "neck_inclination_deg", "torso_inclination_deg"):
+        live, m = result.measures[name], photo.measures[name]
+        assert live is not None and m.value is not None
+        assert abs(live - m.value) <= 2 * m.uncertainty, (name, live, m.value, m.uncertainty)
