@@ -15,6 +15,7 @@ from enum import Enum
 
 from .assessment import Assessment
 from .findings import FINDING_MARGIN_SIGMAS
+from .views import angle_difference_deg
 
 
 class ChangeStatus(str, Enum):
@@ -62,13 +63,36 @@ class MeasureChange:
 
 
 def setup_difference(before: Assessment, after: Assessment) -> str | None:
-    """Why two assessments cannot be compared (different view, standing vs seated), or None."""
+    """Why two assessments cannot be compared (different view, standing vs seated, the body
+    turned differently to the camera, a very different camera distance), or None."""
     b, a = before.view, after.view
     if b.name is not a.name:
         return f"different views ({b.name.value} vs {a.name.value}): retake with the same view"
     if b.posture is not a.posture:
         return f"different set-ups ({b.posture.value} vs {a.posture.value}): retake in the same position"
+    if b.yaw_deg is not None and a.yaw_deg is not None:
+        turn = abs(angle_difference_deg(b.yaw_deg, a.yaw_deg))
+        if turn > MAX_YAW_CHANGE_DEG:
+            return f"the body is turned {turn:.0f}° differently to the camera: retake facing the camera the same way"
+    size_b, size_a = _body_share(before), _body_share(after)
+    if size_b > 0 and size_a > 0 and max(size_b, size_a) / min(size_b, size_a) > MAX_SCALE_RATIO:
+        return (f"the body fills the photo very differently ({size_b:.0%} vs {size_a:.0%} of its height): "
+                "retake from the same distance")
     return None
+
+
+#: Beyond this change of body yaw the perspective on left-right lines differs by more than a
+#: degree for a camera 10 deg above the shoulders (README, "Set-up limits").
+MAX_YAW_CHANGE_DEG = 15.0
+#: Beyond this ratio of the share of the photo's height the body fills, the camera's distance
+#: or zoom (and so its perspective) changed.
+MAX_SCALE_RATIO = 1.5
+
+
+def _body_share(a: Assessment) -> float:
+    """Nose-to-ankle height as a share of the photo's height (resolution does not matter)."""
+    ys = a.landmarks.xy[[0, 27, 28], 1]
+    return float(max(ys) - min(ys)) / a.image.height if a.image.height else 0.0
 
 
 def compare(before: Assessment, after: Assessment) -> list[MeasureChange]:

@@ -62,3 +62,25 @@ def test_standing_vs_seated_not_comparable(assessed):
     changes = compare(standing, side)
     assert changes and all(c.status is ChangeStatus.NOT_COMPARABLE for c in changes)
     assert all(c.reason.startswith("different set-ups (standing vs seated)") for c in changes)
+
+
+def test_a_body_turned_differently_is_not_compared(assessed):
+    a = assessed("multicam/static_cam02_f05.jpg")
+    turned = dataclasses.replace(a, view=dataclasses.replace(a.view, yaw_deg=(a.view.yaw_deg or 0.0) + 20.0))
+    reason = setup_difference(a, turned)
+    assert reason is not None and "turned 20° differently" in reason
+    slightly = dataclasses.replace(a, view=dataclasses.replace(a.view, yaw_deg=(a.view.yaw_deg or 0.0) + 10.0))
+    assert setup_difference(a, slightly) is None
+
+
+def test_a_different_camera_distance_is_not_compared(assessed):
+    a = assessed("multicam/static_cam02_f05.jpg")
+    # the same body at half the size in a photo of the same height: the camera stepped back
+    centre = a.landmarks.xy.mean(axis=0)
+    smaller = dataclasses.replace(a, landmarks=dataclasses.replace(a.landmarks, xy=centre + (a.landmarks.xy - centre) * 0.5))
+    reason = setup_difference(a, smaller)
+    assert reason is not None and "same distance" in reason
+    # resolution alone does not matter: the same photo at half the pixels compares
+    half = dataclasses.replace(a, landmarks=dataclasses.replace(a.landmarks, xy=a.landmarks.xy * 0.5),
+                               image=dataclasses.replace(a.image, width=a.image.width // 2, height=a.image.height // 2))
+    assert setup_difference(a, half) is None
