@@ -93,7 +93,9 @@ class Assessment:
             "schema_version": SCHEMA_VERSION,
             "image": {"path": self.image.path, "width": self.image.width, "height": self.image.height,
                       "original_width": self.image.original_width or self.image.width,
-                      "original_height": self.image.original_height or self.image.height},
+                      "original_height": self.image.original_height or self.image.height,
+                      **({"mirrored": True} if self.image.mirrored else {}),
+                      **({"quarter_turns": self.image.quarter_turns} if self.image.quarter_turns else {})},
             "view": self.view.to_dict(),
             "landmarks": [
                 {

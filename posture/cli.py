@@ -10,12 +10,12 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .errors import PostureError, UsageError
 from .imaging import ACCEPTED_TEXT
-from .views import VIEW_CHOICES
+from .views import VIEW_CHOICES, VIEW_HELP
 
 EXIT_HELP = """exit codes:
   0  success
@@ -43,6 +43,22 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _camera_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("camera set-up (default: roll and pitch measured from the scene's vertical lines)")
+    level = g.add_mutually_exclusive_group()
+    level.add_argument("--camera-level", action="store_true",
+                       help="the camera was levelled (tripod with a spirit level): roll and pitch 0 +- 0.5 deg")
+    level.add_argument("--camera-roll", type=float, metavar="DEG",
+                       help="the camera's roll, degrees (+ when a true vertical's top leans to image right)")
+    g.add_argument("--selfie", action="store_true",
+                   help="the photo is a mirrored selfie (front camera that mirrors): flip it back so left and right "
+                        "are the subject's")
+
+
+def _camera_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"camera_level": args.camera_level, "camera_roll_deg": args.camera_roll, "mirrored": args.selfie}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="posture",
@@ -58,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("assess", help="assess one or more photos of the same client",
                        epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("images", nargs="+", metavar="IMAGE", help=f"photo files ({ACCEPTED_TEXT})")
-    a.add_argument("--view", choices=VIEW_CHOICES, default="auto", help="override the detected view (default: auto)")
+    a.add_argument("--view", choices=VIEW_CHOICES, default="auto",
+                   help="override the detected view (default: auto); " + VIEW_HELP)
+    _camera_options(a)
     a.add_argument("--height-cm", type=float, default=None, help="client height, for offsets in centimetres")
     a.add_argument("--json", metavar="PATH|-", help="write JSON (one object per image; JSON Lines for several with -)")
     a.add_argument("--annotate", metavar="PATH", type=Path, help="write the annotated image (PNG or JPEG)")
@@ -71,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("before", metavar="BEFORE")
     c.add_argument("after", metavar="AFTER")
-    c.add_argument("--view", choices=VIEW_CHOICES, default="auto")
+    c.add_argument("--view", choices=VIEW_CHOICES, default="auto", help=VIEW_HELP)
+    _camera_options(c)
     c.add_argument("--json", metavar="PATH|-", help="write the comparison as JSON")
 
     lv = sub.add_parser("live", help="live posture monitoring from a webcam or a recorded video",
@@ -194,7 +213,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
     from .assessment import Assessment, assess
     from .draw import annotate
     from .findings import load_thresholds
-    from .imaging import encode_jpeg, encode_png, load_image
+    from .imaging import encode_jpeg, encode_png, load_image, read_camera_exif
     from .report import Intake, Summary, to_html, to_markdown, to_pdf
 
     if args.report is not None and args.report.suffix.lower() not in REPORT_SUFFIXES:
@@ -210,7 +229,8 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
     for image_path in args.images:
         try:
             loaded = load_image(image_path)
-            result = assess(loaded, view=args.view, height_cm=args.height_cm, thresholds=thresholds)
+            result = assess(loaded, view=args.view, height_cm=args.height_cm, thresholds=thresholds,
+                            camera_exif=read_camera_exif(image_path), **_camera_kwargs(args))
         except UsageError:
             raise
         except PostureError as exc:
@@ -270,6 +290,11 @@ def _read_intake(path: Path):  # type: ignore[no-untyped-def]
 def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     v = result.view
     out.write(f"{result.image.path}: {v.name.value} view, {v.posture.value} (confidence {v.confidence:.2f}, {v.source})\n")
+    if result.setup is not None:
+        out.write(f"  set-up: {result.setup.status.value}\n")
+        for c in result.setup.checks:
+            if c.status.value != "ok":
+                out.write(f"    [{c.status.value}] {c.label}: {c.reading}" + (f" — {c.fix}" if c.fix else "") + "\n")
     for name, m in result.measures.items():
         if m.value is not None:
             out.write(f"  {name:28s} {m.value:+8.2f} ± {m.uncertainty:.2f} {m.unit}\n")
@@ -289,8 +314,8 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
     from .assessment import assess
     from .compare import compare
 
-    before = assess(args.before, view=args.view)
-    after = assess(args.after, view=args.view)
+    before = assess(args.before, view=args.view, **_camera_kwargs(args))
+    after = assess(args.after, view=args.view, **_camera_kwargs(args))
     changes = compare(before, after)
     if args.json:
         _write_json(args.json, {"before": args.before, "after": args.after,

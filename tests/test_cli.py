@@ -198,3 +198,25 @@ def test_heic_photo_is_assessed(capsys, data_dir, tmp_path):
     code, out, err = run(capsys, "assess", str(heic), "--json", "-")
     assert code == 0, err
     assert json.loads(out)["view"]["name"] == "back"
+
+
+def test_camera_set_up_can_be_stated(capsys, data_dir):
+    photo = str(data_dir / "standing_back_02.jpg")
+    code, out, _ = run(capsys, "assess", photo, "--camera-level", "--json", "-")
+    camera = json.loads(out)["setup"]["camera"]
+    assert code == 0 and camera["status"] == "stated" and camera["roll_deg"] == 0.0 and camera["roll_sd_deg"] == 0.5
+    code, out, _ = run(capsys, "assess", photo, "--camera-roll", "-3.5", "--json", "-")
+    assert json.loads(out)["setup"]["camera"]["roll_deg"] == -3.5
+    code, out, err = run(capsys, "assess", photo, "--camera-roll", "60")
+    assert code == 2 and err.count("\n") == 1 and "camera roll must be between -45 and 45" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["assess", photo, "--camera-level", "--camera-roll", "2"])
+    assert exited.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def test_a_selfie_is_flipped_back_and_the_set_up_is_printed(capsys, data_dir):
+    code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"), "--selfie", "--json", "-")
+    d = json.loads(out)
+    assert code == 0 and d["image"]["mirrored"] is True and d["setup"]["mirrored"] is True
+    code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"))
+    assert "set-up:" in out and "Camera level (roll)" in out
