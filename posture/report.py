@@ -28,9 +28,13 @@ DISCLAIMER = (
 LIMITS = (
     "BlazePose has no C7, tragus, acromion or ASIS: angles use its ear, shoulder (joint centre) "
     "and hip (joint centre) points, so they read differently from clinical photogrammetry.",
-    "Angles are 2-D projections: a camera that is not level, or not square to the client, biases them.",
-    "The ± figure is the spread of readings across 14 slightly rotated, rescaled and mirrored "
-    "copies of the photo: it is repeatability, not accuracy.",
+    "Angles are taken against gravity: the camera's roll and pitch are measured from vertical lines in the "
+    "scene (shown in yellow on the photo) and removed, and left-right lines are corrected for how the body "
+    "is turned. Where the scene has no reliable verticals the camera level is unknown and the ± widens.",
+    "The ± figure (1 SD) combines the repeatability over 14 slightly rotated, rescaled and mirrored copies "
+    "of the photo, the camera's roll and pitch, the body's turn, where BlazePose places each landmark and, "
+    "for centimetres, body proportions. It does not cover clothing, the client's sway or the offset between "
+    "BlazePose's points and anatomical landmarks. A finding needs to clear its cut-off by twice the ±.",
     "Thresholds are screening cut-offs mapped to this landmark proxy (see thresholds.toml).",
 )
 
@@ -153,6 +157,18 @@ def _applicable(a: Assessment) -> list[str]:
     return [n for n, m in a.measures.items() if m.relevant]
 
 
+def setup_lines(a: Assessment) -> list[str]:
+    """The photo's set-up in words: the overall status, then each check that is not ok
+    (what was seen and the fix). Empty for records made before set-up checks existed."""
+    if a.setup is None:
+        return []
+    out = [f"Photo set-up: {a.setup.status.value}"]
+    for c in a.setup.checks:
+        if c.status.value != "ok":
+            out.append(f"{c.status.value}: {c.label.lower()}: {c.reading}" + (f" (fix: {c.fix})" if c.fix else ""))
+    return out
+
+
 def to_markdown(summary: Summary) -> str:
     lines = ["# Pre-session posture summary", ""]
     if summary.client:
@@ -186,6 +202,9 @@ def to_markdown(summary: Summary) -> str:
         if a.image.path:
             lines.append(f"Image: {md_escape(a.image.path)} ({a.image.width}x{a.image.height}), view confidence {a.view.confidence:.2f} ({a.view.source})")
             lines.append("")
+        setup = setup_lines(a)
+        if setup:
+            lines += [setup[0], "", *[f"- {t}" for t in setup[1:]], ""]  # our words, not user text
         lines += ["| measure | value | note |", "|---|---|---|"]
         for name in _applicable(a):
             value, note = _fmt_value(a, name)
@@ -263,6 +282,11 @@ def to_html(summary: Summary) -> str:
             f"<p>View detected: {e(a.view.name.value)} ({e(a.view.source)}, confidence {a.view.confidence:.2f}), "
             f"{e(a.view.posture.value)}.</p>"
         )
+        setup = setup_lines(a)
+        if setup:
+            parts.append(f"<p><b>{e(setup[0])}</b></p>")
+            if setup[1:]:
+                parts.append("<ul>" + "".join(f"<li class='warn'>{e(t)}</li>" for t in setup[1:]) + "</ul>")
         parts.append("<table><tr><th>measure</th><th>value</th><th>note</th><th>definition</th></tr>")
         for name in _applicable(a):
             value, note = _fmt_value(a, name)
@@ -394,6 +418,8 @@ def to_pdf(summary: Summary) -> bytes:
             w_mm = min(width, max_h * a.image.width / max(a.image.height, 1))
             pdf.image(io.BytesIO(jpeg), w=w_mm)
         pdf.ln(2)
+        for t in setup_lines(a):
+            text(t, 8)
         pdf.set_font("dejavu", "", 8)
         with pdf.table(col_widths=(55, 35, 90), text_align="LEFT", line_height=4.5) as table:
             table.row(["measure", "value", "note"])

@@ -117,3 +117,12 @@ def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_select
     assert _pdf_text("葛\U000E0100") == "葛"  # an ideographic variation selector no font has: dropped, not shown
     assert _pdf_text("a\r\nb\tc") == "a\nb c"
     assert _pdf_text("\U0001F9B4") == "[U+1F9B4]"
+
+
+def test_each_photo_shows_its_set_up_checks(assessed):
+    from posture.report import Summary, to_html, to_markdown
+
+    a = assessed("standing_front_04_tpose.jpg")  # body turned 41-45 deg: a retake
+    md, page = to_markdown(Summary([a])), to_html(Summary([a]))
+    assert "Photo set-up: retake" in md and "body turned" in md and "fix: turn to face the camera" in md
+    assert "Photo set-up: retake" in page and "body turned" in page
