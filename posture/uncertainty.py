@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import geometry as g
-from .measures import Measure, MeasureContext, MeasureSpec, value_of
+from .measures import SCALE_REL_ERROR, Measure, MeasureContext, MeasureSpec, value_of
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -48,8 +48,6 @@ YAW_SD_DEG = 6.0
 #: From the four-camera reference (README, "Uncertainty"): the residual spread of single-view
 #: tilts after levelling and the perspective correction.
 LANDMARK_SD_TORSO = 0.015
-#: Body proportions behind the centimetre scale (Drillis & Contini): about +-10 % (1 SD).
-SCALE_REL_SD = 0.10
 #: No reading is known better than this (per unit).
 FLOOR = {"deg": 0.5, "cm": 0.5, "% torso": 0.5, "% height": 0.3}
 
@@ -125,7 +123,7 @@ def combine(spec: MeasureSpec, measure: Measure, xy: FloatArray, ctx: MeasureCon
         parts.append(("body yaw", abs(yaw) * spread.yaw_sd_deg))
     parts.append(("landmark placement", _landmark_term(spec, xy, ctx)))
     if spec.unit == "cm":
-        parts.append(("body scale", abs(measure.value) * SCALE_REL_SD))
+        parts.append(("body scale", abs(measure.value) * SCALE_REL_ERROR))
     total = math.sqrt(sum(sd * sd for _, sd in parts))
     floor = FLOOR.get(spec.unit, 0.5)
     if total < floor:

@@ -165,3 +165,18 @@ def test_perturbations_are_exact_rigid_motions() -> None:
     assert pitch_points(xy, 0.0, 800.0, (320.0, 240.0)) == pytest.approx(xy)
     # pitching the camera down moves the image of a point at the centre up by f tan(angle)
     assert pitch_points(np.array([[320.0, 240.0]]), 5.0, 800.0, (320.0, 240.0))[0, 1] == pytest.approx(240.0 - 800 * math.tan(math.radians(5.0)))
+
+
+def test_centimetres_carry_the_body_proportion_error() -> None:
+    from posture.measures import SCALE_REL_ERROR
+
+    pts = {
+        L.LEFT_EAR: (480, 100), L.LEFT_SHOULDER: (500, 200), L.LEFT_HIP: (500, 500),
+        L.LEFT_KNEE: (500, 700), L.LEFT_ANKLE: (500, 900),
+    }
+    lms = synthetic_landmarks(pts)
+    ctx = MeasureContext(View(ViewName.LEFT, Posture.STANDING, 1.0, "user"), "left", 170.0)
+    m = compute_measures(lms, [lms] * 4, ctx, (1000, 1000), ("forward_head_offset_cm",))["forward_head_offset_cm"]
+    assert m.value is not None
+    widened = combine(MEASURES_BY_NAME["forward_head_offset_cm"], m, lms.xy, ctx, SetupSpread(0.0, 0.0), 1000.0, (500, 500))
+    assert dict(widened.parts)["body scale"] == pytest.approx(SCALE_REL_ERROR * abs(m.value))
