@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 import streamlit as st
 
+from posture.capture import Intended
 from posture.errors import PostureError
+from posture.imaging import read_camera_exif
 from posture.report import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
 from posture.store import NewPhoto
 from posture.ui import (
@@ -23,19 +26,22 @@ from posture.ui import (
     follow_client,
     form_key,
     get_store,
+    guided_webcam,
     keep_draft,
     mark_saved,
     restored_photo,
     show_assessed,
     show_flash,
-    webcam_burst,
 )
+from posture.views import VIEW_CHOICES, VIEW_HELP
 from posture.workflows import DraftPhoto, change_lines
 
 st.set_page_config(page_title="Posture intake", layout="wide")
 
 VIEWS = (("front", "Front"), ("side", "Side"), ("back", "Back (optional)"))
 MAX_SHOTS = 5
+#: The view each tab asks for, for the capture guidance's turn prompts.
+INTENDED: dict[str, Intended] = {"front": "front", "side": "side", "back": "back"}
 NOT_RATED = "not rated"
 PAIN_LEVELS = (NOT_RATED, *range(11))
 
@@ -62,11 +68,14 @@ def intake_form() -> Intake:
 
 
 def capture(view_key: str, label: str) -> DraftPhoto | None:
-    """Upload a photo, take a webcam burst (5 frames in 0.2 s), or take webcam shots one by one.
-    Several frames of one pose are combined. A photo restored from a draft counts until replaced."""
+    """Upload a photo, take a guided webcam burst (5 frames in 0.2 s), or take webcam shots one
+    by one. Several frames of one pose are combined. A photo restored from a draft counts until
+    replaced. A guided shot taken against the set-up checks keeps its override note (a draft
+    field, so a reload keeps it too)."""
     source = st.radio(f"{label}: source", ("Upload", "Webcam burst", "Webcam shots"), horizontal=True,
                       key=field(f"src_{view_key}"))
     taken: DraftPhoto | None = None
+    note = ""
     if source == "Upload":
         # No type filter here: a refused type would become a chip whose reason shows only on
         # hover, with the previous photo's results still on screen. Every file is read and a
@@ -74,19 +83,71 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
         f = st.file_uploader(f"{label} photo (JPEG, PNG, WebP or BMP)", key=form_key(f"up_{view_key}"))
         taken = DraftPhoto(f.name, (f.getvalue(),)) if f else None
     elif source == "Webcam burst":
-        frames = webcam_burst(form_key(view_key))
-        taken = DraftPhoto(f"{view_key}-burst.jpg", frames) if frames else None
+        shot = guided_webcam(form_key(view_key), intended=INTENDED[view_key])
+        taken = DraftPhoto(f"{view_key}-burst.jpg", shot.frames) if shot else None
+        note = shot.override if shot else ""
     else:
         shots: list[bytes] = st.session_state.setdefault(form_key(f"shots_{view_key}"), [])
-        shot = st.camera_input(f"{label}: take {MAX_SHOTS} shots without moving", key=form_key(f"cam_{view_key}"))
-        if shot is not None and shot.getvalue() not in shots and len(shots) < MAX_SHOTS:
-            shots.append(shot.getvalue())
-        st.caption(f"{len(shots)} of up to {MAX_SHOTS} shots; they are combined to cut landmark noise.")
+        shot_taken = st.camera_input(f"{label}: take {MAX_SHOTS} shots without moving", key=form_key(f"cam_{view_key}"))
+        if shot_taken is not None and shot_taken.getvalue() not in shots and len(shots) < MAX_SHOTS:
+            shots.append(shot_taken.getvalue())
+        st.caption(f"{len(shots)} of up to {MAX_SHOTS} shots; they are combined to cut landmark noise. For framing "
+                   "and level guidance while you set up, use **Webcam burst**.")
         if shots and st.button("Clear shots", key=form_key(f"clear_{view_key}")):
             shots.clear()
             st.rerun()
         taken = DraftPhoto(f"{view_key}-webcam.jpg", tuple(shots)) if shots else None
+    if taken is not None:
+        st.session_state[field(f"override_{view_key}")] = note
     return taken or restored_photo(view_key)
+
+
+CAMERA_CHOICES = ("measured from the scene (default)", "levelled on a tripod", "rolled by a stated angle")
+
+
+@dataclass(frozen=True)
+class PhotoOptions:
+    view: str
+    camera_level: bool
+    camera_roll_deg: float | None
+    mirrored: bool
+    override: str
+
+
+def photo_options(view_key: str, photo: DraftPhoto) -> PhotoOptions:
+    """Per photo: mirrored selfie (preset from EXIF), the view (with what left/right mean),
+    and the camera reference (the scene's lines, or the therapist's statement)."""
+    state = st.session_state
+    exif = read_camera_exif(photo.frames[0])
+    # A new photo starts from its own EXIF and from the measured camera: the choices belong
+    # to one photo. The photo's digest is a draft field, so a restored draft keeps them.
+    digest = hashlib.sha256(photo.frames[0]).hexdigest()[:16]
+    if state.get(field(f"options_for_{view_key}")) != digest:
+        state[field(f"options_for_{view_key}")] = digest
+        state[field(f"selfie_{view_key}")] = exif.front_camera
+        state[field(f"camera_{view_key}")] = CAMERA_CHOICES[0]
+        state[field(f"roll_{view_key}")] = None
+    mirrored = st.checkbox("This photo is a mirrored selfie (front camera)", key=field(f"selfie_{view_key}"),
+                           help="Selfie camera apps often mirror the picture, which swaps the client's left and right. "
+                                "Ticked, the photo is flipped back before measuring.")
+    exif_note = st.container()  # always there, so the widgets below keep their place
+    if exif.front_camera:
+        exif_note.caption(f"Preset from the photo's EXIF: taken with a front camera ({md_escape(exif.lens_model)}). "
+                          "Untick it if the camera app did not mirror the picture.")
+    c1, c2, c3 = st.columns([2, 3, 2])
+    view = c1.selectbox("View (detected automatically; correct it if wrong)", VIEW_CHOICES, key=field(f"view_{view_key}"),
+                        help=VIEW_HELP)
+    c1.caption("left / right: the client's side that is toward the camera.")
+    camera = c2.radio("Camera", CAMERA_CHOICES, key=field(f"camera_{view_key}"),
+                      help="By default the camera's roll and pitch are measured from the scene's vertical lines (shown in "
+                           "yellow on the photo) and the landmarks levelled by them. Override it when you know better.")
+    stated = camera == CAMERA_CHOICES[2]
+    roll = c3.number_input("Stated roll (°)", -45.0, 45.0, None, 0.5, key=field(f"roll_{view_key}"), disabled=not stated,
+                           help="+ when the room's verticals lean to the right in the photo")
+    if stated and roll is None:
+        c3.caption("Type the roll; until then the scene's measurement is used.")
+    return PhotoOptions(view, camera == CAMERA_CHOICES[1], float(roll) if stated and roll is not None else None, mirrored,
+                        str(state.get(form_key(f"override_{view_key}")) or ""))
 
 
 def main() -> None:
@@ -113,11 +174,12 @@ def main() -> None:
             if photo is None:
                 continue
             photos[view_key] = photo
-            view = st.selectbox("View (detected automatically; correct it if wrong)",
-                                ("auto", "front", "back", "left", "right"), key=field(f"view_{view_key}"))
+            opts = photo_options(view_key, photo)
             try:
                 with st.spinner(f"Assessing the {label.lower()} photo…"):
-                    item = assess_bytes(photo.frames, photo.filename, view, height)
+                    item = assess_bytes(photo.frames, photo.filename, opts.view, height, camera_level=opts.camera_level,
+                                        camera_roll_deg=opts.camera_roll_deg, mirrored=opts.mirrored,
+                                        override=opts.override)
             except PostureError as exc:
                 st.error(f"Not assessed: {md_escape(str(exc))}")
                 continue

@@ -7,12 +7,16 @@ page). This page reads no client record and links to no therapist page (see app.
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
+from posture.capture import UPPER_BODY
 from posture.errors import PostureError
+from posture.imaging import read_camera_exif
 from posture.report import DISCLAIMER, Intake, md_escape
 from posture.store import NewPhoto
-from posture.ui import assess_bytes, get_store, show_assessed
+from posture.ui import assess_bytes, get_store, guided_webcam, show_assessed
 from posture.workflows import desk_advice
 
 st.set_page_config(page_title="Desk self check", layout="wide")
@@ -20,19 +24,41 @@ st.title("Desk posture self check")
 st.caption(DISCLAIMER)
 st.markdown("Sit as you work, **side-on to the camera**, head to hips in view.")
 
-source = st.radio("Photo from", ("Webcam", "Upload"), horizontal=True, key="self_source")
+source = st.radio("Photo from", ("Webcam", "Live camera with self-timer", "Upload"), horizontal=True, key="self_source")
+override = ""
+mirrored = False
+burst: tuple[bytes, ...] = ()  # the live camera's frames of one pose, combined
 if source == "Webcam":
     shot = st.camera_input("Take a photo", key="self_cam")
     data, name = (shot.getvalue(), "webcam.jpg") if shot else (None, "")
+elif source == "Live camera with self-timer":
+    st.caption("Set the camera up, sit side-on, start the self-timer: the photo is taken when the timer has run out "
+               "and you are in the frame, side-on, with the camera level.")
+    guided = guided_webcam("self", intended="side", required=UPPER_BODY, label="Take the photo now")
+    data, name = (guided.frames[0], "self-timer.jpg") if guided else (None, "")
+    burst = guided.frames if guided else ()
+    override = guided.override if guided else ""
 else:
     # No type filter: a refused file says why here instead of becoming a chip.
     up = st.file_uploader("Side-view photo (JPEG, PNG, WebP or BMP)", key="self_upload")
     data, name = (up.getvalue(), up.name) if up else (None, "")
+    if data is not None:
+        front = read_camera_exif(data).front_camera
+        # Preset from the photo's own EXIF, once per photo (then the client's choice stands).
+        digest = hashlib.sha256(data).hexdigest()
+        if st.session_state.get("self_selfie_for") != digest:
+            st.session_state["self_selfie_for"] = digest
+            st.session_state["self_selfie"] = front
+        mirrored = st.checkbox("This photo is a mirrored selfie (front camera)", key="self_selfie",
+                               help="Selfie camera apps often mirror the picture, which swaps your left and right.")
+        exif_note = st.container()  # always there, so nothing below shifts
+        if front:
+            exif_note.caption("Preset from the photo's EXIF: it was taken with a front (selfie) camera.")
 
 if data is not None:
     try:
         with st.spinner("Checking…"):
-            item = assess_bytes((data,), name, "auto", None)
+            item = assess_bytes(burst or (data,), name, "auto", None, mirrored=mirrored, override=override)
     except PostureError as exc:
         st.error(f"Not checked: {md_escape(str(exc))}")
         st.stop()

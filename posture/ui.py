@@ -10,18 +10,23 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
-from collections import deque
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from .assessment import Assessment, assess
+from .capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
+from .draw import annotate_live
 from .errors import PostureError
-from .imaging import encode_jpeg, load_image
+from .imaging import BGRImage, encode_jpeg, load_image, read_camera_exif
+from .landmarks import Landmark
+from .live import FrameResult, LiveConfig, LiveEngine, SessionStats
 from .report import md_escape
 from .store import Client, Store
-from .workflows import Draft, DraftPhoto, FieldValue, annotated_jpeg
+from .workflows import Draft, DraftPhoto, FieldValue, annotated_jpeg, setup_notes
 
 #: Set to 1 to let the app listen beyond this machine (a clinic network, behind a firewall).
 ALLOW_NETWORK_ENV = "POSTURE_ALLOW_NETWORK"
@@ -111,12 +116,37 @@ class Assessed:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: float | None) -> Assessed:
-    """Assess one photo (or a burst of webcam frames); errors propagate as PostureError."""
+def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: float | None, *,
+                 camera_level: bool = False, camera_roll_deg: float | None = None, mirrored: bool = False,
+                 override: str = "") -> Assessed:
+    """Assess one photo (or a burst of webcam frames); errors propagate as PostureError.
+
+    `camera_level`/`camera_roll_deg`: the therapist's statement of the camera, in place of
+    the scene's lines; `mirrored`: a mirrored selfie; `override`: the note of a shot taken
+    although the capture guidance said not ready (kept in the assessment's warnings)."""
     first = load_image(frames[0], name=name)
     rest = [load_image(f, name=name) for f in frames[1:]]
-    result = assess(first, view=view, height_cm=height_cm, burst=rest)
+    result = assess(first, view=view, height_cm=height_cm, burst=rest, camera_level=camera_level,
+                    camera_roll_deg=camera_roll_deg, mirrored=mirrored, camera_exif=read_camera_exif(frames[0]))
+    if override:
+        result = replace(result, warnings=[*result.warnings, override])
+    # The photo is stored as loaded: the assessment's `image` block says how to orient it.
     return Assessed(result, encode_jpeg(first.bgr, 92), annotated_jpeg(first, result), name)
+
+
+def show_setup(a: Assessment, where: DeltaGenerator | None = None) -> None:
+    """The photo's set-up above its measures: status, the camera reference, each check that
+    is not ok with its reading and fix, and what the view means (contradicted, turned)."""
+    notes = setup_notes(a)
+    if notes is None:
+        return
+    box = where if where is not None else st.container()
+    headline = {"ok": "Photo set-up: ok", "caution": "Photo set-up: caution — read the notes below",
+                "retake": "Photo set-up: retake — the affected measures are withheld"}[notes.status]
+    {"ok": box.success, "caution": box.warning, "retake": box.error}[notes.status](headline)
+    for line in notes.view:
+        box.warning(line)
+    box.markdown("\n".join(f"- {t}" for t in (notes.camera, *notes.checks)))
 
 
 def show_assessed(item: Assessed) -> None:
@@ -131,6 +161,7 @@ def show_assessed(item: Assessed) -> None:
          "note": m.reason or f"confidence {m.confidence:.2f}"}
         for n, m in a.measures.items() if m.relevant
     ]
+    show_setup(a, right)
     right.dataframe(rows, hide_index=True, width="stretch")
     for f in a.findings:
         right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
@@ -346,40 +377,181 @@ NO_ICE: dict[str, list[object]] = {"iceServers": []}
 BURST_FRAMES = 5
 
 
-class FrameGrabber:
-    """Keeps the last few frames of a WebRTC stream (called from streamlit-webrtc's thread)."""
+class GuidedCamera:
+    """The guide engine of one live camera, and its self-timer (the video thread reads both)."""
 
-    def __init__(self, size: int = BURST_FRAMES) -> None:
-        self._lock = threading.Lock()
-        self._frames: deque[np.ndarray] = deque(maxlen=size)
+    def __init__(self, engine: GuideEngine) -> None:
+        self.engine = engine
+        self.countdown: Countdown | None = None
 
     def on_frame(self, frame):  # type: ignore[no-untyped-def]
+        import av
+
         image = frame.to_ndarray(format="bgr24")
-        with self._lock:
-            self._frames.append(image)
-        return frame
-
-    def burst(self) -> list[np.ndarray]:
-        with self._lock:
-            return list(self._frames)
+        guidance = self.engine.process(image)
+        countdown = self.countdown
+        left = None if countdown is None else countdown.remaining(time.monotonic())
+        return av.VideoFrame.from_ndarray(draw_guidance(image, guidance, left), format="bgr24")
 
 
-def webcam_burst(key: str) -> tuple[bytes, ...] | None:
-    """A live camera view and a button that takes the last 5 frames (about 0.2 s) as a burst."""
+@dataclass(frozen=True)
+class GuidedShot:
+    frames: tuple[bytes, ...]
+    #: "" when the set-up checks passed; else `capture.override_note` (kept with the photo).
+    override: str = ""
+
+
+def _take(camera: GuidedCamera, key: str, n_frames: int, *, anyway: bool) -> str | None:
+    """Take the shot if the guidance says ready (or `anyway`); else say why not."""
+    guidance, frames = camera.engine.guidance, camera.engine.burst()
+    if guidance is None or len(frames) < n_frames:
+        return "No video yet: press START, allow the camera, then take the photo."
+    if not guidance.ready and not anyway:
+        return ("Not taken yet: " + "; ".join(p.text for p in guidance.blocking)
+                + ". Fix this, or press “Take it anyway” (the override is recorded with the photo).")
+    note = "" if guidance.ready else override_note(guidance)
+    st.session_state[f"shot_{key}"] = GuidedShot(tuple(encode_jpeg(f, 95) for f in frames[-n_frames:]), note)
+    camera.countdown = None
+    return None
+
+
+@st.fragment(run_every=0.5)
+def _guidance_panel(key: str, n_frames: int) -> None:
+    """The prompts beside the video, and the self-timer: when it runs out the shot is taken
+    as soon as the checks pass."""
+    camera: GuidedCamera = st.session_state[f"guided_{key}"]
+    guidance = camera.engine.guidance
+    countdown = camera.countdown
+    if guidance is None:
+        st.info("Press START and allow the camera: the framing and level guidance appears here.")
+        return
+    if countdown is not None:
+        left = countdown.remaining(time.monotonic())
+        if left > 0:
+            st.info(f"Self-timer: {left:.0f} s")
+        elif guidance.ready:
+            _take(camera, key, n_frames, anyway=False)
+            st.rerun()
+        else:
+            st.warning("Self-timer done: waiting for the set-up checks to pass (or press “Take it anyway”).")
+    (st.success if guidance.ready else st.warning)(
+        "Ready: hold still." if guidance.ready else "Before the photo: " + guidance.blocking[0].text)
+    st.markdown("\n".join(f"- {p.text}" for p in guidance.prompts) or "- framing, turn and camera level are fine")
+    st.caption(f"Level: {guidance.level.text}. The dashed box is the frame the body should fill; the yellow line "
+               "in the level indicator shows true vertical.")
+
+
+def guided_webcam(key: str, *, intended: Intended = "auto", required: tuple[Landmark, ...] = FULL_BODY,
+                  n_frames: int = BURST_FRAMES, label: str = f"Capture burst ({BURST_FRAMES} frames)") -> GuidedShot | None:
+    """A live camera view with capture guidance drawn on it (the frame to fill, the level
+    indicator, the first prompt, the self-timer), the prompts beside it, a capture button,
+    a self-timer and "Take it anyway". The shot is the last `n_frames` frames (a burst of
+    about 0.2 s), taken only when the checks pass unless overridden (then the override is
+    in `GuidedShot.override`)."""
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    grabber: FrameGrabber = st.session_state.setdefault(f"grabber_{key}", FrameGrabber())
+    camera: GuidedCamera = st.session_state.setdefault(
+        f"guided_{key}", GuidedCamera(GuideEngine(intended=intended, required=required, keep=n_frames)))
     webrtc_streamer(
         key=f"burst_{key}", mode=WebRtcMode.SENDRECV, rtc_configuration=NO_ICE, server_rtc_configuration=NO_ICE,
-        media_stream_constraints={"video": True, "audio": False}, video_frame_callback=grabber.on_frame,
+        media_stream_constraints={"video": True, "audio": False}, video_frame_callback=camera.on_frame,
+        async_processing=True,
     )
-    if st.button(f"Capture burst ({BURST_FRAMES} frames)", key=f"capture_{key}"):
-        frames = grabber.burst()
-        if len(frames) < BURST_FRAMES:
-            st.warning("No video yet: press START, allow the camera, then capture.")
-        else:
-            st.session_state[f"burst_{key}_frames"] = tuple(encode_jpeg(f, 95) for f in frames)
-    captured = st.session_state.get(f"burst_{key}_frames")
-    if captured:
-        st.caption(f"Burst of {len(captured)} frames captured; they are combined to cut landmark noise.")
-    return captured
+    take, timer, start, anyway = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    problem = None
+    if take.button(label, key=f"capture_{key}"):
+        problem = _take(camera, key, n_frames, anyway=False)
+    seconds = timer.selectbox("Self-timer", SELF_TIMER_CHOICES, format_func=lambda s: f"{s} s", key=f"timer_s_{key}")
+    if start.button("Start self-timer", key=f"timer_{key}"):
+        camera.countdown = Countdown(float(seconds), time.monotonic())
+    if anyway.button("Take it anyway", key=f"anyway_{key}",
+                     help="Take the photo although the set-up checks do not pass; the failed checks are recorded with it."):
+        problem = _take(camera, key, n_frames, anyway=True)
+    notice = st.container()  # always there: the widgets below keep their place
+    if problem:
+        notice.warning(problem)
+    _guidance_panel(key, n_frames)
+    shot: GuidedShot | None = st.session_state.get(f"shot_{key}")
+    if shot is not None:
+        what = "Burst of" if len(shot.frames) > 1 else "Photo of"
+        st.caption(f"{what} {len(shot.frames)} frames captured; they are combined to cut landmark noise.")
+        if shot.override:
+            st.warning(shot.override.capitalize())
+    return shot
+
+
+# --- the live monitor page: one pose graph per running stream, released when it ends ------
+
+
+class LiveMonitor:
+    """The live page's engine and latest result, shared by streamlit-webrtc's threads and
+    the page.
+
+    A pose graph (about 100 MB, freed only by closing it) exists only while a stream runs:
+    it starts on the stream's first frame and is closed when the stream ends (`on_ended`,
+    which streamlit-webrtc calls on STOP, on a page switch and when the peer goes away) or
+    when the browser session ends (`close`, see `live_monitor`). The last result and the
+    stream's statistics stay readable after that. A monitor closed for good starts no graph.
+    """
+
+    def __init__(self, config: LiveConfig, engine_factory: Callable[[LiveConfig], LiveEngine] = LiveEngine) -> None:
+        self.config = config
+        self._engine_factory = engine_factory
+        self._lock = threading.Lock()
+        self._engine: LiveEngine | None = None
+        self._stream_start = 0.0
+        self._stats: SessionStats | None = None
+        self._last: FrameResult | None = None
+        self._closed = False
+
+    @property
+    def streaming(self) -> bool:
+        """True while a pose graph is held (between a stream's first frame and its end)."""
+        return self._engine is not None
+
+    def process(self, image: BGRImage, now: float | None = None) -> FrameResult | None:
+        """One frame of the current stream (None once the monitor is closed for good)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if self._closed:
+                return None
+            if self._engine is None:
+                self._engine = self._engine_factory(self.config)
+                self._stream_start, self._stats = now, self._engine.stats
+            self._last = self._engine.process(image, now - self._stream_start)
+            return self._last
+
+    def on_frame(self, frame):  # type: ignore[no-untyped-def]
+        """streamlit-webrtc's video callback: the frame annotated with the result."""
+        import av
+
+        image = frame.to_ndarray(format="bgr24")
+        result = self.process(image)
+        if result is None:
+            return frame
+        return av.VideoFrame.from_ndarray(annotate_live(image, result), format="bgr24")
+
+    def on_ended(self) -> None:
+        """The stream ended: free its pose graph (the next START gets a fresh one)."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+            if engine is not None:
+                engine.close()
+
+    def close(self) -> None:
+        """The browser session ended: free everything, start nothing again. Idempotent."""
+        with self._lock:
+            self._closed = True
+        self.on_ended()
+
+    def snapshot(self) -> tuple[FrameResult | None, dict[str, object] | None]:
+        """The latest result and the current (or last) stream's statistics."""
+        with self._lock:
+            return self._last, None if self._stats is None else self._stats.to_dict()
+
+
+@st.cache_resource(scope="session", max_entries=1, on_release=LiveMonitor.close, show_spinner=False)
+def live_monitor(view: str, alert_after_s: float) -> LiveMonitor:
+    """This browser session's monitor. Streamlit releases it (closing its graph) when the
+    session disconnects, and when the settings change (one entry per session)."""
+    return LiveMonitor(LiveConfig(view=view, alert_after_s=alert_after_s))

@@ -18,6 +18,7 @@ from .assessment import Assessment
 from .compare import ChangeStatus, MeasureChange, compare, setup_difference
 from .draw import annotate
 from .imaging import BGRImage, LoadedImage, encode_jpeg
+from .scene import CameraTilt
 from .store import SessionRecord
 
 
@@ -213,3 +214,56 @@ class Draft:
         except ValueError:
             return self.saved_at
         return f"{when:%H:%M}" if when.date() == dt.date.today() else f"{when:%Y-%m-%d %H:%M}"
+
+
+# --- the photo's set-up, in words for the page ------------------------------------------------
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.1f}".replace("-", "−")
+
+
+def camera_line(camera: CameraTilt) -> str:
+    """What the measures were levelled on: the scene's verticals, the user's word, or nothing."""
+    if camera.status == "stated":
+        if camera.roll_deg == 0.0 and camera.pitch_deg == 0.0:
+            return "camera levelled on a tripod (stated by you): no correction taken from the scene"
+        return f"camera roll {_signed(camera.roll_deg or 0.0)}° (stated by you): the landmarks are levelled by it"
+    if not camera.known:
+        reason = camera.reason.removesuffix(": camera level unknown") or "no reliable vertical lines in the scene"
+        return f"camera level unknown: {reason}"
+    assert camera.roll_deg is not None and camera.pitch_deg is not None
+    way = "down" if camera.pitch_deg > 0 else "up"
+    return (f"camera rolled {_signed(camera.roll_deg)}° ± {camera.roll_sd_deg or 0.0:.1f}° and pointing "
+            f"{abs(camera.pitch_deg):.0f}° {way}, from {len(camera.lines)} vertical lines — shown in yellow on the photo")
+
+
+@dataclass(frozen=True)
+class SetupNotes:
+    """A photo's set-up for the page: overall status, the camera, each check that is not ok
+    (what was seen and the fix) and what the view means. Plain words, no user text."""
+
+    status: str  # "ok", "caution", "retake"
+    camera: str
+    checks: tuple[str, ...]
+    view: tuple[str, ...]
+
+
+def setup_notes(a: Assessment) -> SetupNotes | None:
+    """None for records made before set-up checks existed."""
+    if a.setup is None:
+        return None
+    checks = tuple(
+        f"{c.label} ({c.status.value}): {c.reading}" + (f" — fix: {c.fix}" if c.fix else "")
+        for c in a.setup.checks if c.status.value != "ok"
+    )
+    view: list[str] = []
+    if a.view.contradiction:
+        view.append(f"The chosen view contradicts the photo: {a.view.contradiction}. No findings are raised from it; "
+                    "choose “auto” or the view the landmarks show.")
+    if a.view.name.value == "turned":
+        turned = "" if a.view.yaw_deg is None else f" {abs(a.view.yaw_deg):.0f}°"
+        view.append(f"Turned: the body is turned{turned} from facing the camera, between a front and a side view. "
+                    "No measure is taken from a turned photo: ask the client to face the camera squarely (front/back) "
+                    "or turn fully side-on (side view), and retake it.")
+    return SetupNotes(a.setup.status.value, camera_line(a.setup.camera), checks, tuple(view))

@@ -392,3 +392,111 @@ def test_rejected_upload_replaces_the_results(data_dir):
     at.run()
     assert len(at.error) == 1 and "IMG_0001.heic" in _shown(at.error[0].value)
     assert not at.dataframe  # the previous photo's results are gone
+
+
+# --- issue 7: set-up per photo, the camera reference, selfies, contradicted views ------------
+
+
+def _saved_photo(at: AppTest, data_folder: Path):
+    _button(at, "Save assessment").click()
+    at.run()
+    assert any("Saved as session" in s.value for s in at.success), _texts(at)
+    from posture.store import Store
+
+    store = Store(data_folder)
+    (client,) = store.list_clients()
+    (session,) = store.sessions(client.id)
+    (photo,) = session.photos
+    return photo.assessment
+
+
+def test_setup_block_and_camera_override_rerun_with_the_stated_camera(data_dir, data_folder):
+    at = _run("app.py")
+    _new_client(at, "Cam")
+    _upload(at, "side", data_dir / "standing_side_01.jpg")
+    text = _texts(at)
+    # The set-up above the measures: status, the measured camera, each check not ok with its fix.
+    assert "Photo set-up: caution" in text
+    assert re.search(r"camera rolled [+−]\d\.\d° ± \d\.\d° and pointing \d+° (up|down), from \d+ vertical lines — "
+                     r"shown in yellow on the photo", text), text
+    assert "Body turned to the camera (caution): body turned" in text and "fix: ask the client to turn" in text
+    assert "stated by you" not in text
+
+    at.radio(key=_key(at, "camera_side")).set_value("levelled on a tripod")
+    at.run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "camera levelled on a tripod (stated by you): no correction taken from the scene" in text
+    assert "camera rolled" not in text
+
+    at.radio(key=_key(at, "camera_side")).set_value("rolled by a stated angle")
+    at.run()
+    at.number_input(key=_key(at, "roll_side")).set_value(2.0)
+    at.run()
+    assert "camera roll +2.0° (stated by you)" in _texts(at)
+    a = _saved_photo(at, data_folder)
+    assert a.setup is not None and a.setup.camera.status == "stated" and a.setup.camera.roll_deg == pytest.approx(2.0)
+    assert a.to_dict()["setup"]["camera"]["status"] == "stated"
+
+
+def test_selfie_checkbox_flips_the_photo_back(data_dir, data_folder):
+    at = _run("app.py")
+    _new_client(at, "Selfie")
+    _upload(at, "back", data_dir / "standing_back_01.jpg")
+    assert not at.checkbox(key=_key(at, "selfie_back")).value  # no front-camera EXIF: not preset
+    assert not any("Preset from the photo's EXIF" in c.value for c in at.caption)
+    shown = _texts(at)
+    at.checkbox(key=_key(at, "selfie_back")).check()
+    at.run()
+    assert not at.exception, at.exception
+    assert _texts(at) != shown
+    a = _saved_photo(at, data_folder)
+    assert a.image.mirrored and a.to_dict()["image"]["mirrored"] is True
+    assert any("mirrored selfie" in w for w in a.warnings)
+    # Left and right swap: the shoulder line (+4.1 deg unflipped, 1.4 u from 0) tilts the other way.
+    from posture import assess
+
+    plain = assess(data_dir / "standing_back_01.jpg").measures["shoulder_tilt_deg"].value
+    flipped = a.measures["shoulder_tilt_deg"].value
+    assert plain is not None and flipped is not None and plain > 0 > flipped
+
+
+def test_front_camera_exif_presets_the_selfie_question(data_dir):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with Image.open(data_dir / "standing_back_01.jpg") as img:
+        exif = img.getexif()
+        exif.get_ifd(0x8769)[0xA434] = "iPhone 12 front camera 2.71mm f/2.2"  # LensModel
+        img.save(buf, "JPEG", exif=exif)
+    at = _run("app.py")
+    at.file_uploader(key=_key(at, "up_back")).upload("selfie.jpg", buf.getvalue(), "image/jpeg")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.checkbox(key=_key(at, "selfie_back")).value
+    assert any("Preset from the photo's EXIF: taken with a front camera (iPhone 12 front camera" in c.value
+               for c in at.caption)
+    assert any("flipped back" in c.value for c in at.caption)  # the assessment's warning: it was flipped
+
+
+def test_a_view_that_contradicts_the_landmarks_is_warned_and_raises_nothing(data_dir):
+    at = _run("app.py")
+    _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
+    assert "Trunk likely" in _texts(at)
+    select = at.selectbox(key=_key(at, "view_side"))
+    assert "LEFT side is toward the camera" in select.help  # what left/right mean, next to the picker
+    select.set_value("front")
+    at.run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "The chosen view contradicts the photo: you chose front, but the landmarks show a left view" in warnings
+    assert "No findings are raised from it" in warnings
+    assert "Trunk likely" not in _texts(at)
+
+
+def test_a_turned_body_is_explained(data_dir):
+    at = _run("app.py")
+    _upload(at, "front", data_dir / "standing_front_04_tpose.jpg")
+    assert "Photo set-up: retake" in " ".join(e.value for e in at.error)
+    assert any(w.value.startswith("Turned: the body is turned") and "No measure is taken" in w.value for w in at.warning)
