@@ -83,6 +83,7 @@ class LevelReading:
     roll_deg: float | None
     roll_sd_deg: float | None
     pitch_deg: float | None
+    pitch_sd_deg: float | None
     text: str
 
 
@@ -112,15 +113,23 @@ def target_box(size: tuple[int, int], margin: float = MARGIN) -> Box:
 
 
 def level_reading(camera: CameraTilt | None) -> LevelReading:
+    """The level indicator. The camera counts as tilted only when its roll is past
+    ROLL_LEVEL_DEG by more than the estimate's SD: a loose estimate asks nobody to move."""
     if camera is None or not camera.known:
-        why = "no camera estimate yet" if camera is None else (camera.reason or "no straight vertical lines in view")
-        return LevelReading("unknown", None, None, None, f"camera level unknown: {why}")
+        why = "no camera estimate yet" if camera is None else (
+            camera.reason.removesuffix(": camera level unknown") or "no straight vertical lines in view")
+        return LevelReading("unknown", None, None, None, None, f"camera level unknown: {why}")
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     sd = camera.roll_sd_deg or 0.0
     rolled = f"{camera.roll_deg:+.1f}° ± {sd:.1f}°".replace("-", "−")
-    if abs(camera.roll_deg) <= ROLL_LEVEL_DEG:
-        return LevelReading("level", camera.roll_deg, sd, camera.pitch_deg, f"camera level (roll {rolled})")
-    return LevelReading("tilted", camera.roll_deg, sd, camera.pitch_deg, f"camera rolled {rolled}")
+    if abs(camera.roll_deg) - sd > ROLL_LEVEL_DEG:
+        status: Literal["level", "tilted"] = "tilted"
+        text = f"camera rolled {rolled}"
+    else:
+        status = "level"
+        text = f"camera level (roll {rolled})" if abs(camera.roll_deg) <= ROLL_LEVEL_DEG else \
+            f"camera level within its uncertainty (roll {rolled})"
+    return LevelReading(status, camera.roll_deg, sd, camera.pitch_deg, camera.pitch_sd_deg or 0.0, text)
 
 
 def _turn_prompt(delta: float) -> str:
@@ -191,7 +200,7 @@ def camera_prompts(level: LevelReading) -> list[Prompt]:
         assert level.roll_deg is not None
         prompts.append(Prompt("roll", f"hold the camera level: it is rolled {abs(level.roll_deg):.1f}° "
                                       "(the yellow line shows true vertical)"))
-    if level.pitch_deg is not None and abs(level.pitch_deg) > PITCH_OK_DEG:
+    if level.pitch_deg is not None and abs(level.pitch_deg) - (level.pitch_sd_deg or 0.0) > PITCH_OK_DEG:
         way = "down" if level.pitch_deg > 0 else "up"
         prompts.append(Prompt("pitch", f"point the camera straight ahead: it points {abs(level.pitch_deg):.0f}° {way} "
                                        "(camera at hip height, about 3 m away)"))

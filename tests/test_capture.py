@@ -203,3 +203,10 @@ def test_overlay_is_a_drawn_copy_green_when_ready() -> None:
     assert tuple(int(c) for c in drawn[y0, x0 + 2]) == (80, 200, 80)
     not_ready = guide(None, (640, 480), None)
     assert tuple(int(c) for c in draw_guidance(frame, not_ready)[y0, x0 + 2]) == (0, 190, 255)
+
+
+def test_a_loose_camera_estimate_asks_nobody_to_move() -> None:
+    loose = stated_camera(-3.3, 13.0, 3.2, width=1000, height=1000)  # both within their SD of the limits
+    g = guide(body(), SIZE, loose, intended="front")
+    assert g.level.status == "level" and g.level.text == "camera level within its uncertainty (roll −3.3° ± 3.2°)"
+    assert g.ready and g.prompts == ()
