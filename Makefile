@@ -37,6 +37,7 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cost.py
 	$(BIN)/python benchmarks/stability.py --raw
+	$(BIN)/python benchmarks/reference.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -119,11 +119,13 @@ BODY_PX_OK = 400
 BODY_PX_RETAKE = 200
 #: Landmarks closer than this share of the photo to its edge are "at the edge".
 EDGE_MARGIN = 0.02
-#: Stance: hip-to-ankle distance below this share of thigh + shank length = knee bent (side
-#: view), or a thigh shorter than this share of the shank (front view: it points at the
-#: camera), or a 3-D knee flexion beyond KNEE_BENT_DEG (quiet standing is 0-10 deg).
-KNEE_STRAIGHT_RATIO = 0.95
-THIGH_SHORT_RATIO = 0.7
+#: Stance: a knee is bent when hip-to-ankle is under this share of thigh + shank in the photo
+#: AND BlazePose's 3-D knee flexion exceeds KNEE_BENT_DEG (quiet standing is 0-10 deg). On
+#: the real photos the squat frame reads 0.88 / 0.94 (3-D 68 / 63 deg) and every standing
+#: photo 0.995 or more; the thigh's length against the shank does not separate them (0.53-0.97
+#: standing from a high camera, 0.72 squatting), nor does 3-D depth alone (94 deg on a
+#: standing woman seen from above), so both signs must agree.
+KNEE_STRAIGHT_RATIO = 0.97
 KNEE_BENT_DEG = 25.0
 #: Ankle heights differing by more than this share of the shank = one foot raised (a tree
 #: pose puts it at knee height: about 1 shank). In 3-D (world landmarks, levelled) 0.4; in
@@ -274,11 +276,8 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
             straight = _dist(hip, ankle) / (thigh + shank) if thigh + shank > 0 else 1.0
             # Seen from the front a bent knee shows as a short thigh (it points at the camera)
             # more than as a kink; the 3-D knee angle, where known, says it directly.
-            # 3-D depth from one photo is the model's weakest output (from a high camera it reads
-            # straight knees as bent), so the photo must show the bend too.
-            bent_2d = straight < KNEE_STRAIGHT_RATIO or (shank > 0 and thigh / shank < THIGH_SHORT_RATIO)
             bent_3d = _knee_flexion_3d(lms, side)
-            is_bent = bent_2d and (bent_3d is None or bent_3d > KNEE_BENT_DEG)
+            is_bent = straight < KNEE_STRAIGHT_RATIO and (bent_3d is None or bent_3d > KNEE_BENT_DEG)
             legs.append((side.lower(), is_bent, float(ankle[1])))
         bent = [s for s, is_bent, _ in legs if is_bent]
         if _foot_raised(lms):

@@ -177,3 +177,28 @@ def test_live_and_photo_agree_on_a_still_photo(assessed, data_dir) -> None:
         live, m = result.measures[name], photo.measures[name]
         assert live is not None and m.value is not None
         assert abs(live - m.value) <= 2 * m.uncertainty, (name, live, m.value, m.uncertainty)
+
+
+STANDING = [
+    "mediapipe_pose_test.jpg", "standing_front_04_tpose.jpg", "standing_front_05_video.jpg", "squat_front_05_video.jpg",
+    "standing_back_01.jpg", "standing_back_02.jpg", "standing_back_03.jpg", "standing_back_04_tpose.jpg",
+    "standing_back_05_video.jpg", "standing_front_03_skier.jpg",
+]
+
+
+@pytest.mark.parametrize("photo", STANDING)
+def test_no_strong_frontal_finding_from_a_turned_body_or_a_non_neutral_stance(assessed, photo: str) -> None:
+    a = assessed(photo)
+    failed = [c for c in a.setup.checks if c.key in ("yaw", "stance") and c.status is Status.RETAKE]
+    if a.view.name is ViewName.TURNED or failed:
+        frontal = [f for f in a.findings if set(f.measures) & set(mc.FRONTAL_MEASURES)]
+        assert not [f for f in frontal if f.severity >= Severity.MODERATE], [f.title for f in frontal]
+        assert all(c.reading and c.fix for c in failed)  # each such photo says why, and what to do
+
+
+def test_a_front_photo_turned_sideways_is_read_as_the_front_view_it_is(assessed, data_dir) -> None:
+    upright = assessed("standing_front_05_video.jpg")
+    bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr
+    a = assess(np.ascontiguousarray(np.rot90(bgr, 1)))
+    assert a.image.quarter_turns == 1 and a.view.name is upright.view.name
+    assert a.view.posture is upright.view.posture

@@ -110,7 +110,7 @@ def test_stance_checks() -> None:
     stance, _ = check_stance(_standing(right_ankle=(520, 690), right_knee=(330, 620)), FRONT)
     assert stance.status is Status.RETAKE and "one leg" in stance.reading
     # squat: both knees forward and the hips low
-    squat = _standing(left_hip=(560, 700), right_hip=(440, 700), left_knee=(600, 760), right_knee=(400, 760))
+    squat = _standing(left_hip=(560, 640), right_hip=(440, 640), left_knee=(640, 760), right_knee=(360, 760))
     assert check_stance(squat, FRONT)[0].status is Status.RETAKE
     _, arms = check_stance(_standing(left_wrist=(640, 20)), FRONT)
     assert arms.status is Status.RETAKE and "above the head" in arms.reading
