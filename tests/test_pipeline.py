@@ -99,7 +99,10 @@ def test_mirrored_side_view_becomes_the_other_side(assessed, data_dir):
     assert mirrored.view.name is ViewName.RIGHT
     for name in ("craniovertebral_angle_deg", "torso_inclination_deg"):
         b, m = base.measures[name], mirrored.measures[name]
-        assert abs(b.value - m.value) <= 1.5 + b.uncertainty + m.uncertainty
+        # The mirror image shares the camera and the landmark placement, so the two readings may
+        # differ only by their repeatability (2 x the combined spread of the copies).
+        rep_b, rep_m = dict(b.parts)["repeatability"], dict(m.parts)["repeatability"]
+        assert abs(b.value - m.value) <= 2 * (rep_b**2 + rep_m**2) ** 0.5, (name, b.value, m.value, rep_b, rep_m)
 
 
 @pytest.mark.parametrize("photo", ["no_person_01.jpg", "no_person_03_coffee.png"])
