@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from .assessment import Assessment
 from .compare import ChangeStatus, MeasureChange, compare, setup_difference
@@ -63,17 +64,23 @@ def body_height_px(a: Assessment) -> float:
     return max(float(ys.max() - ys.min()), 1.0)
 
 
+def panel_transform(a: Assessment, body_px: int = 500) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
+    """The 2x3 map from a photo to its side-by-side panel (the body `body_px` tall, centred)
+    and the panel's size: the same for every photo, so two bodies compare at one scale."""
+    f = body_px / body_height_px(a)
+    vis = a.landmarks.visibility >= 0.5
+    pts = a.landmarks.xy[vis] if vis.any() else a.landmarks.xy
+    cx, cy = pts[:, 0].mean(), (pts[:, 1].min() + pts[:, 1].max()) / 2
+    half_w, half_h = 0.45 * body_px, 0.65 * body_px
+    m = np.array([[f, 0, half_w - cx * f], [0, f, half_h - cy * f]])
+    return m, (int(2 * half_w), int(2 * half_h))
+
+
 def side_by_side(img_a: BGRImage, a: Assessment, img_b: BGRImage, b: Assessment, body_px: int = 500) -> BGRImage:
     """Two photos scaled so the bodies are the same height, cropped around them, side by side."""
     panels = []
     for img, asmt in ((img_a, a), (img_b, b)):
-        f = body_px / body_height_px(asmt)
-        vis = asmt.landmarks.visibility >= 0.5
-        pts = asmt.landmarks.xy[vis] if vis.any() else asmt.landmarks.xy
-        cx, cy = pts[:, 0].mean(), (pts[:, 1].min() + pts[:, 1].max()) / 2
-        half_w, half_h = 0.45 * body_px / f, 0.65 * body_px / f
-        m = np.array([[f, 0, half_w * f - cx * f], [0, f, half_h * f - cy * f]])
-        size = (int(2 * half_w * f), int(2 * half_h * f))
+        m, size = panel_transform(asmt, body_px)
         panels.append(cv2.warpAffine(img, m, size, borderMode=cv2.BORDER_CONSTANT, borderValue=(240, 240, 240)))
     gap = np.full((panels[0].shape[0], 12, 3), 255, np.uint8)
     return np.hstack([panels[0], gap, panels[1]])

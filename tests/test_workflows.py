@@ -4,7 +4,7 @@ import pytest
 
 from posture.imaging import load_image
 from posture.views import Posture
-from posture.workflows import body_height_px, change_lines, desk_advice, side_by_side
+from posture.workflows import body_height_px, change_lines, desk_advice, panel_transform, side_by_side
 
 from .conftest import with_measures
 
@@ -27,9 +27,19 @@ def test_change_lines_only_real_changes(assessed):
 def test_side_by_side_same_body_height(assessed, data_dir):
     a, b = assessed("standing_back_02.jpg"), assessed("standing_front_04_tpose.jpg")
     ia, ib = load_image(data_dir / "standing_back_02.jpg").bgr, load_image(data_dir / "standing_front_04_tpose.jpg").bgr
+    assert body_height_px(b) > 2 * body_height_px(a)  # bodies of very different sizes in their photos
     out = side_by_side(ia, a, ib, b, body_px=400)
-    assert out.shape[0] == int(2 * 0.65 * 400)
-    assert body_height_px(b) > 2 * body_height_px(a)  # bodies of very different sizes, same panel size
+    heights = []
+    for asmt in (a, b):
+        m, (w, h) = panel_transform(asmt, body_px=400)
+        xy = asmt.landmarks.xy @ m[:, :2].T + m[:, 2]
+        # in the panel the body is exactly 400 px tall (the measure body_height_px uses) ...
+        heights.append(body_height_px(dataclasses.replace(asmt, landmarks=dataclasses.replace(asmt.landmarks, xy=xy))))
+        # ... and its visible landmarks lie inside the panel
+        seen = xy[asmt.landmarks.visibility >= 0.5]
+        assert (seen >= 0).all() and (seen[:, 0] <= w).all() and (seen[:, 1] <= h).all()
+    assert heights == pytest.approx([400.0, 400.0])
+    assert out.shape[0] == h and out.shape[1] == 2 * w + 12
 
 
 @pytest.mark.parametrize(
