@@ -22,7 +22,7 @@ from .imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image,
 from .landmarks import Landmark, PoseLandmarks
 from .measures import MEASURES_BY_NAME, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from .scene import CameraTilt, focal_px_from_exif, stated_camera
-from .setup import GATES, GRAVITY_FRONTAL, Setup, assess_setup
+from .setup import BODY_POINTS, GATES, GRAVITY_FRONTAL, Setup, assess_setup
 from .setup import Status as SetupStatus
 from .uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
 from .views import VIEW_CHOICES, Posture, View, ViewName, classify_view
@@ -38,11 +38,6 @@ WORKING_MAX_SIDE = 1280
 OTHER_PERSON_MIN_RELATIVE_HEIGHT = 0.3
 #: Fewer copies than this with a person found: warn that precision is reduced.
 MIN_COPIES_FOR_FULL_PRECISION = 8
-#: Landmarks whose absence from the frame we mention (the body is cut off).
-_BODY_POINTS = (
-    Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP,
-    Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE,
-)
 
 
 @dataclass(frozen=True)
@@ -542,7 +537,7 @@ def _labels_match_view(
 def _warn_cut_off(consensus: PoseLandmarks, image: LoadedImage, warnings: list[str]) -> None:
     outside = [
         lm.key
-        for lm in _BODY_POINTS
+        for lm in BODY_POINTS
         if not (0 <= consensus.xy[int(lm), 0] <= image.width and 0 <= consensus.xy[int(lm), 1] <= image.height)
     ]
     if outside:

@@ -139,6 +139,7 @@ DARK_MEAN = 45.0
 BRIGHT_MEAN = 215.0
 CLIPPED_SHARE = 0.25
 
+#: The landmarks a whole-body photo must show (framing; the "cut off" warning).
 BODY_POINTS = (
     Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP,
     Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE,

@@ -403,20 +403,13 @@ def _calibration() -> list[dict]:
 ROLL_TOLERANCE_DEG = 1.0
 PITCH_TOLERANCE_DEG = 2.0
 
-#: BlazePose bones whose boxes hide the person: arms, legs, feet, torso diagonals.
-BONES = [(11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (11, 24), (12, 23)]
-
-
 def _person_boxes(bgr: np.ndarray, estimator) -> tuple[tuple[float, float, float, float], ...]:
+    """The boxes the pipeline hides the person with (`gravity.body_boxes`)."""
+    from posture.gravity import body_boxes
+
     landmarks = estimator.detect(bgr)
     assert landmarks is not None
-    xy = landmarks.xy
-    height = float(np.ptp(xy[:, 1]))
-    boxes = segment_boxes(np.array([[xy[a], xy[b]] for a, b in BONES]), margin=0.05 * height)
-    head = xy[:11]
-    c = head.mean(axis=0)
-    r = float(np.abs(head - c).max()) + 0.08 * height
-    return (*boxes, (float(c[0] - r), float(c[1] - 1.5 * r), float(c[0] + r), float(c[1] + r)))
+    return body_boxes(landmarks)
 
 
 @pytest.fixture(scope="module")
