@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .augment import align_to
-from .errors import NoPersonError, PostureError, UsageError
+from .errors import ModelError, NoPersonError, PostureError, UsageError
 from .estimator import BlazePoseEstimator, PoseEstimator
 from .findings import Severity, Threshold, load_thresholds
 from .gravity import Levelling, camera_from_scene
@@ -261,7 +261,12 @@ CAMERA_REFRESH_S = 5.0
 
 
 class LiveEngine:
-    """Frame in, `FrameResult` out. One engine per stream (it keeps tracking state)."""
+    """Frame in, `FrameResult` out. One engine per stream (it keeps tracking state).
+
+    The engine holds a MediaPipe graph (about 100 MB) that is freed only by `close()` (or
+    leaving a `with` block), never by dropping the engine: close it when the stream ends.
+    An estimator passed in stays open; it belongs to the caller.
+    """
 
     def __init__(
         self,
@@ -272,7 +277,11 @@ class LiveEngine:
         baseline: Baseline | None = None,
     ) -> None:
         self.config = config
-        self._estimator = estimator or BlazePoseEstimator(static=False)
+        self._owned: BlazePoseEstimator | None = None
+        if estimator is None:
+            estimator = self._owned = BlazePoseEstimator(static=False)
+        self._estimator = estimator
+        self._closed = False
         self._thresholds = thresholds or load_thresholds()
         self.baseline = baseline
         self._filter = OneEuroFilter(config.filter)
@@ -291,8 +300,26 @@ class LiveEngine:
     def state(self) -> PostureState:
         return self._state
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Free the pose model this engine started. Idempotent; `stats` stay readable."""
+        self._closed = True
+        if self._owned is not None:
+            self._owned.close()
+
+    def __enter__(self) -> LiveEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def process(self, frame: BGRImage, timestamp_s: float) -> FrameResult:
         """One frame taken at `timestamp_s` (seconds, increasing)."""
+        if self._closed:
+            raise ModelError("this live engine was closed (its stream ended); start a new one")
         found = self._estimator.detect_frame(frame, int(round(timestamp_s * 1e6)))  # type: ignore[attr-defined]
         model_done = time.perf_counter()
         h, w = frame.shape[:2]
