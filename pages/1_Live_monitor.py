@@ -50,6 +50,8 @@ def status() -> None:
         st.warning(f"Posture: {last.state.value}")
     else:
         st.success(f"Posture: {last.state.value}")
+    if not monitor.streaming:
+        st.caption("Stream stopped: these are the last stream's results. Press START for a new stream.")
     st.markdown(f"Frames processed: **{stats['frames']}** · alerts: **{stats['alerts']}** · "
                 f"longest poor streak: **{stats['longest_poor_streak_s']} s**")
     measures: dict[str, dict[str, float]] = stats["measures"]  # type: ignore[assignment]

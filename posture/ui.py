@@ -534,9 +534,9 @@ class LiveMonitor:
     def on_ended(self) -> None:
         """The stream ended: free its pose graph (the next START gets a fresh one)."""
         with self._lock:
-            engine, self._engine = self._engine, None
-            if engine is not None:
-                engine.close()
+            if self._engine is not None:
+                self._engine.close()  # before `streaming` turns False: the page says "stopped" once it is freed
+                self._engine = None
 
     def close(self) -> None:
         """The browser session ended: free everything, start nothing again. Idempotent."""

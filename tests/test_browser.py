@@ -513,3 +513,69 @@ def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, 
         assert page.locator("[data-testid=stFileChip]").count() == 1  # no pile of refused chips
     finally:
         browser.close()
+
+
+# --- issue 8 item 15: live streams give their memory back -----------------------------------
+
+#: Less than one leaked pose graph: a graph keeps about 114 MB (benchmarks/live_memory.py) and
+#: each live session kept 110-145 MB of this server before the fix.
+SERVER_LEAK_MARGIN_MB = 100
+
+
+def _server_rss_mb(server: Server) -> float:
+    assert server.proc is not None
+    with open(f"/proc/{server.proc.pid}/status", encoding="ascii") as fh:
+        status = dict(line.split(":", 1) for line in fh)
+    return int(status["VmRSS"].split()[0]) / 1024
+
+
+def _live_stream(page, server: Server) -> None:
+    """A new browser session on the live page, streaming until the server has processed 10 frames."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(3):  # streamlit-webrtc has a rare start-up race: reload and retry
+        page.goto(f"{server.url}/Live_monitor")
+        page.frame_locator("iframe[title*='streamlit_webrtc']").get_by_text("START").click(timeout=60_000)
+        try:
+            page.wait_for_function("() => Number((document.body.innerText.match(/Frames processed: (\\d+)/) || [0, 0])[1]) >= 10",
+                                   timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    pytest.fail(f"the live page processed no frames; it says:\n{_body(page)[-2000:]}")
+
+
+def test_live_streams_give_server_memory_back(server, pw, data_dir, tmp_path):
+    """Four live sessions, each a new page load: two stopped with STOP (the page says so once
+    the model is freed), one more stopped, one left mid-stream. The server's memory after the
+    third and after the browser left the fourth is within one pose graph of the level after the
+    second (the first loads the model's code and the video codecs)."""
+    import cv2
+
+    video = cv2.VideoCapture(str(data_dir / "video_squat_front_01.mp4"))
+    frames = [image for ok, image in (video.read() for _ in range(30)) if ok]
+    video.release()
+    y4m = tmp_path / "cam.y4m"
+    _write_y4m(frames, y4m)
+    browser, page = _page(pw, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                               f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
+    readings: list[float] = []
+    try:
+        for _stopped in range(3):
+            _live_stream(page, server)
+            page.frame_locator("iframe[title*='streamlit_webrtc']").get_by_text("STOP").click(timeout=30_000)
+            _wait_text(page, "Stream stopped:", 30_000)
+            readings.append(_server_rss_mb(server))
+        _live_stream(page, server)
+        page.goto("about:blank")  # the browser goes away mid-stream
+        deadline = time.monotonic() + 30
+        while True:  # released by the stream's end or the session's, whichever comes first
+            readings.append(_server_rss_mb(server))
+            if readings[-1] - readings[1] < SERVER_LEAK_MARGIN_MB or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        browser.close()
+    warm = readings[1]
+    assert readings[2] - warm < SERVER_LEAK_MARGIN_MB, readings
+    assert readings[-1] - warm < SERVER_LEAK_MARGIN_MB, readings
