@@ -530,14 +530,14 @@ def _server_rss_mb(server: Server) -> float:
 
 
 def _live_stream(page, server: Server) -> None:
-    """A new browser session on the live page, streaming until the server has processed 10 frames."""
+    """A new browser session on the live page, streaming until the server has processed 3 frames."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _attempt in range(3):  # streamlit-webrtc has a rare start-up race: reload and retry
         page.goto(f"{server.url}/Live_monitor")
         page.frame_locator("iframe[title*='streamlit_webrtc']").get_by_text("START").click(timeout=60_000)
         try:
-            page.wait_for_function("() => Number((document.body.innerText.match(/Frames processed: (\\d+)/) || [0, 0])[1]) >= 10",
+            page.wait_for_function("() => Number((document.body.innerText.match(/Frames processed: (\\d+)/) || [0, 0])[1]) >= 3",
                                    timeout=20_000)
             return
         except PlaywrightTimeout:
@@ -545,11 +545,22 @@ def _live_stream(page, server: Server) -> None:
     pytest.fail(f"the live page processed no frames; it says:\n{_body(page)[-2000:]}")
 
 
+def _server_rss_settles(server: Server, limit_mb: float, readings: list[float]) -> None:
+    """Read the server's RSS into `readings` until it is below `limit_mb` or 30 s have passed:
+    what a stream frees is freed by other threads a moment later; a leaked graph never is."""
+    deadline = time.monotonic() + 30
+    while True:
+        readings.append(_server_rss_mb(server))
+        if readings[-1] < limit_mb or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
+
+
 def test_live_streams_give_server_memory_back(server, pw, data_dir, tmp_path):
-    """Four live sessions, each a new page load: two stopped with STOP (the page says so once
-    the model is freed), one more stopped, one left mid-stream. The server's memory after the
-    third and after the browser left the fourth is within one pose graph of the level after the
-    second (the first loads the model's code and the video codecs)."""
+    """Four live sessions, each a new page load: three stopped with STOP (the page says so once
+    the model is freed), one left mid-stream. The server's memory after the third and after the
+    browser left the fourth comes back within one pose graph of the level after the second (the
+    first loads the model's code and the video codecs)."""
     import cv2
 
     video = cv2.VideoCapture(str(data_dir / "video_squat_front_01.mp4"))
@@ -561,21 +572,20 @@ def test_live_streams_give_server_memory_back(server, pw, data_dir, tmp_path):
                                f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
     readings: list[float] = []
     try:
-        for _stopped in range(3):
+        for session in range(3):
             _live_stream(page, server)
             page.frame_locator("iframe[title*='streamlit_webrtc']").get_by_text("STOP").click(timeout=30_000)
             _wait_text(page, "Stream stopped:", 30_000)
-            readings.append(_server_rss_mb(server))
+            if session < 2:
+                readings.append(_server_rss_mb(server))
+        warm = readings[1]
+        _server_rss_settles(server, warm + SERVER_LEAK_MARGIN_MB, readings)
+        after_stop = readings[-1]
         _live_stream(page, server)
         page.goto("about:blank")  # the browser goes away mid-stream
-        deadline = time.monotonic() + 30
-        while True:  # released by the stream's end or the session's, whichever comes first
-            readings.append(_server_rss_mb(server))
-            if readings[-1] - readings[1] < SERVER_LEAK_MARGIN_MB or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        # Released by the stream's end or the session's, whichever comes first.
+        _server_rss_settles(server, warm + SERVER_LEAK_MARGIN_MB, readings)
     finally:
         browser.close()
-    warm = readings[1]
-    assert readings[2] - warm < SERVER_LEAK_MARGIN_MB, readings
+    assert after_stop - warm < SERVER_LEAK_MARGIN_MB, readings
     assert readings[-1] - warm < SERVER_LEAK_MARGIN_MB, readings

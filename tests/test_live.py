@@ -370,7 +370,7 @@ def memory():
         status = dict(line.split(":", 1) for line in fh)
     return int(status["VmRSS"].split()[0]) / 1024, int(status["Threads"])
 
-frames = [cv2.resize(f.image, (640, 480)) for f in islice(open_video(sys.argv[1]), 8)]
+frames = [cv2.resize(f.image, (640, 480)) for f in islice(open_video(sys.argv[1]), 5)]
 after = []
 for cycle in range(6):
     monitor = LiveMonitor(LiveConfig())
