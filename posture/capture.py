@@ -21,6 +21,7 @@ from typing import Literal
 
 import cv2
 
+from .errors import ModelError
 from .estimator import PoseEstimator
 from .gravity import camera_from_scene
 from .imaging import BGRImage
@@ -274,6 +275,8 @@ class GuideEngine:
 
         self.intended, self.required = intended, required
         self._estimator = estimator
+        #: A model this engine starts is its to close; one passed in belongs to the caller.
+        self._owns_estimator = estimator is None
         self._lock = threading.Lock()
         self._frames: deque[BGRImage] = deque(maxlen=keep)
         self._guidance: Guidance | None = None
@@ -283,15 +286,34 @@ class GuideEngine:
         self.frames_seen = 0
 
     def _detect(self, bgr: BGRImage, t: float) -> PoseLandmarks | None:
-        if self._estimator is None:
-            from .estimator import BlazePoseEstimator
+        with self._lock:
+            if self._estimator is None:
+                from .estimator import BlazePoseEstimator
 
-            self._estimator = BlazePoseEstimator(static=False)  # tracking mode, as `live.py`
-        detect_frame = getattr(self._estimator, "detect_frame", None)
-        if detect_frame is not None:
-            found: PoseLandmarks | None = detect_frame(bgr, int(t * 1e6))
-            return found
-        return self._estimator.detect(bgr)
+                self._estimator = BlazePoseEstimator(static=False)  # tracking mode, as `live.py`
+            estimator = self._estimator
+        detect_frame = getattr(estimator, "detect_frame", None)
+        try:
+            if detect_frame is not None:
+                found: PoseLandmarks | None = detect_frame(bgr, int(t * 1e6))
+                return found
+            return estimator.detect(bgr)
+        except ModelError:
+            if getattr(estimator, "closed", False):
+                return None  # the stream ended while this frame was on its way (`release`)
+            raise
+
+    def release(self) -> None:
+        """The stream ended: close the pose graph this engine started (about 100 MB, which a
+        dropped graph never frees); the next frame starts a new one. Idempotent."""
+        with self._lock:
+            estimator = self._estimator if self._owns_estimator else None
+            if estimator is not None:
+                self._estimator = None
+        if estimator is not None:
+            close = getattr(estimator, "close", None)
+            if close is not None:
+                close()
 
     def process(self, bgr: BGRImage, t: float | None = None) -> Guidance:
         """Keep the frame; re-run the guidance every GUIDE_INTERVAL_S. Returns the latest."""

@@ -359,11 +359,13 @@ def _live(args: argparse.Namespace, out: TextIO) -> int:
             baseline = engine.calibrate(calib, args.user)
             path = baseline.save(baseline_dir)
             print(f"baseline for {args.user} saved to {path}", file=sys.stderr)
+            engine.close()  # the calibration's pose graph; monitoring starts a fresh one
             engine = LiveEngine(config, baseline=baseline)
         _run_live(engine, frames, total, show, log)
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
     finally:
+        engine.close()  # statistics stay readable after close
         if log:
             log.close()
     stats = engine.stats.to_dict()

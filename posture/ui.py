@@ -455,7 +455,7 @@ def guided_webcam(key: str, *, intended: Intended = "auto", required: tuple[Land
     webrtc_streamer(
         key=f"burst_{key}", mode=WebRtcMode.SENDRECV, rtc_configuration=NO_ICE, server_rtc_configuration=NO_ICE,
         media_stream_constraints={"video": True, "audio": False}, video_frame_callback=camera.on_frame,
-        async_processing=True,
+        async_processing=True, on_video_ended=camera.engine.release,  # STOP, page switch, peer gone: free the graph
     )
     take, timer, start, anyway = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     problem = None

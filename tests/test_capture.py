@@ -210,3 +210,25 @@ def test_a_loose_camera_estimate_asks_nobody_to_move() -> None:
     g = guide(body(), SIZE, loose, intended="front")
     assert g.level.status == "level" and g.level.text == "camera level within its uncertainty (roll −3.3° ± 3.2°)"
     assert g.ready and g.prompts == ()
+
+
+def test_a_guide_engine_frees_the_pose_graph_it_started_when_the_stream_ends(data_dir):
+    from posture.capture import GuideEngine
+    from posture.estimator import BlazePoseEstimator
+    from posture.imaging import load_image
+
+    bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr
+    engine = GuideEngine()
+    engine.process(bgr, 0.0)
+    started = engine._estimator
+    assert isinstance(started, BlazePoseEstimator) and not started.closed
+    engine.release()
+    engine.release()  # idempotent
+    assert started.closed
+    assert engine.process(bgr, 1.0) is not None  # a new stream starts a new graph
+    engine.release()
+    with BlazePoseEstimator(static=False) as borrowed:
+        lent = GuideEngine(estimator=borrowed)
+        lent.process(bgr, 0.0)
+        lent.release()
+        assert not borrowed.closed  # the caller's model stays open
