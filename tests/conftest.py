@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +87,18 @@ def swayed(points, degrees):
     keys = list(points)
     xy = rotate_points(np.array([points[k] for k in keys]), degrees, points[L.LEFT_ANKLE])
     return {k: (float(p[0]), float(p[1])) for k, p in zip(keys, xy, strict=True)}
+
+
+@pytest.fixture
+def fsync_log(monkeypatch):
+    """Every os.fsync made during the test, in order, as (is_directory, inode)."""
+    synced: list[tuple[bool, int]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        st = os.fstat(fd)
+        synced.append((stat.S_ISDIR(st.st_mode), st.st_ino))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    return synced

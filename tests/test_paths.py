@@ -102,19 +102,11 @@ def test_private_dir_fixes_an_existing_folder(tmp_path, umask):
     assert mode(parent) == 0o755  # a parent that already existed is not ours to change
 
 
-def test_write_private_file_is_atomic_owner_only_and_synced(tmp_path, umask, monkeypatch):
+def test_write_private_file_is_atomic_owner_only_and_synced(tmp_path, umask, fsync_log):
     target = tmp_path / "note.bin"
     target.write_bytes(b"old")
     os.chmod(target, 0o644)
-    synced: list[tuple[bool, int]] = []
-    real_fsync = os.fsync
-
-    def recording_fsync(fd):
-        st = os.fstat(fd)
-        synced.append((stat.S_ISDIR(st.st_mode), st.st_ino))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", recording_fsync)
+    synced = fsync_log
     write_private_file(target, b"new \x00 bytes")
     assert target.read_bytes() == b"new \x00 bytes" and mode(target) == 0o600
     assert synced == [(False, target.stat().st_ino), (True, tmp_path.stat().st_ino)]  # the file, then its folder

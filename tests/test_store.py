@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import sqlite3
-import stat
 import subprocess
 import sys
 import textwrap
@@ -407,18 +406,10 @@ def test_a_save_that_outlived_its_registration_rewrites_its_photo(tmp_path, phot
     assert s.photo_bytes(p.sha256) == photo.data
 
 
-def test_photo_file_and_its_folder_are_fsynced(tmp_path, photo, monkeypatch):
+def test_photo_file_and_its_folder_are_fsynced(tmp_path, photo, fsync_log):
     s = Store(tmp_path)
     c = s.create_client("Durable")
-    synced: list[tuple[bool, int]] = []
-    real_fsync = os.fsync
-
-    def recording_fsync(fd):
-        st = os.fstat(fd)
-        synced.append((stat.S_ISDIR(st.st_mode), st.st_ino))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", recording_fsync)
+    synced = fsync_log
     s.save_session(c.id, Intake(), [photo])
     photo_file = next(s.photos_dir.glob("*.jpg"))
     # The file's bytes were synced (as a temporary file, same inode) and then the folder after the rename.
