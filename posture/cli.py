@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from . import __version__
 from .errors import PostureError, UsageError
@@ -372,11 +372,12 @@ def _live(args: argparse.Namespace, out: TextIO) -> int:
     if args.summary:
         _write_json(args.summary, stats, out)
     if args.summary != "-":
-        seconds = stats["seconds_in_state"]
+        seconds = cast(dict[str, float], stats["seconds_in_state"])  # to_dict's JSON shape
+        measures = cast(dict[str, dict[str, float]], stats["measures"])
         out.write(f"frames: {stats['frames']} ({stats['frames_with_person']} with a person)\n")
-        out.write("time in state: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "\n")  # type: ignore[attr-defined]
+        out.write("time in state: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "\n")
         out.write(f"alerts: {stats['alerts']}; longest poor streak: {stats['longest_poor_streak_s']} s\n")
-        for name, m in stats["measures"].items():  # type: ignore[attr-defined]
+        for name, m in measures.items():
             out.write(f"  {name:28s} mean {m['mean']:+7.2f}  range {m['min']:+7.2f} .. {m['max']:+7.2f}\n")
     return 0
 

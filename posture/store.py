@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from .assessment import Assessment
 from .errors import StorageError, UsageError
@@ -624,4 +624,4 @@ def _valid_height(height_cm: float | None) -> float | None:
 def _valid_kind(kind: str) -> SessionKind:
     if kind not in SESSION_KINDS:
         raise UsageError(f"session kind must be one of {', '.join(SESSION_KINDS)}; got {kind!r}")
-    return kind  # type: ignore[return-value]
+    return cast(SessionKind, kind)  # checked against SESSION_KINDS just above
