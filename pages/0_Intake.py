@@ -15,7 +15,7 @@ import streamlit as st
 
 from posture.capture import Intended
 from posture.errors import PostureError
-from posture.imaging import read_camera_exif
+from posture.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.report import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
 from posture.store import NewPhoto
 from posture.ui import (
@@ -80,7 +80,7 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
         # No type filter here: a refused type would become a chip whose reason shows only on
         # hover, with the previous photo's results still on screen. Every file is read and a
         # refusal says why, in place of the results.
-        f = st.file_uploader(f"{label} photo (JPEG, PNG, WebP or BMP)", key=form_key(f"up_{view_key}"))
+        f = st.file_uploader(f"{label} photo ({ACCEPTED_TEXT})", key=form_key(f"up_{view_key}"))
         taken = DraftPhoto(f.name, (f.getvalue(),)) if f else None
     elif source == "Webcam burst":
         shot = guided_webcam(form_key(view_key), intended=INTENDED[view_key])

@@ -13,7 +13,7 @@ import streamlit as st
 
 from posture.capture import UPPER_BODY
 from posture.errors import PostureError
-from posture.imaging import read_camera_exif
+from posture.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.report import DISCLAIMER, Intake, md_escape
 from posture.store import NewPhoto
 from posture.ui import assess_bytes, get_store, guided_webcam, show_assessed
@@ -40,7 +40,7 @@ elif source == "Live camera with self-timer":
     override = guided.override if guided else ""
 else:
     # No type filter: a refused file says why here instead of becoming a chip.
-    up = st.file_uploader("Side-view photo (JPEG, PNG, WebP or BMP)", key="self_upload")
+    up = st.file_uploader(f"Side-view photo ({ACCEPTED_TEXT})", key="self_upload")
     data, name = (up.getvalue(), up.name) if up else (None, "")
     if data is not None:
         front = read_camera_exif(data).front_camera
