@@ -226,9 +226,10 @@ def assess(
     levelled = levelling.apply(consensus)
 
     chosen = classify_view(levelled, levelled_copies, view, (image.width, image.height))
-    aligned, consensus = _labels_match_view(chosen, aligned, consensus, warnings)
-    levelled_copies = [levelling.apply(c) for c in aligned]
-    levelled = levelling.apply(consensus)
+    aligned, relabelled = _labels_match_view(chosen, aligned, consensus, warnings)
+    if relabelled is not consensus:  # levelling moves each point alone, so swapping commutes with it
+        consensus, levelled = relabelled, levelled.swapped_left_right()
+        levelled_copies = [c.swapped_left_right() for c in levelled_copies]
     if chosen.source == "auto" and chosen.name is not ViewName.TURNED and chosen.confidence < 0.6:
         warnings.append(
             f"view detected as {chosen.name.value} with low confidence ({chosen.confidence:.2f}); "
@@ -310,11 +311,8 @@ def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stat
         return measured
     stated = stated_camera(stated_roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,
                            focal_px=measured.focal_px, reason=f"camera roll {stated_roll:+.1f} deg (stated by the user)")
-    if not measured.known:
-        stated = replace(stated, pitch_sd_deg=UNKNOWN_PITCH_SD_DEG)
-    else:
-        stated = replace(stated, pitch_sd_deg=measured.pitch_sd_deg)
-    return stated
+    # the pitch still comes from the scene (or is unknown): only the roll was stated
+    return replace(stated, pitch_sd_deg=measured.pitch_sd_deg if measured.known else UNKNOWN_PITCH_SD_DEG)
 
 
 #: With the camera's level unknown, a trunk that looks tilted by more than this in the photo
@@ -327,27 +325,27 @@ def _gate_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> dict[s
     trunk = abs(augment.trunk_angle_deg(lms))
     if trunk <= UNLEVELLED_TRUNK_LIMIT_DEG:
         return measures
-    reason = (f"not measured: camera level unknown (no vertical lines in the scene) and the trunk looks tilted {trunk:.0f}° "
-              "in the photo, so the camera was probably not level; hold it level or state that it was levelled")
-    out = dict(measures)
-    for n in GRAVITY_FRONTAL:
-        m = out.get(n)
-        if m is not None and m.value is not None:
-            out[n] = replace(m, value=None, confidence=0.0, reason=reason)
-    return out
+    return _withhold(measures, GRAVITY_FRONTAL,
+                     f"not measured: camera level unknown and the trunk looks tilted {trunk:.0f}° in the photo, so the "
+                     "camera was probably not level; hold it level or state that it was levelled")
 
 
 def _gate(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
     """Withhold the measures a failed set-up check invalidates, with the check's words."""
-    out = dict(measures)
     for key, names in GATES.items():
         check = setup.check(key)
-        if check is None or check.status is not SetupStatus.RETAKE:
-            continue
-        for n in names:
-            m = out.get(n)
-            if m is not None and m.value is not None:
-                out[n] = replace(m, value=None, confidence=0.0, reason=f"not measured: {check.reading}")
+        if check is not None and check.status is SetupStatus.RETAKE:
+            measures = _withhold(measures, names, f"not measured: {check.reading}")
+    return measures
+
+
+def _withhold(measures: dict[str, Measure], names: tuple[str, ...], reason: str) -> dict[str, Measure]:
+    """`measures` with the values of `names` withheld, saying why (the rest unchanged)."""
+    out = dict(measures)
+    for n in names:
+        m = out.get(n)
+        if m is not None and m.value is not None:
+            out[n] = replace(m, value=None, confidence=0.0, reason=reason)
     return out
 
 
