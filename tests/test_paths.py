@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from posture import live
-from posture.live import Baseline
-from posture.paths import data_dir, private_dir, write_private_file
-from posture.report import Intake
-from posture.store import NewPhoto, Store
+from posture.live import monitor as live
+from posture.live.monitor import Baseline
+from posture.report.summary import Intake
+from posture.store.paths import data_dir, private_dir, write_private_file
+from posture.store.records import NewPhoto, Store
 
 
 def mode(path: Path) -> int:
@@ -114,7 +114,7 @@ def test_write_private_file_is_atomic_owner_only_and_synced(tmp_path, umask, fsy
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    from posture.errors import StorageError
+    from posture.core.errors import StorageError
 
     target = tmp_path / "keep.bin"
     target.write_bytes(b"old")
