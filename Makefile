@@ -24,7 +24,7 @@ browser:
 	fi
 
 run: $(STAMP)
-	$(BIN)/python -m posture.serve --port $(PORT)
+	$(BIN)/python -m posture.ui.serve --port $(PORT)
 
 # The linter and type checker run first: an error in either fails `make test`.
 lint: $(STAMP)

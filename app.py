@@ -1,6 +1,6 @@
 """The app's entry point: privacy check, then the pages.
 
-Run with `make run` (or `python -m posture.serve`), which sets the privacy options
+Run with `make run` (or `python -m posture.ui.serve`), which sets the privacy options
 whatever the folder it is started from. Nothing leaves this machine: the model runs
 locally, usage statistics are off, data is stored in POSTURE_DATA_DIR (default ~/.posture).
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from posture.ui import page_style, privacy_guard
+from posture.ui.widgets import page_style, privacy_guard
 
 st.set_page_config(page_title="Posture", layout="wide")
 privacy_guard()

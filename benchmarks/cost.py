@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from posture import assess  # noqa: E402
-from posture.estimator import default_estimator  # noqa: E402
-from posture.imaging import load_image  # noqa: E402
+from posture.core.estimator import default_estimator  # noqa: E402
+from posture.core.imaging import load_image  # noqa: E402
 
 PHOTOS = ["mediapipe_pose_test.jpg", "standing_back_01.jpg", "standing_front_04_tpose.jpg",
           "seated_side_hunched_01.jpg", "standing_side_01.jpg", "multi_person_01.jpg"]

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from posture import metamorphic as mm  # noqa: E402
-from posture.augment import Augmentation  # noqa: E402
-from posture.imaging import load_image  # noqa: E402
+from posture.core import metamorphic as mm  # noqa: E402
+from posture.core.augment import Augmentation  # noqa: E402
+from posture.core.imaging import load_image  # noqa: E402
 
 DEFAULT_PHOTOS = [
     ROOT / "tests/data" / name

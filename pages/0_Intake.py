@@ -1,7 +1,7 @@
 """Intake assessment (therapist): client, intake form, front/side/back photos, findings,
 pre-session summary, saved locally. Thin shell: all work is in the `posture` package.
 
-Every widget of the assessment is keyed with `form_key`/`field` (posture.ui): a client
+Every widget of the assessment is keyed with `form_key`/`field` (posture.ui.widgets): a client
 switch or "New assessment" starts a clean form, and `field` values are kept in the draft.
 """
 
@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from posture.capture import Intended
-from posture.errors import PostureError
-from posture.imaging import ACCEPTED_TEXT, read_camera_exif
-from posture.report import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
-from posture.store import NewPhoto
-from posture.ui import (
+from posture.core.errors import PostureError
+from posture.core.imaging import ACCEPTED_TEXT, read_camera_exif
+from posture.core.views import VIEW_CHOICES, VIEW_HELP
+from posture.live.capture import Intended
+from posture.report.summary import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
+from posture.store.records import NewPhoto
+from posture.ui.widgets import (
     assess_bytes,
     assessment_header,
     client_picker,
@@ -33,8 +34,7 @@ from posture.ui import (
     show_assessed,
     show_flash,
 )
-from posture.views import VIEW_CHOICES, VIEW_HELP
-from posture.workflows import DraftPhoto, change_lines
+from posture.ui.workflows import DraftPhoto, change_lines
 
 st.set_page_config(page_title="Posture intake", layout="wide")
 

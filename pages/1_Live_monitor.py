@@ -1,8 +1,8 @@
 """Live desk-posture monitor: webcam frames processed on this machine by the live engine.
 
 The browser sends the camera to the local server over WebRTC with no STUN/TURN servers
-(local use only); nothing leaves the machine. All logic is in `posture.live`; the page's
-monitor (`posture.ui.LiveMonitor`) holds a pose graph only while a stream runs and is
+(local use only); nothing leaves the machine. All logic is in `posture.live.monitor`; the page's
+monitor (`posture.ui.widgets.LiveMonitor`) holds a pose graph only while a stream runs and is
 released with the browser session, so streams and closed tabs leave no memory behind.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from posture.live import PostureState
-from posture.report import DISCLAIMER
-from posture.ui import NO_ICE, live_monitor
+from posture.live.monitor import PostureState
+from posture.report.summary import DISCLAIMER
+from posture.ui.widgets import NO_ICE, live_monitor
 
 st.set_page_config(page_title="Live posture monitor", layout="wide")
 st.title("Live posture monitor")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from posture.errors import PostureError
-from posture.report import md_escape
-from posture.ui import client_line, flash, get_store, show_flash
+from posture.core.errors import PostureError
+from posture.report.summary import md_escape
+from posture.ui.widgets import client_line, flash, get_store, show_flash
 
 st.set_page_config(page_title="Clients", layout="wide")
 st.title("Clients")

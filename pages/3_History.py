@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from posture.compare import compare
-from posture.imaging import load_image
-from posture.report import DISCLAIMER, Summary, md_escape, to_html, to_pdf
-from posture.store import SessionRecord
-from posture.ui import client_picker, get_store, show_flash
-from posture.workflows import annotated_jpeg, change_lines, change_rows, side_by_side, trends
+from posture.core.compare import compare
+from posture.core.imaging import load_image
+from posture.report.summary import DISCLAIMER, Summary, md_escape, to_html, to_pdf
+from posture.store.records import SessionRecord
+from posture.ui.widgets import client_picker, get_store, show_flash
+from posture.ui.workflows import annotated_jpeg, change_lines, change_rows, side_by_side, trends
 
 st.set_page_config(page_title="History", layout="wide")
 st.title("History and before/after")
@@ -58,7 +58,7 @@ if pb is None or pa is None:
 else:
     img_b = load_image(store.photo_bytes(pb.sha256)).bgr
     img_a = load_image(store.photo_bytes(pa.sha256)).bgr
-    from posture.draw import annotate
+    from posture.report.draw import annotate
 
     panel = side_by_side(annotate(img_b, pb.assessment), pb.assessment, annotate(img_a, pa.assessment), pa.assessment)
     st.image(panel[:, :, ::-1], caption="Before (left) and after (right), scaled to the same body height")

@@ -11,13 +11,13 @@ import hashlib
 
 import streamlit as st
 
-from posture.capture import UPPER_BODY
-from posture.errors import PostureError
-from posture.imaging import ACCEPTED_TEXT, read_camera_exif
-from posture.report import DISCLAIMER, Intake, md_escape
-from posture.store import NewPhoto
-from posture.ui import assess_bytes, get_store, guided_webcam, show_assessed
-from posture.workflows import desk_advice
+from posture.core.errors import PostureError
+from posture.core.imaging import ACCEPTED_TEXT, read_camera_exif
+from posture.live.capture import UPPER_BODY
+from posture.report.summary import DISCLAIMER, Intake, md_escape
+from posture.store.records import NewPhoto
+from posture.ui.widgets import assess_bytes, get_store, guided_webcam, show_assessed
+from posture.ui.workflows import desk_advice
 
 st.set_page_config(page_title="Desk self check", layout="wide")
 st.title("Desk posture self check")

@@ -3,8 +3,8 @@
 Findings are screening aids for a therapist, never a diagnosis.
 """
 
-from .assessment import SCHEMA_VERSION, Assessment, ImageInfo, assess
-from .errors import (
+from posture.core.assessment import SCHEMA_VERSION, Assessment, ImageInfo, assess
+from posture.core.errors import (
     ConfigError,
     ImageReadError,
     ImageTooLargeError,
@@ -14,10 +14,10 @@ from .errors import (
     StorageError,
     UsageError,
 )
-from .findings import Finding, Severity, load_thresholds
-from .landmarks import Landmark, PoseLandmarks
-from .measures import MEASURES, Measure, MeasureSpec
-from .views import Posture, View, ViewName
+from posture.core.findings import Finding, Severity, load_thresholds
+from posture.core.landmarks import Landmark, PoseLandmarks
+from posture.core.measures import MEASURES, Measure, MeasureSpec
+from posture.core.views import Posture, View, ViewName
 
 __version__ = "0.1.0"
 

@@ -12,10 +12,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
+from posture.core.errors import PostureError, UsageError
+from posture.core.imaging import ACCEPTED_TEXT
+from posture.core.views import VIEW_CHOICES, VIEW_HELP
+
 from . import __version__
-from .errors import PostureError, UsageError
-from .imaging import ACCEPTED_TEXT
-from .views import VIEW_CHOICES, VIEW_HELP
 
 EXIT_HELP = """exit codes:
   0  success
@@ -210,11 +211,11 @@ def _annotated_path(base: Path, image: str, several: bool) -> Path:
 
 
 def _assess(args: argparse.Namespace, out: TextIO) -> int:
-    from .assessment import Assessment, assess
-    from .draw import annotate
-    from .findings import load_thresholds
-    from .imaging import encode_jpeg, encode_png, load_image, read_camera_exif
-    from .report import Intake, Summary, to_html, to_markdown, to_pdf
+    from posture.core.assessment import Assessment, assess
+    from posture.core.findings import load_thresholds
+    from posture.core.imaging import encode_jpeg, encode_png, load_image, read_camera_exif
+    from posture.report.draw import annotate
+    from posture.report.summary import Intake, Summary, to_html, to_markdown, to_pdf
 
     if args.report is not None and args.report.suffix.lower() not in REPORT_SUFFIXES:
         raise UsageError(f"--report must end in .md, .html or .pdf, got {args.report}")
@@ -274,7 +275,7 @@ def _fit(image, max_side: int = 1400):  # type: ignore[no-untyped-def]
 
 
 def _read_intake(path: Path):  # type: ignore[no-untyped-def]
-    from .report import Intake
+    from posture.report.summary import Intake
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -311,8 +312,8 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
 
 
 def _compare(args: argparse.Namespace, out: TextIO) -> int:
-    from .assessment import assess
-    from .compare import compare
+    from posture.core.assessment import assess
+    from posture.core.compare import compare
 
     before = assess(args.before, view=args.view, **_camera_kwargs(args))
     after = assess(args.after, view=args.view, **_camera_kwargs(args))
@@ -337,7 +338,7 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
 def _live(args: argparse.Namespace, out: TextIO) -> int:
     import os
 
-    from .live import Baseline, FrameLog, LiveConfig, LiveEngine, default_data_dir, open_camera, open_video, video_frame_count
+    from posture.live.monitor import Baseline, FrameLog, LiveConfig, LiveEngine, default_data_dir, open_camera, open_video, video_frame_count
 
     if args.calibrate and not args.user:
         raise UsageError("--calibrate needs --user NAME to store the baseline under")
@@ -387,7 +388,7 @@ def _run_live(engine, frames, total: int, show: bool, log) -> None:  # type: ign
 
     import cv2
 
-    from .draw import annotate_live
+    from posture.report.draw import annotate_live
 
     last_progress = 0.0
     for f in frames:

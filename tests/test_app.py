@@ -16,9 +16,9 @@ def data_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("POSTURE_ALLOW_NETWORK", raising=False)
     from streamlit import config
 
-    from posture.ui import get_store
+    from posture.ui.widgets import get_store
 
-    # What `python -m posture.serve` sets, whatever folder pytest runs from.
+    # What `python -m posture.ui.serve` sets, whatever folder pytest runs from.
     saved = {k: config.get_option(k) for k in ("browser.gatherUsageStats", "server.address")}
     config.set_option("browser.gatherUsageStats", False)
     config.set_option("server.address", "127.0.0.1")
@@ -39,7 +39,7 @@ def _run(page: str = "app.py", client: int | None = None) -> AppTest:
 
 
 def _key(at: AppTest, name: str) -> str:
-    """The widget key of an intake field in the current assessment (see posture.ui.form_key)."""
+    """The widget key of an intake field in the current assessment (see posture.ui.widgets.form_key)."""
     generation = at.session_state["form_generation"] if "form_generation" in at.session_state else 0
     return f"{name}#{generation}"
 
@@ -81,7 +81,7 @@ def test_intake_upload_findings_save(data_dir, data_folder):
     at.run()
     assert any("Saved as session" in s.value for s in at.success)
 
-    from posture.store import Store
+    from posture.store.records import Store
 
     store = Store(data_folder)
     (client,) = store.list_clients()
@@ -109,8 +109,8 @@ def test_no_person_upload(data_dir):
 
 def test_clients_page_edit_and_delete(data_dir, data_folder):
     from posture import assess
-    from posture.report import Intake
-    from posture.store import NewPhoto, Store
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
     c = store.create_client("Old Name")
@@ -129,8 +129,8 @@ def test_clients_page_edit_and_delete(data_dir, data_folder):
 
 def test_history_compares_two_sessions(data_dir, data_folder):
     from posture import assess
-    from posture.report import Intake
-    from posture.store import NewPhoto, Store
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
     c = store.create_client("Hist")
@@ -154,7 +154,7 @@ def test_self_check_gives_advice_and_stores_nothing(data_dir, data_folder):
     assert not at.exception
     advice = " ".join(m.value for m in at.markdown)
     assert "forward" in advice and "not a diagnosis" in advice
-    from posture.store import Store
+    from posture.store.records import Store
 
     assert Store(data_folder).list_clients() == []
 
@@ -189,7 +189,7 @@ def test_privacy_guard_refuses_usage_statistics_and_open_address(monkeypatch):
 
 
 def test_launcher_passes_the_privacy_settings():
-    from posture.serve import APP, streamlit_command
+    from posture.ui.serve import APP, streamlit_command
 
     cmd = streamlit_command(8765)
     options = dict(zip(cmd[5::2], cmd[6::2], strict=True))
@@ -199,8 +199,8 @@ def test_launcher_passes_the_privacy_settings():
 
 
 def test_untouched_fields_are_not_answers(data_dir, data_folder):
-    from posture.report import to_html
-    from posture.store import Store
+    from posture.report.summary import to_html
+    from posture.store.records import Store
 
     at = _run()
     _new_client(at, "Unanswered")
@@ -208,7 +208,7 @@ def test_untouched_fields_are_not_answers(data_dir, data_folder):
     at.run()
     assert at.radio(key=_key(at, "work_mostly")).value is None
     _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
-    from posture.report import md_escape
+    from posture.report.summary import md_escape
 
     assert md_escape("neck (not rated)") in _texts(at) and "/10" not in _texts(at) and "mostly" not in _texts(at)
     _button(at, "Save assessment").click()
@@ -218,14 +218,14 @@ def test_untouched_fields_are_not_answers(data_dir, data_folder):
     (session,) = store.sessions(client.id)
     assert session.intake.pain == {"neck": None, "lower back": None}
     assert session.intake.work_setup == ""
-    from posture.report import Summary
+    from posture.report.summary import Summary
 
     html = to_html(Summary([p.assessment for p in session.photos], intake=session.intake))
     assert "neck <i>not rated</i>" in html and "/10" not in html
 
 
 def test_rated_pain_and_work_setup_are_recorded(data_dir, data_folder):
-    from posture.store import Store
+    from posture.store.records import Store
 
     at = _run()
     _new_client(at, "Answered")
@@ -244,7 +244,7 @@ def test_rated_pain_and_work_setup_are_recorded(data_dir, data_folder):
 
 
 def test_client_switch_and_new_assessment_start_clean(data_dir, data_folder):
-    from posture.store import Store
+    from posture.store.records import Store
 
     store = Store(data_folder)
     store.create_client("Bea", height_cm=171)
@@ -270,7 +270,7 @@ def test_client_switch_and_new_assessment_start_clean(data_dir, data_folder):
 
 
 def test_reload_restores_the_draft(data_dir, data_folder):
-    from posture.store import Store
+    from posture.store.records import Store
 
     at = _run()
     _new_client(at, "Drafty")
@@ -297,7 +297,7 @@ def test_reload_restores_the_draft(data_dir, data_folder):
 
 
 def test_clients_page_validates_and_confirms(data_folder):
-    from posture.store import Store
+    from posture.store.records import Store
 
     store = Store(data_folder)
     c = store.create_client("Ana")
@@ -320,7 +320,7 @@ def test_clients_page_validates_and_confirms(data_folder):
 
 
 def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
-    from posture.store import Store
+    from posture.store.records import Store
 
     store = Store(data_folder)
     ana = store.create_client("Ana")
@@ -345,8 +345,8 @@ def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
 
 
 def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
-    from posture.report import Intake, md_escape
-    from posture.store import NewPhoto, Store
+    from posture.report.summary import Intake, md_escape
+    from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
     photo = data_dir / "seated_side_hunched_01.jpg"
@@ -377,7 +377,7 @@ def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
 
 
 def test_html_report_keeps_line_breaks_and_wraps_long_words():
-    from posture.report import Intake, Summary, to_html
+    from posture.report.summary import Intake, Summary, to_html
 
     html = to_html(Summary([], intake=Intake(notes="line one\nline two")))
     assert "<span class='user'>line one\nline two</span>" in html
@@ -401,7 +401,7 @@ def _saved_photo(at: AppTest, data_folder: Path):
     _button(at, "Save assessment").click()
     at.run()
     assert any("Saved as session" in s.value for s in at.success), _texts(at)
-    from posture.store import Store
+    from posture.store.records import Store
 
     store = Store(data_folder)
     (client,) = store.list_clients()

@@ -1,6 +1,6 @@
 """Real-browser end-to-end tests of the app (Debian's Chromium driven by Playwright).
 
-A server is started with the launcher (`python -m posture.serve`) from a folder that is
+A server is started with the launcher (`python -m posture.ui.serve`) from a folder that is
 not the project's, on a free loopback port with its own data folder; "restart" means
 stopping that process and starting a new one on the same folder.
 """
@@ -40,7 +40,7 @@ class Server:
             # Not started from the project folder: .streamlit/config.toml is not read, the
             # launcher's own settings must keep the app private (app.py refuses otherwise).
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "posture.serve", "--port", str(port)],
+                [sys.executable, "-m", "posture.ui.serve", "--port", str(port)],
                 cwd=self.data_dir.parent, stdout=fh, stderr=subprocess.STDOUT, env=env,
             )
         self.url = f"http://127.0.0.1:{port}"
@@ -154,8 +154,8 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
 
     # A second, different assessment, saved through the store (as a later visit would).
     from posture import assess
-    from posture.report import Intake
-    from posture.store import NewPhoto, Store
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto, Store
 
     store = Store(server.data_dir)
     (client,) = store.list_clients()
@@ -357,7 +357,7 @@ def _body(page) -> str:
 
 
 def test_client_switch_starts_clean(server, pw, data_dir):
-    from posture.store import Store
+    from posture.store.records import Store
 
     store = Store(server.data_dir)
     a, b = store.create_client("Switch A"), store.create_client("Switch B")
@@ -408,8 +408,8 @@ def test_self_check_has_no_therapist_links(server, pw):
 
 
 def test_reload_keeps_the_draft(server, pw, data_dir):
-    from posture.store import Store
-    from posture.workflows import Draft
+    from posture.store.records import Store
+    from posture.ui.workflows import Draft
 
     store = Store(server.data_dir)
     client = store.create_client("Reload C")
@@ -440,8 +440,8 @@ LONG_URL = "http://127.0.0.2/" + "a" * 300
 
 
 def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, assessed):
-    from posture.report import Intake
-    from posture.store import NewPhoto, Store
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto, Store
 
     store = Store(server.data_dir)
     photo = data_dir / "seated_side_hunched_01.jpg"

@@ -1,4 +1,4 @@
-"""Capture guidance (posture.capture) on synthetic landmarks with exact answers."""
+"""Capture guidance (posture.live.capture) on synthetic landmarks with exact answers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from posture.capture import (
+from posture.core.landmarks import NUM_LANDMARKS, PoseLandmarks
+from posture.core.landmarks import Landmark as L
+from posture.core.scene import estimate_camera_tilt, stated_camera
+from posture.live.capture import (
     MARGIN,
     UPPER_BODY,
     Countdown,
@@ -18,9 +21,6 @@ from posture.capture import (
     override_note,
     target_box,
 )
-from posture.landmarks import NUM_LANDMARKS, PoseLandmarks
-from posture.landmarks import Landmark as L
-from posture.scene import estimate_camera_tilt, stated_camera
 
 from .conftest import synthetic_landmarks
 
@@ -213,9 +213,9 @@ def test_a_loose_camera_estimate_asks_nobody_to_move() -> None:
 
 
 def test_a_guide_engine_frees_the_pose_graph_it_started_when_the_stream_ends(data_dir):
-    from posture.capture import GuideEngine
-    from posture.estimator import BlazePoseEstimator
-    from posture.imaging import load_image
+    from posture.core.estimator import BlazePoseEstimator
+    from posture.core.imaging import load_image
+    from posture.live.capture import GuideEngine
 
     bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr
     engine = GuideEngine()

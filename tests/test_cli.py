@@ -115,12 +115,12 @@ def test_error_names_the_file_once(capsys, tmp_path):
 
 
 def test_unexpected_error_is_one_line_and_debug_shows_it(capsys, data_dir, monkeypatch):
-    import posture.assessment
+    import posture.core.assessment
 
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure\nwith a second line")
 
-    monkeypatch.setattr(posture.assessment, "assess", broken)
+    monkeypatch.setattr(posture.core.assessment, "assess", broken)
     photo = str(data_dir / "standing_back_02.jpg")
     code, out, err = run(capsys, "assess", photo)
     assert code == 1
@@ -170,7 +170,7 @@ def test_large_photo_json_gives_the_decoded_frame_and_the_original_size(capsys, 
     landmark * original_width / width is a pixel of the photo."""
     from PIL import Image
 
-    from posture.imaging import DECODE_MAX_SIDE
+    from posture.core.imaging import DECODE_MAX_SIDE
 
     small = data_dir / "standing_back_02.jpg"  # 768x432
     big = tmp_path / "big.jpg"

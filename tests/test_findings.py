@@ -2,10 +2,10 @@ import dataclasses
 
 import pytest
 
-from posture.errors import ConfigError
-from posture.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold, evaluate, load_thresholds
-from posture.measures import Measure, MeasureContext, compute_measures
-from posture.views import Posture, View, ViewName
+from posture.core.errors import ConfigError
+from posture.core.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold, evaluate, load_thresholds
+from posture.core.measures import Measure, MeasureContext, compute_measures
+from posture.core.views import Posture, View, ViewName
 
 from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from posture.errors import UsageError
-from posture.live import (
+from posture.core.errors import UsageError
+from posture.live.monitor import (
     Baseline,
     FrameLog,
     FrameResult,
@@ -131,8 +131,8 @@ def test_engine_on_real_video_with_stats_and_log(data_dir, tmp_path):
 
 def test_smoothing_lowers_frame_to_frame_jitter(data_dir):
     # The same still frame repeated: smoothed landmarks move less than raw ones.
-    from posture.estimator import BlazePoseEstimator
-    from posture.imaging import load_image
+    from posture.core.estimator import BlazePoseEstimator
+    from posture.core.imaging import load_image
 
     img = load_image(data_dir / "seated_side_upright_01.jpg").bgr
     rng = np.random.default_rng(1)
@@ -224,7 +224,7 @@ def test_stats_count_only_frames_with_a_person(data_dir):
 
 
 def test_calibration_from_a_squat_is_refused(data_dir):
-    from posture.live import CalibrationError
+    from posture.live.monitor import CalibrationError
 
     frames = [(f.image, f.timestamp_s) for f in open_video(data_dir / "video_squat_front_01.mp4")][:25]  # 5 s
     with pytest.raises(CalibrationError, match=r"^calibration refused: not (still|upright) \("):
@@ -232,8 +232,8 @@ def test_calibration_from_a_squat_is_refused(data_dir):
 
 
 def test_calibration_from_a_still_upright_sitter_is_accepted(data_dir):
-    from posture.findings import load_thresholds
-    from posture.imaging import load_image
+    from posture.core.findings import load_thresholds
+    from posture.core.imaging import load_image
 
     img = load_image(data_dir / "seated_side_upright_02.jpg").bgr
     baseline = LiveEngine(LiveConfig()).calibrate([(img, i / 5) for i in range(25)], "ana")
@@ -244,8 +244,8 @@ def test_calibration_from_a_still_upright_sitter_is_accepted(data_dir):
 def test_calibration_bounds_are_the_mild_cut_offs():
     """Exact cases on made-up series; the bounds come from thresholds.toml (torso 10°, neck 25°,
     front trunk lean 2°, head tilt 3°)."""
-    from posture.findings import load_thresholds
-    from posture.live import CalibrationError, check_calibration
+    from posture.core.findings import load_thresholds
+    from posture.live.monitor import CalibrationError, check_calibration
 
     th = load_thresholds()
     assert (th["torso_flexion"].mild, th["neck_flexion"].mild, th["trunk_lean"].mild, th["head_tilt"].mild) == (10, 25, 2, 3)
@@ -285,7 +285,7 @@ def test_cli_calibration_refused_in_one_line(data_dir, tmp_path, capsys, monkeyp
 
 
 def test_engine_close_frees_its_model_once_and_refuses_frames(data_dir):
-    from posture.errors import ModelError
+    from posture.core.errors import ModelError
 
     frame = next(open_video(data_dir / "video_squat_front_01.mp4")).image
     with LiveEngine(LiveConfig()) as engine:
@@ -331,7 +331,7 @@ class _CountingEngine(LiveEngine):
 
 
 def test_monitor_holds_a_graph_only_while_streaming():
-    from posture.ui import LiveMonitor
+    from posture.ui.widgets import LiveMonitor
 
     _CountingEngine.open_now = _CountingEngine.started = 0
     monitor = LiveMonitor(LiveConfig(), engine_factory=_CountingEngine)
@@ -359,8 +359,8 @@ _STREAMS_CHILD = """
 import ctypes, ctypes.util, json, sys
 from itertools import islice
 import cv2
-from posture.live import LiveConfig, open_video
-from posture.ui import LiveMonitor
+from posture.live.monitor import LiveConfig, open_video
+from posture.ui.widgets import LiveMonitor
 
 def memory():
     # glibc keeps freed blocks in per-thread arenas (every pose graph runs on new threads):

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from posture.landmarks import Landmark as L
-from posture.measures import MEASURES, MEASURES_BY_NAME, MeasureContext, aggregate, compute_measures
-from posture.views import Posture, View, ViewName
+from posture.core.landmarks import Landmark as L
+from posture.core.measures import MEASURES, MEASURES_BY_NAME, MeasureContext, aggregate, compute_measures
+from posture.core.views import Posture, View, ViewName
 
 from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
 

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from posture import NoPersonError, UsageError, assess
-from posture.estimator import BlazePoseEstimator
-from posture.imaging import load_image
-from posture.views import ViewName
+from posture.core.estimator import BlazePoseEstimator
+from posture.core.imaging import load_image
+from posture.core.views import ViewName
 
 
 def test_raw_estimator_matches_mediapipe_expected_landmarks(data_dir):
@@ -173,7 +173,7 @@ def test_assessment_round_trips_through_json(assessed):
 
 
 def test_burst_pools_frames_of_the_same_pose(data_dir, assessed):
-    from posture.imaging import load_image as _load
+    from posture.core.imaging import load_image as _load
 
     frame = _load(data_dir / "standing_back_02.jpg")
     noisy = [

@@ -1,8 +1,8 @@
 import pytest
 
-from posture.draw import annotate
-from posture.imaging import encode_jpeg, load_image
-from posture.report import Intake, Summary, md_escape, to_html, to_markdown
+from posture.core.imaging import encode_jpeg, load_image
+from posture.report.draw import annotate
+from posture.report.summary import Intake, Summary, md_escape, to_html, to_markdown
 
 EVIL = "<script>alert('x')</script> **bold** [link](http://x)"
 
@@ -67,7 +67,7 @@ def _pdf_text(pdf: bytes) -> str:
 
 
 def test_pdf_is_a_pdf_with_the_text_and_photo(summary):
-    from posture.report import DISCLAIMER, to_pdf
+    from posture.report.summary import DISCLAIMER, to_pdf
 
     pdf = to_pdf(summary)
     assert pdf[:5] == b"%PDF-" and pdf.count(b"/Subtype /Image") == 1  # one annotated photo given, one embedded
@@ -91,7 +91,7 @@ UNICODE_NAMES = {
 
 
 def test_pdf_draws_unicode_exactly_and_shows_what_no_font_has(assessed):
-    from posture.report import to_pdf
+    from posture.report.summary import to_pdf
 
     side = assessed("seated_side_hunched_01.jpg")
     notes = "\n".join(UNICODE_NAMES.values()) + "\nKorean 김민수, emoji 🧘 and 😀"
@@ -110,7 +110,7 @@ def test_pdf_draws_unicode_exactly_and_shows_what_no_font_has(assessed):
 
 
 def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_selectors():
-    from posture.report import _pdf_text
+    from posture.report.summary import _pdf_text
 
     assert _pdf_text("Łódź → Ωμέγα") == "Łódź → Ωμέγα"
     assert _pdf_text("⚠\ufe0f ok") == "⚠\ufe0f ok"  # DejaVu has the emoji-presentation selector
@@ -120,7 +120,7 @@ def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_select
 
 
 def test_each_photo_shows_its_set_up_checks(assessed):
-    from posture.report import Summary, to_html, to_markdown
+    from posture.report.summary import Summary, to_html, to_markdown
 
     a = assessed("standing_front_04_tpose.jpg")  # body turned 41-45 deg: a retake
     md, page = to_markdown(Summary([a])), to_html(Summary([a]))

@@ -1,4 +1,4 @@
-"""Camera roll and pitch from the scene's lines (posture.scene).
+"""Camera roll and pitch from the scene's lines (posture.core.scene).
 
 Synthetic renders of a room seen by a camera with a known roll, pitch and focal length give
 exact answers; real photos check rotation (metamorphic) and four calibrated lab cameras.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from posture.scene import (
+from posture.core.scene import (
     UNKNOWN_REASON,
     CameraTilt,
     LineSegment,
@@ -405,7 +405,7 @@ PITCH_TOLERANCE_DEG = 2.0
 
 def _person_boxes(bgr: np.ndarray, estimator) -> tuple[tuple[float, float, float, float], ...]:
     """The boxes the pipeline hides the person with (`gravity.body_boxes`)."""
-    from posture.gravity import body_boxes
+    from posture.core.gravity import body_boxes
 
     landmarks = estimator.detect(bgr)
     assert landmarks is not None
@@ -414,7 +414,7 @@ def _person_boxes(bgr: np.ndarray, estimator) -> tuple[tuple[float, float, float
 
 @pytest.fixture(scope="module")
 def pose_estimator():
-    from posture.estimator import BlazePoseEstimator
+    from posture.core.estimator import BlazePoseEstimator
 
     with BlazePoseEstimator() as est:
         yield est

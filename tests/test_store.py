@@ -13,9 +13,9 @@ import textwrap
 
 import pytest
 
-from posture.errors import StorageError, UsageError
-from posture.report import Intake
-from posture.store import SCHEMA_VERSION, NewPhoto, Store, search_key
+from posture.core.errors import StorageError, UsageError
+from posture.report.summary import Intake
+from posture.store.records import SCHEMA_VERSION, NewPhoto, Store, search_key
 
 # Today's schema before ids became AUTOINCREMENT (version 2), copied so the migration test
 # does not depend on MIGRATIONS staying as written.
@@ -259,8 +259,8 @@ def test_delete_client_removes_everything(tmp_path, photo):
 
 def _save_many(folder, client_id, n, payload):
     from posture import Assessment
-    from posture.store import NewPhoto as NP
-    from posture.store import Store as S
+    from posture.store.records import NewPhoto as NP
+    from posture.store.records import Store as S
 
     store = S(folder)
     data, name, d = payload
@@ -290,8 +290,8 @@ def test_crash_between_photo_write_and_commit_leaves_no_half_record(tmp_path, ph
         import os, json, sys
         sys.path.insert(0, {str(os.getcwd())!r})
         from posture import Assessment
-        from posture.report import Intake
-        from posture import store as st
+        from posture.report.summary import Intake
+        from posture.store import records as st
         data = open({str(tmp_path / 'payload.json')!r}).read()
         photo = st.NewPhoto(open({str(tmp_path / 'photo.jpg')!r}, 'rb').read(), 'p.jpg', Assessment.from_dict(json.loads(data)))
         real = st.Store._insert_session
@@ -328,8 +328,8 @@ def _save_paused(folder, client_id, payload, pause_at, written, go, results):
     """Save one session, pausing (until `go`) right after the photo file is written
     ("photo") or right before its temporary file is renamed into place ("rename")."""
     from posture import Assessment
-    from posture.store import NewPhoto as NP
-    from posture.store import Store as S
+    from posture.store.records import NewPhoto as NP
+    from posture.store.records import Store as S
 
     def pause():
         if not written.is_set():

@@ -2,9 +2,9 @@ import dataclasses
 
 import pytest
 
-from posture.imaging import load_image
-from posture.views import Posture
-from posture.workflows import body_height_px, change_lines, desk_advice, panel_transform, side_by_side
+from posture.core.imaging import load_image
+from posture.core.views import Posture
+from posture.ui.workflows import body_height_px, change_lines, desk_advice, panel_transform, side_by_side
 
 from .conftest import with_measures
 

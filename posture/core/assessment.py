@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from . import augment
+from . import augment as augment
 from .errors import NoPersonError, UsageError
 from .estimator import PoseEstimator, default_estimator
 from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds

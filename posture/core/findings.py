@@ -22,7 +22,7 @@ from .measures import MEASURES_BY_NAME, Measure
 
 #: A finding's value must pass its cut-off by more than this many times its uncertainty
 #: (about 2 SD: a reading whose error could put it on either side of the cut-off is not a
-#: finding). Before/after changes use the same footing (`posture.compare`).
+#: finding). Before/after changes use the same footing (`posture.core.compare`).
 FINDING_MARGIN_SIGMAS = 2.0
 
 #: Findings that earlier versions raised and why they are gone (an old thresholds file that
@@ -95,7 +95,7 @@ DEFAULT_THRESHOLDS_RESOURCE = "thresholds.toml"
 def load_thresholds(path: str | Path | None = None) -> dict[str, Threshold]:
     """The packaged defaults, with any tables/keys from `path` laid over them."""
     try:
-        text = resources.files("posture").joinpath(DEFAULT_THRESHOLDS_RESOURCE).read_text(encoding="utf-8")
+        text = resources.files("posture.core").joinpath(DEFAULT_THRESHOLDS_RESOURCE).read_text(encoding="utf-8")
         data: dict[str, Any] = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as exc:  # pragma: no cover - packaging error
         raise ConfigError(f"default thresholds could not be read: {exc}") from None

@@ -22,17 +22,17 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 
-from .augment import align_to
-from .errors import ModelError, NoPersonError, PostureError, UsageError
-from .estimator import BlazePoseEstimator, PoseEstimator
-from .findings import Severity, Threshold, load_thresholds
-from .gravity import Levelling, camera_from_scene
-from .imaging import BGRImage
-from .landmarks import Landmark, PoseLandmarks
-from .measures import compute_measures
-from .paths import data_dir, private_dir, write_private_file
-from .scene import CameraTilt
-from .views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
+from posture.core.augment import align_to
+from posture.core.errors import ModelError, NoPersonError, PostureError, UsageError
+from posture.core.estimator import BlazePoseEstimator, PoseEstimator
+from posture.core.findings import Severity, Threshold, load_thresholds
+from posture.core.gravity import Levelling, camera_from_scene
+from posture.core.imaging import BGRImage
+from posture.core.landmarks import Landmark, PoseLandmarks
+from posture.core.measures import compute_measures
+from posture.core.scene import CameraTilt
+from posture.core.views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
+from posture.store.paths import data_dir, private_dir, write_private_file
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -249,7 +249,7 @@ def _safe_name(user: str) -> str:
 
 
 def default_data_dir() -> Path:
-    """Kept for `posture.cli`; the data folder is decided in one place, `posture.paths.data_dir`."""
+    """Kept for `posture.cli`; the data folder is decided in one place, `posture.store.paths.data_dir`."""
     return data_dir()
 
 

@@ -6,18 +6,33 @@ print. Drawing only: no measuring happens here (values come from the Assessment)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import Enum
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from .assessment import Assessment
-from .imaging import BGRImage
-from .landmarks import SKELETON_EDGES, Landmark
-from .measures import MIN_VISIBILITY
+from posture.core.assessment import Assessment
+from posture.core.imaging import BGRImage
+from posture.core.landmarks import SKELETON_EDGES, Landmark, PoseLandmarks
+from posture.core.measures import MIN_VISIBILITY
 
-if TYPE_CHECKING:
-    from .live import FrameResult
+
+class LiveFrame(Protocol):
+    """What the live overlay needs from a frame's result (`posture.live.monitor.FrameResult` has it).
+
+    A protocol rather than an import keeps the drawing layer below the live layer.
+    """
+
+    @property
+    def landmarks(self) -> PoseLandmarks | None: ...
+    @property
+    def state(self) -> Enum: ...
+    @property
+    def alert(self) -> bool: ...
+    @property
+    def measures(self) -> dict[str, float | None]: ...
+
 
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
@@ -164,7 +179,7 @@ def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) ->
 STATE_COLOURS = {"good": (80, 200, 80), "needs attention": (0, 190, 255), "poor": (60, 60, 230), "no person": (160, 160, 160)}
 
 
-def annotate_live(frame: BGRImage, result: FrameResult) -> BGRImage:
+def annotate_live(frame: BGRImage, result: LiveFrame) -> BGRImage:
     """Skeleton, the measures and the state banner on one live frame (a `live.FrameResult`)."""
     out = frame.copy()
     thick, scale = _style(out)

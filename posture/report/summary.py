@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assessment import Assessment
-from .findings import Finding, Severity
-from .measures import MEASURES_BY_NAME
+from posture.core.assessment import Assessment
+from posture.core.findings import Finding, Severity
+from posture.core.measures import MEASURES_BY_NAME
 
 DISCLAIMER = (
     "Screening aid only, not a diagnosis. Measures come from a pose-estimation model "

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import StorageError
+from posture.core.errors import StorageError
 
 DATA_DIR_ENV = "POSTURE_DATA_DIR"
 PRIVATE_DIR_MODE = 0o700

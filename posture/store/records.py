@@ -1,6 +1,6 @@
 """Local storage: clients, assessment sessions and their photos, in SQLite on this machine.
 
-- One SQLite file (`posture.db`) in the data folder (`posture.paths.data_dir()`:
+- One SQLite file (`posture.db`) in the data folder (`posture.store.paths.data_dir()`:
   `$POSTURE_DATA_DIR`, default `~/.posture`). WAL journal, so readers never block a writer
   and a crash cannot corrupt it. The folder and `photos/` are 0700, the database (and so
   its `-wal`/`-shm` files, which SQLite creates with the database's mode) and every photo
@@ -41,10 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast, get_args
 
-from .assessment import Assessment
-from .errors import StorageError, UsageError
+from posture.core.assessment import Assessment
+from posture.core.errors import StorageError, UsageError
+from posture.report.summary import Intake
+
 from .paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, data_dir, private_dir, write_private_file
-from .report import Intake
 
 MIGRATIONS: tuple[str, ...] = (
     # v0 -> v1: the first schema.

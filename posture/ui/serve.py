@@ -1,10 +1,10 @@
-"""Start the app with its privacy settings, from any folder: `python -m posture.serve`.
+"""Start the app with its privacy settings, from any folder: `python -m posture.ui.serve`.
 
 Streamlit reads `.streamlit/config.toml` from the current folder only, so `streamlit run
 /path/to/app.py` started elsewhere would send usage statistics, listen on every network
 interface and look up the machine's external address. This launcher passes the settings
 on the command line instead (they win over any config file); app.py also refuses to run
-without them (posture.ui.privacy_guard).
+without them (posture.ui.widgets.privacy_guard).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 #: Client data is health data: nothing leaves this machine.
 SETTINGS: dict[str, str] = {
@@ -36,13 +36,13 @@ def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m posture.serve", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m posture.ui.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
     parser.add_argument("--address", default="127.0.0.1",
                         help="listen address; anything but this machine also needs POSTURE_ALLOW_NETWORK=1")
     args = parser.parse_args(argv)
     if not APP.is_file():
-        print(f"posture.serve: {APP} not found (run from a source checkout)", file=sys.stderr)
+        print(f"posture.ui.serve: {APP} not found (run from a source checkout)", file=sys.stderr)
         return 2
     command = streamlit_command(args.port, args.address)
     os.execv(command[0], command)  # the server replaces this process: signals reach it directly

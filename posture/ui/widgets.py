@@ -17,15 +17,16 @@ from dataclasses import dataclass, replace
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from .assessment import Assessment, assess
-from .capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
-from .draw import annotate_live
-from .errors import PostureError
-from .imaging import BGRImage, encode_jpeg, load_image, read_camera_exif
-from .landmarks import Landmark
-from .live import FrameResult, LiveConfig, LiveEngine, SessionStats
-from .report import md_escape
-from .store import Client, Store
+from posture.core.assessment import Assessment, assess
+from posture.core.errors import PostureError
+from posture.core.imaging import BGRImage, encode_jpeg, load_image, read_camera_exif
+from posture.core.landmarks import Landmark
+from posture.live.capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
+from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, SessionStats
+from posture.report.draw import annotate_live
+from posture.report.summary import md_escape
+from posture.store.records import Client, Store
+
 from .workflows import Draft, DraftPhoto, FieldValue, annotated_jpeg, setup_notes
 
 #: Set to 1 to let the app listen beyond this machine (a clinic network, behind a firewall).
@@ -60,7 +61,7 @@ def privacy_guard() -> None:
     problems = privacy_problems()
     if problems:
         st.error("This app holds health data and will not run like this: " + "; ".join(problems)
-                 + ". Start it with `make run` or `python -m posture.serve`, which set this right.")
+                 + ". Start it with `make run` or `python -m posture.ui.serve`, which set this right.")
         st.stop()
 
 

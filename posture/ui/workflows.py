@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .assessment import Assessment
-from .compare import ChangeStatus, MeasureChange, compare, setup_difference
-from .draw import annotate
-from .imaging import BGRImage, LoadedImage, encode_jpeg
-from .scene import CameraTilt
-from .store import SessionRecord
+from posture.core.assessment import Assessment
+from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
+from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
+from posture.core.scene import CameraTilt
+from posture.report.draw import annotate
+from posture.store.records import SessionRecord
 
 
 def annotated_jpeg(image: LoadedImage, a: Assessment, max_side: int = 1400) -> bytes:

@@ -1,0 +1,1 @@
+"""Streamlit glue: widgets, page workflows and the launcher. Thin: computation lives below."""
