@@ -85,7 +85,7 @@ def test_labels_keep_the_joints_clear():
     joints = [(560.0, 300.0), (620.0, 300.0)]  # right of the anchor, where the label would go
     (p,) = place_labels([LabelRequest((550, 300), (100, 20))], 800, 600, gap=5, keep_clear=joints)
     assert p.box is not None and all(p.box.distance_to(j) > 0 for j in joints)
-    assert p.distance == 5  # the next candidate at the same distance: up and to the right
+    assert p.box == Box(555, 275, 100, 20)  # the next candidate of the first ring: up and to the right
 
 
 def test_no_room_means_dropped_not_overlapping():
