@@ -7,13 +7,13 @@ import contextlib
 import json
 import os
 import sys
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
 from posture.core.errors import PostureError, UsageError
 from posture.core.imaging import ACCEPTED_TEXT
+from posture.core.quiet import library_output_silenced
 from posture.core.views import VIEW_CHOICES, VIEW_HELP
 
 from . import __version__
@@ -30,7 +30,8 @@ EXIT_HELP = """exit codes:
   8  storage error
   9  camera or video could not be opened (live)
 With several images, each is processed; the exit code is that of the first failure.
-Every error is one line on stderr; --debug (or POSTURE_DEBUG=1) shows tracebacks and library logs."""
+Every error is one line on stderr; --verbose shows the libraries' logs (TensorFlow Lite, absl,
+OpenCV), --debug (or POSTURE_DEBUG=1) also tracebacks."""
 
 #: Report formats `--report` writes, by file extension.
 REPORT_SUFFIXES = (".md", ".html", ".htm", ".pdf")
@@ -68,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the libraries' own logs and warnings (TensorFlow Lite, absl, OpenCV), hidden by default")
     parser.add_argument("--debug", action="store_true",
-                        help=f"show tracebacks, library warnings and logs (also {DEBUG_ENV}=1)")
+                        help=f"as --verbose, and show tracebacks (also {DEBUG_ENV}=1)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     a = sub.add_parser("assess", help="assess one or more photos of the same client",
@@ -116,8 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     with contextlib.ExitStack() as quiet:
-        if not debug:
-            quiet.enter_context(_library_output_silenced())
+        if not (debug or args.verbose):
+            quiet.enter_context(library_output_silenced())
         try:
             if args.command == "assess":
                 return _assess(args, sys.stdout)
@@ -139,43 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()) or "(no message)"
-
-
-@contextlib.contextmanager
-def _library_output_silenced() -> Iterator[None]:
-    """Library chatter off: Python warnings from other packages (PIL's "Corrupt EXIF data", which
-    we either survive or report ourselves) and the C++ logs MediaPipe/TFLite write straight to
-    file descriptor 2. Our own messages still reach the real stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.filterwarnings("default", module=r"posture(\.|$)")
-        with _native_stderr_to_devnull():
-            yield
-
-
-@contextlib.contextmanager
-def _native_stderr_to_devnull() -> Iterator[None]:
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # stderr is not a file (captured): nothing native reaches it
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
-    python_stderr = sys.stderr
-    sys.stderr = open(saved, "w", encoding=python_stderr.encoding or "utf-8",  # closed below
-                      errors="backslashreplace", buffering=1, closefd=False)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        sys.stderr.close()
-        sys.stderr = python_stderr
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 def _write_json(target: str, payload: object, out: TextIO) -> None:
@@ -391,13 +357,17 @@ def _run_live(engine, frames, total: int, show: bool, log) -> None:  # type: ign
     from posture.report.draw import annotate_live
 
     last_progress = 0.0
+    bar = ""  # the progress line on screen, if any: an alert clears it, takes its own line, and redraws it
     for f in frames:
         result = engine.process(f.image, f.timestamp_s)
         if log:
             log.write(result)
         if result.alert:
-            print(f"\a[{f.timestamp_s:7.1f} s] alert: posture has been poor for {engine.config.alert_after_s:g} s",
+            clear = f"\r{' ' * len(bar)}\r" if bar else ""
+            print(f"{clear}\a[{f.timestamp_s:7.1f} s] alert: posture has been poor for {engine.config.alert_after_s:g} s",
                   file=sys.stderr)
+            if bar:
+                print(f"\r{bar}", end="", file=sys.stderr, flush=True)
         if show:
             cv2.imshow("posture live (q to quit)", annotate_live(f.image, result))
             if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
@@ -405,8 +375,8 @@ def _run_live(engine, frames, total: int, show: bool, log) -> None:  # type: ign
         elif total and _time.monotonic() - last_progress > 0.5:
             last_progress = _time.monotonic()
             done = f.index + 1
-            bar = "#" * int(30 * done / total)
-            print(f"\r[{bar:<30s}] {done}/{total} frames", end="", file=sys.stderr, flush=True)
+            bar = f"[{'#' * int(30 * done / total):<30s}] {done}/{total} frames"
+            print(f"\r{bar}", end="", file=sys.stderr, flush=True)
     if total and not show:
         print(f"\r[{'#' * 30}] done{' ' * 20}", file=sys.stderr)
     if show:

@@ -220,3 +220,122 @@ def test_a_selfie_is_flipped_back_and_the_set_up_is_printed(capsys, data_dir):
     assert code == 0 and d["image"]["mirrored"] is True and d["setup"]["mirrored"] is True
     code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"))
     assert "set-up:" in out and "Camera level (roll)" in out
+
+
+# --- quiet by default, --verbose brings the libraries' logs back; bad inputs in one clean line ----------
+
+LIBRARY_LOG_MARKS = ("INFO:", "W0000", "absl")
+
+
+def _posture(*args, cwd=None):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "POSTURE_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "posture", *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_library_logs_are_silenced_and_verbose_shows_them(data_dir):
+    """A real process on a real photo: by default stderr is free of TensorFlow Lite / absl lines
+    (they are written by C++ straight to descriptor 2); --verbose shows them; our own error
+    line still reaches stderr while they are silenced."""
+    photo = str(data_dir / "standing_side_01.jpg")
+    quiet = _posture("assess", photo)
+    assert quiet.returncode == 0 and "view" in quiet.stdout
+    assert not [line for line in quiet.stderr.splitlines() if any(m in line for m in LIBRARY_LOG_MARKS)], quiet.stderr
+
+    verbose = _posture("--verbose", "assess", photo)
+    assert verbose.returncode == 0 and verbose.stdout == quiet.stdout
+    assert any("INFO:" in line or "W0000" in line for line in verbose.stderr.splitlines()), verbose.stderr
+
+    # Silenced, a later failure is still told: the no-person photo runs the model, then our line.
+    failed = _posture("assess", photo, str(data_dir / "no_person_01.jpg"))
+    assert failed.returncode == 5
+    assert failed.stderr == f"posture: error: {data_dir / 'no_person_01.jpg'}: no person found in the photo\n"
+
+
+def _bad_inputs(tmp_path, data_dir):
+    from PIL import Image
+
+    jpeg = (data_dir / "standing_back_02.jpg").read_bytes()
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "notes.jpg").write_text("my notes, renamed to look like a photo\n")
+    (tmp_path / "truncated.jpg").write_bytes(jpeg[: len(jpeg) * 2 // 3])
+    (tmp_path / "header-only.jpg").write_bytes(jpeg[:300])
+    (tmp_path / "folder.jpg").mkdir()
+    Image.open(data_dir / "standing_back_02.jpg").save(tmp_path / "animation.gif")
+    return {
+        "empty.jpg": "file is empty",
+        "notes.jpg": "not an image (JPEG, PNG, WebP, BMP, TIFF or HEIC/HEIF expected)",
+        "truncated.jpg": "image data is corrupt or truncated (the file may not have been copied whole; "
+                         "try exporting the photo again)",
+        "header-only.jpg": "not a readable image (the file is damaged or incomplete)",
+        "folder.jpg": "is a directory, not an image file",
+        "missing.jpg": "no such file",
+        "animation.gif": "GIF images are not accepted (JPEG, PNG, WebP, BMP, TIFF or HEIC/HEIF expected)",
+    }
+
+
+def test_bad_inputs_name_the_file_once_in_plain_words(capsys, data_dir, tmp_path):
+    """Each bad input: exit 3 and exactly one line, the file named once, our words only (no
+    PIL internals such as "Truncated File Read" or "37 bytes not processed")."""
+    for name, message in _bad_inputs(tmp_path, data_dir).items():
+        path = tmp_path / name
+        code, out, err = run(capsys, "assess", str(path))
+        assert (code, out) == (3, ""), name
+        assert err == f"posture: error: {path}: {message}\n"
+        assert err.count(name) == 1
+
+
+def test_accepted_formats_text_matches_what_is_decoded(data_dir, tmp_path):
+    """Every format the text names opens; formats PIL could open but the text does not name are refused."""
+    from PIL import Image
+
+    from posture.core.errors import ImageReadError
+    from posture.core.imaging import ACCEPTED_TEXT, load_image
+
+    photo = Image.open(data_dir / "standing_back_02.jpg")
+    named = {"JPEG": "JPEG", "PNG": "PNG", "WebP": "WEBP", "BMP": "BMP", "TIFF": "TIFF", "HEIC/HEIF": "HEIF"}
+    assert ACCEPTED_TEXT == ", ".join(list(named)[:-1]) + " or " + list(named)[-1]
+    for label, fmt in named.items():
+        path = tmp_path / f"photo.{fmt.lower()}"
+        photo.save(path, format=fmt)
+        assert load_image(path).width == photo.width, label
+    for fmt in ("GIF", "PPM", "TGA", "JPEG2000"):
+        path = tmp_path / f"photo.{fmt.lower()}"
+        photo.save(path, format=fmt)
+        with pytest.raises(ImageReadError, match=f"{fmt} images are not accepted"):
+            load_image(path)
+
+
+def _as_terminal_shows(stream: str) -> list[str]:
+    """The lines a terminal ends up showing: a carriage return goes back to the line's start
+    and later characters overwrite earlier ones."""
+    shown = []
+    for raw in stream.replace("\a", "").split("\n"):
+        line: list[str] = []
+        col = 0
+        for ch in raw:
+            if ch == "\r":
+                col = 0
+                continue
+            if col < len(line):
+                line[col] = ch
+            else:
+                line.append(ch)
+            col += 1
+        shown.append("".join(line).rstrip())
+    return shown
+
+
+def test_live_alert_gets_its_own_line_not_the_end_of_the_progress_bar(data_dir, tmp_path):
+    """`posture live` on a real recording, an alert after 1 s: every alert line on screen is the
+    alert alone (the progress bar is cleared first and redrawn after), and the bar still finishes."""
+    proc = _posture("live", "--source", str(data_dir / "video_squat_front_01.mp4"), "--no-window", "--alert-after", "1")
+    assert proc.returncode == 0, proc.stderr
+    shown = _as_terminal_shows(proc.stderr)
+    alerts = [line for line in shown if "alert:" in line]
+    assert alerts, proc.stderr  # this recording is poor (squats) from the start
+    assert all(line.startswith("[") and line.endswith("alert: posture has been poor for 1 s") for line in alerts), shown
+    assert not any("frames" in line for line in alerts)
+    assert shown[-2].startswith("[" + "#" * 30 + "] done"), shown

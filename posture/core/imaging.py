@@ -37,7 +37,11 @@ DECODE_MAX_SIDE = 2560
 #: File types users may upload or pass on the command line (lower case, no dot). The app's
 #: uploaders and every "accepted formats" text should use this tuple.
 ACCEPTED_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif")
-ACCEPTED_TEXT = "JPEG, PNG, WebP, BMP, TIFF or HEIC"
+ACCEPTED_TEXT = "JPEG, PNG, WebP, BMP, TIFF or HEIC/HEIF"
+#: What PIL calls those formats (MPO: the multi-picture JPEG many phones write). Decoding is
+#: refused for anything else PIL happens to open (GIF, ICO, PPM, JPEG 2000...), so the text
+#: above is the whole truth.
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "TIFF", "HEIF"})
 
 # iPhone photos are HEIC: let PIL open HEIF files (header first, pixels on load, like any format).
 pillow_heif.register_heif_opener()
@@ -122,8 +126,10 @@ def _decode(data: bytes, label: str, name: str | None) -> LoadedImage:
             raise ImageReadError(f"{label}: not an image ({ACCEPTED_TEXT} expected)") from None
         except Image.DecompressionBombError:
             raise ImageTooLargeError(f"{label}: declared size {_LIMIT_TEXT}; resize the photo first") from None
-        except Exception as exc:  # PIL raises many kinds on malformed headers
-            raise ImageReadError(f"{label}: not a readable image ({exc})") from None
+        except Exception:  # PIL raises many kinds on malformed headers; their text means nothing to a user
+            raise ImageReadError(f"{label}: not a readable image (the file is damaged or incomplete)") from None
+        if img.format not in ACCEPTED_FORMATS:
+            raise ImageReadError(f"{label}: {img.format} images are not accepted ({ACCEPTED_TEXT} expected)")
         # The header is read; the pixels are not. Refuse bombs before decoding.
         width, height = img.size
         check_dimensions(width, height, label)
@@ -136,8 +142,9 @@ def _decode(data: bytes, label: str, name: str | None) -> LoadedImage:
             img.load()
         except Image.DecompressionBombError:
             raise ImageTooLargeError(f"{label}: declared size {_LIMIT_TEXT}; resize the photo first") from None
-        except Exception as exc:  # truncated / corrupt data
-            raise ImageReadError(f"{label}: image data is corrupt or truncated ({exc})") from None
+        except Exception:  # truncated / corrupt data (PIL's own text names its internals)
+            raise ImageReadError(f"{label}: image data is corrupt or truncated (the file may not have been copied "
+                                 "whole; try exporting the photo again)") from None
         # HEIF: libheif has already turned the pixels upright and reset the tag; it keeps the original.
         orientation = img.info.get("original_orientation") or img.getexif().get(0x0112, 1)
     upright = ImageOps.exif_transpose(_reduce(img))
