@@ -19,6 +19,7 @@ from posture.core.views import VIEW_CHOICES, VIEW_HELP
 from posture.live.capture import Intended
 from posture.report.summary import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
 from posture.store.records import NewPhoto
+from posture.ui.handout_builder import handout_builder
 from posture.ui.widgets import (
     assess_bytes,
     assessment_header,
@@ -216,6 +217,7 @@ def main() -> None:
                 st.session_state[form_key("saved")] = signature
                 mark_saved(digest)  # the store dropped the draft with the save
                 st.success(f"Saved as session {sid} for {md_escape(client.name)}.")
+    handout_builder([r.assessment for r in results], client.name if client else "", form_key)
 
 
 main()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from posture.core.compare import compare
 from posture.core.imaging import load_image
 from posture.report.summary import DISCLAIMER, Summary, md_escape, to_html, to_pdf
 from posture.store.records import SessionRecord
+from posture.ui.handout_builder import handout_builder
 from posture.ui.widgets import client_picker, get_store, show_flash
 from posture.ui.workflows import annotated_jpeg, change_lines, change_rows, side_by_side, trends
 
@@ -81,6 +84,8 @@ summary = Summary([p.assessment for p in after.photos], client=owner, intake=aft
 d1, d2 = st.columns(2)
 d1.download_button("Download HTML", to_html(summary), f"posture-summary-{after.id}.html", "text/html")
 d2.download_button("Download PDF", to_pdf(summary), f"posture-summary-{after.id}.pdf", "application/pdf")
+handout_builder([p.assessment for p in after.photos], client.name, lambda n: f"{n}@{after.id}",
+                dt.date.fromisoformat(after.created[:10]))
 
 with st.expander("Delete an assessment"):
     victim = st.selectbox("Assessment", ids, format_func=labels.get, key="delete_session")

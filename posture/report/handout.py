@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 from posture.core.assessment import Assessment
 from posture.core.errors import ConfigError
-from posture.core.findings import Finding, Severity
+from posture.core.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
 from posture.core.measures import Measure
+from posture.report import regions
 from posture.report.summary import _CJK_FONT, _FONT_DIR, _MAIN_FONTS, _main_charset, _pdf_text
 
 TITLE = "Your posture check: notes to take home"
@@ -144,45 +145,57 @@ def catalogue_code(finding_id: str, catalogue: Catalogue) -> str | None:
     return base if base in catalogue.findings else None
 
 
-def _placeholders(finding: Finding, measures: Mapping[str, Measure]) -> dict[str, str] | None:
+def _placeholders(finding: Finding, measures: Mapping[str, Measure]) -> dict[str, str]:
     """{side} / {direction} for one photo's finding, by the sign conventions of
     `posture.core.findings` (positive: the subject's left is higher / the knee is inward)."""
     name = finding.measures[0] if finding.measures else ""
     m = measures.get(name)
-    if m is None or m.value is None or m.value == 0:
-        return None
+    value = m.value if m is not None and m.value is not None else 0.0
     if finding.id.startswith("knee_valgus"):
         return {"side": "left" if name.startswith("left") else "right",
-                "direction": "inward" if m.value > 0 else "outward"}
-    return {"side": "left" if m.value > 0 else "right", "direction": ""}
+                "direction": "inward" if value > 0 else "outward"}
+    return {"side": "left" if value > 0 else "right", "direction": ""}
 
 
-def observed(pairs: Iterable[tuple[Finding, Mapping[str, Measure]]], catalogue: Catalogue | None = None) -> list[Observed]:
-    """Findings (each with the measures of the photo that raised it) in plain words, one per
-    finding id, most severe first. A side is named only when every photo agrees on it;
-    a finding the catalogue has no words for is left out (it cannot be put plainly)."""
-    cat = catalogue or load_catalogue()
-    merged: dict[str, tuple[Severity, list[dict[str, str] | None]]] = {}
-    for f, measures in pairs:
-        sev, sides = merged.get(f.id, (Severity.NONE, []))
-        merged[f.id] = (max(sev, f.severity), [*sides, _placeholders(f, measures)])
-    out: list[Observed] = []
-    for fid, (sev, sides) in merged.items():
-        code = catalogue_code(fid, cat)
-        if code is None or sev is Severity.NONE:
+def _agreed(fid: str, assessments: Sequence[Assessment]) -> dict[str, str] | None:
+    """The side (and direction) every photo agrees on, or None. A photo that did not raise
+    the finding but reads the other way beyond its 2-sigma margin is a disagreement too: the
+    client is then told what was seen without a side (the summary tells the therapist why)."""
+    raised = [(f, a) for a in assessments for f in a.findings if f.id == fid]
+    if not raised:
+        return None
+    name = raised[0][0].measures[0] if raised[0][0].measures else ""
+    signs: set[bool] = set()
+    for a in assessments:
+        m = a.measures.get(name)
+        if m is None or m.value is None:
             continue
-        words = cat.findings[code]
-        agreed = sides[0] if sides and all(s == sides[0] for s in sides) else None
-        sided = any(p in words.seen for p in _SIDED)
-        seen = words.seen_any if sided and agreed is None else words.seen.format(**(agreed or {}))
-        out.append(Observed(fid, sev, seen, words.meaning, words.items))
-    out.sort(key=lambda o: -int(o.severity))  # stable: first raised first within a severity
-    return out
+        if any(f.id == fid for f in a.findings) or abs(m.value) > FINDING_MARGIN_SIGMAS * (m.uncertainty or 0.0):
+            signs.add(m.value > 0)
+    words = {tuple(_placeholders(f, a.measures).items()) for f, a in raised}
+    return _placeholders(raised[0][0], raised[0][1].measures) if len(signs) == 1 and len(words) == 1 else None
 
 
 def observed_in(assessments: Sequence[Assessment], catalogue: Catalogue | None = None) -> list[Observed]:
-    """`observed` over every photo of a session."""
-    return observed(((f, a.measures) for a in assessments for f in a.findings), catalogue)
+    """A session's findings in plain words: one per problem however many photos show it
+    (merged by `posture.report.regions.merge`), from the head down, most severe first within
+    a region. A side is named only when the photos agree on it; a finding the catalogue has
+    no words for is left out (it cannot be put plainly)."""
+    cat = catalogue or load_catalogue()
+    out: list[Observed] = []
+    for group in regions.merge(assessments):
+        for mf in group.findings:
+            code = catalogue_code(mf.id, cat)
+            if code is None or mf.severity is Severity.NONE:
+                continue
+            words = cat.findings[code]
+            if any(p in words.seen for p in _SIDED):
+                sides = _agreed(mf.id, assessments)
+                seen = words.seen_any if sides is None else words.seen.format(**sides)
+            else:
+                seen = words.seen
+            out.append(Observed(mf.id, mf.severity, seen, words.meaning, words.items))
+    return out
 
 
 # --- what the therapist may tick ------------------------------------------------------------
@@ -335,17 +348,7 @@ def to_pdf(h: Handout, page_format: PageFormat = "A4") -> bytes:
 
     foot = " · ".join(p for p in (h.client, _long_date(h.date)) if p)
 
-    class _Pdf(FPDF):
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font("dejavu", "", 8)
-            self.set_text_color(90, 90, 90)
-            self.cell(0, 5, drawable(foot), align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, f"page {self.page_no()} of {{nb}}", align="R")
-            self.set_text_color(0, 0, 0)
-
-    pdf = _Pdf(format=page_format, unit="mm")
+    pdf = FPDF(format=page_format, unit="mm")
     for family, style, filename in _MAIN_FONTS:
         pdf.add_font(family, style, fname=_FONT_DIR / filename)
     pdf.set_fallback_fonts(["dejavu"], exact_match=False)
@@ -420,6 +423,18 @@ def to_pdf(h: Handout, page_format: PageFormat = "A4") -> bytes:
         text(h.note, 11)
     pdf.ln(4)
     text(NOT_A_DIAGNOSIS, 9)
+    # Footers last, once the page count is known: fpdf's "{nb}" alias loses its digits when
+    # a fallback (CJK) font is in use.
+    pdf.set_auto_page_break(auto=False)
+    total = pdf.pages_count
+    for n in range(1, total + 1):
+        pdf.page = n
+        pdf.set_y(-12)
+        pdf.set_font("dejavu", "", 8)
+        pdf.set_text_color(90, 90, 90)
+        pdf.cell(width, 5, drawable(foot), align="L")
+        pdf.set_x(pdf.l_margin)
+        pdf.cell(width, 5, f"page {n} of {total}", align="R")
     buf = io.BytesIO()
     pdf.output(buf)
     return buf.getvalue()
