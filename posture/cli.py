@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--calibrate", type=float, default=0.0, metavar="SECONDS",
                     help="first sit upright for this long to set the user's baseline")
     lv.add_argument("--summary", metavar="PATH|-", help="write the session statistics as JSON")
+
+    from posture.batch.command import add_arguments as _batch_arguments
+
+    _batch_arguments(sub.add_parser("batch", help="assess many photos (local workers or Ray) into Parquet rows",
+                                    epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter))
+    from posture.store.accounts import add_arguments as _users_arguments
+
+    _users_arguments(sub.add_parser("users", help="clinic mode: add users, set passwords, disable users"))
     return parser
 
 
@@ -126,6 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _assess(args, sys.stdout)
             if args.command == "live":
                 return _live(args, sys.stdout)
+            if args.command == "batch":
+                from posture.batch.command import run as _batch
+
+                return _batch(args)
+            if args.command == "users":
+                from posture.store.accounts import run_command as _users
+
+                return _users(args)
             return _compare(args, sys.stdout)
         except PostureError as exc:
             print(f"posture: error: {exc}", file=sys.stderr)
