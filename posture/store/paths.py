@@ -15,6 +15,7 @@ from pathlib import Path
 from posture.core.errors import StorageError
 
 DATA_DIR_ENV = "POSTURE_DATA_DIR"
+PHOTO_DIR_ENV = "POSTURE_PHOTO_DIR"  # photos elsewhere than <data folder>/photos (a clinic's data volume)
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
@@ -32,6 +33,12 @@ def data_dir() -> Path:
         except RuntimeError:
             raise StorageError(f"cannot find your home folder; set {DATA_DIR_ENV} to the folder for posture's data") from None
     return Path(os.path.abspath(Path(raw).expanduser()))
+
+
+def photo_dir(folder: Path) -> Path:
+    """Where photos are kept: `$POSTURE_PHOTO_DIR` if set (not blank), else `folder/photos`."""
+    raw = os.environ.get(PHOTO_DIR_ENV, "")
+    return Path(os.path.abspath(Path(raw).expanduser())) if raw.strip() else folder / "photos"
 
 
 def private_dir(path: Path | str) -> Path:

@@ -1,27 +1,37 @@
-"""Local storage: clients, assessment sessions and their photos, in SQLite on this machine.
+"""Storage: clients, assessment sessions and their photos, in SQLite or PostgreSQL.
 
-- One SQLite file (`posture.db`) in the data folder (`posture.store.paths.data_dir()`:
-  `$POSTURE_DATA_DIR`, default `~/.posture`). WAL journal, so readers never block a writer
-  and a crash cannot corrupt it. The folder and `photos/` are 0700, the database (and so
-  its `-wal`/`-shm` files, which SQLite creates with the database's mode) and every photo
-  0600, whatever the umask.
-- Photos as files named by their SHA-256 (`photos/<hash>.jpg`), written atomically and
-  fsynced (file and folder) *before* the record that names them is committed. A crash or
-  a closed tab between the two leaves at most an unreferenced photo, never a record
-  without its photo or half a session.
+- The database: the SQLite file `posture.db` in the data folder (`paths.data_dir()`:
+  `$POSTURE_DATA_DIR`, default `~/.posture`), or PostgreSQL when `POSTURE_DATABASE_URL`
+  says so (see db.py: connections, locks, migrations at start-up). The folder and the
+  photo folder are 0700, the SQLite file (and so its `-wal`/`-shm` files, which SQLite
+  creates with the database's mode) and every photo 0600, whatever the umask.
+- Photos as files named by their SHA-256 (`<photo folder>/<hash>.jpg`; the folder is
+  `photos/` in the data folder or `$POSTURE_PHOTO_DIR`), written atomically and fsynced
+  (file and folder) *before* the record that names them is committed. A crash or a closed
+  tab between the two leaves at most an unreferenced photo, never a record without its
+  photo or half a session. Reading a photo checks its hash: a changed file is an error,
+  never a silent wrong photo.
 - Clean-up never removes a photo that is being saved. A save first registers the hashes
   it is about to write in `pending_photos` (committed), then writes the files, then
   commits the session and drops its registration in one transaction. `collect_garbage`
-  lists and removes files while holding SQLite's write lock, so it either sees a save's
-  registration (and spares its files and temporary files) or finishes before the save
-  registers, in which case the save writes its files after the removal. This holds across
-  processes because SQLite's lock is. A registration left by a save that crashed expires
-  after `ABANDONED_AFTER_S`; a save that outlived its registration still cannot commit a
-  record without its photo, because it checks (and rewrites) its files under the lock
-  just before committing.
-- Ids are never reused (AUTOINCREMENT): "session 3" always means one session.
-- Schema versioned with `PRAGMA user_version`; `MIGRATIONS[i]` takes version i to i+1,
-  each in one transaction. Migrations are history: never edit one, add the next.
+  lists and removes files while holding the photo lock (SQLite's write lock; on PostgreSQL
+  an exclusive advisory lock, which a save's final transaction takes shared), so it
+  either sees a save's registration (and spares its files and temporary files) or
+  finishes before the save registers, in which case the save writes its files after the
+  removal. This holds across processes and servers because the locks are the database's.
+  A registration left by a save that crashed expires after `ABANDONED_AFTER_S`; a save
+  that outlived its registration still cannot commit a record without its photo, because
+  it checks (and rewrites) its files under the lock just before committing.
+- Who acts: every method takes `actor` (actor.py; default SOLO, today's behaviour). A
+  therapist sees and edits the clients they own or that are shared with them, an admin
+  (and solo mode) every client; the client self check (SELF_CHECK) may save a self check
+  and nothing else. Disabled accounts are refused on their next call. Changes are
+  recorded in the audit trail in the same transaction (audit.py).
+- Concurrency: a submitted form may carry an idempotency key; a second save with the same
+  key (a double click, a retried request) returns the first session instead of storing a
+  copy. A client deleted while someone else has them open raises ClientNotFoundError
+  with a message to show, never a crash or a record without its client.
+- Ids are never reused (AUTOINCREMENT on SQLite, sequences on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -32,22 +42,31 @@ import json
 import os
 import re
 import secrets
-import sqlite3
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
+
+from sqlalchemy import Connection, CursorResult, Row, delete, exists, insert, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from posture.core.assessment import Assessment
 from posture.core.errors import StorageError, UsageError
 from posture.report.summary import Intake
 
-from .paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, data_dir, private_dir, write_private_file
+from . import audit, db
+from .actor import SOLO, Actor
+from .paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, data_dir, photo_dir, private_dir, write_private_file
+from .schema import client_shares, clients, drafts, pending_photos, photos, sessions, users
 
-MIGRATIONS: tuple[str, ...] = (
+# The schema before Alembic, as SQLite statements: LEGACY_MIGRATIONS[i] takes PRAGMA
+# user_version i to i+1. A file written by those versions is brought to 3 with these and
+# then adopted by Alembic (db.py). History: never edit.
+LEGACY_MIGRATIONS: tuple[str, ...] = (
     # v0 -> v1: the first schema.
     """
     CREATE TABLE clients (
@@ -132,7 +151,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX pending_by_token ON pending_photos(token);
     """,
 )
-SCHEMA_VERSION = len(MIGRATIONS)
+
+MIGRATIONS = LEGACY_MIGRATIONS  # the name older code and tests use
+SCHEMA_VERSION = len(LEGACY_MIGRATIONS)  # 3: what PRAGMA user_version says once migrated
 
 # A save registers its photos, writes them and commits within seconds (the commit waits
 # at most 30 s for the lock). A registration this old was left by a save that crashed.
@@ -141,9 +162,32 @@ ABANDONED_AFTER_S = 3600.0
 NAME_MAX_CHARS = 200
 HEIGHT_RANGE_CM = (50.0, 250.0)
 EARLIEST_BIRTH_YEAR = 1900
+IDEMPOTENCY_KEY_MAX_CHARS = 64
 
 SessionKind = Literal["assessment", "self_check"]
 SESSION_KINDS: tuple[str, ...] = get_args(SessionKind)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class ClientNotFoundError(StorageError):
+    """The client does not exist (any more): deleted, perhaps by someone else while it was open."""
+
+    def __init__(self, client_id: int) -> None:
+        self.client_id = client_id
+        super().__init__(f"no client with id {client_id}: the client was deleted (perhaps by someone else just now); "
+                         "reload the client list")
+
+
+class AccessDeniedError(StorageError):
+    """The actor may not do this (not their client, not an admin, the self check, a disabled account)."""
+
+
+class ConflictError(StorageError):
+    """The database refused a change that clashes with what is stored (a unique key, a vanished row)."""
+
+
+class PhotoCorruptError(StorageError):
+    """A photo file whose content no longer matches its hash."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +198,7 @@ class Client:
     height_cm: float | None
     created: str
     is_self_check: bool = False  # an owner of self checks (never listed as a client)
+    owner_user_id: int | None = None  # clinic mode: the therapist who owns the client
 
 
 @dataclass(frozen=True)
@@ -187,13 +232,26 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
-class Store:
-    """The local database. Safe to use from several threads/processes (one connection each call)."""
+SELF_CHECK_ONLY = "the self check can save a self check and nothing else; it cannot read or change records"
 
-    def __init__(self, folder: Path | str | None = None) -> None:
+
+class Store:
+    """The database and the photo folder. Safe to use from several threads and processes.
+
+    `Store(folder)` uses `folder` (default: the data folder) for photos and, unless `url`
+    or `$POSTURE_DATABASE_URL` names another database, for the SQLite file. Opening a
+    Store runs the migrations the database needs.
+    """
+
+    def __init__(self, folder: Path | str | None = None, *, url: str | None = None) -> None:
         self.folder = Path(folder) if folder is not None else data_dir()
-        self.photos_dir = self.folder / "photos"
-        self.db_path = self.folder / "posture.db"
+        self.photos_dir = photo_dir(self.folder)
+        self.url = url or db.database_url(self.folder)
+        self.is_sqlite = db.is_sqlite(self.url)
+        sqlite_file = make_url(self.url).database if self.is_sqlite else None
+        # The SQLite file (unused, but still named, with PostgreSQL).
+        self.db_path = Path(sqlite_file) if sqlite_file else self.folder / "posture.db"
+        self.where = str(self.db_path) if self.is_sqlite else db.safe_url(self.url)
         photos_were_private = _mode(self.photos_dir) == PRIVATE_DIR_MODE
         private_dir(self.folder)  # health data: owner only
         private_dir(self.photos_dir)
@@ -201,310 +259,487 @@ class Store:
             if not photos_were_private:  # made by an older version (0755 folder, 0644 files)
                 for path in self.photos_dir.iterdir():
                     os.chmod(path, PRIVATE_FILE_MODE)
-            # Create the database file owner-only before SQLite opens it: SQLite gives its
-            # -wal and -shm files the database's mode, whatever the umask.
-            os.close(os.open(self.db_path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
-            for path in (self.db_path, self.folder / "posture.db-wal", self.folder / "posture.db-shm"):
-                if path.exists():
-                    os.chmod(path, PRIVATE_FILE_MODE)
+            if self.is_sqlite:
+                # Create the database file owner-only before SQLite opens it: SQLite gives
+                # its -wal and -shm files the database's mode, whatever the umask.
+                private_dir(self.db_path.parent)
+                os.close(os.open(self.db_path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
+                for path in (self.db_path, Path(f"{self.db_path}-wal"), Path(f"{self.db_path}-shm")):
+                    if path.exists():
+                        os.chmod(path, PRIVATE_FILE_MODE)
         except OSError as exc:
             raise StorageError(f"{self.folder}: data files cannot be made private ({exc.strerror or exc})") from None
+        self.engine = db.engine_for(self.url)
         self.migrate()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StorageError(f"{self.db_path}: cannot open the database ({exc})") from None
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            yield conn
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.db_path}: database error ({exc})") from None
-        finally:
-            conn.close()
+    # --- transactions -------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+    def _guard(self) -> Iterator[None]:
+        """Database errors as StorageError, with the database named and no password shown."""
+        try:
+            yield
+        except IntegrityError as exc:
+            raise ConflictError(f"{self.where}: the change conflicts with the stored data ({_reason(exc)})") from None
+        except DBAPIError as exc:
+            raise StorageError(f"{self.where}: database error ({_reason(exc)})") from None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction, committed when the block ends (BEGIN IMMEDIATE on SQLite)."""
+        with self._guard(), self.engine.connect() as conn:
+            conn.execution_options(**{db.WRITE: True})
+            with conn.begin():
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read-only transaction (a consistent snapshot on SQLite; statement-level on PostgreSQL)."""
+        with self._guard(), self.engine.connect() as conn, conn.begin():
+            yield conn
 
     def schema_version(self) -> int:
-        with self._connect() as conn:
-            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        """The pre-Alembic schema number (SQLite's user_version; 3 once migrated). See `revision` for Alembic's."""
+        if not self.is_sqlite:
+            return SCHEMA_VERSION
+        with self.read() as conn:
+            return db.legacy_version(conn)
 
-    def migrate(self, target: int = SCHEMA_VERSION) -> None:
-        """Bring the database to `target`, one version per transaction."""
-        with self._connect() as conn:
-            # Rebuilding a table drops the old one; with foreign keys on that would delete
-            # every row referring to it. The pragma only takes effect outside a transaction.
-            conn.execute("PRAGMA foreign_keys = OFF")
-            if int(conn.execute("PRAGMA user_version").fetchone()[0]) == target:
-                return  # the usual case: no write lock needed just to open the store
-            while True:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    # Read under the lock: another process may have migrated meanwhile.
-                    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                    if version > SCHEMA_VERSION:
-                        raise StorageError(
-                            f"{self.db_path} was written by a newer version (schema {version} > {SCHEMA_VERSION}); update posture"
-                        )
-                    if version >= target:
-                        conn.execute("COMMIT")
-                        return
-                    # executescript would commit on its own; run statement by statement instead.
-                    for statement in filter(str.strip, MIGRATIONS[version].split(";")):
-                        conn.execute(statement)
-                    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise StorageError(f"{self.db_path}: migration to schema {version + 1} found {len(broken)} broken references")
-                    conn.execute(f"PRAGMA user_version = {version + 1}")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
+    def revision(self) -> str | None:
+        """The Alembic revision the database is at."""
+        with self.read() as conn:
+            return db.current_revision(conn)
+
+    def migrate(self) -> None:
+        """Bring the database to the newest schema (see db.upgrade); runs when the Store opens."""
+        with self._guard():
+            db.upgrade(self.engine, self.where)
+
+    # --- who may do what ------------------------------------------------------------
+
+    def _check_actor(self, conn: Connection, actor: Actor) -> None:
+        """Clinic users must still have an enabled account with that role; the self check reads nothing."""
+        if not actor.reads_records:
+            raise AccessDeniedError(SELF_CHECK_ONLY)
+        if actor.role == "solo":
+            return
+        if actor.user_id is None:
+            raise AccessDeniedError(f"{actor.name}: a clinic user needs an account (no user id given)")
+        row = conn.execute(select(users.c.role, users.c.disabled).where(users.c.id == actor.user_id)).first()
+        if row is None or row.disabled:
+            raise AccessDeniedError(f"the account {actor.name!r} is disabled or no longer exists")
+        if row.role != actor.role:
+            raise AccessDeniedError(f"the account {actor.name!r} is no longer {actor.role}; log in again")
+
+    def _client_row(self, conn: Connection, client_id: int, actor: Actor, *, owner_only: bool = False) -> Row[Any]:
+        """The client's row if `actor` may see it (owner_only: may delete it); clear errors otherwise."""
+        self._check_actor(conn, actor)
+        row = conn.execute(select(clients).where(clients.c.id == client_id)).first()
+        if row is None:
+            raise ClientNotFoundError(client_id)
+        if actor.sees_every_client:
+            return row
+        if owner_only:
+            if row.owner_user_id != actor.user_id:
+                raise AccessDeniedError(f"only the client's own therapist or an admin can do this ({actor.name} cannot)")
+            return row
+        if row.is_self_check or row.owner_user_id == actor.user_id or conn.execute(
+            select(client_shares.c.client_id).where(client_shares.c.client_id == client_id, client_shares.c.user_id == actor.user_id)
+        ).first() is not None:
+            return row
+        raise AccessDeniedError(f"client {client_id} is not one of {actor.name}'s clients (neither theirs nor shared with them)")
+
+    def _visible(self, actor: Actor) -> Any:
+        """The WHERE clause of the clients `actor` may see (call _check_actor first)."""
+        if actor.sees_every_client:
+            return clients.c.id.is_not(None)
+        shared = exists().where(client_shares.c.client_id == clients.c.id, client_shares.c.user_id == actor.user_id)
+        return or_(clients.c.owner_user_id == actor.user_id, clients.c.is_self_check == 1, shared)
+
+    def _require_admin(self, conn: Connection, actor: Actor, what: str) -> None:
+        self._check_actor(conn, actor)
+        if not actor.sees_every_client:
+            raise AccessDeniedError(f"only an admin can {what} ({actor.name} is a {actor.role})")
+
+    def _note_view(self, actor: Actor, client_id: int) -> None:
+        """Record that a clinic user looked at a client (coalesced: see audit.VIEW_COALESCE_S)."""
+        if actor.role not in ("therapist", "admin"):
+            return  # solo mode: one person, their own records
+        with self.write() as conn:
+            if not audit.recent_view(conn, actor, client_id):
+                audit.insert_event(conn, actor.name, actor.role, audit.CLIENT_VIEW, client_id)
 
     # --- clients --------------------------------------------------------------------
 
-    def create_client(self, name: str, birth_date: str | None = None, height_cm: float | None = None) -> Client:
-        """Add a client. Raises UsageError, with a message for the therapist, on a bad field."""
+    def create_client(self, name: str, birth_date: str | None = None, height_cm: float | None = None, *,
+                      actor: Actor = SOLO, owner_user_id: int | None = None) -> Client:
+        """Add a client. Raises UsageError, with a message for the therapist, on a bad field.
+
+        A therapist's new client is theirs; an admin may name the owner (`owner_user_id`).
+        """
         name = _valid_name(name)
         birth_date = _valid_birth_date(birth_date)
         height_cm = _valid_height(height_cm)
         created = _now()
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO clients (name, birth_date, height_cm, created) VALUES (?, ?, ?, ?)",
-                (name, birth_date, height_cm, created),
-            )
-            return Client(int(cur.lastrowid or 0), name, birth_date, height_cm, created)
+        with self.write() as conn:
+            self._check_actor(conn, actor)
+            owner = actor.user_id if actor.role == "therapist" else owner_user_id
+            if owner is not None:
+                self._require_user(conn, owner)
+            client_id = _new_id(conn.execute(insert(clients).values(
+                name=name, birth_date=birth_date, height_cm=height_cm, created=created, is_self_check=0, owner_user_id=owner,
+            )))
+            audit.insert_event(conn, actor.name, actor.role, audit.CLIENT_CREATE, client_id, "" if owner is None else f"owner user {owner}")
+        return Client(client_id, name, birth_date, height_cm, created, False, owner)
 
-    def update_client(self, client_id: int, name: str, birth_date: str | None, height_cm: float | None) -> Client:
+    def update_client(self, client_id: int, name: str, birth_date: str | None, height_cm: float | None, *,
+                      actor: Actor = SOLO) -> Client:
         """Change a client's fields (validated as in `create_client`)."""
         name = _valid_name(name)
         birth_date = _valid_birth_date(birth_date)
         height_cm = _valid_height(height_cm)
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "UPDATE clients SET name = ?, birth_date = ?, height_cm = ? WHERE id = ?",
-                (name, birth_date, height_cm, client_id),
-            )
-            if cur.rowcount == 0:
-                raise StorageError(f"no client with id {client_id}")
-        return self.get_client(client_id)
-
-    def get_client(self, client_id: int) -> Client:
-        with self._connect() as conn:
-            row = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
-        if row is None:
-            raise StorageError(f"no client with id {client_id}")
+        with self.write() as conn:
+            old = self._client_row(conn, client_id, actor)
+            if old.is_self_check:
+                raise ClientNotFoundError(client_id)
+            changed = [f for f, v in (("name", name), ("birth_date", birth_date), ("height_cm", height_cm)) if getattr(old, f) != v]
+            conn.execute(update(clients).where(clients.c.id == client_id).values(name=name, birth_date=birth_date, height_cm=height_cm))
+            audit.insert_event(conn, actor.name, actor.role, audit.CLIENT_EDIT, client_id, "changed: " + (", ".join(changed) or "nothing"))
+            row = conn.execute(select(clients).where(clients.c.id == client_id)).one()
         return _client(row)
 
-    def list_clients(self, search: str = "") -> list[Client]:
-        """Clients (never self-check owners) whose name contains `search`, ignoring case and accents.
+    def get_client(self, client_id: int, *, actor: Actor = SOLO) -> Client:
+        """One client (or self-check owner). ClientNotFoundError if it is gone; AccessDeniedError if not the actor's."""
+        with self.read() as conn:
+            client = _client(self._client_row(conn, client_id, actor))
+        self._note_view(actor, client_id)
+        return client
+
+    def list_clients(self, search: str = "", *, actor: Actor = SOLO) -> list[Client]:
+        """The actor's clients (never self-check owners) whose name contains `search`, ignoring case and accents.
 
         Matching uses `search_key` on both sides, in Python: SQLite's LIKE folds ASCII only.
         """
-        with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM clients WHERE is_self_check = 0").fetchall()
+        with self.read() as conn:
+            self._check_actor(conn, actor)
+            rows = conn.execute(select(clients).where(clients.c.is_self_check == 0, self._visible(actor))).fetchall()
         wanted = search_key(search)
-        found = [(search_key(r["name"]), _client(r)) for r in rows]
+        found = [(search_key(r.name), _client(r)) for r in rows]
         found = [(key, c) for key, c in found if wanted in key]
         found.sort(key=lambda kc: (kc[0], kc[1].name, kc[1].id))
         return [c for _, c in found]
 
-    def delete_client(self, client_id: int) -> None:
-        """Delete a client with all their sessions, photos and draft (files no longer used are removed)."""
-        with self._transaction() as conn:
-            cur = conn.execute("DELETE FROM clients WHERE id = ?", (client_id,))
-            if cur.rowcount == 0:
-                raise StorageError(f"no client with id {client_id}")
+    def delete_client(self, client_id: int, *, actor: Actor = SOLO, action: str = audit.CLIENT_DELETE) -> None:
+        """Delete a client with all their sessions, photos, draft and shares (files no longer used are removed).
+
+        Only the client's own therapist, an admin or solo mode may. The audit trail keeps its
+        events about the client (ids only, no name).
+        """
+        with self.write() as conn:
+            self._client_row(conn, client_id, actor, owner_only=True)
+            n_sessions = len(conn.execute(select(sessions.c.id).where(sessions.c.client_id == client_id)).fetchall())
+            if conn.execute(delete(clients).where(clients.c.id == client_id)).rowcount == 0:
+                raise ClientNotFoundError(client_id)
+            audit.insert_event(conn, actor.name, actor.role, action, client_id, f"{n_sessions} sessions deleted")
         self.collect_garbage()
+
+    def share_client(self, client_id: int, user_id: int, *, actor: Actor) -> None:
+        """Let another clinic user see and edit a client (admins only). Sharing twice is harmless."""
+        with self.write() as conn:
+            self._require_admin(conn, actor, "share clients")
+            self._client_row(conn, client_id, actor)
+            self._require_user(conn, user_id)
+            already = conn.execute(select(client_shares.c.user_id).where(
+                client_shares.c.client_id == client_id, client_shares.c.user_id == user_id)).first()
+            if already is None:
+                conn.execute(insert(client_shares).values(client_id=client_id, user_id=user_id))
+                audit.insert_event(conn, actor.name, actor.role, audit.CLIENT_SHARE, client_id, f"shared with user {user_id}")
+
+    def unshare_client(self, client_id: int, user_id: int, *, actor: Actor) -> None:
+        """Stop sharing a client with a user (admins only)."""
+        with self.write() as conn:
+            self._require_admin(conn, actor, "change who a client is shared with")
+            self._client_row(conn, client_id, actor)
+            gone = conn.execute(delete(client_shares).where(
+                client_shares.c.client_id == client_id, client_shares.c.user_id == user_id)).rowcount
+            if gone:
+                audit.insert_event(conn, actor.name, actor.role, audit.CLIENT_UNSHARE, client_id, f"no longer shared with user {user_id}")
+
+    def shared_with(self, client_id: int, *, actor: Actor = SOLO) -> list[int]:
+        """The user ids a client is shared with."""
+        with self.read() as conn:
+            self._client_row(conn, client_id, actor)
+            return [int(r[0]) for r in conn.execute(
+                select(client_shares.c.user_id).where(client_shares.c.client_id == client_id).order_by(client_shares.c.user_id))]
+
+    def reassign_client(self, client_id: int, user_id: int | None, *, actor: Actor) -> Client:
+        """Give a client to another therapist (None: to no one). Admins only."""
+        with self.write() as conn:
+            self._require_admin(conn, actor, "reassign clients")
+            old = self._client_row(conn, client_id, actor)
+            if old.is_self_check:
+                raise ClientNotFoundError(client_id)
+            if user_id is not None:
+                self._require_user(conn, user_id)
+            conn.execute(update(clients).where(clients.c.id == client_id).values(owner_user_id=user_id))
+            audit.insert_event(conn, actor.name, actor.role, audit.CLIENT_REASSIGN, client_id,
+                               f"owner user {old.owner_user_id} -> {user_id}")
+            return _client(conn.execute(select(clients).where(clients.c.id == client_id)).one())
+
+    def _require_user(self, conn: Connection, user_id: int) -> None:
+        row = conn.execute(select(users.c.disabled).where(users.c.id == user_id)).first()
+        if row is None:
+            raise UsageError(f"no user with id {user_id}")
+        if row.disabled:
+            raise UsageError(f"user {user_id} is disabled")
 
     # --- sessions -------------------------------------------------------------------
 
-    def save_session(self, client_id: int, intake: Intake, photos: list[NewPhoto], kind: SessionKind = "assessment") -> int:
+    def save_session(self, client_id: int, intake: Intake, photos: list[NewPhoto], kind: SessionKind = "assessment", *,
+                     actor: Actor = SOLO, idempotency_key: str | None = None) -> int:
         """Store one session atomically; returns its id (never reused).
 
         Saving an assessment also deletes the client's draft, in the same transaction.
+        `idempotency_key` (one per submitted form, e.g. a random token made when the form is
+        shown): a second save with the same key stores nothing and returns the first id.
         """
         kind = _valid_kind(kind)
+        key = _valid_key(idempotency_key)
+        if not actor.reads_records:
+            raise AccessDeniedError(SELF_CHECK_ONLY)
 
-        def insert(conn: sqlite3.Connection, hashes: list[str]) -> int:
-            if conn.execute("SELECT 1 FROM clients WHERE id = ?", (client_id,)).fetchone() is None:
-                raise StorageError(f"no client with id {client_id}")
-            session_id = self._insert_session(conn, client_id, intake, photos, hashes, kind)
+        def insert_(conn: Connection, hashes: list[str]) -> int:
+            if key is not None:
+                found = _session_with_key(conn, key)
+                if found is not None:
+                    return found  # already saved by an earlier submit of the same form
+            self._client_row(conn, client_id, actor)
+            session_id = self._insert_session(conn, client_id, intake, photos, hashes, kind, key)
             if kind == "assessment":
-                conn.execute("DELETE FROM drafts WHERE client_id = ?", (client_id,))
+                conn.execute(delete(drafts).where(drafts.c.client_id == client_id))
+            audit.insert_event(conn, actor.name, actor.role, audit.SESSION_CREATE, client_id,
+                               f"session {session_id} ({kind}, {len(photos)} photos)")
             return session_id
 
-        return self._save_with_photos(photos, insert)
+        try:
+            return self._save_with_photos(photos, insert_)
+        except ConflictError:
+            # Another save with the same key committed between our check and our insert
+            # (PostgreSQL runs them side by side), or the client went meanwhile.
+            with self.read() as conn:
+                found = _session_with_key(conn, key) if key is not None else None
+                if found is not None:
+                    return found
+                if conn.execute(select(clients.c.id).where(clients.c.id == client_id)).first() is None:
+                    raise ClientNotFoundError(client_id) from None
+            raise
 
-    def save_self_check(self, label: str, intake: Intake, photos: list[NewPhoto]) -> int:
+    def save_self_check(self, label: str, intake: Intake, photos: list[NewPhoto], *, actor: Actor = SOLO,
+                        idempotency_key: str | None = None) -> int:
         """Store a self check made by a client without an account; returns the session id.
 
-        It is never attached to a therapist's client, whatever name is typed: it goes to a
-        self-check owner named `label` (created on first use, reused for the same label so
-        repeated checks form a series), which `list_clients` never returns. The session's
-        kind is "self_check", so `sessions(id)` (assessments only, by default) never shows
-        it. A therapist can attach one to a client deliberately with `link_self_check`.
-        Raises UsageError for an empty label or no photo.
+        Any actor may, SELF_CHECK included (and only this). It is never attached to a
+        therapist's client, whatever name is typed: it goes to a self-check owner named
+        `label` (created on first use, reused for the same label so repeated checks form a
+        series), which `list_clients` never returns. The session's kind is "self_check", so
+        `sessions(id)` (assessments only, by default) never shows it. A therapist can attach
+        one to a client deliberately with `link_self_check`. Raises UsageError for an empty
+        label or no photo.
         """
         label = _valid_name(label, what="Name or pseudonym")
+        key = _valid_key(idempotency_key)
 
-        def insert(conn: sqlite3.Connection, hashes: list[str]) -> int:
-            row = conn.execute(
-                "SELECT id FROM clients WHERE is_self_check = 1 AND name = ? ORDER BY id LIMIT 1", (label,)
-            ).fetchone()
+        def insert_(conn: Connection, hashes: list[str]) -> int:
+            if key is not None:
+                found = _session_with_key(conn, key)
+                if found is not None:
+                    return found
+            row = conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1, clients.c.name == label)
+                               .order_by(clients.c.id).limit(1)).first()
             if row is not None:
-                owner_id = int(row["id"])
+                owner_id = int(row.id)
             else:
-                cur = conn.execute(
-                    "INSERT INTO clients (name, created, is_self_check) VALUES (?, ?, 1)", (label, _now())
-                )
-                owner_id = int(cur.lastrowid or 0)
-            return self._insert_session(conn, owner_id, intake, photos, hashes, "self_check")
+                owner_id = _new_id(conn.execute(insert(clients).values(name=label, created=_now(), is_self_check=1)))
+            session_id = self._insert_session(conn, owner_id, intake, photos, hashes, "self_check", key)
+            audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_CREATE, owner_id, f"session {session_id}")
+            return session_id
 
-        return self._save_with_photos(photos, insert)
+        try:
+            return self._save_with_photos(photos, insert_)
+        except ConflictError:
+            with self.read() as conn:
+                found = _session_with_key(conn, key) if key is not None else None
+            if found is None:
+                raise
+            return found
 
-    def self_checks(self) -> list[SessionRecord]:
-        """Self checks not linked to a client, oldest first (`client_id` is the self-check owner; `get_client` gives its label)."""
-        with self._connect() as conn:
-            owners = [int(r[0]) for r in conn.execute("SELECT id FROM clients WHERE is_self_check = 1")]
-        found = [s for owner in owners for s in self.sessions(owner, kind="self_check")]
+    def self_checks(self, *, actor: Actor = SOLO) -> list[SessionRecord]:
+        """Self checks not linked to a client, oldest first (`client_id` is the self-check owner; `get_client` gives its label).
+
+        Every clinic user sees them: they belong to no therapist until one links them.
+        """
+        with self.read() as conn:
+            self._check_actor(conn, actor)
+            owners = [int(r[0]) for r in conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1))]
+        found = [s for owner in owners for s in self.sessions(owner, kind="self_check", actor=actor)]
         return sorted(found, key=lambda s: (s.created, s.id))
 
-    def link_self_check(self, session_id: int, client_id: int) -> None:
+    def link_self_check(self, session_id: int, client_id: int, *, actor: Actor = SOLO) -> None:
         """Attach a self check to a therapist's client (it stays marked as a self check)."""
-        with self._transaction() as conn:
+        with self.write() as conn:
+            self._check_actor(conn, actor)
             row = conn.execute(
-                "SELECT s.kind, c.is_self_check FROM sessions s JOIN clients c ON c.id = s.client_id WHERE s.id = ?",
-                (session_id,),
-            ).fetchone()
-            if row is None or row["kind"] != "self_check":
+                select(sessions.c.kind, clients.c.is_self_check).join(clients, clients.c.id == sessions.c.client_id)
+                .where(sessions.c.id == session_id)
+            ).first()
+            if row is None or row.kind != "self_check":
                 raise StorageError(f"no self check with id {session_id}")
-            target = conn.execute("SELECT is_self_check FROM clients WHERE id = ?", (client_id,)).fetchone()
-            if target is None or target["is_self_check"]:
-                raise StorageError(f"no client with id {client_id}")
-            conn.execute("UPDATE sessions SET client_id = ? WHERE id = ?", (client_id, session_id))
+            target = self._client_row(conn, client_id, actor)
+            if target.is_self_check:
+                raise ClientNotFoundError(client_id)
+            conn.execute(update(sessions).where(sessions.c.id == session_id).values(client_id=client_id))
             # An owner left without checks is dropped, so it does not linger as an empty label.
-            conn.execute(
-                "DELETE FROM clients WHERE is_self_check = 1 AND id NOT IN (SELECT client_id FROM sessions)"
-            )
+            conn.execute(delete(clients).where(clients.c.is_self_check == 1, clients.c.id.not_in(select(sessions.c.client_id))))
+            audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_LINK, client_id, f"session {session_id}")
 
-    def sessions(self, client_id: int, kind: SessionKind | None = "assessment") -> list[SessionRecord]:
-        """A client's sessions of `kind` (assessments by default; None: every kind), oldest first."""
+    def sessions(self, client_id: int, kind: SessionKind | None = "assessment", *, actor: Actor = SOLO) -> list[SessionRecord]:
+        """A client's sessions of `kind` (assessments by default; None: every kind), oldest first.
+
+        A client that no longer exists has no sessions (an empty list).
+        """
         kinds = SESSION_KINDS if kind is None else (_valid_kind(kind),)
-        marks = ", ".join("?" * len(kinds))
-        with self._connect() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM sessions WHERE client_id = ? AND kind IN ({marks}) ORDER BY created, id", (client_id, *kinds)
-            ).fetchall()
-            photos = conn.execute(
-                f"SELECT p.* FROM photos p JOIN sessions s ON p.session_id = s.id WHERE s.client_id = ? AND s.kind IN ({marks}) "
-                "ORDER BY p.id",
-                (client_id, *kinds),
+        with self.read() as conn:
+            try:
+                self._client_row(conn, client_id, actor)
+            except ClientNotFoundError:
+                return []
+            rows = conn.execute(select(sessions).where(sessions.c.client_id == client_id, sessions.c.kind.in_(kinds))
+                                .order_by(sessions.c.created, sessions.c.id)).fetchall()
+            photo_rows = conn.execute(
+                select(photos).join(sessions, photos.c.session_id == sessions.c.id)
+                .where(sessions.c.client_id == client_id, sessions.c.kind.in_(kinds)).order_by(photos.c.id)
             ).fetchall()
         by_session: dict[int, list[PhotoRecord]] = {}
-        for p in photos:
-            by_session.setdefault(int(p["session_id"]), []).append(
-                PhotoRecord(int(p["id"]), p["sha256"], p["filename"], Assessment.from_dict(json.loads(p["assessment_json"])))
+        for p in photo_rows:
+            by_session.setdefault(int(p.session_id), []).append(
+                PhotoRecord(int(p.id), p.sha256, p.filename, Assessment.from_dict(json.loads(p.assessment_json)))
             )
+        self._note_view(actor, client_id)
         return [
-            SessionRecord(int(r["id"]), int(r["client_id"]), r["created"], Intake.from_dict(json.loads(r["intake_json"])),
-                          by_session.get(int(r["id"]), []), r["kind"])
+            SessionRecord(int(r.id), int(r.client_id), r.created, Intake.from_dict(json.loads(r.intake_json)),
+                          by_session.get(int(r.id), []), cast(SessionKind, r.kind))
             for r in rows
         ]
 
-    def delete_session(self, session_id: int) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    def delete_session(self, session_id: int, *, actor: Actor = SOLO) -> None:
+        """Delete one session and its photo records (nothing happens if it is already gone)."""
+        with self.write() as conn:
+            self._check_actor(conn, actor)
+            row = conn.execute(select(sessions.c.client_id).where(sessions.c.id == session_id)).first()
+            if row is None:
+                return
+            self._client_row(conn, int(row.client_id), actor)
+            conn.execute(delete(sessions).where(sessions.c.id == session_id))
+            audit.insert_event(conn, actor.name, actor.role, audit.SESSION_DELETE, int(row.client_id), f"session {session_id}")
         self.collect_garbage()
 
-    def photo_bytes(self, sha256: str) -> bytes:
+    def photo_bytes(self, sha256: str, *, actor: Actor = SOLO) -> bytes:
+        """A stored photo's bytes, checked against its hash (PhotoCorruptError if the file changed)."""
+        if not _SHA256.fullmatch(sha256 or ""):
+            raise StorageError(f"{sha256!r} is not a photo hash (64 hexadecimal digits)")
+        if actor.role != "solo":
+            with self.read() as conn:
+                self._check_actor(conn, actor)
+                owners = conn.execute(
+                    select(clients.c.id).join(sessions, sessions.c.client_id == clients.c.id)
+                    .join(photos, photos.c.session_id == sessions.c.id).where(photos.c.sha256 == sha256, self._visible(actor)).limit(1)
+                ).first()
+            if owners is None:
+                raise AccessDeniedError(f"photo {sha256[:12]} belongs to no client of {actor.name}")
         path = self.photos_dir / f"{sha256}.jpg"
         try:
-            return path.read_bytes()
+            data = path.read_bytes()
         except OSError as exc:
             raise StorageError(f"photo {sha256[:12]} is missing from {self.photos_dir} ({exc.strerror})") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise PhotoCorruptError(f"photo {sha256[:12]} in {self.photos_dir} is damaged: its content no longer matches its hash; "
+                                    "restore the photo folder from a backup")
+        return data
 
     # --- drafts ---------------------------------------------------------------------
 
-    def save_draft(self, client_id: int, payload: bytes) -> None:
+    def save_draft(self, client_id: int, payload: bytes, *, actor: Actor = SOLO) -> None:
         """Keep the unsaved intake of a client (opaque bytes), replacing the previous draft atomically."""
-        with self._transaction() as conn:
-            if conn.execute("SELECT 1 FROM clients WHERE id = ?", (client_id,)).fetchone() is None:
-                raise StorageError(f"no client with id {client_id}")
-            conn.execute(
-                "INSERT INTO drafts (client_id, payload, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (client_id) DO UPDATE SET payload = excluded.payload, updated = excluded.updated",
-                (client_id, sqlite3.Binary(payload), _now()),
-            )
+        with self.write() as conn:
+            self._client_row(conn, client_id, actor)
+            if conn.execute(update(drafts).where(drafts.c.client_id == client_id).values(payload=payload, updated=_now())).rowcount == 0:
+                conn.execute(insert(drafts).values(client_id=client_id, payload=payload, updated=_now()))
 
-    def load_draft(self, client_id: int) -> bytes | None:
-        """The client's draft as saved, or None."""
-        with self._connect() as conn:
-            row = conn.execute("SELECT payload FROM drafts WHERE client_id = ?", (client_id,)).fetchone()
-        return None if row is None else bytes(row["payload"])
+    def load_draft(self, client_id: int, *, actor: Actor = SOLO) -> bytes | None:
+        """The client's draft as saved, or None (also when the client is gone)."""
+        with self.read() as conn:
+            try:
+                self._client_row(conn, client_id, actor)
+            except ClientNotFoundError:
+                return None
+            row = conn.execute(select(drafts.c.payload).where(drafts.c.client_id == client_id)).first()
+        return None if row is None else bytes(row.payload)
 
-    def delete_draft(self, client_id: int) -> None:
-        """Forget the client's draft (nothing happens if there is none)."""
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM drafts WHERE client_id = ?", (client_id,))
+    def delete_draft(self, client_id: int, *, actor: Actor = SOLO) -> None:
+        """Forget the client's draft (nothing happens if there is none, or no client)."""
+        with self.write() as conn:
+            try:
+                self._client_row(conn, client_id, actor)
+            except ClientNotFoundError:
+                return
+            conn.execute(delete(drafts).where(drafts.c.client_id == client_id))
 
     # --- files ----------------------------------------------------------------------
 
-    def _insert_session(self, conn: sqlite3.Connection, client_id: int, intake: Intake, photos: list[NewPhoto],
-                        hashes: list[str], kind: SessionKind) -> int:
-        cur = conn.execute(
-            "INSERT INTO sessions (client_id, created, intake_json, kind) VALUES (?, ?, ?, ?)",
-            (client_id, _now(), json.dumps(intake.to_dict()), kind),
-        )
-        session_id = int(cur.lastrowid or 0)
-        conn.executemany(
-            "INSERT INTO photos (session_id, sha256, filename, assessment_json) VALUES (?, ?, ?, ?)",
-            [(session_id, h, p.filename, json.dumps(p.assessment.to_dict())) for h, p in zip(hashes, photos, strict=True)],
-        )
+    def _insert_session(self, conn: Connection, client_id: int, intake: Intake, photos_: list[NewPhoto],
+                        hashes: list[str], kind: SessionKind, idempotency_key: str | None = None) -> int:
+        session_id = _new_id(conn.execute(insert(sessions).values(
+            client_id=client_id, created=_now(), intake_json=json.dumps(intake.to_dict()), kind=kind, idempotency_key=idempotency_key,
+        )))
+        conn.execute(insert(photos), [
+            {"session_id": session_id, "sha256": h, "filename": p.filename, "assessment_json": json.dumps(p.assessment.to_dict())}
+            for h, p in zip(hashes, photos_, strict=True)
+        ])
         return session_id
 
-    def _save_with_photos(self, photos: list[NewPhoto], insert: Callable[[sqlite3.Connection, list[str]], int]) -> int:
-        """Register the photos as being saved, write them, then run `insert` and commit (see the module notes)."""
-        if not photos:
+    @contextmanager
+    def _photo_lock(self, exclusive: bool) -> Iterator[Connection]:
+        """A write transaction holding the photo lock (see the module notes)."""
+        with self.write() as conn:  # on SQLite, BEGIN IMMEDIATE is the lock
+            if not self.is_sqlite:
+                how = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+                conn.exec_driver_sql(f"SELECT {how}({db.PHOTO_LOCK_KEY})")
+            yield conn
+
+    def _save_with_photos(self, photos_: list[NewPhoto], insert_: Callable[[Connection, list[str]], int]) -> int:
+        """Register the photos as being saved, write them, then run `insert_` and commit (see the module notes)."""
+        if not photos_:
             raise UsageError("a session needs at least one assessed photo")
-        hashes = [hashlib.sha256(p.data).hexdigest() for p in photos]
+        hashes = [hashlib.sha256(p.data).hexdigest() for p in photos_]
         token = secrets.token_hex(16)
-        with self._transaction() as conn:
-            conn.executemany(
-                "INSERT INTO pending_photos (token, sha256, started) VALUES (?, ?, ?)",
-                [(token, h, time.time()) for h in dict.fromkeys(hashes)],
-            )
+        with self.write() as conn:
+            conn.execute(insert(pending_photos), [{"token": token, "sha256": h, "started": time.time()} for h in dict.fromkeys(hashes)])
         try:
-            for p in photos:  # files first, then the record
+            for p in photos_:  # files first, then the record
                 self._write_photo(p.data)
-            with self._transaction() as conn:
-                # Under the write lock clean-up cannot run; if this save outlived its
+            with self._photo_lock(exclusive=False) as conn:
+                # Under the lock clean-up cannot run; if this save outlived its
                 # registration and a photo was collected, write it again before committing.
-                for h, p in zip(hashes, photos, strict=True):
+                for h, p in zip(hashes, photos_, strict=True):
                     if not (self.photos_dir / f"{h}.jpg").exists():
                         self._write_photo(p.data)
-                result = insert(conn, hashes)
-                conn.execute("DELETE FROM pending_photos WHERE token = ?", (token,))
+                result = insert_(conn, hashes)
+                conn.execute(delete(pending_photos).where(pending_photos.c.token == token))
             return result
         except BaseException:
             try:
-                with self._transaction() as conn:
-                    conn.execute("DELETE FROM pending_photos WHERE token = ?", (token,))
+                with self.write() as conn:
+                    conn.execute(delete(pending_photos).where(pending_photos.c.token == token))
             except StorageError:
                 pass  # the registration expires on its own; the original error matters more
             raise
@@ -521,12 +756,12 @@ class Store:
 
         Files of saves in progress (registered in `pending_photos`) and their temporary
         files are kept; a registration older than `abandoned_after` seconds is a crashed
-        save's and is dropped. Runs under the database's write lock (see the module notes).
+        save's and is dropped. Runs under the photo lock (see the module notes).
         """
         removed = 0
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM pending_photos WHERE started < ?", (time.time() - abandoned_after,))
-            keep = {r[0] for r in conn.execute("SELECT sha256 FROM photos UNION SELECT sha256 FROM pending_photos")}
+        with self._photo_lock(exclusive=True) as conn:
+            conn.execute(delete(pending_photos).where(pending_photos.c.started < time.time() - abandoned_after))
+            keep = {r[0] for r in conn.execute(select(photos.c.sha256).union(select(pending_photos.c.sha256)))}
             try:
                 for path in self.photos_dir.iterdir():
                     if _collectable(path.name, keep):
@@ -535,6 +770,23 @@ class Store:
             except OSError as exc:
                 raise StorageError(f"{self.photos_dir}: clean-up failed ({exc.strerror or exc})") from None
         return removed
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The id an INSERT gave its row."""
+    key = result.inserted_primary_key
+    assert key is not None, "INSERT without a primary key"
+    return int(key[0])
+
+
+def _session_with_key(conn: Connection, key: str) -> int | None:
+    row = conn.execute(select(sessions.c.id).where(sessions.c.idempotency_key == key)).first()
+    return None if row is None else int(row.id)
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The driver's first line, without SQLAlchemy's statement dump (which may hold client data)."""
+    return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
 
 
 def _collectable(name: str, keep: set[str]) -> bool:
@@ -553,8 +805,10 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _client(row: sqlite3.Row) -> Client:
-    return Client(int(row["id"]), row["name"], row["birth_date"], row["height_cm"], row["created"], bool(row["is_self_check"]))
+def _client(row: Row[Any]) -> Client:
+    owner = row.owner_user_id
+    return Client(int(row.id), row.name, row.birth_date, row.height_cm, row.created, bool(row.is_self_check),
+                  None if owner is None else int(owner))
 
 
 # --- search ---------------------------------------------------------------------------
@@ -620,6 +874,14 @@ def _valid_height(height_cm: float | None) -> float | None:
     if not low <= value <= high:  # also refuses NaN
         raise UsageError(f"Height must be between {low:g} and {high:g} cm; got {value:g} cm")
     return value
+
+
+def _valid_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
+        raise UsageError(f"an idempotency key must be 1-{IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters")
+    return key
 
 
 def _valid_kind(kind: str) -> SessionKind:
