@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .formatting import amount, signed_words
 from .measures import MEASURES_BY_NAME, Measure
 
 #: A finding's value must pass its cut-off by more than this many times its uncertainty
@@ -140,23 +141,28 @@ def _parse_threshold(key: str, table: dict[str, Any], path: str | Path | None) -
 # --- wording -----------------------------------------------------------------------------
 
 #: Muscle groups commonly associated with each pattern (Janda's crossed syndromes; Kendall,
-#: Muscles: Testing and Function). For a therapist to consider, not a prescription.
+#: Muscles: Testing and Function). For a therapist to consider, not a prescription. One muscle
+#: (or band) an entry, any qualifier in brackets, so a summary can list each once even when
+#: two findings name it ("upper trapezius (high side)" and "upper trapezius").
 AREAS: dict[str, tuple[str, ...]] = {
     "forward_head": (
-        "suboccipitals", "upper trapezius", "levator scapulae", "sternocleidomastoid, scalenes (often short)",
-        "deep neck flexors (often weak)",
+        "suboccipitals", "upper trapezius", "levator scapulae", "sternocleidomastoid (often short)",
+        "scalenes (often short)", "deep neck flexors (often weak)",
     ),
     "neck_flexion": ("upper trapezius", "levator scapulae", "cervical extensors", "deep neck flexors"),
     # Janda's pattern names the shoulder girdle even though rounding itself is not measured here.
     "upper_crossed_shoulder_girdle": (
-        "pectoralis major and minor (often short)", "lower and middle trapezius, rhomboids, serratus anterior (often weak)",
+        "pectoralis major and minor (often short)", "lower and middle trapezius (often weak)",
+        "rhomboids (often weak)", "serratus anterior (often weak)",
     ),
     "torso_flexion": ("thoracic erectors", "hip flexors (iliopsoas)", "abdominals", "pectorals"),
-    "shoulder_tilt": ("upper trapezius and levator scapulae on the high side", "latissimus dorsi / quadratus lumborum"),
-    "hip_tilt": ("quadratus lumborum on the high side", "gluteus medius on the low side", "hip adductors and abductors"),
-    "head_tilt": ("sternocleidomastoid and scalenes", "upper trapezius", "suboccipitals"),
+    "shoulder_tilt": ("upper trapezius (high side)", "levator scapulae (high side)", "latissimus dorsi",
+                      "quadratus lumborum"),
+    "hip_tilt": ("quadratus lumborum (high side)", "gluteus medius (low side)", "hip adductors", "hip abductors"),
+    "head_tilt": ("sternocleidomastoid", "scalenes", "upper trapezius", "suboccipitals"),
     "trunk_lean": ("quadratus lumborum", "obliques", "erector spinae"),
-    "knee_valgus": ("gluteus medius and maximus (often weak)", "hip adductors, TFL/IT band", "foot pronation"),
+    "knee_valgus": ("gluteus medius (often weak)", "gluteus maximus (often weak)", "hip adductors", "TFL / IT band",
+                    "foot pronation"),
 }
 
 
@@ -172,10 +178,16 @@ def _side_word(value: float) -> str:
     return "left" if value > 0 else "right"
 
 
+def _by(m: Measure) -> str:
+    """The size of the reading with its ± ("2.1° ± 0.8°"): the sign is in the sentence."""
+    assert m.value is not None
+    return amount(m.value, m.unit, m.uncertainty)
+
+
 def _fmt(m: Measure) -> str:
-    assert m.value is not None and m.uncertainty is not None
-    unit = "°" if m.unit == "deg" else f" {m.unit}"
-    return f"{m.value:+.1f}{unit} ± {m.uncertainty:.1f}"
+    """The reading with its sign in words (the one formatter, `posture.core.formatting`)."""
+    assert m.value is not None
+    return signed_words(m.name, m.value, m.unit, m.uncertainty)
 
 
 def _describe(key: str, m: Measure) -> tuple[str, str]:
@@ -186,52 +198,52 @@ def _describe(key: str, m: Measure) -> tuple[str, str]:
         side = _side_word(v)
         return (
             f"Uneven shoulders: {side} shoulder likely higher",
-            f"The {side} shoulder sits higher ({_fmt(m)}). Consider checking elevators on the "
+            f"The {side} shoulder sits higher by {_by(m)}. Consider checking elevators on the "
             f"{side} and depressors on the other side; confirm by palpation.",
         )
     if key == "hip_tilt":
         side = _side_word(v)
         return (
             f"Likely pelvic obliquity: {side} hip higher",
-            f"The {side} hip sits higher ({_fmt(m)}). Consider leg-length and quadratus lumborum "
+            f"The {side} hip sits higher by {_by(m)}. Consider leg-length and quadratus lumborum "
             "assessment; clothing and stance width affect this landmark.",
         )
     if key == "head_tilt":
         side = _side_word(v)
         return (
             f"Head likely tilted: {side} ear higher",
-            f"The ear line is tilted ({_fmt(m)}); the head side-bends toward the {'right' if v > 0 else 'left'}.",
+            f"The {side} ear sits higher by {_by(m)}: the head side-bends toward the {'right' if v > 0 else 'left'}.",
         )
     if key == "trunk_lean":
         side = _side_word(v)
         return (
             f"Likely lateral trunk lean toward the {side}",
-            f"Shoulders are shifted toward the subject's {side} over the pelvis ({_fmt(m)}).",
+            f"The shoulders are shifted toward the client's {side} over the pelvis by {_by(m)}.",
         )
     if key == "knee_valgus":
         knee = "left" if m.name.startswith("left") else "right"
         kind = "valgus (knee inward)" if v > 0 else "varus (knee outward)"
         return (
             f"{knee.capitalize()} knee: likely {kind} alignment",
-            f"Hip-knee-ankle line bends {abs(v):.1f}° at the {knee} knee ({_fmt(m)}). Foot position "
+            f"The hip-knee-ankle line bends {_by(m)} at the {knee} knee. Foot position "
             "and camera height affect this; consider a standing and a squat check.",
         )
     if key == "forward_head":
         return (
             "Likely forward head posture",
-            f"Ear-shoulder angle {_fmt(m)} is below the screening cut-off for this landmark proxy. "
+            f"The ear-shoulder angle is {_fmt(m)}, below the screening cut-off for this landmark proxy. "
             "Consider the cervical and upper-thoracic region.",
         )
     if key == "neck_flexion":
         return (
             "Neck likely flexed on the trunk",
-            f"The neck line is {v:.0f}° forward of the trunk line ({_fmt(m)}); at a desk, consider "
+            f"The neck line is {_by(m)} forward of the trunk line; at a desk, consider "
             "screen height.",
         )
     if key == "torso_flexion":
         return (
             "Trunk likely flexed forward",
-            f"Hip-to-shoulder line leans {v:.0f}° forward of vertical ({_fmt(m)}).",
+            f"The hip-to-shoulder line leans {_by(m)} forward of vertical.",
         )
     return (key.replace("_", " ").capitalize(), _fmt(m))
 

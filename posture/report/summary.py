@@ -1,8 +1,15 @@
-"""Pre-session summary for the therapist, as Markdown or self-contained HTML.
+"""The pre-session summary for the therapist: Markdown, self-contained HTML and PDF.
 
-No maths here: everything comes from Assessments. Any text a user typed (client name,
-intake answers) is escaped: HTML-escaped in HTML, and stripped of Markdown/HTML
-meaning in Markdown.
+One page first: who and when (client, date, age, height), the intake at a glance with a
+body chart of the pain areas, the set-up quality of each photo, then the findings merged
+across the photos and grouped by body region (`regions.py`), each with the areas to
+consider. Then each photo, annotated, with its measures in plain words; then what the
+measures mean and the limits of the method. "Screening aid, not a diagnosis" is said once.
+
+No maths here: everything comes from Assessments, and every value is written by the one
+formatter (`posture.core.formatting`). Any text a user typed (client name, intake answers)
+is escaped: HTML-escaped in HTML, stripped of Markdown/HTML meaning in Markdown, drawn as
+plain text in the PDF.
 """
 
 from __future__ import annotations
@@ -11,16 +18,27 @@ import base64
 import datetime as dt
 import functools
 import html
+import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from posture.core.assessment import Assessment
 from posture.core.findings import Finding, Severity
-from posture.core.measures import MEASURES_BY_NAME
+from posture.core.formatting import MeasureRow, definition, label, measure_rows
+from posture.report import bodychart
+from posture.report.regions import RegionGroup, merge
 
+if TYPE_CHECKING:  # pragma: no cover
+    from fpdf import FPDF
+
+TITLE = "Pre-session posture summary"
+
+#: Said once in every summary, at the top.
 DISCLAIMER = (
-    "Screening aid only, not a diagnosis. Measures come from a pose-estimation model "
+    "Screening aid, not a diagnosis. Measures come from a pose-estimation model "
     "(MediaPipe BlazePose) applied to photos; they are proxies for clinical landmarks and "
     "depend on camera position, clothing and stance. Confirm any finding by examination."
 )
@@ -42,6 +60,9 @@ PAIN_AREAS = (
     "neck", "upper back", "lower back", "shoulders", "hips", "knees", "jaw/TMJ", "headaches",
     "wrists/hands", "calves", "feet", "other",
 )
+
+NO_FINDINGS = "No imbalance cleared its screening threshold by more than its uncertainty."
+NOT_RECORDED = "not recorded"
 
 
 @dataclass(frozen=True)
@@ -88,7 +109,10 @@ class Intake:
 
 @dataclass(frozen=True)
 class Summary:
-    """One session: several photos of the same client, with optional intake."""
+    """One session: several photos of the same client, with optional intake.
+
+    `birth_date` (YYYY-MM-DD) and `height_cm` come from the client's record; the age is
+    worked out on the session's date."""
 
     assessments: list[Assessment]
     client: str = ""
@@ -96,18 +120,70 @@ class Summary:
     annotated_jpegs: list[bytes | None] = field(default_factory=list)
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     changes_text: list[str] = field(default_factory=list)
+    birth_date: str | None = None
+    height_cm: float | None = None
 
     def ranked_findings(self) -> list[tuple[Finding, Assessment]]:
+        """Every photo's findings, most severe first (unmerged: see `regions()`)."""
         pairs = [(f, a) for a in self.assessments for f in a.findings]
         return sorted(pairs, key=lambda p: -int(p[0].severity))
 
+    def regions(self) -> list[RegionGroup]:
+        """Findings merged across photos, grouped by region (head and neck ... knees)."""
+        return merge(self.assessments)
+
     def areas(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for f, _ in self.ranked_findings():
-            if f.severity >= Severity.MILD:
-                for area in f.areas:
-                    seen.setdefault(area, None)
-        return list(seen)
+        """Every area to consider, each once, in the order the findings are read."""
+        return [x for g in self.regions() for m in g.findings for x in m.areas]
+
+    @property
+    def age(self) -> int | None:
+        """Whole years on the session's date; None without a readable date of birth."""
+        try:
+            born = dt.date.fromisoformat(self.birth_date or "")
+        except ValueError:
+            return None
+        day = self.created.date()
+        years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return years if years >= 0 else None
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The header: (label, value) for client, date, age and height. The client's name is
+        user text: escape it where it is shown."""
+        age = self.age
+        return [
+            ("Client", self.client or NOT_RECORDED),
+            ("Date", f"{self.created:%Y-%m-%d %H:%M}"),
+            ("Age", NOT_RECORDED if age is None else f"{age}"),
+            ("Height", NOT_RECORDED if self.height_cm is None else f"{self.height_cm:.0f} cm"),
+        ]
+
+    def to_json(self) -> str:
+        """The export: client pseudonym and date with the intake and every assessment."""
+        return json.dumps({
+            "client": self.client,
+            "date": f"{self.created:%Y-%m-%d}",
+            "created": self.created.isoformat(),
+            "age": self.age,
+            "height_cm": self.height_cm,
+            "intake": self.intake.to_dict(),
+            "assessments": [a.to_dict() for a in self.assessments],
+        }, indent=2, ensure_ascii=False)
+
+
+#: Letters NFKD does not take apart ("Ł" is not "L" + a mark).
+_ASCII_LETTERS = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Þ": "Th",
+                                "þ": "th", "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "ı": "i"})
+
+
+def download_name(client: str, when: dt.date | dt.datetime, ext: str, kind: str = "summary") -> str:
+    """"Zofia-Lukasiewicz-2024-05-03-summary.pdf": the client's name reduced to ASCII letters,
+    digits and hyphens (a name with none of them, e.g. in Chinese, becomes "client"), at
+    most 40 characters; never a path, a hidden file or a character a file system refuses."""
+    ascii_name = unicodedata.normalize("NFKD", client.translate(_ASCII_LETTERS)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-")[:40].strip("-") or "client"
+    day = when.date() if isinstance(when, dt.datetime) else when
+    return f"{slug}-{day:%Y-%m-%d}-{kind}.{ext.lstrip('.')}"
 
 
 #: Every ASCII punctuation character: CommonMark lets a backslash make any of them literal,
@@ -141,20 +217,28 @@ def _by_pain(pain: dict[str, int | None]) -> list[tuple[str, int | None]]:
     return sorted(pain.items(), key=lambda kv: -1 if kv[1] is None else -kv[1])
 
 
-def _fmt_value(a: Assessment, name: str) -> tuple[str, str]:
-    m = a.measures[name]
-    if m.value is None:
-        return "—", m.reason or "not measured"
-    unit = "°" if m.unit == "deg" else f" {m.unit}"
-    return f"{m.value:+.1f}{unit} ± {m.uncertainty or 0:.1f}", f"confidence {m.confidence:.2f}"
+def _intake_lines(it: Intake) -> list[tuple[str, str]]:
+    """(label, user text) for each answered intake question, pain excluded."""
+    return [(k, v) for k, v in (("Duration", it.duration), ("Recent activities", it.activities),
+                                ("Work set-up", it.work_setup), ("Notes", it.notes)) if v]
 
 
-def _photo_label(a: Assessment, i: int) -> str:
+def photo_label(a: Assessment, i: int) -> str:
     return f"Photo {i + 1}: {a.view.name.value} view, {a.view.posture.value}"
 
 
-def _applicable(a: Assessment) -> list[str]:
-    return [n for n, m in a.measures.items() if m.relevant]
+def camera_text(a: Assessment) -> str:
+    """How the photo was levelled, briefly."""
+    if a.setup is None:
+        return "camera level not recorded"
+    cam = a.setup.camera
+    if cam.status == "stated":
+        return "camera level stated by the therapist"
+    if not cam.known or cam.roll_deg is None:
+        why = cam.reason.removesuffix(": camera level unknown") or "no reliable vertical lines in the scene"
+        return f"camera level unknown: {why}"
+    roll = f"{cam.roll_deg:+.1f}".replace("-", "−")
+    return f"camera levelled from the scene (roll {roll}° ± {cam.roll_sd_deg or 0.0:.1f}°)"
 
 
 def setup_lines(a: Assessment) -> list[str]:
@@ -169,137 +253,261 @@ def setup_lines(a: Assessment) -> list[str]:
     return out
 
 
-def to_markdown(summary: Summary) -> str:
-    lines = ["# Pre-session posture summary", ""]
-    if summary.client:
-        lines.append(f"**Client:** {md_escape(summary.client)}  ")
-    lines += [f"**Date:** {summary.created:%Y-%m-%d %H:%M}", "", f"> {DISCLAIMER}", ""]
-    if not summary.intake.empty:
-        it = summary.intake
-        lines += ["## Intake", ""]
-        if it.pain:
-            pains = ", ".join(md_escape(pain_text(k, v)) for k, v in _by_pain(it.pain))
-            lines.append(f"- **Pain:** {pains}")
-        for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
-                             ("Work set-up", it.work_setup), ("Notes", it.notes)):
-            if value:
-                lines.append(f"- **{label}:** {md_escape(value)}")
-        lines.append("")
-    lines += ["## Key findings", ""]
-    ranked = summary.ranked_findings()
-    if not ranked:
-        lines.append("No imbalance cleared its screening threshold by more than its uncertainty.")
-    for f, a in ranked:
-        lines.append(f"- **{f.severity.label.upper()}** — {f.title} ({a.view.name.value} view). {f.detail}")
+@dataclass(frozen=True)
+class SetupRow:
+    photo: str  # "Photo 1: front view, standing"
+    status: str  # "ok", "caution", "retake", "not recorded"
+    notes: str  # the camera, then each check that is not ok with its fix
+
+
+def setup_rows(summary: Summary) -> list[SetupRow]:
+    """The first page's set-up table: per photo, its status, how it was levelled and what
+    each check that is not ok saw (the fixes are with the photo, further on)."""
+    rows = []
+    for i, a in enumerate(summary.assessments):
+        notes = [camera_text(a)]
+        if a.setup is not None:
+            camera_unknown = a.setup.camera.status == "unknown"
+            notes += [f"{c.label.lower()}: {c.reading}" for c in a.setup.checks if c.status.value != "ok"
+                      # "camera level unknown" is already said once
+                      and not (camera_unknown and "unknown" in c.reading)]
+        if a.view.contradiction:
+            notes.append(f"the chosen view contradicts the photo: {a.view.contradiction}")
+        rows.append(SetupRow(photo_label(a, i), a.setup.status.value if a.setup else NOT_RECORDED, "; ".join(notes)))
+    return rows
+
+
+def _measured_names(summary: Summary) -> list[str]:
+    """Measures shown in any photo's table, in table order (for the glossary)."""
+    seen: dict[str, None] = {}
+    for a in summary.assessments:
+        for r in measure_rows(a.measures):
+            seen.setdefault(r.name, None)
+    return list(seen)
+
+
+def _region_title(region: str) -> str:
+    return region[0].upper() + region[1:]
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def _md_first_page(summary: Summary, disclaimer: bool) -> list[str]:
+    lines = [f"# {TITLE}", ""]
+    lines.append("  \n".join(f"**{k}:** {md_escape(v) if k == 'Client' else v}" for k, v in summary.facts()))
     lines.append("")
-    areas = summary.areas()
-    if areas:
-        lines += ["## Areas to consider", "", *[f"- {a}" for a in areas], ""]
+    if disclaimer:
+        head, rest = DISCLAIMER.split(". ", 1)
+        lines += [f"> **{head}.** {rest}", ""]
+    it = summary.intake
+    lines += ["## Intake at a glance", ""]
+    if it.empty:
+        lines += ["No intake answers recorded.", ""]
+    else:
+        if it.pain:
+            lines.append("- **Pain:** " + ", ".join(md_escape(pain_text(k, v)) for k, v in _by_pain(it.pain)))
+        lines += [f"- **{k}:** {md_escape(v)}" for k, v in _intake_lines(it)]
+        lines.append("")
+    rows = setup_rows(summary)
+    if rows:
+        lines += ["## Photo set-up", "", "| photo | set-up | notes |", "|---|---|---|"]
+        lines += [f"| {r.photo} | {r.status} | {r.notes.replace('|', '/')} |" for r in rows]
+        lines.append("")
+    lines += ["## Findings by region", ""]
+    groups = summary.regions()
+    if not any(g.findings for g in groups):
+        lines += [NO_FINDINGS, ""]
+    for g in groups:
+        lines += [f"### {_region_title(g.region)}", ""]
+        if not g.findings:
+            lines += [f"_{g.status[0].upper()}{g.status[1:]}._", ""]
+            continue
+        for m in g.findings:
+            sub = [m.detail]
+            if len(m.readings) > 1:
+                sub.append("Views: " + "; ".join(f"{r.view} — {r.reading}" for r in m.readings))
+            if m.agreement:
+                sub.append(f"⚠ {m.agreement}")
+            if m.areas:
+                sub.append(f"Consider: {', '.join(m.areas)}")
+            lines.append(f"- **{m.title}** · {m.severity.label}  ")
+            lines.append("  " + "  \n  ".join(sub))
+        lines.append("")
     if summary.changes_text:
         lines += ["## Change since last assessment", "", *[f"- {md_escape(t)}" for t in summary.changes_text], ""]
+    return lines
+
+
+def page_markdown(summary: Summary) -> str:
+    """The first page for the app: without the disclaimer (the page shows it once) and
+    without the photos (the page shows them above). The body chart is `chart_svg`."""
+    return "\n".join(_md_first_page(summary, disclaimer=False))
+
+
+def chart_svg(summary: Summary, width_px: int = 260) -> str:
+    """The intake's body chart as SVG (empty string when no pain area was given)."""
+    return bodychart.to_svg(bodychart.chart(summary.intake.pain), width_px) if summary.intake.pain else ""
+
+
+def _md_table(rows: list[MeasureRow]) -> list[str]:
+    return ["| measure | reading |", "|---|---|", *[f"| {r.label} | {r.reading.replace('|', '/')} |" for r in rows]]
+
+
+def measures_markdown(a: Assessment) -> str:
+    """A photo's measures as a two-column Markdown table (plain name, reading in words):
+    long reasons wrap instead of being cut off at tablet width."""
+    return "\n".join(_md_table(measure_rows(a.measures)))
+
+
+def to_markdown(summary: Summary) -> str:
+    lines = _md_first_page(summary, disclaimer=True)
     for i, a in enumerate(summary.assessments):
-        lines += [f"## {_photo_label(a, i)}", ""]
+        lines += [f"## {photo_label(a, i)}", ""]
         if a.image.path:
-            lines.append(f"Image: {md_escape(a.image.path)} ({a.image.width}x{a.image.height}), view confidence {a.view.confidence:.2f} ({a.view.source})")
-            lines.append("")
-        setup = setup_lines(a)
-        if setup:
-            lines += [setup[0], "", *[f"- {t}" for t in setup[1:]], ""]  # our words, not user text
-        lines += ["| measure | value | note |", "|---|---|---|"]
-        for name in _applicable(a):
-            value, note = _fmt_value(a, name)
-            lines.append(f"| {name} | {value} | {note} |")
-        lines.append("")
-        for w in a.warnings:
-            lines.append(f"- ⚠ {md_escape(w)}")
-        if a.warnings:
-            lines.append("")
+            lines += [f"Image: {md_escape(a.image.path)} ({a.image.width}×{a.image.height}), view "
+                      f"{a.view.source}, confidence {a.view.confidence:.2f}", ""]
+        lines += [*_md_table(measure_rows(a.measures)), ""]
+        notes = [*setup_lines(a)[1:], *a.warnings]
+        if notes:
+            lines += [*[f"- ⚠ {md_escape(w)}" for w in notes], ""]
+    names = _measured_names(summary)
+    if names:
+        lines += ["## What the measures mean", "", *[f"- **{label(n)}**: {definition(n)}" for n in names], ""]
     lines += ["## Limits of the method", "", *[f"- {t}" for t in LIMITS], ""]
     return "\n".join(lines)
 
 
+# --- HTML ----------------------------------------------------------------------------------
+
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:960px;padding:16px;color:#1c1c1c}
-h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:1.6em}
-.disclaimer{background:#fff7e0;border-left:4px solid #e0a800;padding:8px 12px}
-.sev{display:inline-block;min-width:6.5em;font-weight:600;border-radius:4px;padding:1px 6px;color:#fff;text-align:center}
-.sev-marked{background:#b00020}.sev-moderate{background:#d35400}.sev-mild{background:#b7950b}
-table{border-collapse:collapse;width:100%;font-size:.92em}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left}
-th{background:#f3f3f3}.na{color:#777}.photo img{max-width:100%;height:auto;border:1px solid #ccc}
-.warn{color:#8a5300}ul{padding-left:1.2em}
-.user{white-space:pre-wrap;overflow-wrap:anywhere}
-@media print{body{max-width:none}.photo{page-break-inside:avoid}h2{page-break-after:avoid}}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;max-width:1040px;
+padding:16px;color:#1c1c1c;line-height:1.4}
+h1{font-size:1.6em;margin:0 0 .3em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:4px;margin:1.4em 0 .6em}
+h3{font-size:1.05em;margin:1em 0 .3em;color:#2b4a6f}
+.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:4px 16px;margin:0 0 12px}
+.facts div{border-left:3px solid #2b4a6f;padding-left:8px}.facts dt{font-size:.8em;color:#555}.facts dd{margin:0;font-weight:600}
+.disclaimer{background:#fff7e0;border-left:4px solid #e0a800;padding:8px 12px;margin:8px 0}
+.glance{display:grid;grid-template-columns:minmax(0,1fr) 280px;gap:16px;align-items:start}
+.glance h2{margin-top:.6em}.chart{margin:0;text-align:center}.chart svg{max-width:100%;height:auto}
+.chart figcaption{font-size:.85em;color:#555}
+.sev{display:inline-block;min-width:5.5em;font-size:.8em;font-weight:600;border-radius:4px;padding:1px 6px;color:#fff;
+text-align:center;margin-right:6px;vertical-align:1px}
+.sev-marked{background:#b00020}.sev-moderate{background:#c44d00}.sev-mild{background:#8a7000}
+ul{padding-left:1.2em}.findings{list-style:none;padding-left:0}.findings li{margin:0 0 .8em}
+.findings p{margin:.2em 0 0}.views{font-size:.92em}.areas{font-size:.92em;color:#333}
+.none{color:#666;font-style:italic;margin:.2em 0}
+table{border-collapse:collapse;width:100%;font-size:.92em}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left;
+vertical-align:top;overflow-wrap:anywhere}th{background:#f3f3f3}
+.na td:last-child{color:#6a6a6a}.st-ok{color:#1e7a34;font-weight:600}.st-caution{color:#9a6400;font-weight:600}
+.st-retake{color:#b00020;font-weight:600}
+.photo-grid{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr);gap:16px;align-items:start}
+.photo img{max-width:100%;height:auto;border:1px solid #ccc}
+.warn{color:#8a5300}.user{white-space:pre-wrap;overflow-wrap:anywhere}
+dl.defs dt{font-weight:600;margin-top:.4em}dl.defs dd{margin:0 0 0 1em;font-size:.92em}
+@media (max-width:760px){.glance,.photo-grid{grid-template-columns:1fr}.chart{max-width:320px}}
+@media print{body{max-width:none;padding:0;font-size:10pt}.photo{break-inside:avoid}h2,h3{break-after:avoid}
+.first-photo{break-before:page}.findings li{break-inside:avoid}}
 """
+
+
+def _html_findings(groups: list[RegionGroup]) -> list[str]:
+    e = html.escape
+    parts: list[str] = []
+    if not any(g.findings for g in groups):
+        parts.append(f"<p>{e(NO_FINDINGS)}</p>")
+    for g in groups:
+        parts.append(f"<section class='region' data-region='{e(g.region)}'><h3>{e(_region_title(g.region))}</h3>")
+        if not g.findings:
+            parts.append(f"<p class='none'>{e(g.status[0].upper() + g.status[1:])}.</p>")
+        else:
+            parts.append("<ul class='findings'>")
+            for m in g.findings:
+                parts.append(f"<li class='finding' data-id='{e(m.id)}'><span class='sev sev-{m.severity.label}'>"
+                             f"{m.severity.label}</span><b>{e(m.title)}</b><p>{e(m.detail)}</p>")
+                if len(m.readings) > 1:
+                    parts.append("<p class='views'>" + " · ".join(
+                        f"<i>{e(r.view)} view:</i> {e(r.reading)}" for r in m.readings) + "</p>")
+                if m.agreement:
+                    parts.append(f"<p class='warn'>⚠ {e(m.agreement)}</p>")
+                if m.areas:
+                    parts.append(f"<p class='areas'><b>Consider:</b> {e(', '.join(m.areas))}</p>")
+                parts.append("</li>")
+            parts.append("</ul>")
+        parts.append("</section>")
+    return parts
+
+
+def _html_measures(a: Assessment) -> str:
+    e = html.escape
+    rows = "".join(
+        f"<tr{'' if r.measured else ' class=na'}><td title='{e(r.definition)}'>{e(r.label)}</td><td>{e(r.reading)}</td></tr>"
+        for r in measure_rows(a.measures))
+    return f"<table class='measures'><tr><th>measure</th><th>reading</th></tr>{rows}</table>"
 
 
 def to_html(summary: Summary) -> str:
     e = html.escape
+    head, rest = DISCLAIMER.split(". ", 1)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>Posture summary{(' — ' + e(summary.client)) if summary.client else ''}</title>",
+        f"<title>{TITLE}{(' — ' + e(summary.client)) if summary.client else ''}</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>Pre-session posture summary</h1>",
-        f"<p>{('<b>Client:</b> ' + e(summary.client) + ' · ') if summary.client else ''}<b>Date:</b> {summary.created:%Y-%m-%d %H:%M}</p>",
-        f"<p class='disclaimer'>{e(DISCLAIMER)}</p>",
+        f"<header><h1>{TITLE}</h1><dl class='facts'>",
+        *[f"<div><dt>{k}</dt><dd class='user'>{e(v)}</dd></div>" for k, v in summary.facts()],
+        "</dl></header>",
+        f"<p class='disclaimer'><b>{e(head)}.</b> {e(rest)}</p>",
+        "<section class='glance'><div class='intake'><h2>Intake at a glance</h2>",
     ]
     it = summary.intake
-    if not it.empty:
-        parts.append("<h2>Intake</h2><ul>")
+    if it.empty:
+        parts.append("<p class='none'>No intake answers recorded.</p>")
+    else:
+        parts.append("<ul>")
         if it.pain:
             pains = ", ".join(f"{e(k)} <i>not rated</i>" if v is None else f"{e(k)} <b>{int(v)}/10</b>"
                               for k, v in _by_pain(it.pain))
             parts.append(f"<li><b>Pain:</b> {pains}</li>")
-        for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
-                             ("Work set-up", it.work_setup), ("Notes", it.notes)):
-            if value:
-                parts.append(f"<li><b>{label}:</b> <span class='user'>{e(value)}</span></li>")
+        parts += [f"<li><b>{k}:</b> <span class='user'>{e(v)}</span></li>" for k, v in _intake_lines(it)]
         parts.append("</ul>")
-    parts.append("<h2>Key findings</h2>")
-    ranked = summary.ranked_findings()
-    if not ranked:
-        parts.append("<p>No imbalance cleared its screening threshold by more than its uncertainty.</p>")
-    else:
-        parts.append("<ul>")
-        for f, a in ranked:
-            parts.append(
-                f"<li><span class='sev sev-{f.severity.label}'>{f.severity.label}</span> "
-                f"<b>{e(f.title)}</b> <i>({e(a.view.name.value)} view)</i><br>{e(f.detail)}</li>"
-            )
-        parts.append("</ul>")
-    areas = summary.areas()
-    if areas:
-        parts.append("<h2>Areas to consider</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in areas) + "</ul>")
+    parts.append("</div>")
+    if it.pain:
+        c = bodychart.chart(it.pain)
+        off = ", ".join(pain_text(k, v) for k, v in c.unplaced)
+        parts.append(f"<figure class='chart'>{bodychart.to_svg(c, 280)}<figcaption>Pain by area, 0–10"
+                     + (f"; not on the chart: {e(off)}" if off else "") + "</figcaption></figure>")
+    parts.append("</section>")
+    rows = setup_rows(summary)
+    if rows:
+        parts.append("<h2>Photo set-up</h2><table class='setup'><tr><th>photo</th><th>set-up</th><th>notes</th></tr>")
+        parts += [f"<tr><td>{e(r.photo)}</td><td class='st-{e(r.status)}'>{e(r.status)}</td><td>{e(r.notes)}</td></tr>"
+                  for r in rows]
+        parts.append("</table>")
+    parts.append("<h2>Findings by region</h2>")
+    parts += _html_findings(summary.regions())
     if summary.changes_text:
-        parts.append("<h2>Change since last assessment</h2><ul>" + "".join(f"<li>{e(t)}</li>" for t in summary.changes_text) + "</ul>")
+        parts.append("<h2>Change since last assessment</h2><ul>"
+                     + "".join(f"<li>{e(t)}</li>" for t in summary.changes_text) + "</ul>")
     for i, a in enumerate(summary.assessments):
-        parts.append(f"<div class='photo'><h2>{e(_photo_label(a, i))}</h2>")
+        parts.append(f"<section class='photo{' first-photo' if i == 0 else ''}'><h2>{e(photo_label(a, i))}</h2>"
+                     "<div class='photo-grid'><div>")
         jpeg = summary.annotated_jpegs[i] if i < len(summary.annotated_jpegs) else None
         if jpeg:
             b64 = base64.b64encode(jpeg).decode("ascii")
-            parts.append(f"<img alt='{e(_photo_label(a, i))}, annotated' src='data:image/jpeg;base64,{b64}'>")
-        parts.append(
-            f"<p>View detected: {e(a.view.name.value)} ({e(a.view.source)}, confidence {a.view.confidence:.2f}), "
-            f"{e(a.view.posture.value)}.</p>"
-        )
-        setup = setup_lines(a)
-        if setup:
-            parts.append(f"<p><b>{e(setup[0])}</b></p>")
-            if setup[1:]:
-                parts.append("<ul>" + "".join(f"<li class='warn'>{e(t)}</li>" for t in setup[1:]) + "</ul>")
-        parts.append("<table><tr><th>measure</th><th>value</th><th>note</th><th>definition</th></tr>")
-        for name in _applicable(a):
-            value, note = _fmt_value(a, name)
-            spec = MEASURES_BY_NAME[name]
-            cls = " class='na'" if a.measures[name].value is None else ""
-            parts.append(
-                f"<tr{cls}><td>{e(name)}</td><td>{e(value)}</td><td>{e(note)}</td>"
-                f"<td>{e(spec.definition)} {e(spec.sign)}</td></tr>"
-            )
-        parts.append("</table>")
-        if a.warnings:
-            parts.append("<ul>" + "".join(f"<li class='warn'>{e(w)}</li>" for w in a.warnings) + "</ul>")
-        parts.append("</div>")
+            parts.append(f"<img alt='{e(photo_label(a, i))}, annotated' src='data:image/jpeg;base64,{b64}'>")
+        parts.append(f"<p>View: {e(a.view.name.value)} ({e(a.view.source)}, confidence {a.view.confidence:.2f}), "
+                     f"{e(a.view.posture.value)}. Set-up: {e(a.setup.status.value if a.setup else NOT_RECORDED)}; "
+                     f"{e(camera_text(a))}.</p>")
+        notes = [*setup_lines(a)[1:], *a.warnings]
+        if notes:
+            parts.append("<ul>" + "".join(f"<li class='warn'>{e(w)}</li>" for w in notes) + "</ul>")
+        parts.append(f"</div>{_html_measures(a)}</div></section>")
+    names = _measured_names(summary)
+    if names:
+        parts.append("<h2>What the measures mean</h2><dl class='defs'>"
+                     + "".join(f"<dt>{e(label(n))}</dt><dd>{e(definition(n))}</dd>" for n in names) + "</dl>")
     parts.append("<h2>Limits of the method</h2><ul>" + "".join(f"<li>{e(t)}</li>" for t in LIMITS) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -344,8 +552,22 @@ def _pdf_text(text: str) -> str:
     return "".join(out)
 
 
-def to_pdf(summary: Summary) -> bytes:
-    """A print-ready PDF (A4) with the same content as the HTML summary, photos embedded.
+Paper = Literal["A4", "Letter"]
+PAPERS: tuple[Paper, ...] = ("A4", "Letter")
+
+_INK = (28, 28, 28)
+_GREY = (105, 105, 105)
+_ACCENT = (43, 74, 111)
+_AMBER = (138, 83, 0)
+_SEVERITY_RGB = {Severity.MARKED: (176, 0, 32), Severity.MODERATE: (196, 77, 0), Severity.MILD: (138, 112, 0)}
+_SETUP_RGB = {"ok": (30, 122, 52), "caution": (154, 100, 0), "retake": (176, 0, 32)}
+
+
+def to_pdf(summary: Summary, paper: Paper = "A4") -> bytes:
+    """A print-ready PDF laid out like the HTML: the first page (who, intake at a glance with
+    the body chart drawn as vectors, photo set-up, findings by region), then each annotated
+    photo beside its measures, then what the measures mean and the limits. A4 or US Letter;
+    every page's footer names the client and date and numbers the page ("Page 2 of 3").
 
     User text is drawn as plain text (never interpreted), so it needs no escaping here. The
     text is Unicode: DejaVu Sans (Latin, Greek, Cyrillic, symbols) with Droid Sans Fallback
@@ -355,14 +577,30 @@ def to_pdf(summary: Summary) -> bytes:
 
     from fpdf import FPDF
 
-    pdf = FPDF(format="A4", unit="mm")
+    if paper not in PAPERS:
+        raise ValueError(f"paper must be A4 or Letter, got {paper!r}")
+    footer_text = f"{TITLE} · {summary.client or 'client ' + NOT_RECORDED} · {summary.created:%Y-%m-%d}"
+
+    class Doc(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_draw_color(200, 200, 200)
+            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+            self.set_font("dejavu", "", 7.5)
+            self.set_text_color(*_GREY)
+            self.cell(0, 5, drawable(footer_text), align="L")
+            self.set_x(self.l_margin)
+            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    pdf = Doc(format=paper, unit="mm")
     for family, style, filename in _MAIN_FONTS:
         pdf.add_font(family, style, fname=_FONT_DIR / filename)
     # exact_match=False: bold text falls back to a regular glyph rather than to nothing.
     pdf.set_fallback_fonts(["dejavu"], exact_match=False)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title("Pre-session posture summary")
-    pdf.add_page()
+    pdf.set_margins(15, 14, 15)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_title(TITLE)
+    pdf.set_creator("posture")
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     def drawable(s: str) -> str:
@@ -372,63 +610,217 @@ def to_pdf(summary: Summary) -> bytes:
             pdf.set_fallback_fonts(["dejavu", "droid"], exact_match=False)
         return s
 
-    def text(s: str, size: float = 10, style: str = "", h: float = 5.0) -> None:
+    def text(s: str, size: float = 9.5, style: str = "", h: float | None = None, w: float | None = None,
+             colour: tuple[int, int, int] = _INK, x: float | None = None) -> None:
         pdf.set_font("dejavu", style, size)
-        pdf.multi_cell(width, h, drawable(s), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(*colour)
+        if x is not None:
+            pdf.set_x(x)
+        pdf.multi_cell(w or width - ((x or pdf.l_margin) - pdf.l_margin), h or size * 0.5, drawable(s),
+                       new_x="LMARGIN", new_y="NEXT")
 
-    def heading(s: str) -> None:
+    def heading(s: str, size: float = 12.5) -> None:
+        if pdf.will_page_break(size * 1.6):
+            pdf.add_page()
+        pdf.ln(2.5)
+        text(s, size, "B", size * 0.55, colour=_ACCENT)
+        pdf.set_draw_color(*_ACCENT)
+        pdf.set_line_width(0.3)
+        pdf.line(pdf.l_margin, pdf.get_y() + 0.5, pdf.l_margin + width, pdf.get_y() + 0.5)
         pdf.ln(2)
-        text(s, 13, "B", 7)
 
-    text("Pre-session posture summary", 18, "B", 9)
-    text((f"Client: {summary.client}   " if summary.client else "") + f"Date: {summary.created:%Y-%m-%d %H:%M}")
+    pdf.add_page()
+    _pdf_first_page(pdf, summary, width, text, heading, drawable)
+    for i, a in enumerate(summary.assessments):
+        if i == 0 and pdf.page == 1:
+            pdf.add_page()  # the first page stays the one-page summary
+        jpeg = summary.annotated_jpegs[i] if i < len(summary.annotated_jpegs) else None
+        _pdf_photo(pdf, a, i, jpeg, width, text, heading, drawable, io.BytesIO)
+    names = _measured_names(summary)
+    if names:
+        heading("What the measures mean", 11)
+        for n in names:
+            text(label(n), 8, "B", 3.8)
+            text(definition(n), 7.5, h=3.5, colour=_GREY)
+            pdf.ln(0.8)
+    heading("Limits of the method", 11)
+    for t in LIMITS:
+        text(f"• {t}", 7.5, h=3.6, colour=_GREY)
+        pdf.ln(0.6)
+    return bytes(pdf.output())
+
+
+def _pdf_first_page(pdf: FPDF, summary: Summary, width: float, text, heading, drawable) -> None:  # type: ignore[no-untyped-def]
+    text(TITLE, 17, "B", 8)
+    pdf.ln(1.5)
+    # Who and when: four boxes in a row, the client's twice as wide.
+    facts = summary.facts()
+    widths = (0.4 * width, 0.25 * width, 0.15 * width, 0.2 * width)
+    top, bottom, x = pdf.get_y(), pdf.get_y(), pdf.l_margin
+    for (k, v), w in zip(facts, widths, strict=True):
+        pdf.set_draw_color(*_ACCENT)
+        pdf.set_line_width(0.8)
+        pdf.set_xy(x + 2.5, top)
+        text(k, 7.5, h=3.6, w=w - 4, colour=_GREY, x=x + 2.5)
+        text(v, 10.5, "B", 4.8, w=w - 4, x=x + 2.5)
+        bottom = max(bottom, pdf.get_y())
+        x += w
+    x = pdf.l_margin
+    for w in widths:
+        pdf.line(x + 0.4, top + 0.5, x + 0.4, bottom)
+        x += w
+    pdf.set_y(bottom + 3)
+    # The disclaimer, once: a tinted box.
     pdf.set_fill_color(255, 247, 224)
-    pdf.set_font("dejavu", "", 9)
-    pdf.multi_cell(width, 4.5, drawable(DISCLAIMER), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(224, 168, 0)
+    pdf.set_font("dejavu", "", 8.5)
+    pdf.set_text_color(*_INK)
+    head, rest = DISCLAIMER.split(". ", 1)
+    from fpdf.util import Padding
+
+    pdf.multi_cell(width, 4.2, f"**{head}.** {rest}", fill=True, markdown=True, padding=Padding(1.5, 2.5, 1.5, 2.5),
+                   new_x="LMARGIN", new_y="NEXT")  # our own text, so Markdown is safe here
+    pdf.ln(1)
+    # Intake at a glance: answers on the left, the body chart on the right.
     it = summary.intake
-    if not it.empty:
-        heading("Intake")
-        if it.pain:
-            text("Pain: " + ", ".join(pain_text(k, v) for k, v in _by_pain(it.pain)))
-        for label, value in (("Duration", it.duration), ("Recent activities", it.activities),
-                             ("Work set-up", it.work_setup), ("Notes", it.notes)):
-            if value:
-                text(f"{label}: {value}")
-    heading("Key findings")
-    ranked = summary.ranked_findings()
-    if not ranked:
-        text("No imbalance cleared its screening threshold by more than its uncertainty.")
-    for f, a in ranked:
-        text(f"{f.severity.label.upper()} — {f.title} ({a.view.name.value} view)", 10, "B")
-        text(f.detail, 9)
-    areas = summary.areas()
-    if areas:
-        heading("Areas to consider")
-        text("; ".join(areas), 9)
+    chart_w = 54.0 if it.pain else 0.0
+    left_w = width - chart_w - (6 if chart_w else 0)
+    heading("Intake at a glance")
+    top = pdf.get_y()
+    if it.empty:
+        text("No intake answers recorded.", 9, w=left_w, colour=_GREY)
+    if it.pain:
+        text("Pain", 7.5, "B", 3.6, w=left_w, colour=_GREY)
+        text(", ".join(pain_text(k, v) for k, v in _by_pain(it.pain)), 9.5, h=4.6, w=left_w)
+        pdf.ln(1)
+    for k, v in _intake_lines(it):
+        text(k, 7.5, "B", 3.6, w=left_w, colour=_GREY)
+        text(v, 9.5, h=4.6, w=left_w)
+        pdf.ln(1)
+    bottom = pdf.get_y()
+    if chart_w:
+        c = bodychart.chart(it.pain)
+        pdf.set_font("dejavu", "", 8)
+        used = bodychart.draw_pdf(pdf, c, pdf.l_margin + left_w + 6, top, chart_w)
+        pdf.set_y(top + used + 0.5)
+        if c.unplaced:
+            text("not on the chart: " + ", ".join(pain_text(k, v) for k, v in c.unplaced), 7, h=3.4, w=chart_w,
+                 colour=_GREY, x=pdf.l_margin + left_w + 6)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_y(bottom + 1)
+    rows = setup_rows(summary)
+    if rows:
+        heading("Photo set-up")
+        pdf.set_font("dejavu", "", 8)
+        pdf.set_text_color(*_INK)
+        pdf.set_fill_color(255, 255, 255)
+        with pdf.table(col_widths=(0.3, 0.12, 0.58), width=width, text_align="LEFT", line_height=3.9,
+                       headings_style=_headings(), padding=(0.8, 1.2), cell_fill_mode="NONE",
+                       v_align="TOP") as table:
+            table.row(["photo", "set-up", "notes"])
+            for r in rows:
+                row = table.row()
+                row.cell(drawable(r.photo))
+                row.cell(r.status, style=_face(_SETUP_RGB.get(r.status, _GREY), bold=True))
+                row.cell(drawable(r.notes))
+    heading("Findings by region")
+    groups = summary.regions()
+    if not any(g.findings for g in groups):
+        text(NO_FINDINGS, 9.5)
+    badge_w = 19.0
+    for g in groups:
+        if not g.findings:
+            if pdf.will_page_break(5):
+                pdf.add_page()
+            y = pdf.get_y() + 0.6
+            pdf.set_xy(pdf.l_margin, y)
+            pdf.set_font("dejavu", "B", 9.5)
+            pdf.set_text_color(*_ACCENT)
+            name = _region_title(g.region)
+            pdf.cell(pdf.get_string_width(name) + 2, 4.6, name)
+            text(f"— {g.status}", 8.5, h=4.6, colour=_GREY, x=pdf.get_x())
+            continue
+        if pdf.will_page_break(16):
+            pdf.add_page()
+        pdf.ln(0.8)
+        text(_region_title(g.region), 10.5, "B", 5.2, colour=_ACCENT)
+        for m in g.findings:
+            if pdf.will_page_break(12):
+                pdf.add_page()
+            y = pdf.get_y() + 0.4
+            pdf.set_fill_color(*_SEVERITY_RGB.get(m.severity, _GREY))
+            pdf.rect(pdf.l_margin, y + 0.3, badge_w - 2, 4.2, style="F", round_corners=True, corner_radius=0.8)
+            pdf.set_xy(pdf.l_margin, y + 0.3)
+            pdf.set_font("dejavu", "B", 7.2)
+            pdf.set_text_color(255, 255, 255)
+            pdf.cell(badge_w - 2, 4.2, m.severity.label, align="C")
+            indent = pdf.l_margin + badge_w
+            pdf.set_y(y)
+            text(m.title, 9.5, "B", 4.8, x=indent)
+            text(m.detail, 8.5, h=4.0, x=indent)
+            if len(m.readings) > 1:
+                text("Views: " + "; ".join(f"{r.view} — {r.reading}" for r in m.readings), 8.2, h=3.9, x=indent)
+            if m.agreement:
+                text(f"⚠ {m.agreement}", 8.2, h=3.9, colour=_AMBER, x=indent)
+            if m.areas:
+                text("Consider: " + ", ".join(m.areas), 8.2, h=3.9, colour=_GREY, x=indent)
+            pdf.ln(1.5)
     if summary.changes_text:
         heading("Change since last assessment")
         for t in summary.changes_text:
-            text(f"• {t}", 9)
-    for i, a in enumerate(summary.assessments):
+            text(f"• {t}", 8.5, h=4.0)
+
+
+def _headings():  # type: ignore[no-untyped-def]
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD", color=_INK, fill_color=(238, 238, 238))
+
+
+def _face(colour: tuple[int, int, int], bold: bool = False):  # type: ignore[no-untyped-def]
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD" if bold else None, color=colour)
+
+
+def _pdf_photo(pdf: FPDF, a: Assessment, i: int, jpeg: bytes | None, width: float, text, heading, drawable,  # type: ignore[no-untyped-def]
+               bytes_io) -> None:
+    box_w, box_h = 76.0, 104.0
+    rows = measure_rows(a.measures)
+    need = min(box_h, 8 + 4.2 * len(rows)) + 16
+    if pdf.will_page_break(need):
         pdf.add_page()
-        heading(_photo_label(a, i))
-        jpeg = summary.annotated_jpegs[i] if i < len(summary.annotated_jpegs) else None
-        if jpeg:
-            max_h = 120.0
-            w_mm = min(width, max_h * a.image.width / max(a.image.height, 1))
-            pdf.image(io.BytesIO(jpeg), w=w_mm)
-        pdf.ln(2)
-        for t in setup_lines(a):
-            text(t, 8)
-        pdf.set_font("dejavu", "", 8)
-        with pdf.table(col_widths=(55, 35, 90), text_align="LEFT", line_height=4.5) as table:
-            table.row(["measure", "value", "note"])
-            for name in _applicable(a):
-                value, note = _fmt_value(a, name)
-                table.row([name, drawable(value), drawable(note)])
-        for w in a.warnings:
-            text(f"⚠ {w}", 8)
-    heading("Limits of the method")
-    for t in LIMITS:
-        text(f"• {t}", 9)
-    return bytes(pdf.output())
+    heading(photo_label(a, i), 11.5)
+    status = a.setup.status.value if a.setup else NOT_RECORDED
+    text(f"Set-up: {status} · {camera_text(a)} · view {a.view.source}, confidence {a.view.confidence:.2f}",
+         7.8, h=3.8, colour=_GREY)
+    pdf.ln(1.5)
+    top, page = pdf.get_y(), pdf.page
+    img_bottom = top
+    table_x = pdf.l_margin
+    if jpeg:
+        aspect = a.image.width / max(a.image.height, 1)
+        w = min(box_w, box_h * aspect)
+        h = w / aspect
+        pdf.image(bytes_io(jpeg), x=pdf.l_margin, y=top, w=w, h=h)
+        img_bottom = top + h
+        table_x = pdf.l_margin + box_w + 5
+    pdf.set_xy(table_x, top)
+    tw = pdf.l_margin + width - table_x
+    pdf.set_font("dejavu", "", 7.8)
+    pdf.set_text_color(*_INK)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(col_widths=(0.45, 0.55), width=tw, align="RIGHT" if jpeg else "LEFT", text_align="LEFT",
+                   line_height=3.7, headings_style=_headings(), padding=(0.7, 1.2), cell_fill_mode="NONE",
+                   v_align="TOP") as table:
+        table.row(["measure", "reading"])
+        for r in rows:
+            style = None if r.measured else _face(_GREY)
+            row = table.row()
+            row.cell(drawable(r.label), style=style)
+            row.cell(drawable(r.reading), style=style)
+    end = pdf.get_y() if pdf.page != page else max(pdf.get_y(), img_bottom)
+    pdf.set_y(end + 2)
+    for w_ in [*setup_lines(a)[1:], *a.warnings]:
+        text(f"⚠ {w_}", 7.5, h=3.6, colour=_AMBER)
+    pdf.ln(3)
