@@ -1,5 +1,9 @@
 """Self check (clients, no account): one seated side-view snapshot, plain-language advice.
 
+The words come from posture.report.selfcheck (no clinical terms, no contradictions, one or
+two things to change); the measurements are behind "Details". A photo that is not a side
+view gets one sentence asking for one, and nothing else.
+
 Nothing is stored unless the client chooses to save, and then only as a self check, kept
 apart from the therapist's records (a therapist may link it to a client on the Clients
 page). This page reads no client record and links to no therapist page (see app.py).
@@ -12,16 +16,18 @@ import hashlib
 import streamlit as st
 
 from posture.core.errors import PostureError
+from posture.core.formatting import measure_rows
 from posture.core.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.live.capture import UPPER_BODY
-from posture.report.summary import DISCLAIMER, Intake, md_escape
+from posture.report.selfcheck import self_check_advice
+from posture.report.summary import Intake, md_escape
 from posture.store.records import NewPhoto
-from posture.ui.widgets import assess_bytes, get_store, guided_webcam, show_assessed
-from posture.ui.workflows import desk_advice
+from posture.ui.widgets import assess_bytes, get_store, guided_webcam
 
 st.set_page_config(page_title="Desk self check", layout="wide")
 st.title("Desk posture self check")
-st.caption(DISCLAIMER)
+st.caption("A quick look at how you sit at your desk, from one photo taken from the side. Nothing is kept unless "
+           "you choose to save it.")
 st.markdown("Sit as you work, **side-on to the camera**, head to hips in view.")
 
 source = st.radio("Photo from", ("Webcam", "Live camera with self-timer", "Upload"), horizontal=True, key="self_source")
@@ -62,10 +68,22 @@ if data is not None:
     except PostureError as exc:
         st.error(f"Not checked: {md_escape(str(exc))}")
         st.stop()
-    st.subheader("What we see")
-    for line in desk_advice(item.assessment):
-        st.markdown(f"- {line}")
-    show_assessed(item)
+    advice = self_check_advice(item.assessment)
+    if advice.only:  # not a side view, or nothing seen: that one sentence, nothing else
+        st.warning(advice.only)
+        st.stop()
+    words, photo = st.columns([3, 2])
+    with words:
+        st.subheader(advice.headline)
+        st.markdown("**What we see**\n\n" + "\n".join(f"- {line}" for line in advice.seen))
+        st.markdown("**What to try**\n\n" + "\n".join(f"{i}. {line}" for i, line in enumerate(advice.actions, 1)))
+        st.markdown(f"*{advice.closing}*")
+    photo.image(item.annotated_jpeg, caption="Your photo, with the lines the check measured")
+    with st.expander("Details (the measurements)"):
+        st.dataframe([{"measure": r.label, "reading": r.reading} for r in measure_rows(item.assessment.measures)],
+                     hide_index=True, width="stretch")
+        for w in item.assessment.warnings:
+            st.caption(f"⚠ {md_escape(w)}")
     with st.expander("Save this self check (optional)"):
         st.caption("It is kept as a self check, apart from your therapist's records; your therapist can add it "
                    "to your file.")
