@@ -298,7 +298,7 @@ h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .4em;border
 margin:1em 0;font-weight:600}.small{color:#555;font-size:.9em}
 ul{padding-left:1.2em}li{margin:.45em 0}.seen{font-weight:600}.kind{color:#555;font-size:.85em}
 .note{white-space:pre-wrap;border-left:4px solid #2e86c1;background:#f3f8fc;padding:8px 12px;margin:0}
-@media print{body{font-size:12pt;max-width:none;padding:0}.safety{break-inside:avoid}li{break-inside:avoid}}
+@media print{body{font-size:12pt;max-width:none;padding:0}h2{break-after:avoid}.safety,li{break-inside:avoid}}
 """
 
 
@@ -368,35 +368,35 @@ def to_pdf(h: Handout, page_format: PageFormat = "A4") -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    def text(s: str, size: float = 11, style: str = "", h_mm: float = 5.6, indent: float = 0.0) -> None:
+    def text(s: str, size: float = 10.5, style: str = "", h_mm: float = 5.2, indent: float = 0.0) -> None:
         pdf.set_font("dejavu", style, size)
         pdf.set_x(pdf.l_margin + indent)
         pdf.multi_cell(width - indent, h_mm, drawable(s), align="L", new_x="LMARGIN", new_y="NEXT")
 
     def heading(s: str) -> None:
-        if pdf.get_y() > pdf.h - 45:  # keep a heading with its first lines
+        if pdf.get_y() > pdf.h - pdf.b_margin - 26:  # keep a heading with its first lines
             pdf.add_page()
-        pdf.ln(4)
-        text(s, 14, "B", 7.5)
+        pdf.ln(3)
+        text(s, 13.5, "B", 7)
         pdf.set_draw_color(190, 190, 190)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.ln(2)
 
     def entry(title: str, body: str, tail: str = "") -> None:
         """A bulleted entry: bold title, then the body, kept together on one page."""
-        pdf.set_font("dejavu", "", 11)
+        pdf.set_font("dejavu", "", 10.5)
         with pdf.unbreakable() as doc:
-            doc.set_font("dejavu", "B", 11)
+            doc.set_font("dejavu", "B", 10.5)
             doc.set_x(doc.l_margin)
-            doc.cell(5, 5.6, "•")
-            doc.multi_cell(width - 5, 5.6, drawable(title + tail), align="L", new_x="LMARGIN", new_y="NEXT")
-            doc.set_font("dejavu", "", 11)
+            doc.cell(5, 5.2, "•")
+            doc.multi_cell(width - 5, 5.2, drawable(title + tail), align="L", new_x="LMARGIN", new_y="NEXT")
+            doc.set_font("dejavu", "", 10.5)
             doc.set_x(doc.l_margin + 5)
-            doc.multi_cell(width - 5, 5.6, drawable(body), align="L", new_x="LMARGIN", new_y="NEXT")
-            doc.ln(1.5)
+            doc.multi_cell(width - 5, 5.2, drawable(body), align="L", new_x="LMARGIN", new_y="NEXT")
+            doc.ln(1.2)
 
-    text(TITLE, 19, "B", 9)
-    text((f"For {h.client} · " if h.client else "") + _long_date(h.date), 11)
+    text(TITLE, 18, "B", 9)
+    text((f"For {h.client} · " if h.client else "") + _long_date(h.date), 11, h_mm=5.6)
     pdf.ln(3)
     pdf.set_fill_color(253, 240, 238)
     pdf.set_draw_color(192, 57, 43)
