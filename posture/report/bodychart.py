@@ -262,7 +262,7 @@ def draw_pdf(pdf: FPDF, c: BodyChart, x_mm: float, y_mm: float, width_mm: float)
         ly = FIGURE_H + CAPTION_H + 2
         box = _legend_box()
         pdf.set_xy(x_mm, y_mm + ly * k)
-        pdf.cell(36 * k, 9 * k, "pain 0–10")
+        pdf.cell(36 * k, 9 * k, "pain 0-10")  # ASCII: the caller may use a core font
         pdf.set_draw_color(153, 153, 153)
         pdf.set_line_width(0.5 * k)
         for i, lv in enumerate(LEGEND_LEVELS):
