@@ -4,80 +4,158 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from posture.core.assessment import Assessment
 from posture.core.compare import compare
 from posture.core.imaging import load_image
 from posture.report.summary import DISCLAIMER, Summary, md_escape, to_html, to_pdf
 from posture.store.records import SessionRecord
+from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder
 from posture.ui.widgets import client_picker, get_store, show_flash
-from posture.ui.workflows import annotated_jpeg, change_lines, change_rows, side_by_side, trends
+from posture.ui.workflows import (
+    annotated_jpeg,
+    change_lines,
+    change_rows,
+    default_pair,
+    key_measures_over_sessions,
+    pain_over_sessions,
+    pair_problem,
+    session_date,
+    session_label,
+    shared_views,
+    side_by_side,
+)
 
 st.set_page_config(page_title="History", layout="wide")
 st.title("History and before/after")
 st.caption(DISCLAIMER)
 store = get_store()
+actor = current_actor()
 client = client_picker(store)
 show_flash()
 if client is None:
     st.info("Pick a client in the sidebar.")
     st.stop()
 # Self checks the therapist added to this client's file are shown, marked as such; the
-# default comparison is between the first and the last assessment.
-sessions = store.sessions(client.id, kind=None)
+# comparison opens on the previous and the latest assessment.
+sessions = store.sessions(client.id, kind=None, actor=actor)
 if not sessions:
     st.info(f"No saved assessments for {md_escape(client.name)} yet.")
     st.stop()
-assessments = [s for s in sessions if s.kind == "assessment"] or sessions
+
+
+numbers = {s.id: i for i, s in enumerate(sessions, 1)}
 
 
 def label(s: SessionRecord) -> str:
-    return s.created.replace("T", " ") + (" (self check)" if s.kind == "self_check" else "")
+    return session_label(s, numbers[s.id])
 
 
 checks = len(sessions) - len([s for s in sessions if s.kind == "assessment"])
 st.subheader(f"{md_escape(client.name)}: {len(sessions) - checks} assessment(s)"
              + (f", {checks} self check(s)" if checks else ""))
-for s in reversed(sessions):
-    views = ", ".join(p.assessment.view.name.value for p in s.photos)
-    top = [f.title for p in s.photos for f in p.assessment.findings][:3]
-    st.markdown(f"- **{label(s)}** — {views}" + (f" — {'; '.join(top)}" if top else ""))
 
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def thumbnail(sha256: str, photo_id: int, _a: Assessment) -> bytes:
+    """A small annotated photo for the session story (cached: a photo never changes)."""
+    return annotated_jpeg(load_image(store.photo_bytes(sha256, actor=actor)), _a, max_side=360)
+
+
+# --- the session story: pain per area and the key measures over the sessions --------------
+pain = pain_over_sessions(sessions)
+key = key_measures_over_sessions(sessions)
+if len(sessions) == 1:
+    only = sessions[0]
+    st.info(f"One assessment so far ({session_date(only.created)}). Pain and measures are charted over sessions "
+            "from the second assessment on; this one is below.")
+else:
+    when_values = sorted({p.when for p in pain} | {p.when for p in key})
+    axis = alt.Axis(format="%-d %b %Y", values=[w.isoformat() for w in when_values], labelAngle=-30, labelOverlap=True)
+    left, right = st.columns(2)
+    left.markdown("**Pain per area (0–10)**")
+    if pain:
+        frame = pd.DataFrame([{"when": p.when, "area": p.area, "level": p.level} for p in pain])
+        left.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("when:T", title=None, axis=axis),
+            y=alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])),
+            color=alt.Color("area:N", title="area", legend=alt.Legend(orient="bottom", columns=2)),
+            tooltip=[alt.Tooltip("when:T", title="session", format="%-d %b %Y %H:%M"), "area:N", "level:Q"],
+        ).properties(height=260), width="stretch")
+    else:
+        left.caption("No pain levels were rated in these sessions' intakes.")
+    right.markdown("**Key measures**")
+    if key:
+        frame = pd.DataFrame([{"when": p.when, "measure": p.measure, "value": round(p.value, 1),
+                               "±": round(p.uncertainty, 1)} for p in key])
+        right.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("when:T", title=None, axis=axis),
+            y=alt.Y("value:Q", title="degrees"),
+            color=alt.Color("measure:N", title="measure", legend=alt.Legend(orient="bottom", columns=2)),
+            tooltip=[alt.Tooltip("when:T", title="session", format="%-d %b %Y %H:%M"), "measure:N", "value:Q", "±:Q"],
+        ).properties(height=260), width="stretch")
+    else:
+        right.caption("No key measure was taken in these sessions' photos.")
+
+story = []
+for s in reversed(sessions):
+    rated = ", ".join(f"{a} {lv}/10" for a, lv in s.intake.pain.items() if lv is not None)
+    top = [f.title for p in s.photos for f in p.assessment.findings][:3]
+    story.append({"session": label(s), "pain": rated or "not rated", "findings": "; ".join(top) or "none cleared its threshold"})
+st.dataframe(story, hide_index=True, width="stretch")
+with st.expander("Photos by session", expanded=len(sessions) <= 3):
+    for s in list(reversed(sessions))[:6]:
+        st.caption(label(s))
+        cells = st.columns(max(3, len(s.photos)))
+        for cell, p in zip(cells, s.photos, strict=False):
+            cell.image(thumbnail(p.sha256, p.id, p.assessment), caption=p.assessment.view.name.value)
+    if len(sessions) > 6:
+        st.caption(f"The {len(sessions) - 6} earlier sessions' photos are in the before/after below.")
+
+# --- before / after ---------------------------------------------------------------------
 labels = {s.id: label(s) for s in sessions}
 ids = [s.id for s in sessions]
-c1, c2, c3 = st.columns(3)
-before_id = c1.selectbox("Before", ids, index=ids.index(assessments[0].id), format_func=labels.get, key="before")
-after_id = c2.selectbox("After", ids, index=ids.index(assessments[-1].id), format_func=labels.get, key="after")
-all_views = sorted({p.assessment.view.name.value for s in sessions for p in s.photos})
-view = c3.selectbox("View", all_views, key="hist_view")
-
-before = next(s for s in sessions if s.id == before_id)
-after = next(s for s in sessions if s.id == after_id)
-pb = next((p for p in before.photos if p.assessment.view.name.value == view), None)
-pa = next((p for p in after.photos if p.assessment.view.name.value == view), None)
-if pb is None or pa is None:
-    st.warning(f"Both assessments need a {view} view photo to compare.")
-else:
-    img_b = load_image(store.photo_bytes(pb.sha256)).bgr
-    img_a = load_image(store.photo_bytes(pa.sha256)).bgr
-    from posture.report.draw import annotate
-
-    panel = side_by_side(annotate(img_b, pb.assessment), pb.assessment, annotate(img_a, pa.assessment), pa.assessment)
-    st.image(panel[:, :, ::-1], caption="Before (left) and after (right), scaled to the same body height")
-    st.dataframe(change_rows(compare(pb.assessment, pa.assessment)), hide_index=True, width="stretch")
-    st.caption("A change counts only when it exceeds the two readings' combined uncertainty (±).")
-
-series = trends(sessions, view)
-if series:
-    st.subheader("Trend")
-    name = st.selectbox("Measure", sorted(series), key="trend_measure")
-    st.line_chart({"date": [p.date for p in series[name]], name: [p.value for p in series[name]]}, x="date", y=name)
+after = sessions[-1]
+pair = default_pair(sessions)
+if pair is not None:
+    st.subheader("Before and after")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    # Keyed by client: another client opens on their own previous and latest assessment.
+    before_id = c1.selectbox("Before", ids, index=ids.index(pair[0]), format_func=labels.get, key=f"before_{client.id}")
+    after_id = c2.selectbox("After", ids, index=ids.index(pair[1]), format_func=labels.get, key=f"after_{client.id}")
+    before = next(s for s in sessions if s.id == before_id)
+    after = next(s for s in sessions if s.id == after_id)
+    problem = pair_problem(before, after)
+    views = shared_views(before, after)
+    if problem is not None:
+        c3.selectbox("View", ["—"], disabled=True, key="hist_view_none")
+        st.error(problem)
+    elif not views:
+        c3.selectbox("View", ["—"], disabled=True, key="hist_view_none")
+        b_views = ", ".join(p.assessment.view.name.value for p in before.photos) or "none"
+        a_views = ", ".join(p.assessment.view.name.value for p in after.photos) or "none"
+        st.warning(f"These two assessments have no view in common (before: {b_views}; after: {a_views}).")
+    else:
+        # Keyed by the pair: the picker opens on a view both assessments have.
+        view = c3.selectbox("View", views, key=f"hist_view_{before.id}_{after.id}")
+        pb = next(p for p in before.photos if p.assessment.view.name.value == view)
+        pa = next(p for p in after.photos if p.assessment.view.name.value == view)
+        img_b = load_image(store.photo_bytes(pb.sha256, actor=actor)).bgr
+        img_a = load_image(store.photo_bytes(pa.sha256, actor=actor)).bgr
+        panel = side_by_side(img_b, pb.assessment, img_a, pa.assessment)
+        st.image(panel[:, :, ::-1], caption=f"Before ({session_date(before.created)}, left) and after "
+                 f"({session_date(after.created)}, right), scaled to the same body height")
+        st.dataframe(change_rows(compare(pb.assessment, pa.assessment)), hide_index=True, width="stretch")
+        st.caption("A change counts only when it exceeds the two readings' combined uncertainty (±).")
 
 st.subheader("Pre-session summary of the 'after' assessment")
 earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]
 previous = [p.assessment for p in earlier[-1].photos] if earlier else []
-jpegs = [annotated_jpeg(load_image(store.photo_bytes(p.sha256)), p.assessment) for p in after.photos]
+jpegs = [annotated_jpeg(load_image(store.photo_bytes(p.sha256, actor=actor)), p.assessment) for p in after.photos]
 owner = client.name + (" (self check)" if after.kind == "self_check" else "")
 summary = Summary([p.assessment for p in after.photos], client=owner, intake=after.intake, annotated_jpegs=jpegs,
                   changes_text=change_lines(previous, [p.assessment for p in after.photos]))
@@ -88,7 +166,10 @@ handout_builder([p.assessment for p in after.photos], client.name, lambda n: f"{
                 dt.date.fromisoformat(after.created[:10]))
 
 with st.expander("Delete an assessment"):
-    victim = st.selectbox("Assessment", ids, format_func=labels.get, key="delete_session")
-    if st.checkbox("Yes, delete it with its photos", key="sure_session") and st.button("Delete assessment"):
-        store.delete_session(victim)
+    # Nothing chosen until the therapist picks one: a preselected assessment is one click from gone.
+    victim = st.selectbox("Assessment", ids, index=None, format_func=labels.get, key=f"delete_session_{client.id}",
+                          placeholder="Choose the assessment to delete")
+    if victim is not None and st.checkbox(f"Yes, delete the assessment of {labels[victim]} with its photos",
+                                          key=f"sure_session_{victim}") and st.button("Delete assessment"):
+        store.delete_session(victim, actor=actor)
         st.rerun()

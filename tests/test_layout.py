@@ -109,7 +109,7 @@ def test_layout_is_deterministic_and_rejects_nonsense():
 def test_strokes_and_text_scale_with_the_image():
     phone, small = style_for(3000, 4000), style_for(750, 1000)
     assert (phone.stroke, small.stroke) == (12, 3)  # 4x the size, 4x the line
-    assert (phone.text_px, small.text_px) == (88, 22)
+    assert (phone.text_px, small.text_px) == (72, 18)
     assert style_for(4000, 3000) == phone  # orientation does not matter
     tiny = style_for(160, 120)  # a thumbnail keeps readable floors
     assert tiny.stroke == 2 and tiny.text_px == 12 and tiny.thin >= 1

@@ -54,3 +54,109 @@ def test_desk_advice(assessed, neck, torso, expected):
 
 def test_desk_advice_needs_side_view(assessed):
     assert "needs a side view" in desk_advice(assessed("standing_back_02.jpg"))[0]
+
+
+# --- History's session story -------------------------------------------------------------
+
+
+def _session(assessed, sid, created, photos=(), pain=None, kind="assessment"):
+    from posture.report.summary import Intake
+    from posture.store.records import PhotoRecord, SessionRecord
+
+    return SessionRecord(sid, 1, created, Intake(pain=pain or {}),
+                         [PhotoRecord(sid * 10 + i, "0" * 64, n, assessed(n)) for i, n in enumerate(photos)], kind)
+
+
+def test_session_story_series(assessed):
+    from posture.ui.workflows import key_measures_over_sessions, pain_over_sessions, session_date, session_label
+
+    s1 = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_02.jpg"], {"neck": 7, "low back": None})
+    s2 = _session(assessed, 2, "2026-03-17T09:30:00", ["seated_side_upright_01.jpg"], {"neck": 4, "low back": 2})
+    pain = pain_over_sessions([s1, s2])
+    assert [(p.when.day, p.area, p.level) for p in pain] == [(3, "neck", 7), (17, "neck", 4), (17, "low back", 2)]
+    key = key_measures_over_sessions([s1, s2])
+    back = {p.measure for p in key if p.when.day == 3}
+    side = {p.measure for p in key if p.when.day == 17}
+    assert "Shoulder tilt (back)" in back and not any("Craniovertebral" in m for m in back)
+    assert any(m.startswith("Craniovertebral angle") and m.endswith("(left)") for m in side)
+    assert session_date("2026-03-03T14:05:09") == "3 Mar 2026, 14:05"
+    assert session_date("not a date") == "not a date"
+    assert session_label(s1, 1) == "#1 · 3 Mar 2026, 14:05 (back)"
+
+
+def test_before_after_defaults_and_refusals(assessed):
+    from posture.ui.workflows import default_pair, pair_problem, shared_views
+
+    back, side = "standing_back_02.jpg", "seated_side_upright_01.jpg"
+    a = _session(assessed, 1, "2026-01-01T10:00:00", [back, side])
+    b = _session(assessed, 2, "2026-02-01T10:00:00", [side])
+    check = _session(assessed, 3, "2026-02-15T10:00:00", [side], kind="self_check")
+    c = _session(assessed, 4, "2026-03-01T10:00:00", [back, side])
+    assert default_pair([a, b, check, c]) == (2, 4)  # previous and latest assessment, not first and last
+    assert default_pair([a, check]) == (1, 3)  # fewer than two assessments: self checks count
+    assert default_pair([a]) is None
+    assert pair_problem(b, c) is None
+    assert "later than After" in pair_problem(c, b)
+    assert "same assessment" in pair_problem(b, b)
+    assert shared_views(a, b) == ["left"]  # the picker opens on a view both have
+    assert shared_views(a, c) == ["back", "left"]
+
+
+@pytest.fixture
+def history_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    from posture.store.records import Store
+    from posture.ui.widgets import get_store
+
+    get_store.clear()  # the cached store belongs to another test's folder
+    yield Store(tmp_path / "data")
+    get_store.clear()
+
+
+def _history(client_id):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/3_History.py"), default_timeout=120)
+    at.session_state["client_id"] = client_id
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _save(store, client, data_dir, assessed, names, pain):
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto
+
+    return store.save_session(client.id, Intake(pain=pain), [NewPhoto((data_dir / n).read_bytes(), n, assessed(n))
+                                                              for n in names])
+
+
+def test_history_one_assessment_so_far(history_store, data_dir, assessed):
+    c = history_store.create_client("Solo")
+    _save(history_store, c, data_dir, assessed, ["standing_back_02.jpg"], {"neck": 6})
+    at = _history(c.id)
+    assert any(i.value.startswith("One assessment so far") for i in at.info)
+    assert not [s for s in at.selectbox if s.label in ("Before", "After")]  # nothing to compare yet
+    (delete,) = [s for s in at.selectbox if s.label == "Assessment"]
+    assert delete.value is None  # "Delete an assessment" preselects nothing
+
+
+def test_history_pair_defaults_view_and_swap(history_store, data_dir, assessed):
+    c = history_store.create_client("Story")
+    back, side = "standing_back_02.jpg", "seated_side_upright_01.jpg"
+    first = _save(history_store, c, data_dir, assessed, [back], {"neck": 7})
+    second = _save(history_store, c, data_dir, assessed, [side, back], {"neck": 5, "low back": 3})
+    third = _save(history_store, c, data_dir, assessed, [side], {"neck": 2})
+    ids = [s if isinstance(s, int) else s.id for s in (first, second, third)]
+    at = _history(c.id)
+    before, after, view = (next(s for s in at.selectbox if s.label == name) for name in ("Before", "After", "View"))
+    assert (before.value, after.value) == (ids[1], ids[2])  # previous and latest
+    assert view.options == ["left"] and view.value == "left"  # the one view both have
+    charts = [e for e in at.main if "vega" in type(e).__name__.lower() or "vega" in str(getattr(e, "type", ""))]
+    assert len(charts) == 2  # pain per area and the key measures
+    before.set_value(ids[2]).run()
+    after = next(s for s in at.selectbox if s.label == "After")
+    after.set_value(ids[1]).run()
+    assert any("later than After" in e.value for e in at.error)

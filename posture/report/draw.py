@@ -1,21 +1,32 @@
 """Annotated images: skeleton, reference lines, plumb line and each angle where it is measured.
 
-Line widths and text scale with the image, so the overlay stays legible on a phone and in
-print. Drawing only: no measuring happens here (values come from the Assessment).
+Strokes and text scale with the image (`layout.style_for`), and value labels are laid out by
+`layout.place_labels`: each next to what it names, none over another or over a joint, none
+cut off at the edge. Values read as everywhere else (`core.formatting`). Text is drawn in
+the package's DejaVu Sans (OpenCV's own fonts have no "°"). Drawing only: no measuring
+happens here (values come from the Assessment).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
 
 from posture.core.assessment import Assessment
+from posture.core.formatting import amount, short_label, signed_words, unit_symbol
 from posture.core.imaging import BGRImage
 from posture.core.landmarks import SKELETON_EDGES, Landmark, PoseLandmarks
 from posture.core.measures import MIN_VISIBILITY
+
+from .layout import Box, Direction, LabelRequest, Style, place_labels, style_for
 
 
 class LiveFrame(Protocol):
@@ -34,171 +45,308 @@ class LiveFrame(Protocol):
     def measures(self) -> dict[str, float | None]: ...
 
 
-WHITE = (255, 255, 255)
-BLACK = (0, 0, 0)
-SKELETON = (80, 200, 255)  # amber
-REFERENCE = (255, 200, 0)  # cyan-ish
-MEASURE = (60, 60, 240)  # red
-PLUMB = (60, 220, 60)  # green
-SCENE = (0, 230, 255)  # yellow: scene lines taken as vertical
+Colour = tuple[int, int, int]  # BGR
+WHITE: Colour = (255, 255, 255)
+BLACK: Colour = (0, 0, 0)
+SKELETON: Colour = (80, 200, 255)  # amber
+REFERENCE: Colour = (255, 200, 0)  # cyan-ish
+MEASURE: Colour = (60, 60, 240)  # red
+PLUMB: Colour = (60, 220, 60)  # green
+SCENE: Colour = (0, 230, 255)  # yellow: scene lines taken as vertical
+PANEL_BACKGROUND: Colour = (240, 240, 240)
+
+_FONTS = Path(__file__).with_name("fonts")
+#: Joints no label may cover (the label would hide what the lines are drawn from).
+_KEEP_CLEAR = (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER,
+               Landmark.LEFT_HIP, Landmark.RIGHT_HIP, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE,
+               Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE)
 
 
-def _style(image: BGRImage) -> tuple[int, float]:
-    short = min(image.shape[:2])
-    thickness = max(2, round(short / 320))
-    font_scale = max(0.5, short / 900)
-    return thickness, font_scale
+@lru_cache(maxsize=32)
+def _font(px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), px)
 
 
-def _pt(xy: np.ndarray) -> tuple[int, int]:
-    return int(round(float(xy[0]))), int(round(float(xy[1])))
+@dataclass(frozen=True)
+class Label:
+    """A text to place near `anchor` (pixels of the drawn image)."""
+
+    text: str
+    anchor: tuple[float, float]
+    colour: Colour = WHITE
+    prefer: Direction = "right"
+    smaller: bool = False
 
 
-def _label(image: BGRImage, text: str, org: tuple[int, int], scale: float, color: tuple[int, int, int]) -> None:
-    """Text on a dark box, kept inside the image."""
-    thick = max(1, round(scale * 2))
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
-    h, w = image.shape[:2]
-    x = min(max(org[0], 2), max(2, w - tw - 6))
-    y = min(max(org[1], th + 6), h - base - 4)
-    cv2.rectangle(image, (x - 3, y - th - 5), (x + tw + 3, y + base + 2), BLACK, -1)
-    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
+@dataclass(frozen=True)
+class DrawnLabel:
+    """Where a label went (`box` None: no room left for it in the image)."""
+
+    text: str
+    anchor: tuple[float, float]
+    box: Box | None
 
 
-def _value_text(a: Assessment, name: str, short: str) -> str | None:
+def _label_size(label: Label, style: Style) -> tuple[float, float]:
+    font = _font(_text_px(label, style))
+    left, top, right, bottom = font.getbbox(label.text)
+    ascent, descent = font.getmetrics()
+    return right - left + 2 * style.pad, ascent + descent + 2 * style.pad
+
+
+def _text_px(label: Label, style: Style) -> int:
+    return max(11, round(style.text_px * (0.85 if label.smaller else 1.0)))
+
+
+def draw_labels(out: BGRImage, labels: list[Label], style: Style, *, reserved: tuple[Box, ...] = (),
+                keep_clear: tuple[tuple[float, float], ...] = ()) -> list[DrawnLabel]:
+    """Lay out `labels` (in priority order) and draw them in place on `out`: a dark box with
+    the text, and a thin leader line to the anchor when the label had to move away from it."""
+    h, w = out.shape[:2]
+    requests = [LabelRequest(lab.anchor, _label_size(lab, style), lab.prefer) for lab in labels]
+    placed = place_labels(requests, w, h, gap=style.gap, margin=max(2, style.pad // 2), reserved=reserved,
+                          keep_clear=keep_clear)
+    for lab, p in zip(labels, placed, strict=True):
+        if p.box is not None and p.distance > 1.5 * style.gap:
+            near = (min(max(lab.anchor[0], p.box.x), p.box.right), min(max(lab.anchor[1], p.box.y), p.box.bottom))
+            cv2.line(out, _pt(lab.anchor), _pt(near), lab.colour, max(1, style.thin // 2 + 1), cv2.LINE_AA)
+    boxes = [(lab, p.box) for lab, p in zip(labels, placed, strict=True) if p.box is not None]
+    if boxes:
+        _draw_text_boxes(out, boxes, style)
+    return [DrawnLabel(lab.text, lab.anchor, p.box) for lab, p in zip(labels, placed, strict=True)]
+
+
+def _draw_text_boxes(out: BGRImage, boxes: list[tuple[Label, Box]], style: Style) -> None:
+    # Only the labels' own pixels go through PIL (a 3000x4000 photo is not copied twice).
+    for lab, box in boxes:
+        x0, y0 = int(round(box.x)), int(round(box.y))
+        x1, y1 = min(out.shape[1], int(round(box.right))), min(out.shape[0], int(round(box.bottom)))
+        patch = Image.new("RGB", (x1 - x0, y1 - y0), (20, 20, 20))
+        font = _font(_text_px(lab, style))
+        b, g, r = lab.colour
+        ImageDraw.Draw(patch).text((style.pad - font.getbbox(lab.text)[0], style.pad), lab.text, font=font, fill=(r, g, b))
+        out[y0:y1, x0:x1] = np.asarray(patch)[:, :, ::-1]
+
+
+def _pt(xy: npt.ArrayLike) -> tuple[int, int]:
+    p = np.asarray(xy, dtype=np.float64)
+    return int(round(float(p[0]))), int(round(float(p[1])))
+
+
+#: The sign in a word or two, for a label on the photo where space is tight (the measures
+#: table beside the photo has the full wording of `formatting.signed_words`): (positive, negative).
+_OVERLAY_WORDS: dict[str, tuple[str, str]] = {
+    "head_tilt_deg": ("L ear higher", "R ear higher"),
+    "shoulder_tilt_deg": ("L higher", "R higher"),
+    "hip_tilt_deg": ("L higher", "R higher"),
+    "trunk_lean_deg": ("leans L", "leans R"),
+    "left_knee_valgus_deg": ("inward", "outward"),
+    "right_knee_valgus_deg": ("inward", "outward"),
+    "neck_inclination_deg": ("forward", "back"),
+    "torso_inclination_deg": ("forward", "reclined"),
+    "trunk_thigh_angle_deg": ("flexed", "extended"),
+    "knee_flexion_deg": ("bent", "hyperextended"),
+}
+
+
+def value_text(a: Assessment, name: str) -> str | None:
+    """An overlay's label: the short name, the sign in a word and the size ("Shoulders: L
+    higher 2.1°"); a measure without sign words reads as its number ("CVA 52.3°"). The ±
+    and the full wording are in the measures table beside the photo."""
     m = a.measures.get(name)
     if m is None or m.value is None:
         return None
-    unit = "deg" if m.unit == "deg" else m.unit
-    return f"{short} {m.value:+.1f} {unit}"
+    words = _OVERLAY_WORDS.get(name)
+    if words is None or round(m.value, 1) == 0:
+        return f"{short_label(name)} {signed_words(name, m.value, m.unit)}"
+    return f"{short_label(name)}: {words[0] if m.value > 0 else words[1]} {amount(m.value, m.unit)}"
 
 
-def annotate(image: BGRImage, a: Assessment) -> BGRImage:
+Affine = npt.NDArray[np.float64]  # 2x3: [x', y'] = A @ [x, y] + t
+
+
+def annotate(image: BGRImage, a: Assessment, *, transform: Affine | None = None,
+             size: tuple[int, int] | None = None) -> BGRImage:
     """A copy of `image` (the upright photo the assessment was made on) with the overlay.
 
     The photo is first flipped/turned as the assessment did (a mirrored selfie, a photo lying
     on its side); the scene lines taken as vertical are drawn, so a therapist can see what
-    the camera correction rests on."""
-    out = a.image.orient(image).copy()
-    thick, scale = _style(out)
+    the camera correction rests on. With `transform` (a 2x3 affine map, e.g. a side-by-side
+    panel's) and `size` (width, height), the photo is mapped first and the overlay drawn on
+    the result, so lines and labels are sized for, and kept inside, what is shown."""
+    return annotate_with_labels(image, a, transform=transform, size=size)[0]
+
+
+def annotate_with_labels(image: BGRImage, a: Assessment, *, transform: Affine | None = None,
+                         size: tuple[int, int] | None = None) -> tuple[BGRImage, list[DrawnLabel]]:
+    """`annotate`, and where each label went (for tests and for listing dropped values)."""
+    oriented = a.image.orient(image)
+    if transform is None:
+        out = oriented.copy()
+        m: Affine = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    else:
+        if size is None:
+            raise ValueError("a transform needs the output size")
+        m = np.asarray(transform, dtype=np.float64)
+        out = np.asarray(cv2.warpAffine(oriented, m, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT,
+                                        borderValue=PANEL_BACKGROUND), dtype=np.uint8)
+    style = style_for(out.shape[1], out.shape[0])
+    xy = a.landmarks.xy @ m[:, :2].T + m[:, 2]
+    vis = a.landmarks.visibility
+
+    def mapped(x: float, y: float) -> tuple[int, int]:
+        return _pt(m[:, :2] @ np.array([x, y]) + m[:, 2])
+
     if a.setup is not None:
         for seg in a.setup.camera.lines:
-            cv2.line(out, (round(seg.x0), round(seg.y0)), (round(seg.x1), round(seg.y1)), SCENE, max(1, thick - 1), cv2.LINE_AA)
-    xy, vis = a.landmarks.xy, a.landmarks.visibility
+            cv2.line(out, mapped(seg.x0, seg.y0), mapped(seg.x1, seg.y1), SCENE, style.thin, cv2.LINE_AA)
 
     def seen(lm: Landmark) -> bool:
         return bool(vis[int(lm)] >= MIN_VISIBILITY)
 
     for p, q in SKELETON_EDGES:
         if seen(p) and seen(q):
-            cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, thick, cv2.LINE_AA)
+            cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, style.stroke, cv2.LINE_AA)
     for lm in Landmark:
         if seen(lm):
-            cv2.circle(out, _pt(xy[lm]), thick + 1, WHITE, -1, cv2.LINE_AA)
+            cv2.circle(out, _pt(xy[lm]), style.dot, WHITE, -1, cv2.LINE_AA)
 
+    labels: list[Label] = []
     if a.view.name.is_frontal:
-        _frontal_overlay(out, a, thick, scale)
-        # Which side is the subject's left: the question a mirrored photo raises.
-        _label(out, "subject's L", _pt(xy[Landmark.LEFT_SHOULDER] + [0, -40 * scale]), scale * 0.8, SCENE)
+        labels = _frontal_overlay(out, a, xy, style)
     elif a.view.name.is_sagittal:
-        _sagittal_overlay(out, a, thick, scale)
-    header = f"{a.view.name.value} view, {a.view.posture.value}"
-    _label(out, header, (6, int(30 * scale) + 6), scale, WHITE)
-    return out
+        labels = _sagittal_overlay(out, a, xy, style)
+    header = Label(f"{a.view.name.value} view, {a.view.posture.value}", (0.0, 0.0))
+    hw, hh = _label_size(header, style)
+    header_box = Box(0, 0, min(hw, out.shape[1]), min(hh, out.shape[0]))
+    _draw_text_boxes(out, [(header, header_box)], style)
+    clear = tuple((float(xy[lm][0]), float(xy[lm][1])) for lm in _KEEP_CLEAR if seen(lm))
+    return out, draw_labels(out, labels, style, reserved=(header_box,), keep_clear=clear)
 
 
-def _frontal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) -> None:
-    xy = a.landmarks.xy
+def _frontal_overlay(out: BGRImage, a: Assessment, xy: npt.NDArray[np.float64], style: Style) -> list[Label]:
     w = out.shape[1]
+    labels: list[Label] = []
     pairs = (
-        (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, "head_tilt_deg", "head"),
-        (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, "shoulder_tilt_deg", "shoulders"),
-        (Landmark.LEFT_HIP, Landmark.RIGHT_HIP, "hip_tilt_deg", "hips"),
+        (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, "head_tilt_deg"),
+        (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, "shoulder_tilt_deg"),
+        (Landmark.LEFT_HIP, Landmark.RIGHT_HIP, "hip_tilt_deg"),
     )
-    for left, right, name, short in pairs:
-        text = _value_text(a, name, short)
+    for left, right, name in pairs:
+        text = value_text(a, name)
         if text is None:
             continue
         p, q = xy[left], xy[right]
         # Horizontal reference through the lower point, and the measured line.
         y_ref = int(round(max(p[1], q[1])))
-        x0, x1 = int(min(p[0], q[0]) - 0.15 * w), int(max(p[0], q[0]) + 0.15 * w)
-        cv2.line(out, (x0, y_ref), (x1, y_ref), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
-        cv2.line(out, _pt(p), _pt(q), MEASURE, thick, cv2.LINE_AA)
-        _label(out, text, (int(max(p[0], q[0]) + 10), int(min(p[1], q[1]) - 6)), scale, WHITE)
-    text = _value_text(a, "trunk_lean_deg", "trunk")
+        span = abs(p[0] - q[0])
+        x0, x1 = int(min(p[0], q[0]) - 0.3 * span), int(max(p[0], q[0]) + 0.3 * span)
+        cv2.line(out, (max(0, x0), y_ref), (min(w - 1, x1), y_ref), REFERENCE, style.thin, cv2.LINE_AA)
+        cv2.line(out, _pt(p), _pt(q), MEASURE, style.stroke, cv2.LINE_AA)
+        end = p if p[0] > q[0] else q  # the line's right end: the label reads on from it
+        labels.append(Label(text, (float(end[0]), float(end[1])), prefer="right"))
+    text = value_text(a, "trunk_lean_deg")
     if text is not None:
         hip = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
         sh = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
-        top = int(min(xy[:, 1].min(), sh[1]) - 10)
-        bottom = int(max(xy[:, 1].max(), hip[1]))
-        cv2.line(out, (int(hip[0]), top), (int(hip[0]), bottom), PLUMB, max(1, thick - 1), cv2.LINE_AA)
-        cv2.line(out, _pt(hip), _pt(sh), MEASURE, thick, cv2.LINE_AA)
-        _label(out, text, (int(hip[0]) + 10, int((hip[1] + sh[1]) / 2)), scale, WHITE)
-    for side in ("left", "right"):
-        text = _value_text(a, f"{side}_knee_valgus_deg", f"{side[0].upper()} knee")
-        if text is None:
-            continue
-        knee = xy[Landmark[f"{side.upper()}_KNEE"]]
-        _label(out, text, (int(knee[0]) + 10, int(knee[1])), scale * 0.85, WHITE)
+        top = int(sh[1] - 0.25 * abs(hip[1] - sh[1]))
+        cv2.line(out, (int(hip[0]), top), _pt(hip), PLUMB, style.thin, cv2.LINE_AA)
+        cv2.line(out, _pt(hip), _pt(sh), MEASURE, style.stroke, cv2.LINE_AA)
+        mid = (hip + sh) / 2
+        labels.append(Label(text, (float(mid[0]), float(mid[1])), prefer="right"))
+    # The knees are a hand apart at one height: each label goes to its own outer side.
+    left_knee, right_knee = xy[Landmark.LEFT_KNEE], xy[Landmark.RIGHT_KNEE]
+    for name, knee, other in (("left_knee_valgus_deg", left_knee, right_knee), ("right_knee_valgus_deg", right_knee, left_knee)):
+        text = value_text(a, name)
+        if text is not None:
+            outward: Direction = "right" if knee[0] >= other[0] else "left"
+            labels.append(Label(text, (float(knee[0]), float(knee[1])), prefer=outward, smaller=True))
+    # Which side is the subject's left: the question a mirrored photo raises.
+    ls = xy[Landmark.LEFT_SHOULDER]
+    labels.insert(0, Label("subject's L", (float(ls[0]), float(ls[1])), SCENE, prefer="above", smaller=True))
+    return labels
 
 
-def _sagittal_overlay(out: BGRImage, a: Assessment, thick: int, scale: float) -> None:
-    xy = a.landmarks.xy
+def _sagittal_overlay(out: BGRImage, a: Assessment, xy: npt.NDArray[np.float64], style: Style) -> list[Label]:
     side = a.near_side.upper()
+    labels: list[Label] = []
+    back: Direction = "right" if a.view.forward_x < 0 else "left"  # labels behind the body, off the face
 
-    def p(part: str) -> np.ndarray:
+    def p(part: str) -> npt.NDArray[np.float64]:
         return xy[Landmark[f"{side}_{part}"]]
 
     ankle, ear, shoulder, hip = p("ANKLE"), p("EAR"), p("SHOULDER"), p("HIP")
-    if a.measures["ear_plumb_offset_pct"].value is not None:
-        top = int(min(xy[:, 1].min(), ear[1]) - 20)
-        cv2.line(out, (int(ankle[0]), top), _pt(ankle), PLUMB, thick, cv2.LINE_AA)
-        _label(out, "plumb line", (int(ankle[0]) + 8, top + int(24 * scale)), scale * 0.8, PLUMB)
-    cva = _value_text(a, "craniovertebral_angle_deg", "CVA")
+    measures = a.measures
+    if "ear_plumb_offset_pct" in measures and measures["ear_plumb_offset_pct"].value is not None:
+        top = int(ear[1] - 0.1 * abs(ankle[1] - ear[1]))
+        cv2.line(out, (int(ankle[0]), top), _pt(ankle), PLUMB, style.stroke, cv2.LINE_AA)
+        labels.append(Label("plumb line", (float(ankle[0]), float(top)), PLUMB, prefer="above", smaller=True))
+    cva = value_text(a, "craniovertebral_angle_deg")
     if cva is not None:
         length = int(max(40, 1.2 * np.hypot(*(ear - shoulder))))
         fwd = a.view.forward_x
-        cv2.line(out, _pt(shoulder), (int(shoulder[0] + fwd * length), int(shoulder[1])), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
-        cv2.line(out, _pt(shoulder), _pt(ear), MEASURE, thick, cv2.LINE_AA)
-        neck = _value_text(a, "neck_inclination_deg", "head fwd")
-        _label(out, cva + (f" | {neck}" if neck else ""), (int(ear[0]) + 10, int(ear[1]) - 10), scale, WHITE)
-    torso = _value_text(a, "torso_inclination_deg", "torso")
+        cv2.line(out, _pt(shoulder), (int(shoulder[0] + fwd * length), int(shoulder[1])), REFERENCE, style.thin,
+                 cv2.LINE_AA)
+        cv2.line(out, _pt(shoulder), _pt(ear), MEASURE, style.stroke, cv2.LINE_AA)
+        labels.append(Label(cva, (float(ear[0]), float(ear[1])), prefer=back))
+        neck = value_text(a, "neck_inclination_deg")
+        if neck:
+            labels.append(Label(neck, (float(shoulder[0]), float(shoulder[1])), prefer=back))
+    torso = value_text(a, "torso_inclination_deg")
     if torso is not None:
         length = int(np.hypot(*(shoulder - hip)))
-        cv2.line(out, _pt(hip), (int(hip[0]), int(hip[1] - length)), REFERENCE, max(1, thick - 1), cv2.LINE_AA)
-        cv2.line(out, _pt(hip), _pt(shoulder), MEASURE, thick, cv2.LINE_AA)
-        _label(out, torso, (int(hip[0]) + 10, int((hip[1] + shoulder[1]) / 2)), scale, WHITE)
-    for name, part, short in (("trunk_thigh_angle_deg", "HIP", "trunk-thigh"), ("knee_flexion_deg", "KNEE", "knee")):
-        text = _value_text(a, name, short)
+        cv2.line(out, _pt(hip), (int(hip[0]), int(hip[1] - length)), REFERENCE, style.thin, cv2.LINE_AA)
+        cv2.line(out, _pt(hip), _pt(shoulder), MEASURE, style.stroke, cv2.LINE_AA)
+        mid = (hip + shoulder) / 2
+        labels.append(Label(torso, (float(mid[0]), float(mid[1])), prefer=back))
+    for name, part in (("trunk_thigh_angle_deg", "HIP"), ("knee_flexion_deg", "KNEE")):
+        text = value_text(a, name)
         if text is not None:
             q = p(part)
-            _label(out, text, (int(q[0]) + 10, int(q[1]) + int(28 * scale)), scale * 0.85, WHITE)
+            labels.append(Label(text, (float(q[0]), float(q[1])), prefer="below", smaller=True))
+    return labels
 
 
 STATE_COLOURS = {"good": (80, 200, 80), "needs attention": (0, 190, 255), "poor": (60, 60, 230), "no person": (160, 160, 160)}
 
 
+def live_value(name: str, value: float, unit: str = "deg") -> str:
+    """A live reading: whole degrees or percent (the frame-to-frame jitter is about a degree,
+    so a decimal would only flicker)."""
+    sign = "−" if round(value) < 0 else ""
+    short = "Head forward" if name == "forward_head_offset_pct" else short_label(name)
+    return f"{short}: {sign}{abs(value):.0f}{unit_symbol(unit)}"
+
+
 def annotate_live(frame: BGRImage, result: LiveFrame) -> BGRImage:
     """Skeleton, the measures and the state banner on one live frame (a `live.FrameResult`)."""
     out = frame.copy()
-    thick, scale = _style(out)
+    style = style_for(out.shape[1], out.shape[0])
     lms = result.landmarks
     if lms is not None:
         xy, vis = lms.xy, lms.visibility
         for p, q in SKELETON_EDGES:
             if vis[int(p)] >= MIN_VISIBILITY and vis[int(q)] >= MIN_VISIBILITY:
-                cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, thick, cv2.LINE_AA)
+                cv2.line(out, _pt(xy[p]), _pt(xy[q]), SKELETON, style.stroke, cv2.LINE_AA)
     state = result.state.value
     colour = STATE_COLOURS.get(state, WHITE)
-    banner_h = int(40 * scale) + 10
-    cv2.rectangle(out, (0, 0), (out.shape[1], banner_h), colour, -1)
-    cv2.putText(out, state.upper() + ("  - ALERT" if result.alert else ""), (10, banner_h - 12),
-                cv2.FONT_HERSHEY_SIMPLEX, scale * 1.1, BLACK, max(2, thick), cv2.LINE_AA)
-    y = banner_h + int(30 * scale)
-    for name, value in result.measures.items():
-        if value is None:
-            continue
-        _label(out, f"{name.replace('_deg', '').replace('_', ' ')}: {value:+.1f}", (8, y), scale * 0.8, WHITE)
-        y += int(30 * scale)
+    banner = Label(state.upper() + ("  – ALERT" if result.alert else ""), (0.0, 0.0), BLACK)
+    bw, bh = _label_size(banner, style)
+    cv2.rectangle(out, (0, 0), (out.shape[1], int(bh)), colour, -1)
+    font = _font(_text_px(banner, style), bold=True)
+    patch = Image.fromarray(np.ascontiguousarray(out[: int(bh), :, ::-1]))
+    ImageDraw.Draw(patch).text((style.pad * 2, style.pad), banner.text, font=font, fill=(0, 0, 0))
+    out[: int(bh)] = np.asarray(patch)[:, :, ::-1]
+    y = bh + style.pad
+    lines = [Label(live_value(name, value, "%" if name.endswith("_pct") else "deg"), (0.0, 0.0), smaller=True)
+             for name, value in result.measures.items() if value is not None]
+    boxes: list[tuple[Label, Box]] = []
+    for lab in lines:
+        lw, lh = _label_size(lab, style)
+        if y + lh > out.shape[0] or lw > out.shape[1]:
+            break
+        boxes.append((lab, Box(style.pad, y, lw, lh)))
+        y += lh + style.pad // 2
+    if boxes:
+        _draw_text_boxes(out, boxes, style)
     return out

@@ -187,9 +187,9 @@ class Style:
 
 
 #: Per 1000 pixels of the image's longer side. A 1000-pixel-tall photo shown 500 px tall on
-#: screen gets 1.5 px lines and 11 px text; any other size shown that tall gets the same.
+#: screen gets 1.5 px lines and 9 px text; any other size shown that tall gets the same.
 STROKE_PER_1000 = 3.0
-TEXT_PER_1000 = 22.0
+TEXT_PER_1000 = 18.0
 
 
 def style_for(width: int, height: int) -> Style:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from posture.core.assessment import Assessment
 from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
+from posture.core.formatting import label as measure_label
 from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.scene import CameraTilt
 from posture.report.draw import annotate
@@ -77,11 +78,13 @@ def panel_transform(a: Assessment, body_px: int = 500) -> tuple[npt.NDArray[np.f
 
 
 def side_by_side(img_a: BGRImage, a: Assessment, img_b: BGRImage, b: Assessment, body_px: int = 500) -> BGRImage:
-    """Two photos scaled so the bodies are the same height, cropped around them, side by side."""
+    """Two photos (as stored, before orienting) scaled so the bodies are the same height,
+    cropped around them, side by side, each annotated after the crop: lines and labels are
+    sized for the panel and no value label is cut off at its edge."""
     panels = []
     for img, asmt in ((img_a, a), (img_b, b)):
         m, size = panel_transform(asmt, body_px)
-        panels.append(cv2.warpAffine(img, m, size, borderMode=cv2.BORDER_CONSTANT, borderValue=(240, 240, 240)))
+        panels.append(annotate(img, asmt, transform=m, size=size))
     gap = np.full((panels[0].shape[0], 12, 3), 255, np.uint8)
     return np.hstack([panels[0], gap, panels[1]])
 
@@ -104,6 +107,110 @@ def trends(sessions: list[SessionRecord], view: str) -> dict[str, list[TrendPoin
                 if m.value is not None:
                     out.setdefault(name, []).append(TrendPoint(s.created, m.value, m.uncertainty or 0.0))
     return out
+
+
+# --- the session story: pain and key measures over a client's sessions ------------------------
+
+#: The measures History charts over sessions, per kind of view: the ones a therapist follows.
+KEY_MEASURES: dict[str, tuple[str, ...]] = {
+    "frontal": ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg"),
+    "sagittal": ("craniovertebral_angle_deg", "neck_inclination_deg", "torso_inclination_deg"),
+}
+
+
+def session_time(created: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(created)
+    except ValueError:
+        return None
+
+
+def session_date(created: str) -> str:
+    """A session's time for people: "3 Mar 2026, 14:05" (the stored ISO text if unreadable)."""
+    when = session_time(created)
+    return created if when is None else f"{when.day} {when:%b %Y, %H:%M}"
+
+
+def session_label(s: SessionRecord, number: int | None = None) -> str:
+    """"#2 · 3 Mar 2026, 14:05 (front, left)": numbered, since two sessions can share a minute."""
+    views = ", ".join(dict.fromkeys(p.assessment.view.name.value for p in s.photos)) or "no photos"
+    text = f"{session_date(s.created)} ({views})" + (" — self check" if s.kind == "self_check" else "")
+    return text if number is None else f"#{number} · {text}"
+
+
+@dataclass(frozen=True)
+class PainPoint:
+    when: dt.datetime
+    area: str  # user text: escape it wherever Markdown reads it
+    level: int
+
+
+def pain_over_sessions(sessions: list[SessionRecord]) -> list[PainPoint]:
+    """Each rated pain area's level (0-10) at each session; areas left unrated are skipped."""
+    points = []
+    for s in sessions:
+        when = session_time(s.created)
+        if when is None:
+            continue
+        points += [PainPoint(when, area, int(level)) for area, level in s.intake.pain.items() if level is not None]
+    return points
+
+
+@dataclass(frozen=True)
+class MeasurePoint:
+    when: dt.datetime
+    measure: str  # plain name and view: "Shoulder tilt (front)"
+    value: float
+    uncertainty: float
+    unit: str
+
+
+def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoint]:
+    """The key measures (`KEY_MEASURES`) of every photo of every session, named with their view."""
+    points = []
+    for s in sessions:
+        when = session_time(s.created)
+        if when is None:
+            continue
+        for p in s.photos:
+            view = p.assessment.view.name
+            kind = "frontal" if view.is_frontal else "sagittal" if view.is_sagittal else None
+            for name in KEY_MEASURES.get(kind or "", ()):
+                m = p.assessment.measures.get(name)
+                if m is not None and m.value is not None:
+                    points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value, m.uncertainty or 0.0, m.unit))
+    return points
+
+
+def default_pair(sessions: list[SessionRecord]) -> tuple[int, int] | None:
+    """Before/After to open on: the previous and the latest assessment (self checks only when
+    there are fewer than two assessments); None with fewer than two sessions."""
+    ordered = sorted(sessions, key=lambda s: (s.created, s.id))
+    assessments = [s for s in ordered if s.kind == "assessment"]
+    pool = assessments if len(assessments) >= 2 else ordered
+    if len(pool) < 2:
+        return None
+    return pool[-2].id, pool[-1].id
+
+
+def pair_problem(before: SessionRecord, after: SessionRecord) -> str | None:
+    """Why a Before/After pair cannot be compared as chosen (None when it can)."""
+    if before.id == after.id:
+        return "Before and After are the same assessment: pick two different ones."
+    if (before.created, before.id) > (after.created, after.id):
+        return (f"Before ({session_date(before.created)}) is later than After ({session_date(after.created)}): "
+                "swap them to see the change in the right direction.")
+    return None
+
+
+VIEW_ORDER = ("front", "back", "left", "right", "turned")
+
+
+def shared_views(before: SessionRecord, after: SessionRecord) -> list[str]:
+    """The views both sessions have a photo of, front first: what the view picker offers."""
+    b = {p.assessment.view.name.value for p in before.photos}
+    a = {p.assessment.view.name.value for p in after.photos}
+    return sorted(a & b, key=lambda v: (VIEW_ORDER.index(v) if v in VIEW_ORDER else len(VIEW_ORDER), v))
 
 
 def change_rows(changes: list[MeasureChange]) -> list[dict[str, object]]:
