@@ -15,9 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -28,7 +26,7 @@ from posture.core.assessment import Assessment
 from posture.core.errors import ConfigError
 from posture.core.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
 from posture.core.measures import Measure
-from posture.report import regions
+from posture.report import regions, summary
 from posture.report.summary import _CJK_FONT, _FONT_DIR, _MAIN_FONTS, _main_charset, _pdf_text
 
 TITLE = "Your posture check: notes to take home"
@@ -277,11 +275,8 @@ def build(offered: Offer, *, findings: Iterable[str] = (), items: Iterable[str] 
 
 
 def download_name(client: str, date: dt.date, ext: str) -> str:
-    """`<client>-<date>-handout.<ext>`, safe as a file name on any system: letters and digits
-    of any script are kept, everything else becomes "-" (no path separators, no leading dot)."""
-    name = unicodedata.normalize("NFC", client)
-    name = re.sub(r"[^\w]+|_+", "-", name).strip("-")[:60].strip("-") or "client"
-    return f"{name}-{date:%Y-%m-%d}-handout.{ext}"
+    """`<client>-<date>-handout.<ext>`, sanitised as the summary's download is."""
+    return summary.download_name(client, date, ext, kind="handout")
 
 
 def _long_date(d: dt.date) -> str:
@@ -336,19 +331,18 @@ def to_html(h: Handout) -> str:
 
 # --- PDF -----------------------------------------------------------------------------------
 
-PageFormat = Literal["A4", "Letter"]
-
-
-def to_pdf(h: Handout, page_format: PageFormat = "A4") -> bytes:
+def to_pdf(h: Handout, paper: summary.Paper = "A4") -> bytes:
     """The same content as `to_html`, on A4 or US Letter, with the client, the date and
-    "page n of N" at the foot of every page. Text is Unicode, in the summary's embedded
+    "Page n of N" at the foot of every page. Text is Unicode, in the summary's embedded
     fonts (DejaVu Sans; Droid Sans Fallback for Chinese and Japanese, loaded only when
     needed); a character neither has shows as [U+XXXX], never as "?"."""
     from fpdf import FPDF
 
     foot = " · ".join(p for p in (h.client, _long_date(h.date)) if p)
 
-    pdf = FPDF(format=page_format, unit="mm")
+    if paper not in summary.PAPERS:
+        raise ValueError(f"paper must be A4 or Letter, got {paper!r}")
+    pdf = FPDF(format=paper, unit="mm")
     for family, style, filename in _MAIN_FONTS:
         pdf.add_font(family, style, fname=_FONT_DIR / filename)
     pdf.set_fallback_fonts(["dejavu"], exact_match=False)
@@ -434,7 +428,7 @@ def to_pdf(h: Handout, page_format: PageFormat = "A4") -> bytes:
         pdf.set_text_color(90, 90, 90)
         pdf.cell(width, 5, drawable(foot), align="L")
         pdf.set_x(pdf.l_margin)
-        pdf.cell(width, 5, f"page {n} of {total}", align="R")
+        pdf.cell(width, 5, f"Page {n} of {total}", align="R")
     buf = io.BytesIO()
     pdf.output(buf)
     return buf.getvalue()

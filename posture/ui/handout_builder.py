@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from posture.core.assessment import Assessment
-from posture.report import handout
+from posture.report import handout, summary
 from posture.report.summary import md_escape
 
 
@@ -43,7 +43,7 @@ def handout_builder(assessments: Sequence[Assessment], client: str, key: Callabl
                                key=key(f"handout_item_{i.key}")):
                     items.append(i.key)
         note = st.text_area("Note for the client (optional; printed exactly as typed)", key=key("handout_note"))
-        paper = st.radio("Paper", ("A4", "Letter"), horizontal=True, key=key("handout_paper"))
+        paper = st.radio("Paper", summary.PAPERS, horizontal=True, key=key("handout_paper"))
         chosen = handout.build(offered, findings=findings, items=items, note=note, client=client, date=date)
         if chosen.empty:
             st.caption("Nothing ticked yet: the handout would hold only the safety advice.")
@@ -51,6 +51,6 @@ def handout_builder(assessments: Sequence[Assessment], client: str, key: Callabl
         c1.download_button("Download handout (HTML)", handout.to_html(chosen),
                            handout.download_name(client, date, "html"), "text/html", key=key("handout_html"))
         # The PDF is drawn only when asked for (about 0.5 s, more with Chinese or Japanese text).
-        c2.download_button("Download handout (PDF)", lambda: handout.to_pdf(chosen, "Letter" if paper == "Letter" else "A4"),
+        c2.download_button("Download handout (PDF)", lambda: handout.to_pdf(chosen, paper or "A4"),
                            handout.download_name(client, date, "pdf"), "application/pdf", key=key("handout_pdf"))
     return chosen
