@@ -102,3 +102,35 @@ def fsync_log(monkeypatch):
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
     return synced
+
+
+# --- PostgreSQL (the store's tests run against SQLite and a real server; see tests/pg.py) ---
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the test session, started on a free loopback port."""
+    from tests.pg import PgServer, PgUnavailable
+
+    server = PgServer()
+    try:
+        server.start()
+    except PgUnavailable as exc:
+        server.stop()
+        pytest.skip(f"PostgreSQL tests SKIPPED: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A new, empty database on the test server; dropped (with the store's pooled connections) afterwards."""
+    import secrets
+
+    from posture.store import db
+
+    name = f"t_{secrets.token_hex(6)}"
+    url = pg_server.create_database(name)
+    yield url
+    db.dispose_engines()
+    pg_server.drop_database(name)

@@ -41,6 +41,39 @@ PRAGMA user_version = 2;
 
 SPAWN = multiprocessing.get_context("spawn")
 
+# Every test runs against SQLite and against PostgreSQL (a server the suite starts, tests/pg.py),
+# except those about the SQLite file itself.
+SQLITE_ONLY = {
+    "test_migration_from_schema_2_keeps_every_row_and_id",
+    "test_migrating_twice_from_two_processes_is_harmless",
+    "test_newer_schema_is_refused",
+}
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"] if metafunc.function.__name__ in SQLITE_ONLY else ["sqlite", "postgresql"]
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend(request, monkeypatch):
+    """POSTURE_DATABASE_URL for this test (inherited by the processes it spawns)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("POSTURE_DATABASE_URL", request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
+    return request.param
+
+
+def _count(store, table):
+    from sqlalchemy import func, select
+
+    from posture.store import schema
+
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(schema.metadata.tables[table])).scalar_one()
+
 
 @pytest.fixture
 def photo(assessed, data_dir):
@@ -252,9 +285,7 @@ def test_delete_client_removes_everything(tmp_path, photo):
     assert s.sessions(drop.id) == [] and len(list(s.photos_dir.glob("*.jpg"))) == 1
     s.delete_client(keep.id)
     assert list(s.photos_dir.glob("*.jpg")) == []
-    with sqlite3.connect(s.db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0] == 0
-        assert conn.execute("SELECT COUNT(*) FROM pending_photos").fetchone()[0] == 0
+    assert _count(s, "photos") == 0 and _count(s, "pending_photos") == 0
 
 
 def _save_many(folder, client_id, n, payload):
@@ -481,8 +512,7 @@ def test_drafts_round_trip_replace_and_go_with_a_save_or_the_client(tmp_path, ph
     s.delete_draft(ana.id)  # nothing to delete is fine
     assert s.load_draft(ana.id) is None
     s.delete_client(ben.id)
-    with sqlite3.connect(s.db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 0
+    assert _count(s, "drafts") == 0
     with pytest.raises(StorageError, match=f"no client with id {ben.id}"):
         s.save_draft(ben.id, b"late")
 

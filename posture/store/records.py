@@ -429,8 +429,10 @@ class Store:
         found.sort(key=lambda kc: (kc[0], kc[1].name, kc[1].id))
         return [c for _, c in found]
 
-    def delete_client(self, client_id: int, *, actor: Actor = SOLO, action: str = audit.CLIENT_DELETE) -> None:
-        """Delete a client with all their sessions, photos, draft and shares (files no longer used are removed).
+    def delete_client(self, client_id: int, *, actor: Actor = SOLO, action: str = audit.CLIENT_DELETE) -> int:
+        """Delete a client with all their sessions, photos, draft and shares; returns how many photo files went.
+
+        Photo files that no other record uses are removed.
 
         Only the client's own therapist, an admin or solo mode may. The audit trail keeps its
         events about the client (ids only, no name).
@@ -441,7 +443,7 @@ class Store:
             if conn.execute(delete(clients).where(clients.c.id == client_id)).rowcount == 0:
                 raise ClientNotFoundError(client_id)
             audit.insert_event(conn, actor.name, actor.role, action, client_id, f"{n_sessions} sessions deleted")
-        self.collect_garbage()
+        return self.collect_garbage()
 
     def share_client(self, client_id: int, user_id: int, *, actor: Actor) -> None:
         """Let another clinic user see and edit a client (admins only). Sharing twice is harmless."""

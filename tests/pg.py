@@ -1,0 +1,108 @@
+"""A throw-away PostgreSQL server for the tests and the load benchmark: Debian's `initdb` into a
+temporary folder and `pg_ctl` on a free loopback port (no Unix socket, no password: trust on
+127.0.0.1 only, and the data folder is deleted afterwards).
+
+PostgreSQL refuses to run as root, so as root the server runs as `nobody` (through `runuser`),
+in a folder owned by it. `find_bin()` looks in /usr/lib/postgresql/*/bin (Debian's place), then
+on PATH; without the binaries `PgServer.start` raises PgUnavailable with the reason (the tests
+skip loudly; `make test` installs Debian's `postgresql` first).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+USER = "posture"
+
+
+class PgUnavailable(RuntimeError):
+    pass
+
+
+def find_bin() -> Path | None:
+    """The newest PostgreSQL bin folder holding initdb and pg_ctl."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0)
+    for folder in reversed(candidates):
+        if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
+            return Path(folder)
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(initdb)).parent
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PgServer:
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.port = 0
+        self.bin_dir = Path()
+        self._as: list[str] = []
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> PgServer:
+        bin_dir = find_bin()
+        if bin_dir is None:
+            raise PgUnavailable("PostgreSQL's initdb/pg_ctl not found (install Debian's postgresql: `make test` does)")
+        self.folder = Path(tempfile.mkdtemp(prefix="posture-pg-"))
+        data = self.folder / "data"
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.folder, nobody.pw_uid, nobody.pw_gid)  # 0700, owned by the server's user only
+            self._as = ["runuser", "-u", "nobody", "--"]
+        init = subprocess.run([*self._as, str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust",
+                               "-E", "UTF8", "--locale=C", "--no-sync"], capture_output=True, text=True)
+        if init.returncode != 0:
+            raise PgUnavailable(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
+        last = ""
+        for _ in range(5):  # the port may be taken between free_port() and the server's bind
+            self.port = free_port()
+            options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+            self.bin_dir = bin_dir
+            run = subprocess.run([*self._as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
+                                  "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True)
+            if run.returncode == 0:
+                return self
+            last = (self.folder / "log").read_text(errors="replace")[-2000:] if (self.folder / "log").exists() else run.stderr
+        raise PgUnavailable(f"pg_ctl could not start PostgreSQL: {last.strip()}")
+
+    def stop(self) -> None:
+        if self.folder is None:
+            return
+        subprocess.run([*self._as, str(self.bin_dir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, text=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder = None
+
+    def _admin(self) -> psycopg.Connection:
+        return psycopg.connect(host="127.0.0.1", port=self.port, user=USER, dbname="postgres", autocommit=True)
+
+    def create_database(self, name: str) -> str:
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
