@@ -6,13 +6,18 @@ locally, usage statistics are off, data is stored in POSTURE_DATA_DIR (default ~
 
 Navigation is built here rather than from the pages/ folder so the client-facing self
 check shows no link to the therapist's pages (Clients, History hold every client's data).
+In clinic mode (POSTURE_MODE=clinic, see posture.ui.auth) only the login page and the self
+check are reachable without logging in, and only admins get the Admin page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from posture.ui.widgets import page_style, privacy_guard
+from posture.core.errors import PostureError
+from posture.store.accounts import Accounts
+from posture.ui import auth
+from posture.ui.widgets import get_store, page_style, privacy_guard
 
 st.set_page_config(page_title="Posture", layout="wide")
 privacy_guard()
@@ -25,10 +30,27 @@ history = st.Page("pages/3_History.py", title="History", url_path="History")
 self_check = st.Page("pages/4_Self_check.py", title="Self check", url_path="Self_check")
 therapist_pages = (intake, live, clients, history, self_check)
 
+try:
+    accounts = Accounts(get_store()) if auth.app_mode() == "clinic" else None
+    gate = auth.session_actor(accounts)
+except PostureError as exc:
+    st.error(str(exc))
+    st.stop()
+if gate.actor is None:  # clinic mode, nobody logged in: the login page and the self check only
+    assert accounts is not None
+    login = st.Page(lambda: auth.login_page(accounts), title="Log in", url_path="login", default=True)
+    st.navigation([login, self_check], position="hidden").run()
+    st.stop()
+if gate.actor.role == "admin":
+    therapist_pages += (st.Page("pages/5_Admin.py", title="Admin", url_path="Admin"),)
+
 # Hidden: every page is reachable at its address, and links are drawn below, page by page.
 page = st.navigation(therapist_pages, position="hidden")
 if page is not self_check:
     with st.sidebar:
         for p in therapist_pages:
             st.page_link(p)
+        if accounts is not None:
+            auth.logout_button(accounts, gate.actor)
+            auth.idle_watch()
 page.run()

@@ -19,6 +19,7 @@ from posture.core.views import VIEW_CHOICES, VIEW_HELP
 from posture.live.capture import Intended
 from posture.report.summary import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
 from posture.store.records import NewPhoto
+from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder
 from posture.ui.widgets import (
     assess_bytes,
@@ -190,7 +191,7 @@ def main() -> None:
 
     if not results:
         return
-    past = store.sessions(client.id) if client else []
+    past = store.sessions(client.id, actor=current_actor()) if client else []
     changes = change_lines([p.assessment for p in past[-1].photos], [r.assessment for r in results]) if past else []
     summary = Summary([r.assessment for r in results], client=client.name if client else "", intake=intake,
                       annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes)
@@ -210,7 +211,8 @@ def main() -> None:
             c4.success("Saved")
         elif c4.button("Save assessment", type="primary", key=form_key("save")):
             try:
-                sid = store.save_session(client.id, intake, [NewPhoto(r.photo_jpeg, r.filename, r.assessment) for r in results])
+                sid = store.save_session(client.id, intake, [NewPhoto(r.photo_jpeg, r.filename, r.assessment) for r in results],
+                                         actor=current_actor())
             except PostureError as exc:
                 st.error(f"Not saved: {md_escape(str(exc))}")
             else:

@@ -7,19 +7,21 @@ import streamlit as st
 
 from posture.core.errors import PostureError
 from posture.report.summary import md_escape
+from posture.ui.auth import current_actor
 from posture.ui.widgets import client_line, flash, get_store, show_flash
 
 st.set_page_config(page_title="Clients", layout="wide")
 st.title("Clients")
 store = get_store()
+actor = current_actor()
 show_flash()
 
 search = st.text_input("Find a client", key="client_search")
-clients = store.list_clients(search)
+clients = store.list_clients(search, actor=actor)
 if not clients:
     st.info("No clients yet: create one in the sidebar of the intake page." if not search else "No client matches.")
 for c in clients:
-    sessions = store.sessions(c.id, kind=None)
+    sessions = store.sessions(c.id, kind=None, actor=actor)
     checks = sum(s.kind == "self_check" for s in sessions)
     counts = f"{len(sessions) - checks} assessment(s)" + (f", {checks} self check(s)" if checks else "")
     with st.expander(f"{md_escape(c.name)} — {counts}"):
@@ -29,7 +31,7 @@ for c in clients:
             height = st.number_input("Height (cm)", min_value=0.0, value=c.height_cm, step=1.0, format="%.0f")
             if st.form_submit_button("Save changes"):
                 try:
-                    saved = store.update_client(c.id, name, dob or None, height)
+                    saved = store.update_client(c.id, name, dob or None, height, actor=actor)
                 except PostureError as exc:
                     st.error(f"Not saved: {md_escape(str(exc))}")
                 else:
@@ -37,23 +39,23 @@ for c in clients:
                     st.rerun()
         sure = st.checkbox(f"Yes, delete {md_escape(c.name)} and all {counts} with their photos", key=f"sure_{c.id}")
         if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
-            store.delete_client(c.id)
+            store.delete_client(c.id, actor=actor)
             st.session_state.pop(f"sure_{c.id}", None)
             flash(f"Deleted {md_escape(c.name)} and {counts}.")
             st.rerun()
 
-unlinked = store.self_checks()
+unlinked = store.self_checks(actor=actor)
 if unlinked and not search:
     st.subheader("Self checks saved by clients")
     st.caption("Made on the Self check page, without an account. They stay apart from client records until you "
                "add one to a client's file; it stays marked as a self check there.")
     for s in reversed(unlinked):
-        label = store.get_client(s.client_id).name
+        label = store.get_client(s.client_id, actor=actor).name
         cols = st.columns([3, 2, 1], vertical_alignment="bottom")
         cols[0].markdown(f"**Self check** {s.created.replace('T', ' ')} — saved as {md_escape(label)}")
         target = cols[1].selectbox("Add to the file of", [c.id for c in clients], index=None, key=f"link_to_{s.id}",
                                    format_func={c.id: c.name for c in clients}.get, placeholder="pick a client")
         if cols[2].button("Add", key=f"link_{s.id}", disabled=target is None) and target is not None:
-            store.link_self_check(s.id, target)
-            flash(f"Self check of {s.created.replace('T', ' ')} added to {md_escape(store.get_client(target).name)}.")
+            store.link_self_check(s.id, target, actor=actor)
+            flash(f"Self check of {s.created.replace('T', ' ')} added to {md_escape(store.get_client(target, actor=actor).name)}.")
             st.rerun()

@@ -87,3 +87,214 @@ def test_minutes_left_rounds_up():
     assert acc.minutes_left(T0 + dt.timedelta(minutes=15), T0) == 15
     assert acc.minutes_left(T0 + dt.timedelta(seconds=61), T0) == 2
     assert acc.minutes_left(T0 + dt.timedelta(seconds=1), T0) == 1
+
+
+# --- the users table (SQLite in a temporary data folder) ------------------------------------
+
+PW = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(request, monkeypatch):
+    """Database tests hash with argon2id at its cheapest (8 MiB, 1 pass): the rules under test are
+    the lockout's, not the hash's cost, and the real cost (0.5 s a hash here) adds up. The
+    hashing tests above use the real parameters."""
+    if "store" in request.fixturenames:
+        from argon2 import PasswordHasher
+
+        monkeypatch.setattr(acc, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+        acc._dummy_hash.cache_clear()
+    yield
+    acc._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
+    from posture.store.records import Store
+
+    return Store(tmp_path / "data")
+
+
+@pytest.fixture
+def accounts(store):
+    return acc.Accounts(store)
+
+
+def _events(store, **filters):
+    from posture.store.actor import SOLO
+    from posture.store.audit import EventFilter, list_events
+
+    return list(reversed(list_events(store, EventFilter(**filters), actor=SOLO)))
+
+
+def _admin():
+    from posture.store.actor import Actor
+
+    return Actor("boss", "admin", None)
+
+
+def test_add_and_log_in_records_the_login(store, accounts):
+    user = accounts.add("ana", "therapist", PW, by=_admin())
+    assert (user.name, user.role, user.disabled, user.failed_logins) == ("ana", "therapist", False, 0)
+    result = accounts.authenticate("  ana ", PW)
+    assert result.outcome == "ok" and result.actor is not None
+    assert (result.actor.name, result.actor.role, result.actor.user_id) == ("ana", "therapist", user.id)
+    assert [(e.actor_name, e.action) for e in _events(store)] == [("boss", "user.add"), ("ana", "login")]
+    # The hash is what is stored, never the password.
+    from sqlalchemy import select
+
+    from posture.store.schema import users
+    with store.read() as conn:
+        stored = conn.execute(select(users.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and PW not in stored
+
+
+def test_wrong_password_and_unknown_name_get_the_same_answer_and_are_recorded(store, accounts):
+    accounts.add("ana", "therapist", PW, by=_admin())
+    wrong, unknown = accounts.authenticate("ana", "not the password"), accounts.authenticate("bob", PW)
+    assert wrong.outcome == unknown.outcome == "wrong" and wrong.message == unknown.message == acc.WRONG
+    assert wrong.actor is None and unknown.actor is None
+    failed = _events(store, action="login_failed")
+    assert [(e.actor_name, e.actor_role, e.detail) for e in failed] == [
+        ("ana", "therapist", f"wrong password (user {accounts.find('ana').id})"), ("bob", "unknown", "unknown user name")]
+    assert accounts.find("ana").failed_logins == 1
+
+
+def test_five_failures_lock_the_account_even_against_the_right_password(store, accounts):
+    accounts.add("ana", "therapist", PW, by=_admin())
+    for i in range(4):
+        assert accounts.authenticate("ana", f"guess {i}", now=T0).outcome == "wrong"
+    fifth = accounts.authenticate("ana", "guess 5", now=T0)
+    assert fifth.outcome == "locked" and "locked for 15 more minute(s)" in fifth.message
+    user = accounts.find("ana")
+    assert user.locked_until == T0 + dt.timedelta(minutes=15) and user.failed_logins == 0
+    refused = accounts.authenticate("ana", PW, now=T0 + dt.timedelta(minutes=10))
+    assert refused.outcome == "locked" and refused.actor is None and "5 more minute(s)" in refused.message
+    lockouts = _events(store, action="lockout")
+    assert len(lockouts) == 1 and "after 5 failed logins" in lockouts[0].detail
+    assert [e.detail.split(" (")[0] for e in _events(store, action="login_failed")] == ["wrong password"] * 5 + ["account locked"]
+    # When the lock has run out, the right password works and clears the count.
+    ok = accounts.authenticate("ana", PW, now=T0 + dt.timedelta(minutes=15, seconds=1))
+    assert ok.outcome == "ok"
+    assert (accounts.find("ana").locked_until, accounts.find("ana").failed_logins) == (None, 0)
+
+
+def test_a_success_clears_the_failure_count(accounts):
+    accounts.add("ana", "therapist", PW, by=_admin())
+    for i in range(4):
+        accounts.authenticate("ana", f"guess {i}", now=T0)
+    assert accounts.authenticate("ana", PW, now=T0).outcome == "ok"
+    for i in range(4):
+        assert accounts.authenticate("ana", f"guess {i}", now=T0).outcome == "wrong"  # 4 again, not 8
+
+
+def test_parallel_failures_are_all_counted(accounts):
+    """Four wrong passwords at once from four threads: none of the increments is lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts.add("ana", "therapist", PW, by=_admin())
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda i: accounts.authenticate("ana", f"guess {i}", now=T0).outcome, range(4)))
+    assert outcomes == ["wrong"] * 4
+    assert accounts.find("ana").failed_logins == 4
+    assert accounts.authenticate("ana", "guess 5", now=T0).outcome == "locked"
+
+
+def test_new_password_ends_a_lock(accounts):
+    accounts.add("ana", "therapist", PW, by=_admin())
+    for i in range(5):
+        accounts.authenticate("ana", f"guess {i}")
+    assert accounts.authenticate("ana", PW).outcome == "locked"
+    accounts.set_password("ana", "a brand new passphrase", by=_admin())
+    assert accounts.authenticate("ana", PW).outcome == "wrong"
+    assert accounts.authenticate("ana", "a brand new passphrase").outcome == "ok"
+
+
+def test_disabled_user_cannot_log_in(store, accounts):
+    accounts.add("ana", "therapist", PW, by=_admin())
+    accounts.set_disabled("ana", True, by=_admin())
+    result = accounts.authenticate("ana", PW)
+    assert result.outcome == "disabled" and result.actor is None and "disabled" in result.message
+    assert accounts.authenticate("ana", "wrong one!!").message == acc.WRONG  # no hint without the password
+    assert _events(store, action="user.disable")[0].actor_name == "boss"
+    accounts.set_disabled("ana", False, by=_admin())
+    assert accounts.authenticate("ana", PW).outcome == "ok"
+
+
+def test_names_are_unique_ignoring_case_and_bad_input_is_one_line(accounts):
+    accounts.add("Ana", "therapist", PW, by=_admin())
+    with pytest.raises(UsageError, match="A user named 'Ana' exists already"):
+        accounts.add("ana", "admin", PW, by=_admin())
+    with pytest.raises(UsageError, match="at least 10"):
+        accounts.add("bob", "therapist", "short", by=_admin())
+    with pytest.raises(UsageError, match="Unknown role"):
+        accounts.add("bob", "owner", PW, by=_admin())
+    with pytest.raises(UsageError, match="No user named 'zoe'"):
+        accounts.set_password("zoe", PW, by=_admin())
+    assert [u.name for u in accounts.list_users()] == ["Ana"]
+
+
+def test_the_last_enabled_admin_stays_enabled(accounts):
+    accounts.add("root", "admin", PW, by=_admin())
+    with pytest.raises(UsageError, match="last enabled admin"):
+        accounts.set_disabled("root", True, by=_admin())
+    accounts.add("root2", "admin", PW, by=_admin())
+    assert accounts.set_disabled("root", True, by=_admin()).disabled
+
+
+def test_damaged_hash_in_the_database_refuses_the_login(store, accounts):
+    from sqlalchemy import update
+
+    from posture.store.schema import users
+    accounts.add("ana", "therapist", PW, by=_admin())
+    with store.write() as conn:
+        conn.execute(update(users).values(password_hash="garbage"))
+    assert accounts.authenticate("ana", PW).outcome == "wrong"
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def _cli(args, stdin_text, monkeypatch, capsys):
+    import io
+
+    from posture.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin_text))
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_add_passwd_disable(store, accounts, monkeypatch, capsys):
+    code, out, _ = _cli(["users", "add", "ana", "--role", "therapist"], PW + "\n", monkeypatch, capsys)
+    assert code == 0 and out == "Added therapist ana.\n"
+    assert accounts.authenticate("ana", PW).outcome == "ok"
+    code, out, _ = _cli(["users", "passwd", "ana"], "another passphrase\r\n", monkeypatch, capsys)
+    assert code == 0 and out == "New password set for ana.\n"
+    assert accounts.authenticate("ana", "another passphrase").outcome == "ok"
+    code, out, _ = _cli(["users", "disable", "ana"], "", monkeypatch, capsys)
+    assert code == 0 and out == "ana is disabled.\n"
+    assert accounts.authenticate("ana", "another passphrase").outcome == "disabled"
+    code, out, _ = _cli(["users", "list"], "", monkeypatch, capsys)
+    assert out == "ana\ttherapist\tdisabled\n"
+    actions = [(e.actor_name.split(":")[0], e.action) for e in _events(store) if e.action.startswith("user.")]
+    assert actions == [("cli", "user.add"), ("cli", "user.passwd"), ("cli", "user.disable")]
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    (["users", "add", "ana", "--role", "therapist"], "short\n", "at least 10 characters"),
+    (["users", "passwd", "zoe"], PW + "\n", "No user named 'zoe'"),
+    (["users", "disable", "zoe"], "", "No user named 'zoe'"),
+])
+def test_cli_errors_are_one_line_exit_2(store, monkeypatch, capsys, args, stdin, message):
+    code, out, err = _cli(args, stdin, monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("posture: error: ") and message in err
+
+
+def test_cli_role_is_required_and_checked(store, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli(["users", "add", "ana", "--role", "owner"], PW + "\n", monkeypatch, capsys)
+    assert exc.value.code == 2

@@ -17,16 +17,26 @@ The policy is pure functions of the stored state and the time (`after_failure`,
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import functools
+import getpass
+import sys
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from posture.core.errors import UsageError
 
 from .actor import Actor
+from .audit import LOGIN, LOGIN_FAILED, LOGOUT, insert_event
+from .schema import users
+
+if TYPE_CHECKING:
+    from .records import Store
 
 UserRole = Literal["therapist", "admin"]
 USER_ROLES: tuple[UserRole, ...] = ("therapist", "admin")
@@ -37,8 +47,6 @@ PASSWORD_MAX_CHARS = 1024  # argon2 takes any length; this only bounds the work 
 NAME_MAX_CHARS = 64
 
 _HASHER = PasswordHasher()  # argon2id, 64 MiB, t=3, p=4
-# Verified when the name is unknown, so an unknown name takes as long as a known one.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,14 @@ def needs_rehash(stored_hash: str) -> bool:
     return _HASHER.check_needs_rehash(stored_hash)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("not a password of anyone")
+
+
 def burn_verification(password: str) -> None:
-    """Spend one verification's time on nothing (for unknown names)."""
-    verify_password(_DUMMY_HASH, password)
+    """Spend one verification's time on nothing, so an unknown name takes as long as a known one."""
+    verify_password(_dummy_hash(), password)
 
 
 def valid_password(password: str, name: str) -> str:
@@ -162,3 +175,226 @@ class LoginResult:
 
 
 WRONG = "Wrong user name or password."
+
+
+# Audit actions of this module (the store's own are in audit.py).
+LOCKOUT = "lockout"
+USER_ADD = "user.add"
+USER_PASSWD = "user.passwd"
+USER_DISABLE = "user.disable"
+USER_ENABLE = "user.enable"
+
+#: Who the command line acts as in the trail (whoever has a shell on the server is its admin).
+CLI_ROLE: UserRole = "admin"
+
+
+class Accounts:
+    """The users table, through the store's database (SQLite or PostgreSQL).
+
+    Every change and every login attempt writes its audit event in the same transaction,
+    so there is never a change without its event."""
+
+    def __init__(self, store: Store, policy: LockoutPolicy = DEFAULT_POLICY) -> None:
+        self.store = store
+        self.policy = policy
+
+    # --- reading -------------------------------------------------------------------------
+
+    def list_users(self) -> list[User]:
+        with self.store.read() as conn:
+            return [_user(r) for r in conn.execute(select(users).order_by(func.lower(users.c.name), users.c.id))]
+
+    def get_user(self, user_id: int) -> User | None:
+        with self.store.read() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def find(self, name: str) -> User:
+        with self.store.read() as conn:
+            row = _by_name(conn, name)
+        if row is None:
+            raise UsageError(f"No user named {name.strip()!r}.")
+        return _user(row)
+
+    # --- changes (admins: the command line or the Admin page) ------------------------------
+
+    def add(self, name: str, role: str, password: str, *, by: Actor) -> User:
+        name, user_role = valid_user_name(name), valid_role(role)
+        hashed = hash_password(valid_password(password, name))
+        with self.store.write() as conn:
+            # Names differing only in case would be told apart only by the password typed.
+            clash = conn.execute(select(users.c.name).where(func.lower(users.c.name) == name.lower())).first()
+            if clash is not None:
+                raise UsageError(f"A user named {clash.name!r} exists already.")
+            key = conn.execute(insert(users).values(
+                name=name, role=user_role, password_hash=hashed, disabled=False, failed_logins=0,
+                locked_until=None, created_at=utcnow(),
+            )).inserted_primary_key
+            assert key is not None, "INSERT without a primary key"
+            user_id = int(key[0])
+            insert_event(conn, by.name, by.role, USER_ADD, None, f"user {user_id} {name} ({user_role})")
+        return self._get(user_id)
+
+    def set_password(self, name: str, password: str, *, by: Actor) -> User:
+        """A new password; it also ends a lock and clears the failure count."""
+        user = self.find(name)
+        hashed = hash_password(valid_password(password, user.name))
+        with self.store.write() as conn:
+            conn.execute(update(users).where(users.c.id == user.id).values(
+                password_hash=hashed, failed_logins=0, locked_until=None))
+            insert_event(conn, by.name, by.role, USER_PASSWD, None, f"user {user.id} {user.name}")
+        return self._get(user.id)
+
+    def set_disabled(self, name: str, disabled: bool, *, by: Actor) -> User:
+        """Disable (or enable again) an account. A disabled user cannot log in and a session
+        they have open ends at its next page load. The last enabled admin stays enabled, so
+        someone can always manage the accounts from the app."""
+        user = self.find(name)
+        with self.store.write() as conn:
+            if disabled and user.role == "admin":
+                others = conn.execute(select(func.count()).select_from(users).where(
+                    users.c.role == "admin", users.c.disabled == False, users.c.id != user.id)).scalar_one()  # noqa: E712
+                if others == 0:
+                    raise UsageError(f"{user.name} is the last enabled admin: add or enable another admin first.")
+            conn.execute(update(users).where(users.c.id == user.id).values(disabled=disabled))
+            insert_event(conn, by.name, by.role, USER_DISABLE if disabled else USER_ENABLE, None,
+                         f"user {user.id} {user.name}")
+        return self._get(user.id)
+
+    # --- logging in and out ----------------------------------------------------------------
+
+    def authenticate(self, name: str, password: str, now: dt.datetime | None = None) -> LoginResult:
+        """Check a login. Failures are counted in the database (`LockoutPolicy`) and every
+        attempt is in the audit trail: login, login_failed (with why), lockout."""
+        now = now or utcnow()
+        typed = name.strip()[:NAME_MAX_CHARS]
+        with self.store.read() as conn:
+            row = _by_name(conn, typed) if typed else None
+        if row is None:
+            burn_verification(password)
+            self._failed_event(typed or "(empty)", "unknown user name")
+            return LoginResult("wrong", WRONG)
+        user = _user(row)
+        if is_locked(user.locked_until, now):
+            assert user.locked_until is not None
+            self._failed_event(user.name, "account locked", user)
+            return LoginResult("locked", _locked_message(user.locked_until, now))
+        if not verify_password(row.password_hash, password):
+            return self._count_failure(user, now)
+        if user.disabled:
+            self._failed_event(user.name, "account disabled", user)
+            return LoginResult("disabled", "This account is disabled: ask an admin.")
+        with self.store.write() as conn:
+            # Cleared only if no lock started meanwhile (a parallel attempt's fifth failure).
+            cleared = conn.execute(update(users).where(
+                users.c.id == user.id, or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+            ).values(failed_logins=0, locked_until=None)).rowcount
+            if cleared and needs_rehash(row.password_hash):
+                conn.execute(update(users).where(users.c.id == user.id).values(password_hash=hash_password(password)))
+            if cleared:
+                insert_event(conn, user.name, user.role, LOGIN, None, f"user {user.id}")
+        if not cleared:
+            self._failed_event(user.name, "account locked", user)
+            return LoginResult("locked", "This account was just locked after repeated failed logins: try again later "
+                               "or ask an admin.")
+        return LoginResult("ok", "", self._get(user.id))
+
+    def record_logout(self, actor: Actor, *, reason: str) -> None:
+        with self.store.write() as conn:
+            insert_event(conn, actor.name, actor.role, LOGOUT, None, reason)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _get(self, user_id: int) -> User:
+        user = self.get_user(user_id)
+        assert user is not None, f"user {user_id} vanished"
+        return user
+
+    def _failed_event(self, name: str, why: str, user: User | None = None) -> None:
+        with self.store.write() as conn:
+            _failed(conn, name, "unknown" if user is None else user.role, why, None if user is None else user.id)
+
+    def _count_failure(self, user: User, now: dt.datetime) -> LoginResult:
+        with self.store.write() as conn:
+            # The increment comes first: it takes the row's (PostgreSQL) or the database's
+            # (SQLite) write lock, so parallel failures are counted one after the other.
+            conn.execute(update(users).where(users.c.id == user.id).values(failed_logins=users.c.failed_logins + 1))
+            fresh = conn.execute(select(users.c.failed_logins, users.c.locked_until).where(users.c.id == user.id)).one()
+            state = after_failure(FailureState(fresh.failed_logins - 1, fresh.locked_until), now, self.policy)
+            conn.execute(update(users).where(users.c.id == user.id).values(
+                failed_logins=state.failed_logins, locked_until=state.locked_until))
+            _failed(conn, user.name, user.role, "wrong password", user.id)
+            if state.locked_until is not None and state.locked_until != fresh.locked_until:  # this failure locked it
+                insert_event(conn, user.name, user.role, LOCKOUT, None,
+                             f"user {user.id} locked until {state.locked_until.isoformat(timespec='seconds')} "
+                             f"after {self.policy.max_failures} failed logins")
+                return LoginResult("locked", _locked_message(state.locked_until, now))
+        return LoginResult("wrong", WRONG)
+
+
+def _failed(conn: Connection, name: str, role: str, why: str, user_id: int | None) -> None:
+    insert_event(conn, name, role, LOGIN_FAILED, None, why if user_id is None else f"{why} (user {user_id})")
+
+
+def _locked_message(locked_until: dt.datetime, now: dt.datetime) -> str:
+    return (f"Too many failed logins: this account is locked for {minutes_left(locked_until, now)} more minute(s). "
+            "Try again later or ask an admin to set a new password.")
+
+
+def _by_name(conn: Connection, name: str) -> Row | None:
+    """Names are matched exactly as stored (after trimming): "Ana" and "ana" are two names."""
+    return conn.execute(select(users).where(users.c.name == name.strip())).first()
+
+
+def _user(row: Row) -> User:
+    return User(id=row.id, name=row.name, role=valid_role(row.role), disabled=bool(row.disabled),
+                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at)
+
+
+# --- command line: `posture users add|passwd|disable|enable NAME` ----------------------------
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `posture users` sub-commands (registered by posture.cli)."""
+    sub = p.add_subparsers(dest="users_command", required=True)
+    add = sub.add_parser("add", help="add a user (the password is asked for, or read from standard input)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", choices=USER_ROLES, required=True)
+    sub.add_parser("passwd", help="set a new password (also ends a lockout)").add_argument("name", metavar="NAME")
+    sub.add_parser("disable", help="disable a user: no more logins, open sessions end").add_argument("name", metavar="NAME")
+    sub.add_parser("enable", help="enable a disabled user again").add_argument("name", metavar="NAME")
+    sub.add_parser("list", help="list the users")
+
+
+def run_command(args: argparse.Namespace, store: Store | None = None) -> int:
+    """Run one `posture users` command; problems are UsageError (one line, exit 2)."""
+    from .records import Store
+
+    accounts = Accounts(store if store is not None else Store())
+    by = Actor(name=f"cli:{getpass.getuser()}", role=CLI_ROLE)
+    command = args.users_command
+    if command == "list":
+        for u in accounts.list_users():
+            state = "disabled" if u.disabled else ("locked" if is_locked(u.locked_until, utcnow()) else "active")
+            print(f"{u.name}\t{u.role}\t{state}")
+        return 0
+    if command == "add":
+        user = accounts.add(args.name, args.role, read_new_password(), by=by)
+        print(f"Added {user.role} {user.name}.")
+    elif command == "passwd":
+        accounts.find(args.name)  # an unknown name fails before the password is asked for
+        user = accounts.set_password(args.name, read_new_password(), by=by)
+        print(f"New password set for {user.name}.")
+    else:
+        user = accounts.set_disabled(args.name, command == "disable", by=by)
+        print(f"{user.name} is {'disabled' if user.disabled else 'enabled'}.")
+    return 0
+
+
+def read_new_password() -> str:
+    """Asked twice at a terminal (not echoed); a script pipes it in as the first line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise UsageError("The two passwords differ; nothing was changed.")
+    return first
