@@ -524,3 +524,224 @@ def test_draft_is_kept_when_the_save_fails(tmp_path, photo):
     with pytest.raises(UsageError):
         s.save_session(ana.id, Intake(), [])
     assert s.load_draft(ana.id) == b"typed"
+
+
+# --- clinic mode: who sees what, the audit trail, one client's data ----------------------
+
+
+def _user(store, name, role="therapist", disabled=False):
+    """An account row, as the accounts code (10B) makes them; returns the Actor that logs in with it."""
+    from sqlalchemy import insert
+
+    from posture.store import schema
+    from posture.store.actor import Actor
+
+    with store.write() as conn:
+        uid = conn.execute(insert(schema.users).values(
+            name=name, role=role, password_hash="x", disabled=disabled, created_at=dt.datetime.now(dt.UTC),
+        )).inserted_primary_key[0]
+    return Actor(name=name, role=role, user_id=int(uid))
+
+
+def test_therapists_see_their_own_and_shared_clients_admins_see_all(tmp_path, photo):
+    from posture.store.actor import SELF_CHECK
+    from posture.store.records import AccessDeniedError
+
+    s = Store(tmp_path)
+    anna, ben, boss = _user(s, "anna"), _user(s, "ben"), _user(s, "boss", "admin")
+    mine = s.create_client("Anna's client", actor=anna)
+    theirs = s.create_client("Ben's client", actor=ben)
+    assert mine.owner_user_id == anna.user_id and theirs.owner_user_id == ben.user_id
+    assert [c.id for c in s.list_clients(actor=anna)] == [mine.id]
+    assert [c.id for c in s.list_clients(actor=ben)] == [theirs.id]
+    assert {c.id for c in s.list_clients(actor=boss)} == {mine.id, theirs.id}
+    for denied in (lambda: s.get_client(theirs.id, actor=anna), lambda: s.sessions(theirs.id, actor=anna),
+                   lambda: s.save_session(theirs.id, Intake(), [photo], actor=anna),
+                   lambda: s.update_client(theirs.id, "x", None, None, actor=anna), lambda: s.delete_client(theirs.id, actor=anna),
+                   lambda: s.load_draft(theirs.id, actor=anna)):
+        with pytest.raises(AccessDeniedError, match="not one of anna's clients|own therapist"):
+            denied()
+    sid = s.save_session(theirs.id, Intake(notes="by ben"), [photo], actor=ben)
+    digest = hashlib.sha256(photo.data).hexdigest()
+    with pytest.raises(AccessDeniedError, match="belongs to no client of anna"):
+        s.photo_bytes(digest, actor=anna)
+    # Sharing is the admin's; once shared, anna sees and edits, but only the owner or an admin deletes.
+    with pytest.raises(AccessDeniedError, match="only an admin can share"):
+        s.share_client(theirs.id, anna.user_id, actor=ben)
+    s.share_client(theirs.id, anna.user_id, actor=boss)
+    s.share_client(theirs.id, anna.user_id, actor=boss)  # twice is harmless
+    assert s.shared_with(theirs.id, actor=boss) == [anna.user_id]
+    assert {c.id for c in s.list_clients(actor=anna)} == {mine.id, theirs.id}
+    assert [x.id for x in s.sessions(theirs.id, actor=anna)] == [sid] and s.photo_bytes(digest, actor=anna) == photo.data
+    s.update_client(theirs.id, "Renamed", None, None, actor=anna)
+    with pytest.raises(AccessDeniedError, match="own therapist or an admin"):
+        s.delete_client(theirs.id, actor=anna)
+    # Reassigning moves the client; unsharing takes it away again.
+    moved = s.reassign_client(mine.id, ben.user_id, actor=boss)
+    assert moved.owner_user_id == ben.user_id and mine.id in {c.id for c in s.list_clients(actor=ben)}
+    s.unshare_client(theirs.id, anna.user_id, actor=boss)
+    assert s.list_clients(actor=anna) == []
+    # The self check saves a self check, and nothing else.
+    s.save_self_check("anon", Intake(), [photo], actor=SELF_CHECK)
+    for denied in (lambda: s.list_clients(actor=SELF_CHECK), lambda: s.get_client(theirs.id, actor=SELF_CHECK),
+                   lambda: s.self_checks(actor=SELF_CHECK), lambda: s.photo_bytes(digest, actor=SELF_CHECK),
+                   lambda: s.save_session(theirs.id, Intake(), [photo], actor=SELF_CHECK),
+                   lambda: s.create_client("x", actor=SELF_CHECK)):
+        with pytest.raises(AccessDeniedError, match="self check can save a self check and nothing else"):
+            denied()
+    # A disabled account is refused on its next call, whatever it still holds.
+    from sqlalchemy import update
+
+    from posture.store import schema
+
+    with s.write() as conn:
+        conn.execute(update(schema.users).where(schema.users.c.id == ben.user_id).values(disabled=True))
+    with pytest.raises(AccessDeniedError, match="'ben' is disabled"):
+        s.list_clients(actor=ben)
+
+
+def test_changes_and_views_are_audited_in_the_trail(tmp_path, photo):
+    from posture.store import audit
+    from posture.store.records import AccessDeniedError
+
+    s = Store(tmp_path)
+    anna, boss = _user(s, "anna"), _user(s, "boss", "admin")
+    c = s.create_client("Audited", actor=anna)
+    s.update_client(c.id, "Audited", "1980-01-01", None, actor=anna)
+    s.get_client(c.id, actor=anna)
+    s.get_client(c.id, actor=anna)  # a redraw: one view within VIEW_COALESCE_S
+    sid = s.save_session(c.id, Intake(), [photo], actor=anna)
+    s.delete_session(sid, actor=anna)
+    s.share_client(c.id, boss.user_id, actor=boss)
+    audit.record_event(s, audit.LOGIN_FAILED, actor_name="mallory", actor_role="unknown", detail="bad password")
+    s.delete_client(c.id, actor=boss)
+    events = list(reversed(audit.list_events(s, actor=boss)))
+    assert [(e.actor_name, e.action, e.client_id) for e in events] == [
+        ("anna", "client.create", c.id), ("anna", "client.edit", c.id), ("anna", "client.view", c.id),
+        ("anna", "session.create", c.id), ("anna", "session.delete", c.id), ("boss", "client.share", c.id),
+        ("mallory", "login_failed", None), ("boss", "client.delete", c.id),
+    ]
+    assert events[1].detail == "changed: birth_date" and all(e.at.tzinfo is not None for e in events)
+    assert all("Audited" not in e.detail for e in events)  # ids, never the client's name
+    assert [e.action for e in audit.list_events(s, audit.EventFilter(actor_name="anna", action="session.create"), actor=boss)] == [
+        "session.create"]
+    with pytest.raises(AccessDeniedError, match="only an admin can read the audit trail"):
+        audit.list_events(s, actor=anna)
+    out = tmp_path / "audit.csv"
+    text = audit.export_csv(s, actor=boss, path=out)
+    assert text.splitlines()[0] == ",".join(audit.CSV_COLUMNS) and len(text.splitlines()) == 9
+    assert out.read_text() == text and (out.stat().st_mode & 0o777) == 0o600
+    assert audit.list_events(s, actor=boss)[0].action == "audit.export"  # the export is recorded too
+
+
+def test_audit_trail_cannot_be_changed_or_deleted(tmp_path):
+    from sqlalchemy import delete, update
+
+    from posture.store import audit, schema
+
+    s = Store(tmp_path)
+    s.create_client("Kept")
+    before = audit.list_events(s, actor=audit.Actor("solo", "solo"))
+    for statement in (update(schema.audit_events).values(detail="forged"), delete(schema.audit_events)):
+        with pytest.raises(StorageError, match="audit_events is append-only"):
+            with s.write() as conn:
+                conn.execute(statement)
+    assert audit.list_events(s, actor=audit.Actor("solo", "solo")) == before and len(before) == 1
+
+
+def test_formula_cells_are_defused_in_the_csv(tmp_path):
+    from posture.store import audit
+    from posture.store.actor import SOLO
+
+    s = Store(tmp_path)
+    audit.record_event(s, audit.LOGIN_FAILED, actor_name="=HYPERLINK(\"x\")", actor_role="unknown")
+    row = audit.export_csv(s, actor=SOLO).splitlines()[1]
+    assert "'=HYPERLINK" in row
+
+
+def test_a_damaged_photo_is_an_error_not_a_wrong_photo(tmp_path, photo):
+    from posture.store.records import PhotoCorruptError
+
+    s = Store(tmp_path)
+    c = s.create_client("Damaged")
+    s.save_session(c.id, Intake(), [photo])
+    (p,) = s.sessions(c.id)[0].photos
+    path = s.photos_dir / f"{p.sha256}.jpg"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    path.write_bytes(bytes(data))
+    with pytest.raises(PhotoCorruptError, match=f"photo {p.sha256[:12]} .* no longer matches its hash"):
+        s.photo_bytes(p.sha256)
+    with pytest.raises(StorageError, match="not a photo hash"):
+        s.photo_bytes("../../etc/passwd")
+
+
+def test_photo_folder_can_live_elsewhere(tmp_path, photo, monkeypatch):
+    monkeypatch.setenv("POSTURE_PHOTO_DIR", str(tmp_path / "volume" / "photos"))
+    s = Store(tmp_path / "data")
+    c = s.create_client("Elsewhere")
+    s.save_session(c.id, Intake(), [photo])
+    assert [p.name for p in (tmp_path / "volume" / "photos").iterdir()] == [f"{hashlib.sha256(photo.data).hexdigest()}.jpg"]
+    assert (tmp_path / "volume" / "photos").stat().st_mode & 0o777 == 0o700
+
+
+def test_double_submit_with_one_key_saves_once(tmp_path, photo):
+    s = Store(tmp_path)
+    c = s.create_client("Twice")
+    first = s.save_session(c.id, Intake(notes="one"), [photo], idempotency_key="form-1")
+    assert s.save_session(c.id, Intake(notes="one"), [photo], idempotency_key="form-1") == first
+    other = s.save_session(c.id, Intake(notes="two"), [photo], idempotency_key="form-2")
+    assert [x.id for x in s.sessions(c.id)] == [first, other] and _count(s, "pending_photos") == 0
+    with pytest.raises(UsageError, match="idempotency key"):
+        s.save_session(c.id, Intake(), [photo], idempotency_key="x" * 65)
+
+
+def test_a_client_deleted_while_open_gives_a_clear_error(tmp_path, photo):
+    from posture.store.records import ClientNotFoundError
+
+    s = Store(tmp_path)
+    other_tab = Store(tmp_path)
+    c = s.create_client("Open elsewhere")
+    other_tab.delete_client(c.id)
+    message = f"no client with id {c.id}: the client was deleted \\(perhaps by someone else just now\\); reload the client list"
+    for late in (lambda: s.get_client(c.id), lambda: s.update_client(c.id, "x", None, None),
+                 lambda: s.save_session(c.id, Intake(), [photo]), lambda: s.save_draft(c.id, b"d"), lambda: s.delete_client(c.id)):
+        with pytest.raises(ClientNotFoundError, match=message):
+            late()
+    assert _count(s, "sessions") == 0 and _count(s, "pending_photos") == 0
+    assert s.collect_garbage() == 1 and list(s.photos_dir.iterdir()) == []  # the refused save's photo, now unprotected
+
+
+def test_one_clients_data_exports_to_a_zip_and_erases(tmp_path, photo):
+    import zipfile
+
+    from posture.store import audit
+    from posture.store.actor import SOLO
+    from posture.store.export import erase_client, export_client
+
+    s = Store(tmp_path)
+    anna, boss = _user(s, "anna"), _user(s, "boss", "admin")
+    c = s.create_client("Zofia Łukasiewicz", "1980-02-01", 168, actor=anna)
+    keep = s.create_client("Someone else", actor=anna)
+    sid = s.save_session(c.id, Intake(pain={"neck": 6}, notes="desk"), [photo, _other(photo, b"2")], actor=anna)
+    s.save_session(keep.id, Intake(), [photo], actor=anna)  # shares the first photo file
+    s.save_draft(c.id, b"draft\x00", actor=anna)
+    path = export_client(s, c.id, tmp_path / "out.zip", actor=anna)
+    assert path.stat().st_mode & 0o777 == 0o600
+    with zipfile.ZipFile(path) as zf:
+        doc = json.loads(zf.read("client.json"))
+        assert doc["client"]["name"] == "Zofia Łukasiewicz" and doc["client"]["owner_user_id"] == anna.user_id
+        (session,) = doc["sessions"]
+        assert session["id"] == sid and session["intake"]["pain"] == {"neck": 6} and len(session["photos"]) == 2
+        for p in session["photos"]:
+            assert hashlib.sha256(zf.read(p["file"])).hexdigest() == p["sha256"]
+        assert "Zofia" in zf.read(f"summaries/session-{sid}.md").decode()
+        assert doc["draft"]["payload_base64"] == "ZHJhZnQA"
+        assert [e["action"] for e in doc["audit_events"]] == ["client.create", "session.create"]
+    with pytest.raises(StorageError):
+        export_client(s, keep.id, tmp_path / "denied.zip", actor=_user(s, "ben"))
+    assert not (tmp_path / "denied.zip").exists()
+    assert erase_client(s, c.id, actor=boss) == 1  # the second photo; the first is still used by the other client
+    assert [x.id for x in s.list_clients(actor=boss)] == [keep.id] and _count(s, "drafts") == 0
+    actions = [(e.action, e.actor_name) for e in audit.list_events(s, audit.EventFilter(client_id=c.id), actor=SOLO)]
+    assert actions[:2] == [("client.erase", "boss"), ("client.export", "anna")]
