@@ -160,3 +160,65 @@ def test_history_pair_defaults_view_and_swap(history_store, data_dir, assessed):
     after = next(s for s in at.selectbox if s.label == "After")
     after.set_value(ids[1]).run()
     assert any("later than After" in e.value for e in at.error)
+
+
+# --- the live page's monitor: advice for the problem at hand, settings without a reset ----------
+
+
+def test_live_advice_matches_the_problem():
+    from posture.live.monitor import FrameResult, PostureState, advice_for
+
+    assert "left shoulder drop" in advice_for("shoulder_tilt", 4.0)
+    assert "right shoulder drop" in advice_for("shoulder_tilt", -4.0)
+    assert "lean to your right" in advice_for("trunk_lean", -3.0)
+    assert "right ear is higher" in advice_for("head_tilt", -6.0)
+    assert "Lift your head" in advice_for("neck_flexion", 30.0) and "Sit back" in advice_for("torso_flexion", 25.0)
+    assert advice_for("", None) == ""
+    for cause in ("shoulder_tilt", "head_tilt", "trunk_lean"):  # not "sit back and lift your head" for a tilt
+        text = advice_for(cause, 5.0)
+        assert "Lift your head" not in text and "Sit back" not in text
+    r = FrameResult(1.0, PostureState.POOR, PostureState.POOR, "front", {"shoulder_tilt_deg": -5.0}, False,
+                    cause="shoulder_tilt", cause_value=-5.0)
+    assert r.advice == advice_for("shoulder_tilt", -5.0)
+
+
+def test_live_engine_names_the_cause_on_a_real_video(data_dir):
+    from posture.live.monitor import FRONT_KEYS, LiveConfig, LiveEngine, PostureState, open_video
+
+    with LiveEngine(LiveConfig(view="front")) as engine:
+        results = [engine.process(f.image, f.timestamp_s) for f in open_video(data_dir / "video_squat_front_01.mp4")]
+    flagged = [r for r in results if r.raw_state in (PostureState.POOR, PostureState.ATTENTION)]
+    assert flagged  # a squat tilts and leans
+    for r in flagged:
+        assert r.cause in FRONT_KEYS and r.cause_value is not None and r.advice
+    for r in results:
+        if r.raw_state in (PostureState.GOOD, PostureState.NO_PERSON):
+            assert r.cause == "" and r.advice == ""
+
+
+def test_live_settings_change_keeps_the_stream_and_its_statistics():
+    import numpy as np
+
+    from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, PostureState
+    from posture.ui.widgets import LiveMonitor
+
+    class Engine(LiveEngine):
+        def __init__(self, config):
+            super().__init__(config, estimator=object())
+
+        def process(self, frame, timestamp_s):
+            r = FrameResult(timestamp_s, PostureState.GOOD, PostureState.GOOD, "side", {}, False)
+            self.stats.add(r, 0.1)
+            return r
+
+    monitor = LiveMonitor(LiveConfig(), engine_factory=Engine)
+    image = np.zeros((48, 64, 3), np.uint8)
+    for t in (0.0, 0.1, 0.2):
+        monitor.process(image, now=t)
+    assert monitor.configure(LiveConfig()) is False  # a rerun with the same settings changes nothing
+    assert monitor.configure(LiveConfig(view="front", alert_after_s=12.0)) is True
+    assert monitor._engine is not None and monitor._engine.config.alert_after_s == 12.0  # applied to the stream
+    monitor.process(image, now=0.3)
+    _, stats = monitor.snapshot()
+    assert stats["frames"] == 4  # the statistics went on
+    monitor.close()

@@ -112,6 +112,28 @@ SIDE_MEASURES = ("craniovertebral_angle_deg", "neck_inclination_deg", "neck_on_t
 FRONT_MEASURES = ("head_tilt_deg", "shoulder_tilt_deg", "trunk_lean_deg")
 
 
+#: What to do about each finding that drives the live state, in plain words. The tilts say
+#: which side: positive means the subject's left is higher (or the lean is to the left).
+ADVICE: dict[str, tuple[str, str]] = {
+    "neck_flexion": ("Lift your head: bring your ears back over your shoulders (a screen at eye level helps).",) * 2,
+    "torso_flexion": ("Sit back: let the backrest carry you and bring the chair closer to the desk.",) * 2,
+    "head_tilt": ("Level your head: your left ear is higher than your right.",
+                  "Level your head: your right ear is higher than your left."),
+    "shoulder_tilt": ("Let your left shoulder drop: it sits higher than the right (rest both forearms evenly).",
+                      "Let your right shoulder drop: it sits higher than the left (rest both forearms evenly)."),
+    "trunk_lean": ("Sit centred: you lean to your left (weight even on both sit bones, no leaning on one armrest).",
+                   "Sit centred: you lean to your right (weight even on both sit bones, no leaning on one armrest)."),
+}
+
+
+def advice_for(cause: str, value: float | None) -> str:
+    """The advice for a live state's cause ("" for none or an unknown one)."""
+    pair = ADVICE.get(cause)
+    if pair is None:
+        return ""
+    return pair[1] if value is not None and value < 0 else pair[0]
+
+
 def _state_for(severity: Severity) -> PostureState:
     if severity >= Severity.MODERATE:
         return PostureState.POOR
@@ -144,6 +166,15 @@ class FrameResult:
     alert: bool  # True on the frame an alert fires
     landmarks: PoseLandmarks | None = None
     latency_ms: float = 0.0
+    #: The finding (thresholds.toml key) that set the raw state, and its reading: "" when
+    #: none is beyond its cut-off. What the advice is about.
+    cause: str = ""
+    cause_value: float | None = None
+
+    @property
+    def advice(self) -> str:
+        """What to change, for the problem at hand (empty when posture is fine)."""
+        return advice_for(self.cause, self.cause_value)
 
     def to_row(self) -> dict[str, object]:
         row: dict[str, object] = {
@@ -327,14 +358,14 @@ class LiveEngine:
             self._filter.reset()
             self._previous = None
             values: dict[str, float | None] = {}
-            raw, view, smoothed = PostureState.NO_PERSON, "", None
+            raw, view, smoothed, cause, cause_value = PostureState.NO_PERSON, "", None, "", None
         else:
             smoothed = self._smooth(found, timestamp_s)
-            view, values, severity = self._evaluate(smoothed, frame, timestamp_s)
+            view, values, severity, cause, cause_value = self._evaluate_cause(smoothed, frame, timestamp_s)
             raw = _state_for(severity)
         state, alert = self._update_state(raw, timestamp_s)
         latency = (time.perf_counter() - model_done) * 1000.0
-        result = FrameResult(timestamp_s, state, raw, view, values, alert, smoothed, latency)
+        result = FrameResult(timestamp_s, state, raw, view, values, alert, smoothed, latency, cause, cause_value)
         dt = 0.0 if self._last_t is None else max(0.0, timestamp_s - self._last_t)
         self._last_t = timestamp_s
         self.stats.add(result, dt)
@@ -375,6 +406,12 @@ class LiveEngine:
         return View(name, Posture.SEATED, confidence, "auto" if kind == "auto" else "user", yaw_deg=yaw)
 
     def _evaluate(self, lms: PoseLandmarks, frame: BGRImage, t: float) -> tuple[str, dict[str, float | None], Severity]:
+        view, values, worst, _, _ = self._evaluate_cause(lms, frame, t)
+        return view, values, worst
+
+    def _evaluate_cause(self, lms: PoseLandmarks, frame: BGRImage, t: float
+                        ) -> tuple[str, dict[str, float | None], Severity, str, float | None]:
+        """View, measures, the worst severity, and the finding behind it with its reading."""
         self._update_camera(frame, lms, t)
         assert self._levelling is not None
         levelling = self._levelling
@@ -387,6 +424,7 @@ class LiveEngine:
         measures = compute_measures(levelled, [levelled], levelling.context(view), size, names, photo_landmarks=lms)
         values = {n: m.value for n, m in measures.items()}
         worst = Severity.NONE
+        cause, cause_value = "", None
         for key in SIDE_KEYS if side else FRONT_KEYS:
             th = self._thresholds[key]
             for name in th.measures:
@@ -397,8 +435,10 @@ class LiveEngine:
                     value -= self.baseline.measures[name]  # deviation from the user's own upright
                 if th.direction == "above" and value < 0:
                     continue
-                worst = max(worst, th.severity(value, 0.0))
-        return ("side" if side else "front"), values, worst
+                severity = th.severity(value, 0.0)
+                if severity > worst:
+                    worst, cause, cause_value = severity, key, value
+        return ("side" if side else "front"), values, worst, cause, cause_value
 
     def _update_state(self, raw: PostureState, t: float) -> tuple[PostureState, bool]:
         # Time hysteresis: a new state is taken only after it has held for state_hold_s
