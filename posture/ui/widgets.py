@@ -67,9 +67,13 @@ def privacy_guard() -> None:
 
 
 def page_style() -> None:
-    """Long words (URLs) in user text wrap instead of overflowing their column."""
+    """Long words (URLs) in user text wrap instead of overflowing their column. Webcam
+    previews (st.camera_input, the live video) are no wider than lets their 4:3 picture and
+    the button under it fit the window's height, so the capture button is on screen."""
     st.html("<style>[data-testid='stMarkdownContainer'], [data-testid='stText']"
-            "{overflow-wrap:anywhere}</style>")
+            "{overflow-wrap:anywhere}"
+            "[data-testid='stCameraInput'], iframe[title*='streamlit_webrtc']"
+            "{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}</style>")
 
 
 def plain(text: str) -> None:
@@ -454,25 +458,30 @@ def guided_webcam(key: str, *, intended: Intended = "auto", required: tuple[Land
 
     camera: GuidedCamera = st.session_state.setdefault(
         f"guided_{key}", GuidedCamera(GuideEngine(intended=intended, required=required, keep=n_frames)))
-    webrtc_streamer(
-        key=f"burst_{key}", mode=WebRtcMode.SENDRECV, rtc_configuration=NO_ICE, server_rtc_configuration=NO_ICE,
-        media_stream_constraints={"video": True, "audio": False}, video_frame_callback=camera.on_frame,
-        async_processing=True, on_video_ended=camera.engine.release,  # STOP, page switch, peer gone: free the graph
-    )
-    take, timer, start, anyway = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    # The video beside its controls, not above them: at 1400x900 (and 820 wide) the capture
+    # button is on screen whenever the video is, instead of a full-width video's height below it.
+    video, controls = st.columns([3, 2])
+    with video:
+        webrtc_streamer(
+            key=f"burst_{key}", mode=WebRtcMode.SENDRECV, rtc_configuration=NO_ICE, server_rtc_configuration=NO_ICE,
+            media_stream_constraints={"video": True, "audio": False}, video_frame_callback=camera.on_frame,
+            async_processing=True, on_video_ended=camera.engine.release,  # STOP, page switch, peer gone: free the graph
+        )
     problem = None
-    if take.button(label, key=f"capture_{key}"):
-        problem = _take(camera, key, n_frames, anyway=False)
-    seconds = timer.selectbox("Self-timer", SELF_TIMER_CHOICES, format_func=lambda s: f"{s} s", key=f"timer_s_{key}")
-    if start.button("Start self-timer", key=f"timer_{key}"):
-        camera.countdown = Countdown(float(seconds), time.monotonic())
-    if anyway.button("Take it anyway", key=f"anyway_{key}",
+    with controls:
+        if st.button(label, key=f"capture_{key}", type="primary", width="stretch"):
+            problem = _take(camera, key, n_frames, anyway=False)
+        timer, start = st.columns([1, 1], vertical_alignment="bottom")
+        seconds = timer.selectbox("Self-timer", SELF_TIMER_CHOICES, format_func=lambda s: f"{s} s", key=f"timer_s_{key}")
+        if start.button("Start self-timer", key=f"timer_{key}"):
+            camera.countdown = Countdown(float(seconds), time.monotonic())
+        if st.button("Take it anyway", key=f"anyway_{key}",
                      help="Take the photo although the set-up checks do not pass; the failed checks are recorded with it."):
-        problem = _take(camera, key, n_frames, anyway=True)
-    notice = st.container()  # always there: the widgets below keep their place
-    if problem:
-        notice.warning(problem)
-    _guidance_panel(key, n_frames)
+            problem = _take(camera, key, n_frames, anyway=True)
+        notice = st.container()  # always there: the widgets below keep their place
+        if problem:
+            notice.warning(problem)
+        _guidance_panel(key, n_frames)
     shot: GuidedShot | None = st.session_state.get(f"shot_{key}")
     if shot is not None:
         what = "Burst of" if len(shot.frames) > 1 else "Photo of"
@@ -498,6 +507,7 @@ class LiveMonitor:
 
     def __init__(self, config: LiveConfig, engine_factory: Callable[[LiveConfig], LiveEngine] = LiveEngine) -> None:
         self.config = config
+        self.alerts_seen = 0  # alerts the page has already announced (toast, sound)
         self._engine_factory = engine_factory
         self._lock = threading.Lock()
         self._engine: LiveEngine | None = None
@@ -511,6 +521,18 @@ class LiveMonitor:
         """True while a pose graph is held (between a stream's first frame and its end)."""
         return self._engine is not None
 
+    def configure(self, config: LiveConfig) -> bool:
+        """New settings from the page, applied from the next frame on: the running stream and
+        its statistics go on (a new stream is not started for a changed slider). Returns
+        True when something changed."""
+        with self._lock:
+            if config == self.config:
+                return False
+            self.config = config
+            if self._engine is not None:
+                self._engine.config = config
+            return True
+
     def process(self, image: BGRImage, now: float | None = None) -> FrameResult | None:
         """One frame of the current stream (None once the monitor is closed for good)."""
         now = time.monotonic() if now is None else now
@@ -520,6 +542,7 @@ class LiveMonitor:
             if self._engine is None:
                 self._engine = self._engine_factory(self.config)
                 self._stream_start, self._stats = now, self._engine.stats
+                self.alerts_seen = 0  # a new stream counts its alerts from zero
             self._last = self._engine.process(image, now - self._stream_start)
             return self._last
 
@@ -553,7 +576,29 @@ class LiveMonitor:
 
 
 @st.cache_resource(scope="session", max_entries=1, on_release=LiveMonitor.close, show_spinner=False)
-def live_monitor(view: str, alert_after_s: float) -> LiveMonitor:
+def live_monitor() -> LiveMonitor:
     """This browser session's monitor. Streamlit releases it (closing its graph) when the
-    session disconnects, and when the settings change (one entry per session)."""
-    return LiveMonitor(LiveConfig(view=view, alert_after_s=alert_after_s))
+    session disconnects. Settings changes go through `LiveMonitor.configure`, which keeps
+    the stream and its statistics."""
+    return LiveMonitor(LiveConfig())
+
+
+def alert_chime(volume: float = 0.25) -> bytes:
+    """A soft two-note chime (WAV, 0.6 s): noticeable without startling."""
+    import io
+    import wave
+
+    import numpy as np
+
+    rate = 22050
+    t = np.arange(int(0.3 * rate)) / rate
+    envelope = np.exp(-6 * t) * np.minimum(1.0, t / 0.01)  # no click at the start
+    notes = [np.sin(2 * np.pi * f * t) * envelope for f in (660.0, 880.0)]
+    samples = (np.concatenate(notes) * volume * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+    return buffer.getvalue()
