@@ -1,12 +1,15 @@
-"""Clients: find, edit, delete (with all their photos and records, after confirmation);
-self checks saved by clients, to link to a client's file."""
+"""Clients: find, edit, export everything about a client (one ZIP), delete (with all their
+photos and records, after confirmation); self checks saved by clients, to link to a client's file."""
 
 from __future__ import annotations
+
+import tempfile
 
 import streamlit as st
 
 from posture.core.errors import PostureError
 from posture.report.summary import md_escape
+from posture.store.export import export_client
 from posture.ui.auth import current_actor
 from posture.ui.widgets import client_line, flash, get_store, show_flash
 
@@ -37,12 +40,29 @@ for c in clients:
                 else:
                     flash(f"Saved: {client_line(saved)}")
                     st.rerun()
-        sure = st.checkbox(f"Yes, delete {md_escape(c.name)} and all {counts} with their photos", key=f"sure_{c.id}")
-        if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
-            store.delete_client(c.id, actor=actor)
-            st.session_state.pop(f"sure_{c.id}", None)
-            flash(f"Deleted {md_escape(c.name)} and {counts}.")
-            st.rerun()
+        # Export on request: built (and audited) when asked for, not at every page load.
+        if st.button("Export everything about this client (ZIP)", key=f"export_{c.id}"):
+            try:
+                with tempfile.TemporaryDirectory() as tmp:
+                    st.session_state[f"export_zip_{c.id}"] = export_client(store, c.id, tmp, actor=actor).read_bytes()
+            except PostureError as exc:
+                st.error(f"Not exported: {md_escape(str(exc))}")
+        if f"export_zip_{c.id}" in st.session_state:
+            st.download_button("Download the ZIP (client data, photos, summaries, audit events)",
+                               st.session_state[f"export_zip_{c.id}"], f"client-{c.id}.zip", "application/zip",
+                               key=f"export_dl_{c.id}")
+        if actor.sees_every_client or c.owner_user_id == actor.user_id:  # a shared client is not yours to delete
+            sure = st.checkbox(f"Yes, delete {md_escape(c.name)} and all {counts} with their photos", key=f"sure_{c.id}")
+            if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
+                try:
+                    store.delete_client(c.id, actor=actor)
+                except PostureError as exc:
+                    st.error(f"Not deleted: {md_escape(str(exc))}")
+                else:
+                    st.session_state.pop(f"sure_{c.id}", None)
+                    st.session_state.pop(f"export_zip_{c.id}", None)
+                    flash(f"Deleted {md_escape(c.name)} and {counts}.")
+                    st.rerun()
 
 unlinked = store.self_checks(actor=actor)
 if unlinked and not search:

@@ -22,6 +22,7 @@ from posture.live.capture import UPPER_BODY
 from posture.report.selfcheck import self_check_advice
 from posture.report.summary import Intake, md_escape
 from posture.store.records import NewPhoto
+from posture.ui.auth import self_check_actor
 from posture.ui.widgets import assess_bytes, get_store, guided_webcam
 
 st.set_page_config(page_title="Desk self check", layout="wide")
@@ -93,7 +94,8 @@ if data is not None:
                 st.warning("Type your name or a pseudonym first, so the check can be found again.")
             else:
                 try:
-                    sid = get_store().save_self_check(who, Intake(), [NewPhoto(item.photo_jpeg, name, item.assessment)])
+                    sid = get_store().save_self_check(who, Intake(), [NewPhoto(item.photo_jpeg, name, item.assessment)],
+                                                actor=self_check_actor())
                 except PostureError as exc:
                     st.error(f"Not saved: {md_escape(str(exc))}")
                 else:

@@ -1,0 +1,232 @@
+"""Clinic mode through AppTest: the login page, what each role sees, lockout, disabled
+accounts, expiry after inactivity, the self check without an account, the Admin page.
+SQLite in a temporary data folder; the store under it is the real one."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from posture.store import accounts as acc
+from posture.store.actor import SOLO, Actor
+
+ROOT = Path(__file__).resolve().parents[1]
+PW = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def clinic(tmp_path, monkeypatch):
+    """A clinic: therapists ana and bob, admin root; clients A (ana's), B (bob's), C (bob's, shared with ana)."""
+    from argon2 import PasswordHasher
+    from streamlit import config
+
+    from posture.store.records import Store
+    from posture.ui.widgets import get_store
+
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POSTURE_MODE", "clinic")
+    monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("POSTURE_IDLE_MINUTES", raising=False)
+    # argon2id at its cheapest: these tests are about roles, not the hash's cost (see test_accounts).
+    monkeypatch.setattr(acc, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    acc._dummy_hash.cache_clear()
+    saved = {k: config.get_option(k) for k in ("browser.gatherUsageStats", "server.address")}
+    config.set_option("browser.gatherUsageStats", False)
+    config.set_option("server.address", "127.0.0.1")
+    get_store.clear()
+    store = Store(tmp_path / "data")
+    accounts = acc.Accounts(store)
+    boss = Actor("setup", "admin")
+    users = {name: accounts.add(name, role, PW, by=boss) for name, role in
+             (("ana", "therapist"), ("bob", "therapist"), ("root", "admin"))}
+    ana, bob = users["ana"].actor(), users["bob"].actor()
+    a = store.create_client("Client Alpha", actor=ana)
+    b = store.create_client("Client Bravo", actor=bob)
+    c = store.create_client("Client Charlie", actor=bob)
+    store.share_client(c.id, users["ana"].id, actor=users["root"].actor())
+    yield store, accounts, users, {"A": a, "B": b, "C": c}
+    get_store.clear()
+    acc._dummy_hash.cache_clear()
+    for k, v in saved.items():
+        config.set_option(k, v)
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in [*at.title, *at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error]]
+    parts += [e.label for e in at.expander]
+    for sb in at.selectbox:
+        parts += [str(o) for o in sb.options]
+    return "\n".join(map(str, parts))
+
+
+def _login(at: AppTest, name: str, password: str = PW) -> AppTest:
+    at.text_input(key="login_name").set_value(name)
+    at.text_input(key="login_password").set_value(password)
+    next(b for b in at.button if b.label == "Log in").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _events(store, **filters):
+    from posture.store.audit import EventFilter, list_events
+
+    return list(reversed(list_events(store, EventFilter(**filters), actor=SOLO)))
+
+
+def _go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_login_page_first_and_nothing_of_the_records(clinic):
+    at = _app()
+    assert at.title[0].value == "Posture — log in"
+    assert "Client" not in _texts(at).replace("Clients doing a self check", "")
+    # A therapist page run without a login (AppTest runs it past the navigation) stops before reading.
+    at = _go(at, "pages/2_Clients.py")
+    assert [e.value for e in at.error] == ["Log in first."] and "Client Alpha" not in _texts(at)
+
+
+def test_therapist_sees_own_and_shared_clients_only(clinic):
+    at = _login(_app(), "ana")
+    options = at.sidebar.selectbox(key="client_id_select").options  # the labels, as shown
+    assert options == ["— pick a client —", "Client Alpha", "Client Charlie"]
+    assert "Client Bravo" not in _texts(at)
+    at = _go(at, "pages/2_Clients.py")
+    shown = [e.label for e in at.expander]
+    assert any("Client Alpha" in s for s in shown) and any("Client Charlie" in s for s in shown)
+    assert not any("Client Bravo" in s for s in shown)
+    # Charlie is shared with ana, not hers: she may edit it but not delete it.
+    store, _, _, clients = clinic
+    assert f"delete_{clients['C'].id}" not in [b.key for b in at.button]
+    assert f"delete_{clients['A'].id}" in [b.key for b in at.button]
+    # The Admin page is not in a therapist's navigation, and refuses a therapist on its own too.
+    at = _go(at, "pages/5_Admin.py")
+    assert [e.value for e in at.error] == ["Only an admin can open this page."] and not at.dataframe
+
+
+def test_admin_sees_every_client_and_the_admin_page(clinic):
+    at = _go(_login(_app(), "root"), "pages/2_Clients.py")
+    shown = " ".join(e.label for e in at.expander)
+    assert all(n in shown for n in ("Client Alpha", "Client Bravo", "Client Charlie"))
+    at = _go(at, "pages/5_Admin.py")
+    assert at.title[0].value == "Admin"
+    users_table = at.dataframe[0].value
+    assert list(users_table["user"]) == ["ana", "bob", "root"]
+
+
+def test_admin_shares_a_client_and_the_therapist_then_sees_it(clinic):
+    store, _, users, clients = clinic
+    at = _go(_login(_app(), "root"), "pages/5_Admin.py")
+    at.selectbox(key="admin_client").set_value(clients["B"].id)
+    at.run()
+    at.selectbox(key=f"share_{clients['B'].id}").set_value(users["ana"].id)
+    at.run()
+    next(b for b in at.button if b.key == "share").click()
+    at.run()
+    assert not at.exception and users["ana"].id in store.shared_with(clients["B"].id)
+    shares = _events(store, action="client.share")
+    assert [(e.actor_name, e.client_id) for e in shares][-1] == ("root", clients["B"].id)
+    at2 = _go(_login(_app(), "ana"), "pages/2_Clients.py")
+    assert any("Client Bravo" in e.label for e in at2.expander)
+
+
+def test_admin_adds_a_user_and_exports_the_audit_trail(clinic):
+    store, accounts, _, _ = clinic
+    at = _go(_login(_app(), "root"), "pages/5_Admin.py")
+    at.text_input(key="add_name").set_value("cleo")
+    at.text_input(key="add_pw1").set_value("cleo's long password")
+    at.text_input(key="add_pw2").set_value("cleo's long password")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert not at.exception and accounts.find("cleo").role == "therapist"
+    next(b for b in at.button if b.key == "audit_prepare").click()
+    at.run()
+    assert any(d.label == "Download CSV" for d in at.get("download_button"))
+    export = _events(store, action="audit.export")
+    assert len(export) == 1 and export[0].actor_name == "root"
+    by_root = [(e.action, e.detail) for e in _events(store, actor_name="root")]
+    assert [a for a, _ in by_root] == ["client.share", "login", "user.add", "audit.export"]  # the first: the fixture's
+    assert by_root[2][1].endswith("cleo (therapist)")
+
+
+def test_failed_logins_are_recorded_and_lock_the_account(clinic):
+    store, accounts, _, _ = clinic
+    at = _app()
+    for i in range(4):
+        _login(at, "ana", f"wrong guess {i}")
+        assert [e.value for e in at.error] == [acc.WRONG]
+    _login(at, "ana", "wrong guess 5")
+    assert "locked for 15 more minute(s)" in at.error[0].value
+    _login(at, "ana", PW)  # the right password, too late
+    assert at.title[0].value == "Posture — log in" and "locked" in at.error[0].value
+    assert len(_events(store, action="login_failed")) == 6 and len(_events(store, action="lockout")) == 1
+    assert _events(store, action="login") == []
+
+
+def test_disabled_user_cannot_log_in_and_an_open_session_ends(clinic):
+    store, accounts, _, _ = clinic
+    at = _login(_app(), "bob")
+    assert "Logged in as bob (therapist)" in _texts(at)
+    accounts.set_disabled("bob", True, by=Actor("setup", "admin"))
+    at.run()  # the next page load re-reads the account
+    assert at.title[0].value == "Posture — log in" and "disabled" in at.info[0].value
+    _login(at, "bob")
+    assert at.title[0].value == "Posture — log in" and "disabled" in at.error[0].value
+    assert [e.detail.split(" (")[0] for e in _events(store, action="login_failed")] == ["account disabled"]
+    assert [e.detail for e in _events(store, action="logout")] == ["account disabled"]
+
+
+def test_session_expires_after_inactivity_and_logout_is_recorded(clinic, monkeypatch):
+    store = clinic[0]
+    monkeypatch.setenv("POSTURE_IDLE_MINUTES", "30")
+    at = _login(_app(), "ana")
+    at.session_state["_auth_last_seen"] = time.monotonic() - 29 * 60  # 29 minutes idle: still in
+    at.run()
+    assert "Logged in as ana (therapist)" in _texts(at)
+    at.session_state["_auth_last_seen"] = time.monotonic() - 30 * 60 - 1
+    at.run()
+    assert at.title[0].value == "Posture — log in"
+    assert "logged out after 30 minutes without activity" in at.info[0].value
+    assert "Client Alpha" not in _texts(at)
+    _login(at, "ana")
+    next(b for b in at.button if b.label == "Log out").click()
+    at.run()
+    assert at.title[0].value == "Posture — log in"
+    assert [e.detail for e in _events(store, action="logout")] == ["inactivity", "logout"]
+
+
+def test_self_check_needs_no_account_and_reads_no_records(clinic):
+    store = clinic[0]
+    before = _events(store)
+    at = _go(_app(), "pages/4_Self_check.py")
+    assert at.title[0].value == "Desk posture self check"
+    assert not at.sidebar.button and "Client Alpha" not in _texts(at)
+    assert _events(store) == before  # nothing read, nothing recorded
+    from posture.ui.auth import self_check_actor
+
+    assert self_check_actor().role == "self_check"
+
+
+def test_solo_mode_has_no_login(clinic, monkeypatch):
+    monkeypatch.delenv("POSTURE_MODE")
+    at = _app()
+    assert at.title[0].value != "Posture — log in"
+    assert "Log out" not in [b.label for b in at.button]
+
+
+def test_a_bad_mode_is_one_line(clinic, monkeypatch):
+    monkeypatch.setenv("POSTURE_MODE", "clinc")
+    at = _app()
+    assert [e.value for e in at.error] == ["POSTURE_MODE='clinc' is not a mode: use solo (the default) or clinic."]
