@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint venv browser bench clean
+.PHONY: run test lint venv browser postgres bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check posture tests benchmarks app.py pages
 	$(BIN)/python -m mypy
 
-test: lint browser
+# Debian's PostgreSQL for the store's tests (they start their own server: initdb + pg_ctl on a free loopback port).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q postgresql; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q postgresql; fi; \
+	fi
+
+test: lint browser postgres
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
