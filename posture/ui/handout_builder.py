@@ -34,12 +34,12 @@ def handout_builder(assessments: Sequence[Assessment], client: str, key: Callabl
         for g in offered.groups:
             st.markdown(f"**{md_escape(g.title)}**")
             if g.finding is not None and st.checkbox(
-                "Explain this to the client", key=key(f"handout_finding_{g.finding.code}"),
+                "Include: what was seen and what it may mean", key=key(f"handout_finding_{g.finding.code}"),
                 help=g.finding.meaning,
             ):
                 findings.append(g.finding.code)
             for i in g.items:
-                if st.checkbox(f"{md_escape(i.title)} ({i.kind}): {md_escape(i.how)}",
+                if st.checkbox(f"**{md_escape(i.title)}** ({i.kind}): {md_escape(i.how)}",
                                key=key(f"handout_item_{i.key}")):
                     items.append(i.key)
         note = st.text_area("Note for the client (optional; printed exactly as typed)", key=key("handout_note"))
