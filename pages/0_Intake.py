@@ -21,6 +21,7 @@ from posture.report.summary import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_e
 from posture.store.records import NewPhoto
 from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder
+from posture.ui.samples import leave_samples_for, sample_button
 from posture.ui.widgets import (
     assess_bytes,
     assessment_header,
@@ -157,12 +158,14 @@ def main() -> None:
     st.warning(DISCLAIMER, icon="⚠️")
     store = get_store()
     client = client_picker(store)
+    leave_samples_for(client.id if client else None)
     follow_client(store, client)
     show_flash()
     assessment_header(store, client)
     if client is None:
         st.info("Pick or create a client in the sidebar to save assessments. For a quick desk check without an "
                 "account, use **Self check**.")
+        sample_button()
     intake = intake_form()
 
     st.subheader("2. Photos")

@@ -342,7 +342,8 @@ def restored_photo(view: str) -> DraftPhoto | None:
     photo: DraftPhoto | None = st.session_state.get(form_key(f"restored_{view}"))
     if photo is None:
         return None
-    st.caption(f"From the unsaved draft: {md_escape(photo.filename)}")
+    origin = "Sample photo" if st.session_state.get(form_key("samples_loaded")) else "From the unsaved draft"
+    st.caption(f"{origin}: {md_escape(photo.filename)}")
     if st.button("Remove this photo", key=form_key(f"remove_restored_{view}")):
         del st.session_state[form_key(f"restored_{view}")]
         st.rerun()
