@@ -1,39 +1,218 @@
+"""The pre-session summary: structure of the Markdown, HTML and PDF, findings merged across
+views by region, areas listed once, the disclaimer once, paper sizes, page numbers, names."""
+
+import dataclasses
+import datetime as dt
+import io
+import json
+import re
+
 import pytest
 
+from posture.core.findings import Severity, evaluate, load_thresholds
 from posture.core.imaging import encode_jpeg, load_image
+from posture.core.measures import Measure
 from posture.report.draw import annotate
-from posture.report.summary import Intake, Summary, md_escape, to_html, to_markdown
+from posture.report.regions import REGIONS, merge
+from posture.report.summary import (
+    Intake,
+    Summary,
+    download_name,
+    md_escape,
+    page_markdown,
+    to_html,
+    to_markdown,
+    to_pdf,
+)
 
 EVIL = "<script>alert('x')</script> **bold** [link](http://x)"
+WHEN = dt.datetime(2025, 3, 14, 10, 30)
+
+
+def refind(a, **values):
+    """Assessment `a` (a real photo through the real pipeline) with some measures set to
+    known values, name=(value, uncertainty), and its findings evaluated again from them."""
+    measures = dict(a.measures)
+    for name, (value, u) in values.items():
+        measures[name] = Measure(name, measures[name].unit, value, u, 0.9)
+    return dataclasses.replace(a, measures=measures, findings=evaluate(measures, load_thresholds()))
 
 
 @pytest.fixture(scope="module")
-def summary(assessed, data_dir):
-    side = assessed("seated_side_hunched_01.jpg")
-    back = assessed("standing_back_01.jpg")
+def photos(assessed):
+    return assessed("standing_front_05_video.jpg"), assessed("standing_back_02.jpg"), assessed("seated_side_hunched_01.jpg")
+
+
+@pytest.fixture(scope="module")
+def summary(photos, data_dir):
+    front, back, side = photos
+    front = refind(front, shoulder_tilt_deg=(5.0, 0.3), head_tilt_deg=(6.0, 0.5))
+    back = refind(back, shoulder_tilt_deg=(4.2, 0.4))
+    side = refind(side, craniovertebral_angle_deg=(50.0, 1.0), neck_on_trunk_flexion_deg=(40.0, 1.0))
     img = load_image(data_dir / "seated_side_hunched_01.jpg").bgr
-    intake = Intake(pain={"neck": 7, "lower back": 3}, duration="3 weeks", activities=EVIL, notes=EVIL)
-    return Summary([side, back], client=EVIL, intake=intake, annotated_jpegs=[encode_jpeg(annotate(img, side)), None])
+    intake = Intake(pain={"neck": 7, "lower back": 3, "shoulders": None, "other": 2}, duration="3 weeks",
+                    activities=EVIL, notes=EVIL)
+    return Summary([front, back, side], client=EVIL, intake=intake, created=WHEN, birth_date="1984-06-02",
+                   height_cm=172, annotated_jpegs=[None, None, encode_jpeg(annotate(img, side))])
 
 
-def test_html_escapes_user_text_and_embeds_photos(summary):
+def _finding_ids(groups):
+    return [m.id for g in groups for m in g.findings]
+
+
+def test_front_and_back_give_one_finding_per_problem(summary):
+    groups = summary.regions()
+    assert [g.region for g in groups] == list(REGIONS)
+    ids = _finding_ids(groups)
+    assert len(ids) == len(set(ids)) and ids.count("shoulder_tilt") == 1
+    in_shoulders = [g for g in groups if g.region == "shoulders"][0].findings
+    # The side view's forward head and flexed trunk make Janda's upper-crossed pattern: a shoulder-girdle finding.
+    assert {m.id for m in in_shoulders} == {"shoulder_tilt", "upper_crossed"}
+    (shoulders,) = [m for m in in_shoulders if m.id == "shoulder_tilt"]
+    assert shoulders.title == "Uneven shoulders: left shoulder likely higher"
+    assert [(r.view, r.raised) for r in shoulders.readings] == [("front", True), ("back", True)]
+    assert [r.reading for r in shoulders.readings] == ["left higher by 5.0° ± 0.3°", "left higher by 4.2° ± 0.4°"]
+    assert shoulders.agreement == ""  # both views agree
+    head = [g for g in groups if g.region == "head and neck"][0]
+    assert {m.id for m in head.findings} == {"head_tilt", "forward_head", "neck_flexion"}
+    assert [int(m.severity) for m in head.findings] == sorted((int(m.severity) for m in head.findings), reverse=True)
+
+
+def test_views_that_disagree_are_said_to(photos):
+    front, back, _ = photos
+    opposite = merge([refind(front, shoulder_tilt_deg=(5.0, 0.3)), refind(back, shoulder_tilt_deg=(-5.0, 0.3))])
+    (m,) = [x for g in opposite for x in g.findings if x.id == "shoulder_tilt"]
+    assert m.title == "Uneven shoulders: the views disagree on the side"
+    assert "disagree" in m.agreement and "left" in m.agreement and "right" in m.agreement
+    # The back view reads the other way, clearly but below the cut-off (2.0 < 2.5 + 2 x 0.3).
+    other_way = merge([refind(front, shoulder_tilt_deg=(5.0, 0.3)), refind(back, shoulder_tilt_deg=(-2.0, 0.3))])
+    (m,) = [x for g in other_way for x in g.findings if x.id == "shoulder_tilt"]
+    assert m.title.startswith("Uneven shoulders: left") and "back view reads the other way" in m.agreement
+    # Same side, within the screening range: not confirmed, which is not a contradiction.
+    weak = merge([refind(front, shoulder_tilt_deg=(5.0, 0.3)), refind(back, shoulder_tilt_deg=(1.0, 0.3))])
+    (m,) = [x for g in weak for x in g.findings if x.id == "shoulder_tilt"]
+    assert m.agreement.startswith("Not confirmed by the back view (left higher by 1.0° ± 0.3°")
+
+
+def test_regions_without_findings_say_whether_they_were_assessed(photos):
+    _, _, side = photos
+    groups = {g.region: g for g in merge([refind(side, craniovertebral_angle_deg=(75.0, 1.0))])}
+    assert groups["knees"].status == "not assessed: no photo measured it"  # a side view has no knee alignment
+    assert groups["head and neck"].status.startswith("nothing beyond the screening cut-offs (left view")
+
+
+def test_areas_to_consider_are_tied_to_their_finding_and_listed_once(summary):
+    areas = summary.areas()
+    base = [a.split(" (")[0].lower() for a in areas]
+    assert len(base) == len(set(base)), areas
+    assert "upper trapezius" in base and "levator scapulae" in base
+    html = to_html(summary)
+    assert html.count("upper trapezius") == 1 and html.count("levator scapulae") == 1
+    # Each finding keeps the areas no earlier finding named.
+    findings = [m for g in summary.regions() for m in g.findings]
+    assert all(m.areas for m in findings[:1])
+
+
+def test_html_structure(summary):
+    html = to_html(summary)
+    assert html.count("<svg") == 1 and "class='bodychart'" in html  # the body chart, inline
+    assert "data-area='neck' data-level='7'" in html
+    assert "not on the chart: other 2/10" in html
+    order = [html.index(f"data-region='{r}'") for r in REGIONS]
+    assert order == sorted(order)
+    assert html.count("class='finding'") == len(_finding_ids(summary.regions()))
+    # Severity named once per finding: in its badge, never in the words.
+    for li in re.findall(r"<li class='finding'.*?</li>", html, re.S):
+        words = re.sub(r"<span class='sev[^>]*>[a-z]+</span>", "", li).lower()
+        assert not any(s.label in words for s in Severity if s is not Severity.NONE), li
+        assert len(re.findall(r"class='sev ", li)) == 1
+    assert html.count("not a diagnosis") == 1
+    for fact in ("Client", "Date", "Age", "Height"):
+        assert f"<dt>{fact}</dt>" in html
+    assert "<dd class='user'>40</dd>" in html and "172 cm" in html
+    assert "Shoulder tilt" in html and "shoulder_tilt_deg" not in html and "None" not in html
+    assert "data:image/jpeg;base64," in html
+
+
+def test_html_escapes_user_text(summary):
     html = to_html(summary)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
-    assert "data:image/jpeg;base64," in html
-    assert "http" not in html.replace("http://x", "")  # no external resources (fonts, CDNs)
-    assert "neck <b>7/10</b>" in html
-    assert "not a diagnosis" in html
+    assert "http" not in html.replace("http://x", "").replace("http://www.w3.org/2000/svg", "")  # nothing external
 
 
-def test_markdown_has_findings_ranked_and_limits(summary):
+def test_markdown_first_page_and_escaping(summary):
     md = to_markdown(summary)
     assert "<script>" not in md and "\\*\\*bold\\*\\*" in md
-    assert "## Key findings" in md and "## Limits of the method" in md
-    sev_order = [line.split("**")[1] for line in md.splitlines() if line.startswith("- **") and "—" in line]
-    rank = {"MARKED": 3, "MODERATE": 2, "MILD": 1}
-    assert [rank[s] for s in sev_order] == sorted((rank[s] for s in sev_order), reverse=True)
-    assert "craniovertebral_angle_deg" in md
+    assert md.index("## Intake at a glance") < md.index("## Photo set-up") < md.index("## Findings by region") \
+        < md.index("## Photo 1") < md.index("## Limits of the method")
+    assert md.count("not a diagnosis") == 1 and "| Shoulder tilt | left higher by 5.0° ± 0.3° |" in md
+    assert md.count("**Uneven shoulders: left shoulder likely higher** · moderate") == 1
+    page = page_markdown(summary)
+    assert "not a diagnosis" not in page  # the app's page says it once itself
+    assert "## Photo 1" not in page and "## Findings by region" in page
+
+
+def _pdf_pages(pdf: bytes):
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(pdf)).pages
+
+
+@pytest.mark.parametrize(("paper", "size_pt"), [("A4", (595.28, 841.89)), ("Letter", (612.0, 792.0))])
+def test_pdf_paper_page_numbers_and_client_on_every_page(summary, paper, size_pt):
+    pdf = to_pdf(summary, paper)
+    pages = _pdf_pages(pdf)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, 1):
+        box = page.mediabox
+        assert (float(box.width), float(box.height)) == pytest.approx(size_pt, abs=0.1)
+        text = page.extract_text()
+        assert f"Page {n} of {len(pages)}" in text
+        assert "2025-03-14" in text and EVIL in text  # client and date in every footer
+    assert pdf.count(b"/Subtype /Image") == 1  # one annotated photo given, one embedded
+    everything = " ".join(" ".join(p.extract_text() for p in pages).split())
+    assert everything.count("not a diagnosis") == 1
+    first = pages[0].extract_text()
+    for part in ("Intake at a glance", "Photo set-up", "Findings by region", "Head and neck", "neck 7/10"):
+        assert part in first, part
+    # The findings (six here) may run onto page 2; the photos come after all of them.
+    before_photos = everything[:everything.index("Photo 1: front view, standing Set-up:")]  # its section
+    for part in ("Shoulders", "Trunk", "Pelvis", "Knees", "Uneven shoulders: left shoulder likely higher"):
+        assert part in before_photos, part
+    badges = re.findall(r"\b(mild|moderate|marked)\b", before_photos)
+    assert len(badges) == len(_finding_ids(summary.regions()))  # severity named once a finding, in its badge
+
+
+def test_pdf_refuses_other_paper(summary):
+    with pytest.raises(ValueError, match="A4 or Letter"):
+        to_pdf(summary, "A3")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("client", "expected"), [
+    ("Zofia Łukasiewicz", "Zofia-Lukasiewicz-2025-03-14-summary.pdf"),
+    ("José Ñúñez", "Jose-Nunez-2025-03-14-summary.pdf"),
+    ("../../etc/passwd", "etc-passwd-2025-03-14-summary.pdf"),
+    ("王小明", "client-2025-03-14-summary.pdf"),
+    ("", "client-2025-03-14-summary.pdf"),
+    ("a" * 60, "a" * 40 + "-2025-03-14-summary.pdf"),
+])
+def test_download_names_are_sanitised(client, expected):
+    assert download_name(client, WHEN, "pdf") == expected
+    assert download_name(client, WHEN.date(), ".html") == expected.replace(".pdf", ".html")
+
+
+def test_json_export_carries_client_and_date(summary):
+    data = json.loads(summary.to_json())
+    assert data["client"] == EVIL and data["date"] == "2025-03-14" and data["age"] == 40
+    assert data["intake"]["pain"]["neck"] == 7 and len(data["assessments"]) == 3
+
+
+def test_age_on_the_session_date():
+    day = dt.datetime(2025, 6, 1)
+    assert Summary([], created=day, birth_date="1984-06-02").age == 40  # birthday tomorrow
+    assert Summary([], created=day, birth_date="1984-06-01").age == 41
+    assert Summary([], created=day, birth_date="not a date").age is None
 
 
 def test_md_escape():
@@ -58,26 +237,7 @@ def test_annotation_draws_on_a_copy(assessed, data_dir):
 
 def _pdf_text(pdf: bytes) -> str:
     """The text a PDF reader extracts (through each font's ToUnicode map, as copy-paste does)."""
-    import io
-
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(pdf))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def test_pdf_is_a_pdf_with_the_text_and_photo(summary):
-    from posture.report.summary import DISCLAIMER, to_pdf
-
-    pdf = to_pdf(summary)
-    assert pdf[:5] == b"%PDF-" and pdf.count(b"/Subtype /Image") == 1  # one annotated photo given, one embedded
-    text = _pdf_text(pdf)
-    # User text drawn exactly as typed, never interpreted (the client name is markup-like).
-    assert text.count(EVIL) >= 3  # client, activities, notes
-    assert "neck 7/10" in text and "lower back 3/10" in text and "3 weeks" in text
-    assert " ".join(DISCLAIMER.split()[:6]) in " ".join(text.split())
-    for name in ("craniovertebral_angle_deg", "Key findings", "Limits of the method", "Photo 2: back view"):
-        assert name in text
+    return "\n".join(page.extract_text() for page in _pdf_pages(pdf))
 
 
 UNICODE_NAMES = {
@@ -91,15 +251,13 @@ UNICODE_NAMES = {
 
 
 def test_pdf_draws_unicode_exactly_and_shows_what_no_font_has(assessed):
-    from posture.report.summary import to_pdf
-
     side = assessed("seated_side_hunched_01.jpg")
     notes = "\n".join(UNICODE_NAMES.values()) + "\nKorean 김민수, emoji 🧘 and 😀"
     summary = Summary([side], client=UNICODE_NAMES["polish"], intake=Intake(notes=notes),
                       changes_text=["Neck inclination: 34.4° → 28.1° (improved)"])
     text = _pdf_text(to_pdf(summary))
     assert "?" not in text  # the bug was "Zofia ?ukasiewicz"; nothing in this summary is a "?"
-    assert f"Client: {UNICODE_NAMES['polish']}" in text
+    assert f"Client\n{UNICODE_NAMES['polish']}" in text
     lines = text.splitlines()
     for name in UNICODE_NAMES.values():
         assert any(name in line for line in lines), name
@@ -120,9 +278,8 @@ def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_select
 
 
 def test_each_photo_shows_its_set_up_checks(assessed):
-    from posture.report.summary import Summary, to_html, to_markdown
-
     a = assessed("standing_front_04_tpose.jpg")  # body turned 41-45 deg: a retake
     md, page = to_markdown(Summary([a])), to_html(Summary([a]))
-    assert "Photo set-up: retake" in md and "body turned" in md and "fix: turn to face the camera" in md
-    assert "Photo set-up: retake" in page and "body turned" in page
+    assert "| retake |" in md and "body turned" in md and "fix: turn to face the camera" in md
+    assert "class='st-retake'>retake<" in page and "body turned" in page and "fix: turn to face the camera" in page
+

@@ -63,6 +63,8 @@ PAIN_AREAS = (
 
 NO_FINDINGS = "No imbalance cleared its screening threshold by more than its uncertainty."
 NOT_RECORDED = "not recorded"
+NO_MEASURES = "No measure was taken from this photo: see its set-up."
+NOTHING_MEASURED = "No measure could be taken from these photos: see the photo set-up."
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,11 @@ def _measured_names(summary: Summary) -> list[str]:
     return list(seen)
 
 
+def _no_findings(groups: list[RegionGroup]) -> str:
+    measured = any(not g.status.startswith("not assessed") for g in groups)
+    return NO_FINDINGS if measured else NOTHING_MEASURED
+
+
 def _region_title(region: str) -> str:
     return region[0].upper() + region[1:]
 
@@ -317,7 +324,7 @@ def _md_first_page(summary: Summary, disclaimer: bool) -> list[str]:
     lines += ["## Findings by region", ""]
     groups = summary.regions()
     if not any(g.findings for g in groups):
-        lines += [NO_FINDINGS, ""]
+        lines += [_no_findings(groups), ""]
     for g in groups:
         lines += [f"### {_region_title(g.region)}", ""]
         if not g.findings:
@@ -367,10 +374,11 @@ def to_markdown(summary: Summary) -> str:
         if a.image.path:
             lines += [f"Image: {md_escape(a.image.path)} ({a.image.width}×{a.image.height}), view "
                       f"{a.view.source}, confidence {a.view.confidence:.2f}", ""]
-        lines += [*_md_table(measure_rows(a.measures)), ""]
-        notes = [*setup_lines(a)[1:], *a.warnings]
+        rows = measure_rows(a.measures)
+        lines += [*_md_table(rows), ""] if rows else [NO_MEASURES, ""]
+        notes = [*setup_lines(a)[1:], *map(md_escape, a.warnings)]  # set-up lines are our own words
         if notes:
-            lines += [*[f"- ⚠ {md_escape(w)}" for w in notes], ""]
+            lines += [*[f"- ⚠ {w}" for w in notes], ""]
     names = _measured_names(summary)
     if names:
         lines += ["## What the measures mean", "", *[f"- **{label(n)}**: {definition(n)}" for n in names], ""]
@@ -417,7 +425,7 @@ def _html_findings(groups: list[RegionGroup]) -> list[str]:
     e = html.escape
     parts: list[str] = []
     if not any(g.findings for g in groups):
-        parts.append(f"<p>{e(NO_FINDINGS)}</p>")
+        parts.append(f"<p>{e(_no_findings(groups))}</p>")
     for g in groups:
         parts.append(f"<section class='region' data-region='{e(g.region)}'><h3>{e(_region_title(g.region))}</h3>")
         if not g.findings:
@@ -442,6 +450,8 @@ def _html_findings(groups: list[RegionGroup]) -> list[str]:
 
 def _html_measures(a: Assessment) -> str:
     e = html.escape
+    if not measure_rows(a.measures):
+        return f"<p class='none'>{e(NO_MEASURES)}</p>"
     rows = "".join(
         f"<tr{'' if r.measured else ' class=na'}><td title='{e(r.definition)}'>{e(r.label)}</td><td>{e(r.reading)}</td></tr>"
         for r in measure_rows(a.measures))
@@ -618,7 +628,7 @@ def to_pdf(summary: Summary, paper: Paper = "A4") -> bytes:
         if x is not None:
             pdf.set_x(x)
         pdf.multi_cell(w or width - ((x or pdf.l_margin) - pdf.l_margin), h or size * 0.5, drawable(s),
-                       new_x="LMARGIN", new_y="NEXT")
+                       align="L", new_x="LMARGIN", new_y="NEXT")
 
     def heading(s: str, size: float = 12.5) -> None:
         if pdf.will_page_break(size * 1.6):
@@ -727,7 +737,7 @@ def _pdf_first_page(pdf: FPDF, summary: Summary, width: float, text, heading, dr
     heading("Findings by region")
     groups = summary.regions()
     if not any(g.findings for g in groups):
-        text(NO_FINDINGS, 9.5)
+        text(_no_findings(groups), 9.5)
     badge_w = 19.0
     for g in groups:
         if not g.findings:
@@ -746,7 +756,16 @@ def _pdf_first_page(pdf: FPDF, summary: Summary, width: float, text, heading, dr
         pdf.ln(0.8)
         text(_region_title(g.region), 10.5, "B", 5.2, colour=_ACCENT)
         for m in g.findings:
-            if pdf.will_page_break(12):
+            # A finding is not split over two pages: its lines, measured as they will be drawn.
+            lines = [(m.title, "B", 9.5, 4.8), (m.detail, "", 8.5, 4.0)]
+            if len(m.readings) > 1:
+                lines.append(("Views: " + "; ".join(f"{r.view} — {r.reading}" for r in m.readings), "", 8.2, 3.9))
+            lines += [(t, "", 8.2, 3.9) for t in (m.agreement, ", ".join(m.areas)) if t]
+            need = 0.0
+            for t, style, size, h in lines:
+                pdf.set_font("dejavu", style, size)
+                need += h * len(pdf.multi_cell(width - badge_w, h, drawable(t), dry_run=True, output="LINES"))
+            if pdf.will_page_break(need + 2):
                 pdf.add_page()
             y = pdf.get_y() + 0.4
             pdf.set_fill_color(*_SEVERITY_RGB.get(m.severity, _GREY))
@@ -810,16 +829,19 @@ def _pdf_photo(pdf: FPDF, a: Assessment, i: int, jpeg: bytes | None, width: floa
     tw = pdf.l_margin + width - table_x
     pdf.set_font("dejavu", "", 7.8)
     pdf.set_text_color(*_INK)
-    pdf.set_fill_color(255, 255, 255)
-    with pdf.table(col_widths=(0.45, 0.55), width=tw, align="RIGHT" if jpeg else "LEFT", text_align="LEFT",
-                   line_height=3.7, headings_style=_headings(), padding=(0.7, 1.2), cell_fill_mode="NONE",
-                   v_align="TOP") as table:
-        table.row(["measure", "reading"])
-        for r in rows:
-            style = None if r.measured else _face(_GREY)
-            row = table.row()
-            row.cell(drawable(r.label), style=style)
-            row.cell(drawable(r.reading), style=style)
+    if not rows:
+        text(NO_MEASURES, 8.5, h=4, colour=_GREY, x=table_x)
+    else:
+        pdf.set_fill_color(255, 255, 255)
+        with pdf.table(col_widths=(0.45, 0.55), width=tw, align="RIGHT" if jpeg else "LEFT", text_align="LEFT",
+                       line_height=3.7, headings_style=_headings(), padding=(0.7, 1.2), cell_fill_mode="NONE",
+                       v_align="TOP") as table:
+            table.row(["measure", "reading"])
+            for r in rows:
+                style = None if r.measured else _face(_GREY)
+                row = table.row()
+                row.cell(drawable(r.label), style=style)
+                row.cell(drawable(r.reading), style=style)
     end = pdf.get_y() if pdf.page != page else max(pdf.get_y(), img_bottom)
     pdf.set_y(end + 2)
     for w_ in [*setup_lines(a)[1:], *a.warnings]:
