@@ -764,7 +764,8 @@ def _pdf_first_page(pdf: FPDF, summary: Summary, width: float, text, heading, dr
             need = 0.0
             for t, style, size, h in lines:
                 pdf.set_font("dejavu", style, size)
-                need += h * len(pdf.multi_cell(width - badge_w, h, drawable(t), dry_run=True, output="LINES"))
+                drawn = pdf.multi_cell(width - badge_w, h, drawable(t), dry_run=True, output="LINES")
+                need += h * len(drawn if isinstance(drawn, list) else [t])
             if pdf.will_page_break(need + 2):
                 pdf.add_page()
             y = pdf.get_y() + 0.4
