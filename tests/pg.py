@@ -60,7 +60,8 @@ class PgServer:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> PgServer:
+    def start(self, durable: bool = False) -> PgServer:
+        """Start the server; `durable=False` (tests) turns fsync off, True keeps PostgreSQL's defaults."""
         bin_dir = find_bin()
         if bin_dir is None:
             raise PgUnavailable("PostgreSQL's initdb/pg_ctl not found (install Debian's postgresql: `make test` does)")
@@ -77,8 +78,9 @@ class PgServer:
         last = ""
         for _ in range(5):  # the port may be taken between free_port() and the server's bind
             self.port = free_port()
-            options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+            options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300"
+            if not durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             self.bin_dir = bin_dir
             run = subprocess.run([*self._as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
                                   "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True)
