@@ -79,8 +79,10 @@ if data is not None:
         st.markdown("**What we see**\n\n" + "\n".join(f"- {line}" for line in advice.seen))
         st.markdown("**What to try**\n\n" + "\n".join(f"{i}. {line}" for i, line in enumerate(advice.actions, 1)))
         st.markdown(f"*{advice.closing}*")
-    photo.image(item.annotated_jpeg, caption="Your photo, with the lines the check measured")
+    # The plain photo: the annotated one carries measurement labels ("CVA"), which belong in the details.
+    photo.image(item.photo_jpeg, caption="Your photo")
     with st.expander("Details (the measurements)"):
+        st.image(item.annotated_jpeg, caption="The lines the check measured")
         st.dataframe([{"measure": r.label, "reading": r.reading} for r in measure_rows(item.assessment.measures)],
                      hide_index=True, width="stretch")
         for w in item.assessment.warnings:
