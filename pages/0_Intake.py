@@ -8,7 +8,6 @@ switch or "New assessment" starts a clean form, and `field` values are kept in t
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 import streamlit as st
@@ -17,7 +16,18 @@ from posture.core.errors import PostureError
 from posture.core.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.core.views import VIEW_CHOICES, VIEW_HELP
 from posture.live.capture import Intended
-from posture.report.summary import DISCLAIMER, PAIN_AREAS, Intake, Summary, md_escape, to_html, to_markdown, to_pdf
+from posture.report.summary import (
+    DISCLAIMER,
+    PAIN_AREAS,
+    Intake,
+    Summary,
+    chart_svg,
+    download_name,
+    md_escape,
+    page_markdown,
+    to_html,
+    to_pdf,
+)
 from posture.store.records import NewPhoto
 from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder
@@ -197,16 +207,25 @@ def main() -> None:
     past = store.sessions(client.id, actor=current_actor()) if client else []
     changes = change_lines([p.assessment for p in past[-1].photos], [r.assessment for r in results]) if past else []
     summary = Summary([r.assessment for r in results], client=client.name if client else "", intake=intake,
-                      annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes)
+                      annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes,
+                      birth_date=client.birth_date if client else None, height_cm=height)
 
     st.subheader("3. Pre-session summary")
-    # User text in it went through md_escape: shown exactly as typed, line breaks kept.
-    st.markdown(to_markdown(summary).split("## Photo 1")[0])
+    # The first page: user text in it went through md_escape (shown exactly as typed, line breaks
+    # kept); the disclaimer is at the top of the page already. The body chart beside it.
+    text_col, chart_col = st.columns([3, 1])
+    text_col.markdown(page_markdown(summary))
+    if svg := chart_svg(summary, 240):
+        chart_col.image(svg, caption="Pain by area, 0–10 (grey: not rated)")
+    paper = st.radio("Paper", ("A4", "Letter"), horizontal=True, key=form_key("paper"),
+                     format_func=lambda p: "US Letter" if p == "Letter" else p)
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Download HTML", to_html(summary), "posture-summary.html", "text/html")
-    c2.download_button("Download PDF", to_pdf(summary), "posture-summary.pdf", "application/pdf")
-    c3.download_button("Download JSON", json.dumps({"intake": intake.to_dict(), "assessments": [r.assessment.to_dict() for r in results]}, indent=2),
-                       "posture-assessment.json", "application/json")
+    who = client.name if client else ""
+    c1.download_button("Download HTML", to_html(summary), download_name(who, summary.created, "html"), "text/html")
+    c2.download_button("Download PDF", to_pdf(summary, "Letter" if paper == "Letter" else "A4"),
+                       download_name(who, summary.created, "pdf"), "application/pdf")
+    c3.download_button("Download JSON", summary.to_json(), download_name(who, summary.created, "json"),
+                       "application/json")
     if client is not None:
         # Saving twice the same photos and intake (a rerun after the click) must not duplicate.
         signature = hashlib.sha256(f"{client.id}:{digest}".encode()).hexdigest()

@@ -11,7 +11,7 @@ import streamlit as st
 from posture.core.assessment import Assessment
 from posture.core.compare import compare
 from posture.core.imaging import load_image
-from posture.report.summary import DISCLAIMER, Summary, md_escape, to_html, to_pdf
+from posture.report.summary import DISCLAIMER, Summary, download_name, md_escape, to_html, to_pdf
 from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder
@@ -158,10 +158,15 @@ previous = [p.assessment for p in earlier[-1].photos] if earlier else []
 jpegs = [annotated_jpeg(load_image(store.photo_bytes(p.sha256, actor=actor)), p.assessment) for p in after.photos]
 owner = client.name + (" (self check)" if after.kind == "self_check" else "")
 summary = Summary([p.assessment for p in after.photos], client=owner, intake=after.intake, annotated_jpegs=jpegs,
-                  changes_text=change_lines(previous, [p.assessment for p in after.photos]))
-d1, d2 = st.columns(2)
-d1.download_button("Download HTML", to_html(summary), f"posture-summary-{after.id}.html", "text/html")
-d2.download_button("Download PDF", to_pdf(summary), f"posture-summary-{after.id}.pdf", "application/pdf")
+                  changes_text=change_lines(previous, [p.assessment for p in after.photos]),
+                  created=dt.datetime.fromisoformat(after.created), birth_date=client.birth_date,
+                  height_cm=client.height_cm)
+d1, d2, d3 = st.columns(3)
+paper = d3.radio("Paper", ("A4", "Letter"), horizontal=True, key="summary_paper",
+                 format_func=lambda p: "US Letter" if p == "Letter" else p)
+d1.download_button("Download HTML", to_html(summary), download_name(client.name, summary.created, "html"), "text/html")
+d2.download_button("Download PDF", to_pdf(summary, "Letter" if paper == "Letter" else "A4"),
+                   download_name(client.name, summary.created, "pdf"), "application/pdf")
 handout_builder([p.assessment for p in after.photos], client.name, lambda n: f"{n}@{after.id}",
                 dt.date.fromisoformat(after.created[:10]))
 

@@ -14,7 +14,7 @@ def test_change_lines_only_real_changes(assessed):
     before = with_measures(a, shoulder_tilt_deg=(5.0, 0.5))
     after = with_measures(a, shoulder_tilt_deg=(1.0, 0.5))
     lines = change_lines([before], [after])
-    assert any("shoulder_tilt_deg +5.0 → +1.0° (improved)" in x for x in lines)
+    assert any("Shoulder tilt left higher by 5.0° → left higher by 1.0° (improved)" in x for x in lines)
     still = [assessed(f"multicam/static_cam02_f{k}.jpg") for k in ("00", "10")]  # one still pose, two frames
     assert change_lines(still[:1], still[1:]) == ["back view: no change beyond measurement noise"]
     assert change_lines([assessed("seated_side_upright_01.jpg")], [a]) == []  # no earlier back view

@@ -362,9 +362,14 @@ def _md_table(rows: list[MeasureRow]) -> list[str]:
 
 
 def measures_markdown(a: Assessment) -> str:
-    """A photo's measures as a two-column Markdown table (plain name, reading in words):
-    long reasons wrap instead of being cut off at tablet width."""
-    return "\n".join(_md_table(measure_rows(a.measures)))
+    """A photo's measures for the app's page: a two-column Markdown table (plain name,
+    reading in words) whose long reasons wrap instead of being cut off at tablet width.
+    Cells are escaped, so nothing in them is read as Markdown."""
+    rows = measure_rows(a.measures)
+    if not rows:
+        return NO_MEASURES
+    cells = [MeasureRow(r.name, md_escape(r.label), md_escape(r.reading), r.measured, r.definition) for r in rows]
+    return "\n".join(_md_table(cells))
 
 
 def to_markdown(summary: Summary) -> str:

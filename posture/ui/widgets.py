@@ -24,7 +24,7 @@ from posture.core.landmarks import Landmark
 from posture.live.capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
 from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, SessionStats
 from posture.report.draw import annotate_live
-from posture.report.summary import md_escape
+from posture.report.summary import md_escape, measures_markdown
 from posture.store.records import Client, Store
 
 from .auth import current_actor
@@ -161,14 +161,9 @@ def show_assessed(item: Assessed) -> None:
     v = a.view
     left.image(item.annotated_jpeg, caption=f"{md_escape(item.filename)}: {v.name.value} view, {v.posture.value} "
                f"({v.source}, confidence {v.confidence:.2f})")
-    rows = [
-        {"measure": n, "value": None if m.value is None else round(m.value, 1),
-         "±": None if m.uncertainty is None else round(m.uncertainty, 1), "unit": m.unit,
-         "note": m.reason or f"confidence {m.confidence:.2f}"}
-        for n, m in a.measures.items() if m.relevant
-    ]
     show_setup(a, right)
-    right.dataframe(rows, hide_index=True, width="stretch")
+    # A Markdown table wraps: every reason shows in full at tablet width (a dataframe cuts it off).
+    right.markdown(measures_markdown(a))
     for f in a.findings:
         right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
     if not a.findings:

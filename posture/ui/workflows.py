@@ -18,6 +18,7 @@ import numpy.typing as npt
 from posture.core.assessment import Assessment
 from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
 from posture.core.formatting import label as measure_label
+from posture.core.formatting import signed_words
 from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.scene import CameraTilt
 from posture.report.draw import annotate
@@ -31,10 +32,6 @@ def annotated_jpeg(image: LoadedImage, a: Assessment, max_side: int = 1400) -> b
     if f < 1:
         drawn = np.asarray(cv2.resize(drawn, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     return encode_jpeg(np.asarray(drawn, dtype=np.uint8), 85)
-
-
-def _unit(u: str) -> str:
-    return "°" if u == "deg" else f" {u}"
 
 
 def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[str]:
@@ -53,9 +50,8 @@ def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[
             lines.append(f"{a.view.name.value} view: no change beyond measurement noise")
         for c in real:
             assert c.before is not None and c.after is not None
-            lines.append(
-                f"{a.view.name.value} view: {c.name} {c.before:+.1f} → {c.after:+.1f}{_unit(c.unit)} ({c.status.value})"
-            )
+            lines.append(f"{a.view.name.value} view: {measure_label(c.name)} {signed_words(c.name, c.before, c.unit)} → "
+                         f"{signed_words(c.name, c.after, c.unit)} ({c.status.value})")
     return lines
 
 
@@ -216,7 +212,7 @@ def shared_views(before: SessionRecord, after: SessionRecord) -> list[str]:
 def change_rows(changes: list[MeasureChange]) -> list[dict[str, object]]:
     return [
         {
-            "measure": c.name,
+            "measure": measure_label(c.name),
             "before": None if c.before is None else round(c.before, 1),
             "after": None if c.after is None else round(c.after, 1),
             "change": None if c.change is None else round(c.change, 1),
