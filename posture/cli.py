@@ -235,7 +235,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
         payload = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
         _write_json(args.json, payload, out)
     if args.report is not None and results:
-        summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs)
+        summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs, height_cm=args.height_cm)
         suffix = args.report.suffix.lower()
         if suffix == ".pdf":
             report = to_pdf(summary)
