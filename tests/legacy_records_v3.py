@@ -47,7 +47,6 @@ from typing import Literal, cast, get_args
 from posture.core.assessment import Assessment
 from posture.core.errors import StorageError, UsageError
 from posture.report.summary import Intake
-
 from posture.store.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, data_dir, private_dir, write_private_file
 
 MIGRATIONS: tuple[str, ...] = (
