@@ -102,7 +102,7 @@ def test_report_pdf_written_with_the_client_name_exactly(capsys, data_dir, tmp_p
     pdf = report.read_bytes()
     assert pdf[:5] == b"%PDF-" and b"/Subtype /Image" in pdf  # the annotated photo is embedded
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert "Client: Zofia Łukasiewicz" in text and "craniovertebral_angle_deg" in text
+    assert "Client\nZofia Łukasiewicz" in text and "Craniovertebral angle (ear–shoulder proxy)" in text
     assert report.stat().st_mode & 0o077 == 0  # health data: owner-only, like every file the CLI writes
 
 
