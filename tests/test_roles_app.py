@@ -230,3 +230,20 @@ def test_a_bad_mode_is_one_line(clinic, monkeypatch):
     monkeypatch.setenv("POSTURE_MODE", "clinc")
     at = _app()
     assert [e.value for e in at.error] == ["POSTURE_MODE='clinc' is not a mode: use solo (the default) or clinic."]
+
+
+def test_therapist_exports_a_client_zip_and_it_is_recorded(clinic):
+    import io
+    import json
+    import zipfile
+
+    store, _, _, clients = clinic
+    at = _go(_login(_app(), "ana"), "pages/2_Clients.py")
+    a = clients["A"].id
+    next(b for b in at.button if b.key == f"export_{a}").click()
+    at.run()
+    assert not at.exception and not at.error
+    data = at.session_state[f"export_zip_{a}"]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert json.loads(zf.read("client.json"))["client"]["name"] == "Client Alpha"
+    assert [(e.actor_name, e.client_id) for e in _events(store, action="client.export")] == [("ana", a)]
