@@ -3,6 +3,7 @@
 import json
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -339,3 +340,16 @@ def test_live_alert_gets_its_own_line_not_the_end_of_the_progress_bar(data_dir, 
     assert all(line.startswith("[") and line.endswith("alert: posture has been poor for 1 s") for line in alerts), shown
     assert not any("frames" in line for line in alerts)
     assert shown[-2].startswith("[" + "#" * 30 + "] done"), shown
+
+
+def test_camera_warnings_are_silenced_and_verbose_shows_them(tmp_path):
+    """OpenCV's camera back-ends print "[ WARN:0@…] global cap_v4l.cpp …" from C++ when a camera
+    cannot be opened: by default only our one line is shown (exit 9); --verbose lets theirs through."""
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("this machine has cameras: index 63 might open")
+    quiet = _posture("live", "--camera", "63", "--no-window", cwd=tmp_path)
+    assert quiet.returncode == 9
+    assert quiet.stderr.count("\n") == 1 and quiet.stderr.startswith("posture: error: no camera could be opened")
+    verbose = _posture("--verbose", "live", "--camera", "63", "--no-window", cwd=tmp_path)
+    assert verbose.returncode == 9 and "posture: error: no camera could be opened" in verbose.stderr
+    assert verbose.stderr.count("\n") > 1 and ("WARN" in verbose.stderr or "ERROR" in verbose.stderr), verbose.stderr
