@@ -126,3 +126,20 @@ def test_picking_a_client_drops_the_samples(app):
     assert not at.exception, at.exception
     assert not [c for c in at.caption if c.value.startswith("Sample photo")]
     assert "about three weeks" not in " ".join(m.value for m in at.markdown)
+
+
+def test_navigation_names_every_page_and_the_page_names_the_client(app):
+    """The main page is "Intake assessment" in the navigation (not the file name "app"), and the
+    page itself, not only the sidebar, says whose assessment it is, with their height."""
+    at = app
+    links = [link.proto.label for link in at.sidebar.get("page_link")]
+    assert links == ["Intake assessment", "Live monitor", "Clients", "History", "Self check"]
+    assert "Assessment without a client" in " ".join(m.value for m in at.markdown)
+    sidebar = at.sidebar
+    sidebar.text_input[0].set_value("Dana")
+    sidebar.number_input[0].set_value(168.0)
+    sidebar.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    main_text = " ".join(m.value for m in at.main.markdown) + " ".join(c.value for c in at.main.caption)
+    assert "Assessment for Dana" in main_text and "height 168 cm" in main_text
