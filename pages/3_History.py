@@ -75,30 +75,41 @@ if len(sessions) == 1:
             "from the second assessment on; this one is below.")
 else:
     when_values = sorted({p.when for p in pain} | {p.when for p in key})
-    axis = alt.Axis(format="%-d %b %Y", values=[w.isoformat() for w in when_values], labelAngle=-30, labelOverlap=True)
-    left, right = st.columns(2)
+    # Dates on the axis; the time too when two sessions share a day.
+    same_day = len({w.date() for w in when_values}) < len(when_values)
+    axis = alt.Axis(format="%-d %b %H:%M" if same_day else "%-d %b %Y", values=[w.isoformat() for w in when_values],
+                    labelAngle=0, labelOverlap=True, labelPadding=6)
+    tooltip_when = alt.Tooltip("when:T", title="session", format="%-d %b %Y %H:%M")
+    # A chart's height includes its axis and legend (two columns keep the legend short).
+    legend = alt.Legend(orient="bottom", columns=2, labelLimit=220)
+
+    def chart(frame: pd.DataFrame, y: alt.Y, colour: str, height: int) -> alt.Chart:
+        return alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("when:T", title=None, axis=axis), y=y, color=alt.Color(f"{colour}:N", title=None, legend=legend),
+            tooltip=[tooltip_when, *[c for c in frame.columns if c != "when"]],
+        ).properties(height=height)
+
+    # Side by side on a wide window; one under the other when narrow (see the style below).
+    st.html("<style>@media (max-width: 1100px){.st-key-story_charts [data-testid=stHorizontalBlock]{flex-wrap:wrap}"
+            ".st-key-story_charts [data-testid=stColumn]{min-width:100%}}</style>")
+    with st.container(key="story_charts"):
+        left, right = st.columns(2)
     left.markdown("**Pain per area (0–10)**")
     if pain:
         frame = pd.DataFrame([{"when": p.when, "area": p.area, "level": p.level} for p in pain])
-        left.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
-            x=alt.X("when:T", title=None, axis=axis),
-            y=alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])),
-            color=alt.Color("area:N", title="area", legend=alt.Legend(orient="bottom", columns=2)),
-            tooltip=[alt.Tooltip("when:T", title="session", format="%-d %b %Y %H:%M"), "area:N", "level:Q"],
-        ).properties(height=260), width="stretch")
+        left.altair_chart(chart(frame, alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])), "area", 280),
+                          width="stretch")
     else:
         left.caption("No pain levels were rated in these sessions' intakes.")
-    right.markdown("**Key measures**")
-    if key:
-        frame = pd.DataFrame([{"when": p.when, "measure": p.measure, "value": round(p.value, 1),
-                               "±": round(p.uncertainty, 1)} for p in key])
-        right.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
-            x=alt.X("when:T", title=None, axis=axis),
-            y=alt.Y("value:Q", title="degrees"),
-            color=alt.Color("measure:N", title="measure", legend=alt.Legend(orient="bottom", columns=2)),
-            tooltip=[alt.Tooltip("when:T", title="session", format="%-d %b %Y %H:%M"), "measure:N", "value:Q", "±:Q"],
-        ).properties(height=260), width="stretch")
-    else:
+    right.markdown("**Key measures** (degrees)")
+    for kind, title in (("frontal", "front and back photos"), ("sagittal", "side photos")):
+        rows = [p for p in key if p.kind == kind]
+        if rows:
+            frame = pd.DataFrame([{"when": p.when, "measure": p.measure, "value": round(p.value, 1),
+                                   "±": round(p.uncertainty, 1)} for p in rows])
+            right.caption(title.capitalize())
+            right.altair_chart(chart(frame, alt.Y("value:Q", title=None), "measure", 250), width="stretch")
+    if not key:
         right.caption("No key measure was taken in these sessions' photos.")
 
 story = []

@@ -313,7 +313,7 @@ def test_live_page_processes_fake_webcam_frames(server, pw, data_dir, tmp_path):
                 """() => {
                     const t = document.body.innerText;
                     const m = t.match(/Frames processed: (\\d+)/);
-                    return m && Number(m[1]) >= 20 && t.includes("Posture:") && t.includes("shoulder_tilt_deg") ? t : null;
+                    return m && Number(m[1]) >= 20 && t.includes("Posture:") && t.includes("Shoulders:") ? t : null;
                 }""",
                 timeout=30_000,
             )
@@ -323,7 +323,7 @@ def test_live_page_processes_fake_webcam_frames(server, pw, data_dir, tmp_path):
     finally:
         browser.close()
     assert count >= 20, text
-    assert "Posture:" in text and "shoulder_tilt_deg" in text
+    assert "Posture:" in text and "Shoulders:" in text  # the current shoulder tilt, beside the video
 
 
 # --- issue 8: right client, right person, right text ---------------------------------------

@@ -159,6 +159,7 @@ class MeasurePoint:
     value: float
     uncertainty: float
     unit: str
+    kind: str = ""  # "frontal" (front/back photos) or "sagittal" (side photos): charted apart
 
 
 def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoint]:
@@ -174,7 +175,8 @@ def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoi
             for name in KEY_MEASURES.get(kind or "", ()):
                 m = p.assessment.measures.get(name)
                 if m is not None and m.value is not None:
-                    points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value, m.uncertainty or 0.0, m.unit))
+                    points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value,
+                                               m.uncertainty or 0.0, m.unit, kind or ""))
     return points
 
 
