@@ -20,7 +20,8 @@ import pytest
 
 from posture.batch.inputs import BatchItem, collect, read_manifest
 from posture.batch.progress import Tally, format_duration, progress_line
-from posture.batch.rows import COLUMNS, RUN_DEPENDENT_COLUMNS, SCHEMA, SETUP_CHECKS, measure_columns, row_from_error
+from posture.batch.rows import COLUMNS, RUN_DEPENDENT_COLUMNS, SCHEMA, SETUP_CHECKS, WORKER_CRASHED, measure_columns, row_from_error
+from posture.batch.runner import LocalPool
 from posture.batch.writer import PartWriter, part_files, prepare_output, read_done
 from posture.cli import main
 from posture.core.errors import ImageReadError, NoPersonError, StorageError, UsageError
@@ -294,3 +295,25 @@ def test_ray_local_instance_gives_the_same_rows_as_the_local_pool(pool_rows, sma
     code = main(["batch", str(manifest), str(root), "--out", str(out), "--ray", "--workers", "2", "--chunk-rows", "2"])
     assert code == 3
     assert _comparable(out) == _comparable(pool_out)
+
+
+def _crash_on_marked_photos(item: BatchItem) -> dict:
+    """Worker stand-in (no model): dies like a native crash on a photo named crash*, else a failure row."""
+    if Path(item.path).name.startswith("crash"):
+        os._exit(134)
+    return row_from_error(item, None, NoPersonError(f"{item.path}: no person found in the photo"), 0.0)
+
+
+def test_a_worker_that_dies_costs_only_its_photo():
+    names = ["a.jpg", "b.jpg", "crash.jpg", "c.jpg", "d.jpg", "e.jpg"]
+    pool = LocalPool(2, work=_crash_on_marked_photos)
+    got = list(pool.run([(i, BatchItem(f"/nowhere/{n}")) for i, n in enumerate(names)]))
+    assert sorted(i for i, _ in got) == list(range(len(names)))  # every photo once, the batch went on
+    by_name = {Path(r["path"]).name: r for _, r in got}
+    assert by_name["crash.jpg"]["error"] == WORKER_CRASHED and "died again when retried alone" in by_name["crash.jpg"]["error_message"]
+    assert all(by_name[n]["error"] == "no_person" for n in names if n != "crash.jpg")
+
+
+def test_ray_address_that_is_an_input_is_refused(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "batch", str(DATA / GOOD), "--ray", str(tmp_path), "--out", str(tmp_path / "r.parquet"))
+    assert code == 2 and "put the inputs before --ray" in err

@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
 
         load_thresholds(thresholds)  # a bad file is one error now, not one per photo
     backend: Backend
+    if args.ray and Path(args.ray).exists():  # `--ray photos/ ...`: argparse took the input for an address
+        raise UsageError(f"--ray took {args.ray!r} as the cluster address; put the inputs before --ray, or write --ray=ADDRESS")
     if args.ray is not None:
         from .ray_backend import RayPool
 

@@ -10,15 +10,16 @@ Only the parent writes the output.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from posture.core.errors import UsageError
 
+from .inputs import BatchItem
 from .rows import row_from_crash
 from .work import Assessor
 
-Indexed = tuple[int, Any]
+Indexed = tuple[int, BatchItem]
 
 #: An actor that dies is replaced this many times in one batch before the batch gives up
 #: (a node lost is survivable; a crash on every photo is a broken installation).
@@ -44,7 +45,7 @@ class RayPool:
         self.thresholds_path = thresholds_path
         self.description = "Ray (starting)"
 
-    def run(self, items: Sequence[Indexed]) -> Iterator[tuple[int, dict[str, Any]]]:
+    def run(self, items: Sequence[Indexed]) -> Generator[tuple[int, dict[str, Any]], None, None]:
         import ray
         from ray.exceptions import RayActorError
 

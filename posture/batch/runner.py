@@ -10,11 +10,12 @@ kills a worker again is recorded as `worker_crashed` and the rest are assessed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class Backend(Protocol):
 
     description: str
 
-    def run(self, items: Sequence[Indexed]) -> Iterator[tuple[int, dict[str, Any]]]: ...
+    def run(self, items: Sequence[Indexed]) -> Generator[tuple[int, dict[str, Any]], None, None]: ...
 
 
 # --- local process pool ----------------------------------------------------------------
@@ -62,11 +63,13 @@ class LocalPool:
     threads running, and a forked child of a threaded process may deadlock on a lock held
     by a thread that does not exist in it."""
 
-    def __init__(self, workers: int, thresholds_path: str | None = None, *, window_per_worker: int = 2) -> None:
+    def __init__(self, workers: int, thresholds_path: str | None = None, *, window_per_worker: int = 2,
+                 work: Callable[[BatchItem], dict[str, Any]] = _run_one) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
         self.workers = workers
         self.thresholds_path = thresholds_path
+        self.work = work  # a module-level function (it is pickled by name for the workers)
         self.window = workers * window_per_worker  # photos queued ahead: workers never wait, memory stays bounded
         self.description = f"{workers} local worker{'s' if workers != 1 else ''}"
 
@@ -74,7 +77,7 @@ class LocalPool:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(self.thresholds_path,))
 
-    def run(self, items: Sequence[Indexed]) -> Iterator[tuple[int, dict[str, Any]]]:
+    def run(self, items: Sequence[Indexed]) -> Generator[tuple[int, dict[str, Any]], None, None]:
         pending: deque[Indexed] = deque(items)
         suspects: deque[Indexed] = deque()  # in flight when a worker died: retried alone
         while pending or suspects:
@@ -86,11 +89,11 @@ class LocalPool:
                     if suspects:
                         if not inflight:
                             s = suspects.popleft()
-                            inflight[pool.submit(_run_one, s[1])] = (s, True)
+                            inflight[pool.submit(self.work, s[1])] = (s, True)
                     else:
                         while pending and len(inflight) < self.window:
                             p = pending.popleft()
-                            inflight[pool.submit(_run_one, p[1])] = (p, False)
+                            inflight[pool.submit(self.work, p[1])] = (p, False)
                     finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     for fut in finished:
                         (index, item), alone = inflight.pop(fut)
@@ -138,10 +141,13 @@ def run_batch(items: Sequence[BatchItem], backend: Backend, options: BatchOption
     start = time.monotonic()
     try:
         if todo:
-            for index, row in backend.run(todo):
-                writer.add(row)
-                tally.record(index, row["error"], row["exit_code"])
-                progress.update(row["ok"])
+            # closing(): on Ctrl-C or an error the pool (or Ray) is shut down now, not whenever
+            # the generator happens to be collected.
+            with contextlib.closing(backend.run(todo)) as rows:
+                for index, row in rows:
+                    writer.add(row)
+                    tally.record(index, row["error"], row["exit_code"])
+                    progress.update(row["ok"])
     finally:
         writer.flush()  # also on Ctrl-C: what is done is kept (resume picks up from there)
         progress.finish()
