@@ -22,6 +22,7 @@ from posture.core.formatting import signed_words
 from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.scene import CameraTilt
 from posture.report.draw import annotate
+from posture.report.selfcheck import self_check_advice
 from posture.store.records import SessionRecord
 
 
@@ -226,37 +227,9 @@ def change_rows(changes: list[MeasureChange]) -> list[dict[str, object]]:
 
 
 def desk_advice(a: Assessment) -> list[str]:
-    """Plain-language advice for a client's seated side-view self-check."""
-    if not a.view.name.is_sagittal:
-        return ["This check needs a side view: sit side-on to the camera, whole upper body in view."]
-    neck = a.measures["neck_inclination_deg"].value
-    torso = a.measures["torso_inclination_deg"].value
-    advice: list[str] = []
-    if neck is None and torso is None:
-        return ["Your ear, shoulder and hip could not be seen clearly. Try again with your side to the camera."]
-    if neck is not None:
-        if neck > 35:
-            advice.append(f"Your head is well forward of your shoulders (your neck leans {neck:.0f}° forward). "
-                          "Consider raising your screen to eye level and bringing it closer, so you can look "
-                          "straight ahead with your ears over your shoulders.")
-        elif neck > 25:
-            advice.append(f"Your head is a little forward (neck leans {neck:.0f}° forward). "
-                          "Consider a short break to reset: sit tall, gently draw your chin back.")
-        else:
-            advice.append("Your head sits well over your shoulders. Keep it up.")
-    if torso is not None:
-        if torso > 20:
-            advice.append(f"You lean forward a lot ({torso:.0f}°). Consider moving the chair closer to the desk "
-                          "and letting the backrest support you.")
-        elif torso > 10:
-            advice.append(f"You lean forward a little ({torso:.0f}°). Consider sitting back against the backrest.")
-        elif torso < -20:
-            advice.append(f"You recline a lot ({-torso:.0f}°), which pushes your head forward to see the screen. "
-                          "Consider sitting more upright or tilting the screen.")
-        else:
-            advice.append("Your trunk is close to upright. Good.")
-    advice.append("Move often: even good posture held for hours is tiring. This is a screening aid, not a diagnosis.")
-    return advice
+    """Plain-language advice for a client's seated side-view self check, as lines (the
+    wording and its rules live in posture.report.selfcheck)."""
+    return self_check_advice(a).lines()
 
 
 #: What a form field may hold in a draft: the JSON values Streamlit's input widgets return.
