@@ -155,7 +155,7 @@ def test_history_pair_defaults_view_and_swap(history_store, data_dir, assessed):
     assert (before.value, after.value) == (ids[1], ids[2])  # previous and latest
     assert view.options == ["left"] and view.value == "left"  # the one view both have
     charts = [e for e in at.main if "vega" in type(e).__name__.lower() or "vega" in str(getattr(e, "type", ""))]
-    assert len(charts) == 2  # pain per area and the key measures
+    assert len(charts) == 3  # pain per area; key measures of the back photos and of the side photos
     before.set_value(ids[2]).run()
     after = next(s for s in at.selectbox if s.label == "After")
     after.set_value(ids[1]).run()
