@@ -167,3 +167,4 @@ def test_guided_webcam_capture_button_in_view_with_the_video(server, pw, data_di
         _fits_width(page)
     finally:
         browser.close()
+

@@ -67,13 +67,12 @@ def privacy_guard() -> None:
 
 
 def page_style() -> None:
-    """Long words (URLs) in user text wrap instead of overflowing their column. Webcam
-    previews (st.camera_input, the live video) are no wider than lets their 4:3 picture and
-    the button under it fit the window's height, so the capture button is on screen."""
+    """Long words (URLs) in user text wrap instead of overflowing their column. A live
+    video (streamlit-webrtc) is no wider than lets its 4:3 picture and the buttons under it
+    fit the window's height (st.camera_input limits its own height already)."""
     st.html("<style>[data-testid='stMarkdownContainer'], [data-testid='stText']"
             "{overflow-wrap:anywhere}"
-            "[data-testid='stCameraInput'], iframe[title*='streamlit_webrtc']"
-            "{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}</style>")
+            "iframe[title*='streamlit_webrtc']{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}</style>")
 
 
 def plain(text: str) -> None:
