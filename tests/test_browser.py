@@ -125,7 +125,7 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
     browser, page = _page(pw)
     try:
         page.goto(server.url)
-        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        page.get_by_text("Screening aid, not a diagnosis").first.wait_for(timeout=30_000)
         # Create a client.
         page.get_by_label("Name or pseudonym").fill("E2E <Client>")
         page.get_by_role("button", name="Create client").click()
@@ -195,7 +195,7 @@ def _intake_with_fake_camera(pw, server, photo: Path, tmp_path: Path, source: st
     browser, page = _page(pw, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                                f"--use-file-for-fake-video-capture={y4m}"], permissions=["camera"])
     page.goto(server.url)
-    page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+    page.get_by_text("Screening aid, not a diagnosis").first.wait_for(timeout=30_000)
     page.locator(f"label:has-text('{source}'):visible").first.click()
     return browser, page
 
@@ -395,7 +395,7 @@ def test_self_check_has_no_therapist_links(server, pw):
     browser, page = _page(pw)
     try:
         page.goto(server.url)
-        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        page.get_by_text("Screening aid, not a diagnosis").first.wait_for(timeout=30_000)
         links = "a[href*='Clients'], a[href*='History']"
         page.locator(links).nth(1).wait_for(timeout=30_000)  # the therapist's pages link to them
         page.goto(f"{server.url}/Self_check")
@@ -498,7 +498,7 @@ def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, 
     browser, page = _page(pw)
     try:
         page.goto(server.url)
-        page.get_by_text("Screening aid only").first.wait_for(timeout=30_000)
+        page.get_by_text("Screening aid, not a diagnosis").first.wait_for(timeout=30_000)
         upload = page.locator("input[type=file]").first
         upload.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
         _wait_text(page, "front view, standing")
