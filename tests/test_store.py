@@ -745,3 +745,17 @@ def test_one_clients_data_exports_to_a_zip_and_erases(tmp_path, photo):
     assert [x.id for x in s.list_clients(actor=boss)] == [keep.id] and _count(s, "drafts") == 0
     actions = [(e.action, e.actor_name) for e in audit.list_events(s, audit.EventFilter(client_id=c.id), actor=SOLO)]
     assert actions[:2] == [("client.erase", "boss"), ("client.export", "anna")]
+
+
+def test_clinic_store_refuses_a_call_that_names_no_user(tmp_path):
+    """Clinic mode opens the store with refuse_solo: a page that forgot `actor=` sees nothing."""
+    from posture.store.records import AccessDeniedError
+
+    Store(tmp_path).create_client("Solo-era client")
+    clinic = Store(tmp_path, refuse_solo=True)
+    boss = _user(clinic, "boss", "admin")
+    with pytest.raises(AccessDeniedError, match="needs a logged-in user"):
+        clinic.list_clients()
+    with pytest.raises(AccessDeniedError, match="needs a logged-in user"):
+        clinic.create_client("x")
+    assert [c.name for c in clinic.list_clients(actor=boss)] == ["Solo-era client"]

@@ -243,7 +243,10 @@ class Store:
     Store runs the migrations the database needs.
     """
 
-    def __init__(self, folder: Path | str | None = None, *, url: str | None = None) -> None:
+    def __init__(self, folder: Path | str | None = None, *, url: str | None = None, refuse_solo: bool = False) -> None:
+        # Clinic mode opens the store with refuse_solo: a call that forgot `actor=` (SOLO by
+        # default) is refused instead of silently seeing every client.
+        self.refuse_solo = refuse_solo
         self.folder = Path(folder) if folder is not None else data_dir()
         self.photos_dir = photo_dir(self.folder)
         self.url = url or db.database_url(self.folder)
@@ -322,6 +325,8 @@ class Store:
         if not actor.reads_records:
             raise AccessDeniedError(SELF_CHECK_ONLY)
         if actor.role == "solo":
+            if self.refuse_solo:
+                raise AccessDeniedError("clinic mode: this needs a logged-in user (the call named no user)")
             return
         if actor.user_id is None:
             raise AccessDeniedError(f"{actor.name}: a clinic user needs an account (no user id given)")

@@ -27,7 +27,7 @@ from posture.report.draw import annotate_live
 from posture.report.summary import md_escape, measures_markdown
 from posture.store.records import Client, Store
 
-from .auth import current_actor
+from .auth import app_mode, current_actor
 from .workflows import Draft, DraftPhoto, FieldValue, annotated_jpeg, setup_notes
 
 #: Set to 1 to let the app listen beyond this machine (a clinic network, behind a firewall).
@@ -106,8 +106,11 @@ def client_line(c: Client) -> str:
 
 @st.cache_resource(show_spinner=False)
 def get_store() -> Store:
-    """The local database (POSTURE_DATA_DIR or ~/.posture), opened once per server."""
-    return Store()
+    """The local database (POSTURE_DATA_DIR or ~/.posture), opened once per server.
+
+    In clinic mode a store call that names no user is refused rather than acting as solo.
+    """
+    return Store(refuse_solo=app_mode() == "clinic")
 
 
 @dataclass(frozen=True)
