@@ -1,16 +1,19 @@
 """Batch throughput: 1 and 2 local workers and a local Ray instance, on >= 200 photos.
 
-    python benchmarks/batch.py [--copies 12] [--skip-ray] [--configs 1,2,ray]
+    python benchmarks/batch.py [--copies 10] [--rounds 5] [--configs 1,2,ray]
 
 The photos are the real photos of tests/data with a person in them, and transformed copies
 of each (rotations of +-3 and +-6 deg, two crops, rescaling to 0.6 and 0.8, a mirror image, a
 JPEG re-encode at quality 70, rotation plus rescaling), written to a temporary folder.
 Each configuration runs the same photos through the same code as `posture batch`
-(backend -> rows -> part files). Reported per configuration:
+(backend -> rows -> part files). Other jobs share the CPU, so the photos are split into
+rounds and every round runs every configuration, in a rotated order: a change in the
+machine's load hits all configurations alike, and ratios are taken per round (median).
+The local Ray instance is started once (its start-up is printed apart). Reported:
 
-- end-to-end rate: photos / (start of the backend .. last row), start-up included
-  (spawning workers and loading models; starting Ray);
-- steady rate: (rows - 1) / (first row .. last row), what a long batch sees;
+- steady rate: (rows - 1) / (first row .. last row) per round, what a long batch sees, and
+  the rate with each round's start-up (spawning workers, loading models, creating actors);
+- worker CPU seconds per photo (user + system of the worker processes; load-independent);
 - peak memory per worker: the high-water mark (VmHWM) of each worker process, sampled
   every 0.5 s (for Ray, also the resident memory of Ray's own processes: GCS, raylet, agents);
 - the load average around the run (other jobs share the CPU; a loaded machine flattens scaling).
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -121,6 +125,15 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
+def _cpu_s(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _kb(value: str) -> float:
     return float(value.split()[0]) / 1024 if value else 0.0
 
@@ -130,6 +143,7 @@ class MemorySampler:
     """Peak RSS per worker process (VmHWM) and the largest total of the other descendants."""
 
     worker_peaks: dict[int, float] = field(default_factory=dict)
+    worker_cpu: dict[int, float] = field(default_factory=dict)  # user + system seconds, last sample
     other_peak: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -140,6 +154,7 @@ class MemorySampler:
                 cmd, st = _cmdline(pid), _status(pid)
                 if "spawn_main" in cmd or cmd.startswith("ray::Assessor"):
                     self.worker_peaks[pid] = max(self.worker_peaks.get(pid, 0.0), _kb(st.get("VmHWM", "")))
+                    self.worker_cpu[pid] = max(self.worker_cpu.get(pid, 0.0), _cpu_s(pid))
                 else:
                     other += _kb(st.get("VmRSS", ""))
             self.other_peak = max(self.other_peak, other)
@@ -155,31 +170,26 @@ class MemorySampler:
         self._thread.join()
 
 
-# --- one configuration -----------------------------------------------------------------------
+# --- one configuration, one round ------------------------------------------------------------
 
 
 @dataclass
-class Result:
-    name: str
-    photos: int
+class Run:
+    rows: int
     failed: int
-    end_to_end_s: float
-    steady_s: float
-    load_before: float
-    load_after: float
+    wall_s: float  # backend start .. last row (start-up included)
+    steady_s: float  # first row .. last row
+    load: float
     worker_peaks_mb: list[float]
+    worker_cpu_s: float
     other_mb: float
 
     @property
-    def rate(self) -> float:
-        return self.photos / self.end_to_end_s
-
-    @property
     def steady_rate(self) -> float:
-        return (self.photos - 1) / self.steady_s if self.steady_s > 0 else float("nan")
+        return (self.rows - 1) / self.steady_s if self.steady_s > 0 else float("nan")
 
 
-def run(name: str, backend: Backend, items: list[BatchItem], out: Path) -> Result:
+def run_once(backend: Backend, items: list[BatchItem], out: Path) -> Run:
     prepare_output(out, resume=False)
     writer = PartWriter(out, chunk_rows=32)
     load_before = os.getloadavg()[0]
@@ -191,54 +201,77 @@ def run(name: str, backend: Backend, items: list[BatchItem], out: Path) -> Resul
             writer.add(row)
             failed += 0 if row["ok"] else 1
             stamps.append(time.perf_counter())
-            if len(stamps) % 20 == 0:
-                print(f"  {name}: {len(stamps)}/{len(items)} in {stamps[-1] - start:.0f} s", file=sys.stderr, flush=True)
         writer.flush()
-    return Result(name, len(stamps), failed, stamps[-1] - start, stamps[-1] - stamps[0], load_before, os.getloadavg()[0],
-                  sorted(mem.worker_peaks.values()), mem.other_peak)
+    return Run(len(stamps), failed, stamps[-1] - start, stamps[-1] - stamps[0], (load_before + os.getloadavg()[0]) / 2,
+               sorted(mem.worker_peaks.values()), sum(mem.worker_cpu.values()), mem.other_peak)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--copies", type=int, default=10, help=f"versions of each photo (default 10: 200 photos; max {len(TRANSFORMS)})")
     ap.add_argument("--bases", type=int, default=len(BASES), help="real photos to start from (fewer for a smoke run)")
+    ap.add_argument("--rounds", type=int, default=5, help="the photos are split into this many rounds; each round runs "
+                    "every configuration, in a rotated order, so a change in the machine's load hits all alike")
     ap.add_argument("--configs", default="1,2,ray", help="comma list of: a number of local workers, or ray")
     args = ap.parse_args()
+    configs = args.configs.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="posture-batch-bench-"))
+    ray_mod = None
     try:
         (tmp / "photos").mkdir()
         items = make_photos(tmp / "photos", BASES[: args.bases], args.copies)
-        print(f"{len(items)} photos ({args.bases} real photos x {args.copies} versions), {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f} at start", flush=True)
-        results: list[Result] = []
-        for i, cfg in enumerate(args.configs.split(",")):
-            backend: Backend
-            if cfg == "ray":
-                from posture.batch.ray_backend import RayPool, ray_available
+        print(f"{len(items)} photos ({args.bases} real photos x {args.copies} versions) in {args.rounds} rounds, "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+        if "ray" in configs:
+            from posture.batch.ray_backend import ray_available
 
-                if not ray_available():
-                    print("ray is not installed: Ray skipped")
-                    continue
-                backend, name = RayPool(None, 2), "Ray (local, 2 CPUs)"
+            if ray_available():
+                import ray as ray_mod
+
+                t0 = time.perf_counter()
+                ray_mod.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=40)
+                print(f"local Ray instance (2 CPUs) started in {time.perf_counter() - t0:.1f} s (once; not in the rates)")
             else:
-                backend, name = LocalPool(int(cfg)), f"{cfg} local worker{'s' if cfg != '1' else ''}"
-            r = run(name, backend, items, tmp / f"out{i}.parquet")
-            results.append(r)
-            print(f"{r.name:22s} {r.photos} photos ({r.failed} failed): end-to-end {r.end_to_end_s:6.1f} s = {r.rate:.3f} photos/s; "
-                  f"steady {r.steady_rate:.3f} photos/s; peak RSS per worker "
-                  + ", ".join(f"{m:.0f}" for m in r.worker_peaks_mb) + " MB"
-                  + (f"; Ray's own processes {r.other_mb:.0f} MB" if cfg == "ray" else "")
-                  + f"; load average {r.load_before:.1f} -> {r.load_after:.1f}", flush=True)
-        one = next((r for r in results if r.name == "1 local worker"), None)
-        two = next((r for r in results if r.name == "2 local workers"), None)
-        ray = next((r for r in results if r.name.startswith("Ray")), None)
-        if one and two:
-            for label, a, b in (("end-to-end", one.rate, two.rate), ("steady", one.steady_rate, two.steady_rate)):
-                print(f"scaling, 2 workers vs 1 ({label}): {b / a:.2f}x, efficiency {b / a / 2:.0%} (target >= 1.8x)")
-        if two and ray:
-            for label, a, b in (("end-to-end", two.rate, ray.rate), ("steady", two.steady_rate, ray.steady_rate)):
-                print(f"Ray vs 2 local workers ({label}): {b / a:.2f}x ({(b / a - 1):+.0%}; target within 15 %)")
+                print("ray is not installed: Ray skipped")
+                configs.remove("ray")
+        runs: dict[str, list[Run]] = {c: [] for c in configs}
+        for r in range(args.rounds):
+            block = items[r :: args.rounds]
+            order = configs[r % len(configs):] + configs[: r % len(configs)]
+            for cfg in order:
+                from posture.batch.ray_backend import RayPool
+
+                backend: Backend = RayPool(None, 2) if cfg == "ray" else LocalPool(int(cfg))
+                run = run_once(backend, block, tmp / f"out-{r}-{cfg}.parquet")
+                runs[cfg].append(run)
+                print(f"  round {r + 1}/{args.rounds} {cfg:>3}: {run.rows} photos, steady {run.steady_rate:.3f} photos/s, "
+                      f"wall {run.wall_s:.0f} s, load {run.load:.1f}", file=sys.stderr, flush=True)
+        names = {c: ("Ray (local, 2 CPUs)" if c == "ray" else f"{c} local worker{'s' if c != '1' else ''}") for c in configs}
+        for cfg, rs in runs.items():
+            rows = sum(x.rows for x in rs)
+            steady = sum(x.rows - 1 for x in rs) / sum(x.steady_s for x in rs)
+            wall = rows / sum(x.wall_s for x in rs)
+            peaks = [m for x in rs for m in x.worker_peaks_mb]
+            print(f"{names[cfg]:22s} {rows} photos ({sum(x.failed for x in rs)} failed): steady {steady:.3f} photos/s, "
+                  f"with each round's start-up {wall:.3f} photos/s; worker CPU {sum(x.worker_cpu_s for x in rs) / rows:.2f} s/photo; "
+                  f"peak RSS per worker {min(peaks):.0f}-{max(peaks):.0f} MB"
+                  + (f"; Ray's own processes up to {max(x.other_mb for x in rs):.0f} MB" if cfg == "ray" else "")
+                  + f"; load average {min(x.load for x in rs):.1f}-{max(x.load for x in rs):.1f}", flush=True)
+
+        def ratio_line(label: str, a: str, b: str, target: str) -> None:
+            if a in runs and b in runs:
+                per_round = [y.steady_rate / x.steady_rate for x, y in zip(runs[a], runs[b], strict=True)]
+                print(f"{label}: median over rounds {statistics.median(per_round):.2f}x (rounds: "
+                      + ", ".join(f"{v:.2f}" for v in per_round) + f"); {target}")
+
+        ratio_line("scaling, 2 workers vs 1 (steady)", "1", "2", "target >= 1.8x")
+        if "1" in runs and "2" in runs:
+            per = [y.steady_rate / x.steady_rate / 2 for x, y in zip(runs["1"], runs["2"], strict=True)]
+            print(f"scaling efficiency (2 workers): {statistics.median(per):.0%}")
+        ratio_line("Ray vs 2 local workers (steady)", "2", "ray", "target within 15 %")
     finally:
+        if ray_mod is not None:
+            ray_mod.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -2,8 +2,9 @@
 
 `address=None` starts a private local Ray instance (stopped at the end); an address
 ("auto", "HOST:6379" or "ray://HOST:10001") connects to a running cluster, which is left
-running. Workers read the photos by path, so on a cluster the photos (and the posture
-package, same version) must be reachable at the same paths on every node (shared storage).
+running. A process already connected (`ray.init` called by the caller) is used as it is.
+Workers read the photos by path, so on a cluster the photos (and the posture package, same
+version) must be reachable at the same paths on every node (shared storage).
 Only the parent writes the output.
 """
 
@@ -50,12 +51,14 @@ class RayPool:
         from ray.exceptions import RayActorError
 
         started_here = self.address is None
+        # A caller (a notebook, the benchmark) that already connected keeps its connection.
+        owned = not ray.is_initialized()
         try:
-            if started_here:
+            if owned and started_here:
                 # A fresh private instance sized to --workers (default: this machine's CPUs).
                 ray.init(address="local", num_cpus=self.workers, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.ERROR)
-            else:
+            elif owned:
                 ray.init(address=self.address, log_to_driver=False, logging_level=logging.ERROR)
         except Exception as exc:  # noqa: BLE001 - connection refused, bad address, version mismatch ...
             raise UsageError(f"Ray could not be {'started' if started_here else 'reached at ' + str(self.address)}: "
@@ -92,4 +95,5 @@ class RayPool:
             for a in actors:
                 ray.kill(a)
         finally:
-            ray.shutdown()  # stops a local instance; only disconnects from a cluster
+            if owned:
+                ray.shutdown()  # stops a local instance; only disconnects from a cluster
