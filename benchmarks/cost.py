@@ -7,8 +7,10 @@ The assessment runs as the app and the batch runner run it: on the process's mod
 call is one model's one call on the same photo. Per photo, raw calls and assessments are
 interleaved (the machine's load hits both alike) and each figure is the median of REPEATS;
 `--rounds` repeats the whole pass and reports the spread of the median ratio across rounds.
-Model calls per assessment are counted by kind (full = detector + landmarks, landmarks
-alone = inside a known region). Target (issue 11): at most 8x.
+The same assessment on a single model ("one model": the code path before the pool) is
+timed in the same loop, so the pool's gain is read within one run.
+Model calls per assessment are counted (each is the person detector and the landmark
+model). `--models 1` gives the sequential figure in the same way. Target (issue 11): 8x.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ import resource
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from posture import assess  # noqa: E402
-from posture.core.estimator import BlazePoseEstimator, Roi  # noqa: E402
+from posture.core.estimator import BlazePoseEstimator  # noqa: E402
 from posture.core.imaging import BGRImage, load_image  # noqa: E402
 from posture.core.landmarks import PoseLandmarks  # noqa: E402
 from posture.core.pool import EstimatorPool  # noqa: E402
@@ -36,47 +37,42 @@ REPEATS = 5
 
 
 class Counting(BlazePoseEstimator):
-    """A model that counts its calls by kind (shared counter: the pool's models add up)."""
+    """A model that counts its calls (one counter for all: the pool's models add up)."""
 
-    calls: Counter[str] = Counter()
-
-    def detect_with_roi(self, bgr: BGRImage) -> tuple[PoseLandmarks | None, Roi | None]:
-        Counting.calls["full"] += 1
-        return super().detect_with_roi(bgr)
+    calls = 0
 
     def detect(self, bgr: BGRImage) -> PoseLandmarks | None:
-        Counting.calls["full"] += 1
+        Counting.calls += 1
         return super().detect(bgr)
 
-    def detect_in(self, bgr: BGRImage, roi: Roi) -> tuple[PoseLandmarks | None, Roi | None]:
-        Counting.calls["landmarks alone"] += 1
-        return super().detect_in(bgr, roi)
 
-
-def one_round(photos: list[Path], pool: EstimatorPool) -> list[float]:
-    ratios = []
+def one_round(photos: list[Path], pool: EstimatorPool, alone: BlazePoseEstimator) -> tuple[list[float], list[float]]:
+    """Per photo: the pooled assessment's and the one-model assessment's ratio to a raw call."""
+    pooled_ratios, alone_ratios = [], []
     for photo in photos:
         img = load_image(photo)
-        with pool.checkout() as est:
-            est.detect(img.bgr)  # warm-up
+        alone.detect(img.bgr)  # warm-up
         assess(img, estimator=pool)
-        Counting.calls.clear()
+        Counting.calls = 0
         assess(img, estimator=pool)
-        calls = dict(Counting.calls)
-        raw, full = [], []
-        for _ in range(REPEATS):
-            with pool.checkout() as est:
-                t = time.perf_counter()
-                est.detect(img.bgr)
-                raw.append(time.perf_counter() - t)
+        calls = Counting.calls
+        raw, pooled, single = [], [], []
+        for _ in range(REPEATS):  # interleaved: the machine's load hits all three alike
+            t = time.perf_counter()
+            alone.detect(img.bgr)
+            raw.append(time.perf_counter() - t)
             t = time.perf_counter()
             assess(img, estimator=pool)
-            full.append(time.perf_counter() - t)
-        r, f = statistics.median(raw), statistics.median(full)
-        ratios.append(f / r)
-        print(f"{photo.name:32s} {img.width}x{img.height}  raw {1000 * r:6.1f} ms  assess {1000 * f:7.1f} ms  "
-              f"ratio {f / r:5.1f}x  calls {calls}", flush=True)
-    return ratios
+            pooled.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            assess(img, estimator=alone)
+            single.append(time.perf_counter() - t)
+        r, p, a = statistics.median(raw), statistics.median(pooled), statistics.median(single)
+        pooled_ratios.append(p / r)
+        alone_ratios.append(a / r)
+        print(f"{photo.name:32s} {img.width}x{img.height}  raw {1000 * r:6.1f} ms  one model {1000 * a:7.1f} ms "
+              f"({a / r:4.1f}x)  pool {1000 * p:7.1f} ms ({p / r:4.1f}x)  model calls {calls}", flush=True)
+    return pooled_ratios, alone_ratios
 
 
 def main() -> int:
@@ -86,16 +82,22 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     photos = args.photos or [ROOT / "tests/data" / p for p in PHOTOS]
-    medians = []
-    with EstimatorPool(args.models, factory=Counting) as pool:
-        print(f"pool of {pool.size} models")
+    pooled_medians, alone_medians = [], []
+    with EstimatorPool(args.models, factory=Counting) as pool, BlazePoseEstimator() as alone:
+        print(f"pool of {pool.size} models; 'one model' is the same assessment on a single model")
         for k in range(args.rounds):
-            ratios = one_round(photos, pool)
-            medians.append(statistics.median(ratios))
-            print(f"round {k + 1}: median ratio {medians[-1]:.1f}x (max {max(ratios):.1f}x)", flush=True)
+            pooled, single = one_round(photos, pool, alone)
+            pooled_medians.append(statistics.median(pooled))
+            alone_medians.append(statistics.median(single))
+            print(f"round {k + 1}: median ratio, one model {alone_medians[-1]:.1f}x (max {max(single):.1f}x), "
+                  f"pool {pooled_medians[-1]:.1f}x (max {max(pooled):.1f}x)", flush=True)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    spread = f"; rounds {min(medians):.1f}-{max(medians):.1f}x" if len(medians) > 1 else ""
-    print(f"median ratio {statistics.median(medians):.1f}x{spread}; peak RSS {peak_mb:.0f} MB")
+
+    def spread(medians: list[float]) -> str:
+        return f" (rounds {min(medians):.1f}-{max(medians):.1f}x)" if len(medians) > 1 else ""
+
+    print(f"median ratio: one model {statistics.median(alone_medians):.1f}x{spread(alone_medians)}, "
+          f"pool {statistics.median(pooled_medians):.1f}x{spread(pooled_medians)}; peak RSS {peak_mb:.0f} MB")
     return 0
 
 

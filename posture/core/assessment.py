@@ -16,7 +16,7 @@ import numpy as np
 
 from . import augment as augment
 from .errors import NoPersonError, UsageError
-from .estimator import PoseEstimator, Roi, RoiEstimator
+from .estimator import PoseEstimator
 from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
 from .gravity import Levelling, camera_from_scene
 from .imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
@@ -176,8 +176,9 @@ def assess(
     it is flipped back so left and right are the subject's. `camera_exif`: the photo's camera
     EXIF when `source` is already a `LoadedImage` (else it is read from the file or bytes).
 
-    `estimator`: one model, or a pool whose free models share the augmented copies; by
-    default the process-wide pool (`pool.default_pool`).
+    `estimator`: one model (used alone, on this thread), or a pool whose free models share
+    the augmented copies (same readings, sooner); by default the process-wide pool
+    (`pool.default_pool`).
     """
     if height_cm is not None and not (50.0 <= float(height_cm) <= 250.0):
         raise UsageError(f"height must be between 50 and 250 cm, got {height_cm:g}")
@@ -356,8 +357,8 @@ def _withhold(measures: dict[str, Measure], names: tuple[str, ...], reason: str)
 
 @contextmanager
 def _models(estimator: PoseEstimator | EstimatorPool | None) -> Iterator[list[PoseEstimator]]:
-    """The models one assessment may use: the caller's one, or the free ones of a pool (at
-    least one, waiting for it if all are busy)."""
+    """The models one assessment uses: the caller's one, or the free ones of a pool (at
+    least one, waiting for it while all are lent out)."""
     source = default_pool() if estimator is None else estimator
     if isinstance(source, EstimatorPool):
         with source.checkout_many() as models:
@@ -377,22 +378,15 @@ def _copies_for(
     """The subject's landmarks on every augmented copy of one image, in its pixels; or, with
     `reorient`, no copies and the quarter turns that would stand a sideways photo upright."""
     working, to_original = _working_copy(image.bgr)
-    subject, roi, masked = _find_subject(models[0], working, image.path or "image", warnings)
+    # Finding the subject is a chain of single calls (each depends on the last): one model.
+    subject, masked = _find_subject(models[0], working, image.path or "image", warnings)
     turns = _quarter_turns(subject) if reorient else 0
     if turns:
         return [], turns
-    frame, roi = _refined_frame(models, masked, subject, roi)
-    # The copies are all the same canonical crop: with its region known, the person detector
-    # is skipped in each of them (about 45 % of a model call).
-    if isinstance(roi, tuple):
-        canonical_roi = (roi[0].mapped(frame.matrix), roi[1].mapped(frame.matrix))  # type: ignore
-    else:
-        canonical_roi = None if roi is None else roi.mapped(frame.matrix)
-    import os
-    if os.environ.get("NO_ROI") == "1":
-        canonical_roi = None
-    found = augment.run_augmented(models, masked, frame, augmentations, roi=canonical_roi)
-    return [augment.translate(c, 0.0, 0.0, to_original) for c in found], 0
+    frame = _refined_frame(models, masked, subject)
+    return [
+        augment.translate(c, 0.0, 0.0, to_original) for c in augment.run_augmented(models, masked, frame, augmentations)
+    ], 0
 
 
 def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:
@@ -405,76 +399,40 @@ def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:
     return np.asarray(small, dtype=np.uint8), longest / WORKING_MAX_SIDE
 
 
-def _detect(estimator: PoseEstimator, image: BGRImage) -> tuple[PoseLandmarks | None, Roi | None]:
-    """Landmarks, and the model's region for them when the model reports one."""
-    if isinstance(estimator, RoiEstimator):
-        return estimator.detect_with_roi(image)
-    return estimator.detect(image), None
-
-
-def _detect_any(estimator: PoseEstimator, image: BGRImage) -> tuple[PoseLandmarks | None, Roi | None]:
+def _detect_any(estimator: PoseEstimator, image: BGRImage) -> PoseLandmarks | None:
     """One call; if it finds nobody or an implausible pose, retry on the mirror image and a
-    half-size copy. Returns the first plausible result, else any result, else None (with the
-    model's region for it, in `image` pixels, when known)."""
-    found, roi = _detect(estimator, image)
+    half-size copy. Returns the first plausible result, else any result, else None."""
+    found = estimator.detect(image)
     if found is not None and _plausible(found):
-        return found, roi
-    fallback = found, roi
+        return found
+    fallback = found
     for aug in (augment.Augmentation(mirror=True), augment.Augmentation(scale=0.5)):
         aug_img, matrix = augment.apply_augmentation(image, aug)
-        retry, retry_roi = _detect(estimator, aug_img)
+        retry = estimator.detect(aug_img)
         if retry is not None:
             retry = augment.map_back(retry, matrix, aug.mirror)
-            back = None if retry_roi is None else retry_roi.mapped(np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))[:2])
             if _plausible(retry):
-                return retry, back
-            if fallback[0] is None:
-                fallback = retry, back
+                return retry
+            fallback = fallback or retry
     return fallback
 
 
-def _refined_frame(
-    models: list[PoseEstimator], image: BGRImage, subject: PoseLandmarks, roi: Roi | None
-) -> tuple[augment.Frame, Roi | None]:
-    """Canonical frame from a first detection, refined once from two copies seen in it; and
-    the model's region for the person (image pixels), averaged over those copies.
+def _refined_frame(models: list[PoseEstimator], image: BGRImage, subject: PoseLandmarks) -> augment.Frame:
+    """Canonical frame from a first detection, refined once from two copies seen in it.
 
     A single detection's trunk axis and box jitter by a degree or two; the frame's
     stability is what makes the final copies of a rotated or mirrored photo line up with
     those of the original, so it is estimated from the mean of two better-framed copies.
-    `roi`: the first detection's region; the two copies then skip the person detector.
     """
     frame = augment.canonical_frame(subject, image.shape)
-    canonical_roi = None if roi is None else roi.mapped(frame.matrix)
-    import os
-    if os.environ.get("REFINE_DET") == "1":
-        canonical_roi = None
-    seen = augment.run_copies(models, image, frame, augment.REFINE_AUGMENTATIONS, roi=canonical_roi)
+    seen = augment.run_augmented(models, image, frame, augment.REFINE_AUGMENTATIONS)
     # A copy may fit something else (the lower body, upside down): keep those that agree.
-    good = []
-    for c in seen:
-        v = augment.align_to(c.landmarks, subject)[0]
-        if _plausible(v) and augment.agrees_with(v, subject):
-            good.append((v, c.roi))
+    aligned = [augment.align_to(v, subject)[0] for v in seen]
+    good = [v for v in aligned if _plausible(v) and augment.agrees_with(v, subject)]
     if not good:
-        return frame, None
-    mean = PoseLandmarks(np.mean([v.xy for v, _ in good], axis=0), np.mean([v.visibility for v, _ in good], axis=0), None)
-    rois = [r for _, r in good if r is not None]
-    to_image = np.linalg.inv(np.vstack([frame.matrix, [0, 0, 1]]))[:2]
-    import os
-    if os.environ.get("R2") == "1":
-        plain = [r for (_, r), c in zip(good, [c for c in seen], strict=False) if r is not None]
-        # per side: seen order follows REFINE_AUGMENTATIONS (plain, mirror) when both found
-        sides = {}
-        for c in seen:
-            v = augment.align_to(c.landmarks, subject)[0]
-            if c.roi is not None and _plausible(v) and augment.agrees_with(v, subject):
-                sides[len(sides)] = c.roi
-        if len(seen) == 2 and len(sides) == 2:
-            return augment.canonical_frame(mean, image.shape), (sides[0].mapped(to_image), sides[1].mapped(to_image))  # type: ignore
-    if os.environ.get("REFINE_ROI", "first") == "first" and roi is not None:
-        return augment.canonical_frame(mean, image.shape), roi
-    return augment.canonical_frame(mean, image.shape), Roi.mean(rois).mapped(to_image) if rois else None
+        return frame
+    mean = PoseLandmarks(np.mean([v.xy for v in good], axis=0), np.mean([v.visibility for v in good], axis=0), None)
+    return augment.canonical_frame(mean, image.shape)
 
 
 def _plausible(lms: PoseLandmarks) -> bool:
@@ -517,15 +475,14 @@ MAX_PEOPLE = 3
 
 def _find_subject(
     estimator: PoseEstimator, working: BGRImage, label: str, warnings: list[str]
-) -> tuple[PoseLandmarks, Roi | None, BGRImage]:
-    """The most prominent person (largest visible box), the model's region for them when
-    known, and the image with the others greyed out.
+) -> tuple[PoseLandmarks, BGRImage]:
+    """The most prominent person (largest visible box), and the image with the others greyed out.
 
     BlazePose reports one person per call, so each person found is greyed out and the
     photo searched again. Choosing by size, not by which one the model found first, keeps
     the choice the same when the photo is rotated, mirrored or rescaled.
     """
-    first, first_roi = _detect_any(estimator, working)
+    first = _detect_any(estimator, working)
     if first is None:
         raise NoPersonError(f"{label}: no person found in the photo")
     people = [first]
@@ -541,7 +498,7 @@ def _find_subject(
         masked = _mask(masked, box)
     people = [p for p in people if _height(p) >= OTHER_PERSON_MIN_RELATIVE_HEIGHT * _height(first)]
     if len(people) == 1:
-        return first, first_roi, working
+        return first, working
     warnings.append(
         "several people in the photo: assessing the most prominent one (largest in the frame); "
         "overlapping people make readings less repeatable"
@@ -551,7 +508,7 @@ def _find_subject(
     for p in people:
         if p is not subject:
             image = _mask(image, _box(p), keep=_box(subject))
-    return subject, first_roi if subject is first else None, image
+    return subject, image
 
 
 def _height(lms: PoseLandmarks) -> float:

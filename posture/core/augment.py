@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .estimator import PoseEstimator, Roi, RoiEstimator
+from .estimator import PoseEstimator
 from .imaging import BGRImage
 from .landmarks import LEFT_RIGHT_SWAP, Landmark, PoseLandmarks
 from .pool import map_on
@@ -197,77 +197,18 @@ def translate(
     return PoseLandmarks(xy, landmarks.visibility, landmarks.world)
 
 
-@dataclass(frozen=True)
-class Copy:
-    """One augmented copy's result: landmarks in the source image's pixels, and the region
-    the model would look at next, in canonical pixels (None without a ROI-capable model)."""
-
-    landmarks: PoseLandmarks
-    roi: Roi | None
-
-
-_rng = np.random.default_rng(11)
-_JITTER = _rng.normal(size=(14, 4))
-_JITTER -= _JITTER.mean(axis=0)
-_JITTER /= _JITTER.std(axis=0)
-_JITTER *= np.array([0.004, 0.012, 0.04, 1.3])
-
-
-def copy_roi(roi: Roi, aug: Augmentation, size: int) -> Roi:
-    """Where the canonical image's `roi` lies in the `aug` copy of the canonical image.
-
-    The region turns with the copy, as the person detector's would: the landmark model then
-    sees the same crop of the body in every copy, resampled differently. (A region kept
-    upright instead shows the model a tilted body, which moves its readings.)"""
-    import os
-    mode = os.environ.get("ROI_MODE", "follow")
-    matrix, _ = augmentation_matrix(aug, size, size)
-    out = roi.mapped(matrix)
-    if mode == "follow":
-        j = float(os.environ.get("ROI_JITTER", "0"))
-        if j:
-            k = DEFAULT_AUGMENTATIONS.index(aug) if aug in DEFAULT_AUGMENTATIONS else 0
-            dx, dy, ds, dr = _JITTER[k] * j
-            c, sn = math.cos(out.rotation), math.sin(out.rotation)
-            # ROI axes: right = (c, sn), down = (-sn, c) for a clockwise turn (y down)
-            ox = dx * out.size * c - dy * out.size * sn
-            oy = dx * out.size * sn + dy * out.size * c
-            return Roi(out.cx + ox, out.cy + oy, out.size * (1 + ds), out.rotation + math.radians(dr))
-        return out
-    flat, _ = augmentation_matrix(Augmentation(mirror=aug.mirror), size, size)
-    rot = roi.mapped(flat).rotation
-    if mode == "fixedrot":
-        return Roi(out.cx, out.cy, out.size, rot)
-    return Roi(out.cx, out.cy, roi.size, rot)
-
-
 def run_augmented(
     estimator: PoseEstimator | Sequence[PoseEstimator],
     image: BGRImage,
     frame: Frame,
     augmentations: tuple[Augmentation, ...] = DEFAULT_AUGMENTATIONS,
-    *,
-    roi: Roi | None = None,
 ) -> list[PoseLandmarks]:
-    """Landmarks from every augmented copy, in `image` pixels; copies with nobody are dropped."""
-    return [c.landmarks for c in run_copies(estimator, image, frame, augmentations, roi=roi)]
+    """Landmarks from every augmented copy, in `image` pixels; copies with nobody are dropped.
 
-
-def run_copies(
-    estimator: PoseEstimator | Sequence[PoseEstimator],
-    image: BGRImage,
-    frame: Frame,
-    augmentations: tuple[Augmentation, ...],
-    *,
-    roi: Roi | None = None,
-) -> list[Copy]:
-    """Every augmented copy of `image` in `frame` through the model; copies with nobody dropped.
-
-    `roi`: the person's region in canonical pixels. When given (and the model can take one),
-    each copy runs the landmark model alone in that region carried into the copy, skipping
-    the person detector. Several models: the copies are spread over them (same results, in
-    the same order, as one model would give)."""
-    estimators = [estimator] if not isinstance(estimator, Sequence) else list(estimator)
+    Several models: the copies are spread over them, one thread each, and come back in the
+    order of `augmentations` with the same landmarks one model would give (a static-image
+    model keeps nothing from one image to the next)."""
+    models = list(estimator) if isinstance(estimator, Sequence) else [estimator]
     # Shrinking by warpAffine aliases; shrink once with area averaging, then warp.
     shrink = math.sqrt(abs(np.linalg.det(frame.matrix[:, :2])))
     if shrink < 0.75:
@@ -278,50 +219,20 @@ def run_copies(
         sx, sy = small.shape[1] / w, small.shape[0] / h
         undo = np.array([[1 / sx, 0, 0], [0, 1 / sy, 0], [0, 0, 1]])
         frame = Frame((_to3(frame.matrix) @ undo)[:2], frame.size)
-        found_small = run_copies(estimators, small, frame, augmentations, roi=roi)
-        return [Copy(translate(c.landmarks, 0.0, 0.0, 1.0, (1 / sx, 1 / sy)), c.roi) for c in found_small]
+        found_small = run_augmented(models, small, frame, augmentations)
+        return [translate(r, 0.0, 0.0, 1.0, (1 / sx, 1 / sy)) for r in found_small]
 
-    def one(est: PoseEstimator, aug: Augmentation, roi: Roi | None = roi) -> Copy | None:
+    def one(model: PoseEstimator, aug: Augmentation) -> PoseLandmarks | None:
         matrix, size = frame.compose(aug)
         copy = cv2.warpAffine(
             image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=PAD_VALUE
         )
         if BLUR_SIGMA > 0:
             copy = cv2.GaussianBlur(copy, (0, 0), BLUR_SIGMA)
-        pixels: BGRImage = np.asarray(copy, dtype=np.uint8)
-        next_roi: Roi | None = None
-        if isinstance(roi, tuple):
-            roi = roi[1] if aug.mirror else roi[0]
-        if isinstance(est, RoiEstimator):
-            if roi is not None:
-                found, next_roi = est.detect_in(pixels, copy_roi(roi, aug, frame.size))
-            else:
-                found, next_roi = est.detect_with_roi(pixels)
-        else:
-            found = est.detect(pixels)
-        if found is None:
-            return None
-        if next_roi is not None:  # back into canonical pixels
-            to_copy, _ = augmentation_matrix(aug, frame.size, frame.size)
-            next_roi = next_roi.mapped(_inverse(to_copy))
-        return Copy(map_back(found, matrix, aug.mirror), next_roi)
+        found = model.detect(np.asarray(copy, dtype=np.uint8))
+        return None if found is None else map_back(found, matrix, aug.mirror)
 
-    import os
-    if roi is None and os.environ.get("PAIRS") == "1" and all(isinstance(e, RoiEstimator) for e in estimators):
-        plain = [a for a in augmentations if not a.mirror]
-        first_pass = dict(zip(plain, map_on(estimators, one, plain), strict=True))
-        def second(est: PoseEstimator, aug: Augmentation) -> Copy | None:
-            twin = first_pass.get(Augmentation(aug.angle_deg, aug.scale, False))
-            return one(est, aug, twin.roi if twin is not None else None)
-        mirrored = [a for a in augmentations if a.mirror]
-        second_pass = dict(zip(mirrored, map_on(estimators, second, mirrored), strict=True))
-        out = [first_pass.get(a) if not a.mirror else second_pass.get(a) for a in augmentations]
-        return [c for c in out if c is not None]
-    return [c for c in map_on(estimators, one, augmentations) if c is not None]
-
-
-def _inverse(matrix: FloatArray) -> FloatArray:
-    return np.asarray(np.linalg.inv(_to3(matrix))[:2], dtype=np.float64)
+    return [r for r in map_on(models, one, augmentations) if r is not None]
 
 
 #: Paired body landmarks whose labels the model can swap (the face points sit too close
