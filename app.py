@@ -17,7 +17,7 @@ import streamlit as st
 from posture.core.errors import PostureError
 from posture.store.accounts import Accounts
 from posture.ui import auth
-from posture.ui.widgets import get_store, page_style, privacy_guard
+from posture.ui.widgets import errors_shown, get_store, page_style, privacy_guard
 
 st.set_page_config(page_title="Posture", layout="wide")
 privacy_guard()
@@ -53,4 +53,5 @@ if page is not self_check:
         if accounts is not None:
             auth.logout_button(accounts, gate.actor)
             auth.idle_watch()
-page.run()
+with errors_shown():
+    page.run()

@@ -233,8 +233,10 @@ def main() -> None:
             c4.success("Saved")
         elif c4.button("Save assessment", type="primary", key=form_key("save")):
             try:
+                # The key makes a second submit of the same form (another tab, a double click racing
+                # the rerun) return the first session instead of storing a duplicate.
                 sid = store.save_session(client.id, intake, [NewPhoto(r.photo_jpeg, r.filename, r.assessment) for r in results],
-                                         actor=current_actor())
+                                         actor=current_actor(), idempotency_key=signature[:64])
             except PostureError as exc:
                 st.error(f"Not saved: {md_escape(str(exc))}")
             else:

@@ -500,3 +500,33 @@ def test_a_turned_body_is_explained(data_dir):
     _upload(at, "front", data_dir / "standing_front_04_tpose.jpg")
     assert "Photo set-up: retake" in " ".join(e.value for e in at.error)
     assert any(w.value.startswith("Turned: the body is turned") and "No measure is taken" in w.value for w in at.warning)
+
+
+
+def _read_damaged_photo(folder: str, sha256: str) -> None:
+    """An AppTest script: what every page runs under (app.py's guard), reading a damaged photo."""
+    from posture.store.records import Store
+    from posture.ui.widgets import errors_shown
+
+    with errors_shown():
+        Store(folder).photo_bytes(sha256)
+
+
+def test_a_damaged_photo_file_stops_the_page_with_one_line_not_a_traceback(data_dir, data_folder, assessed):
+    """app.py runs every page inside `errors_shown`: a store error (here a photo whose bytes no
+    longer match their hash) is shown as its one-line message, never as an exception."""
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto, Store
+
+    store = Store(data_folder)
+    c = store.create_client("Damaged")
+    name = "standing_back_01.jpg"
+    sid = store.save_session(c.id, Intake(), [NewPhoto((data_dir / name).read_bytes(), name, assessed(name))])
+    (photo,) = next(s for s in store.sessions(c.id) if s.id == sid).photos
+    (path,) = store.photos_dir.glob(f"{photo.sha256}*")
+    path.write_bytes(path.read_bytes()[:-100] + b"\0" * 100)
+    at = AppTest.from_function(_read_damaged_photo, args=(str(data_folder), photo.sha256), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and "is damaged: its content no longer matches its hash" in at.error[0].value.replace("\\", "")
+    assert "with errors_shown():\n    page.run()" in (ROOT / "app.py").read_text()  # every page runs under it

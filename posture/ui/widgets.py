@@ -11,7 +11,8 @@ import ipaddress
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -102,6 +103,19 @@ def client_line(c: Client) -> str:
     if c.height_cm is not None:
         parts.append(f"{c.height_cm:g} cm")
     return ", ".join(parts)
+
+
+@contextmanager
+def errors_shown() -> Iterator[None]:
+    """Run a page so that our errors stop it with their one-line message, never a traceback.
+
+    A client deleted or unshared by someone else meanwhile, a damaged photo file, a refused
+    action: each is a PostureError with a message written for the user.
+    """
+    try:
+        yield
+    except PostureError as exc:
+        st.error(md_escape(str(exc)))
 
 
 @st.cache_resource(show_spinner=False)
