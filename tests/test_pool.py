@@ -206,3 +206,19 @@ def test_an_assessment_on_the_pool_equals_one_on_a_fresh_model(data_dir) -> None
     assert {n: (m.value, m.uncertainty) for n, m in alone.measures.items()} == {
         n: (m.value, m.uncertainty) for n, m in pooled.measures.items()
     }
+
+
+def test_the_default_pool_takes_its_size_from_posture_models(monkeypatch) -> None:
+    from posture.core import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_default", None)
+    monkeypatch.setenv("POSTURE_MODELS", "3")
+    assert pool_module.default_pool().size == 3
+    assert pool_module.default_pool() is pool_module.default_pool()
+    monkeypatch.setattr(pool_module, "_default", None)
+    monkeypatch.setenv("POSTURE_MODELS", "two")
+    with pytest.raises(ModelError, match="POSTURE_MODELS must be a whole number"):
+        pool_module.default_pool()
+    monkeypatch.setattr(pool_module, "_default", None)
+    monkeypatch.delenv("POSTURE_MODELS")
+    assert pool_module.default_pool().size == pool_module.cores()
