@@ -74,6 +74,10 @@ class LocalPool:
         self.description = f"{workers} local worker{'s' if workers != 1 else ''}"
 
     def _pool(self) -> ProcessPoolExecutor:
+        # One core per worker, as Ray gives its actors: numpy's OpenBLAS (and anything OpenMP)
+        # would otherwise start a thread per core in every worker. Spawned workers inherit the
+        # environment; the parent computes nothing. A value the user set is kept.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(self.thresholds_path,))
 

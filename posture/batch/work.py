@@ -1,13 +1,17 @@
 """The unit of work: one photo in, one row out. The same code runs in a local pool worker
-and in a Ray actor; each holds one `Assessor`, so the model is loaded once per worker."""
+and in a Ray actor; each holds one `Assessor`, so the model is loaded once per worker.
+
+A worker is one process on one core: its `EstimatorPool` has one model, so an assessment
+runs its copies on that model alone (a bigger pool would start threads that only fight the
+other workers for the same cores)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from posture.core.estimator import BlazePoseEstimator, PoseEstimator
 from posture.core.findings import Threshold, load_thresholds
+from posture.core.pool import EstimatorPool
 
 from .inputs import BatchItem
 from .rows import file_sha256, row_from_assessment, row_from_error
@@ -22,12 +26,8 @@ class Assessor:
         # One core per worker: OpenCV's own threads would fight the other workers for it.
         cv2.setNumThreads(1)
         self._thresholds: dict[str, Threshold] = load_thresholds(thresholds_path)
-        self._estimator: PoseEstimator | None = None
-
-    def _model(self) -> PoseEstimator:
-        if self._estimator is None:  # loaded on the first photo, then kept for the worker's life
-            self._estimator = BlazePoseEstimator(static=True)
-        return self._estimator
+        # One model, started on the first photo (or by `ready`) and kept for the worker's life.
+        self._models = EstimatorPool(1)
 
     def __call__(self, item: BatchItem) -> dict[str, Any]:
         from posture.core.assessment import assess
@@ -38,7 +38,7 @@ class Assessor:
         try:
             # Exactly what `posture assess` does for a path, so the numbers are the same.
             loaded = load_image(item.path)
-            result = assess(loaded, view=item.view or "auto", height_cm=item.height_cm, estimator=self._model(),
+            result = assess(loaded, view=item.view or "auto", height_cm=item.height_cm, estimator=self._models,
                             thresholds=self._thresholds, camera_exif=read_camera_exif(item.path))
         except Exception as exc:  # noqa: BLE001 - any failure of one photo is that photo's row, never the batch's end
             return row_from_error(item, sha, exc, time.perf_counter() - start)
@@ -46,11 +46,8 @@ class Assessor:
 
     def ready(self) -> bool:
         """Load the model now (Ray calls this so that start-up is not counted against a photo)."""
-        self._model()
-        return True
+        with self._models.checkout():
+            return True
 
     def close(self) -> None:
-        est, self._estimator = self._estimator, None
-        close = getattr(est, "close", None)
-        if close is not None:
-            close()
+        self._models.close()
