@@ -287,14 +287,19 @@ def _comparable(out: Path) -> list[dict]:
     return sorted(rows, key=lambda r: r["path"])
 
 
-def test_ray_local_instance_gives_the_same_rows_as_the_local_pool(pool_rows, small_folder, tmp_path):
+def test_ray_local_instance_gives_the_same_rows_as_the_local_pool(pool_rows, small_folder, tmp_path, monkeypatch):
     pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_USAGE_STATS_ENABLED", raising=False)
     _, pool_out = pool_rows
     root, manifest = small_folder
     out = tmp_path / "ray.parquet"
     code = main(["batch", str(manifest), str(root), "--out", str(out), "--ray", "--workers", "2", "--chunk-rows", "2"])
     assert code == 3
     assert _comparable(out) == _comparable(pool_out)
+    # Nothing is sent anywhere: the instance started here had Ray's usage reporting off.
+    from ray._common.usage import usage_lib
+
+    assert not usage_lib.usage_stats_enabled()
 
 
 def _crash_on_marked_photos(item: BatchItem) -> dict:

@@ -11,6 +11,7 @@ Only the parent writes the output.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -25,6 +26,16 @@ Indexed = tuple[int, BatchItem]
 #: An actor that dies is replaced this many times in one batch before the batch gives up
 #: (a node lost is survivable; a crash on every photo is a broken installation).
 MAX_ACTOR_REPLACEMENTS = 8
+
+
+#: Ray reports usage statistics to its vendor unless this is "0"; a tool for health data sends
+#: nothing anywhere, so a Ray started or joined from here never does.
+NO_USAGE_STATS = {"RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def quiet_ray_environment() -> None:
+    """Turn Ray's usage reporting off for this process and the workers it starts (set before ray.init)."""
+    os.environ.update(NO_USAGE_STATS)
 
 
 def ray_available() -> bool:
@@ -47,6 +58,7 @@ class RayPool:
         self.description = "Ray (starting)"
 
     def run(self, items: Sequence[Indexed]) -> Generator[tuple[int, dict[str, Any]], None, None]:
+        quiet_ray_environment()
         import ray
         from ray.exceptions import RayActorError
 
