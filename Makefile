@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint venv browser postgres bench clean
+.PHONY: run test lint venv browser postgres bench bench-batch bench-load clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cost.py
 	$(BIN)/python benchmarks/stability.py --raw
 	$(BIN)/python benchmarks/reference.py
+
+# Longer runs, apart: the batch runner's scaling (200 photos; 1 and 2 workers, Ray) and the
+# store under 20 concurrent therapists on a PostgreSQL server it starts on loopback.
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/batch.py
+
+bench-load: $(STAMP) postgres
+	$(BIN)/python benchmarks/load_store.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
