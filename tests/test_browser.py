@@ -423,9 +423,10 @@ def test_reload_keeps_the_draft(server, pw, data_dir):
         deadline = time.monotonic() + 20  # the draft is written by the rerun that shows the result
         while time.monotonic() < deadline:
             payload = store.load_draft(client.id)
-            if payload and "front" in Draft.from_bytes(payload).photos:
+            draft = Draft.from_bytes(payload) if payload else None
+            if draft and "front" in draft.photos and "typed, then the tab was reloaded" in map(str, draft.fields.values()):
                 break
-            time.sleep(0.2)
+            time.sleep(0.2)  # polling the database for the server's write, not waiting out a race
         page.reload()
         _wait_text(page, "Restored the unsaved draft from")
         _wait_text(page, "front view, standing")
