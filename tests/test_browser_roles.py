@@ -44,11 +44,13 @@ def _login(page, url: str, name: str) -> None:
     _wait_text(page, f"Logged in as {name}")
 
 
-def _clients_page(page) -> str:
+def _clients_page(page, drawn_once: str) -> str:
+    """The Clients page's text once its list is drawn (`drawn_once`: a client this user must see;
+    what they must not see is only meaningful after the list is there)."""
     page.locator("[data-testid=stSidebar]").get_by_role("link", name="Clients").click()
     page.wait_for_function("document.querySelector('h1')?.innerText.includes('Clients')", timeout=30_000)
-    # The list is drawn once the page has run: its search box is the first widget.
     page.get_by_label("Find a client").wait_for(timeout=30_000)
+    page.locator("[data-testid=stMain]").get_by_text(drawn_once).first.wait_for(timeout=30_000)
     page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
     return page.inner_text("[data-testid=stMain]")
 
@@ -64,7 +66,7 @@ def test_two_therapists_see_only_their_own_clients_and_an_admin_sees_both(clinic
             bob = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
             _login(ana, server.url, "ana")
             _login(bob, server.url, "bob")  # both logged in at the same time
-            ana_sees, bob_sees = _clients_page(ana), _clients_page(bob)
+            ana_sees, bob_sees = _clients_page(ana, "Alpha Ana-client"), _clients_page(bob, "Bravo Bob-client")
             assert "Alpha Ana-client" in ana_sees and "Bravo Bob-client" not in ana_sees
             assert "Bravo Bob-client" in bob_sees and "Alpha Ana-client" not in bob_sees
             # A fresh context with no login gets the login page, whatever address it asks for.
@@ -76,7 +78,7 @@ def test_two_therapists_see_only_their_own_clients_and_an_admin_sees_both(clinic
             ana.get_by_role("button", name="Log out").click()
             ana.get_by_role("button", name="Log in").wait_for(timeout=30_000)
             _login(ana, server.url, "root")
-            admin_sees = _clients_page(ana)
+            admin_sees = _clients_page(ana, "Bravo Bob-client")
             assert "Alpha Ana-client" in admin_sees and "Bravo Bob-client" in admin_sees
         finally:
             browser.close()
