@@ -319,6 +319,22 @@ def test_a_worker_that_dies_costs_only_its_photo():
     assert all(by_name[n]["error"] == "no_person" for n in names if n != "crash.jpg")
 
 
+def test_workers_do_not_run_the_parents_main_script(tmp_path, monkeypatch):
+    """Under Streamlit `__main__` is the page script; a spawned worker must not import it
+    (it would run the page and die): every photo still gets its own row, none a crash."""
+    import types
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('a worker ran the parent page script')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    pool = LocalPool(1, work=_crash_on_marked_photos)
+    got = [row for _, row in pool.run([(i, BatchItem(f"/nowhere/{n}")) for i, n in enumerate(["a.jpg", "b.jpg"])])]
+    assert [r["error"] for r in got] == ["no_person", "no_person"]
+    assert sys.modules["__main__"] is page  # put back after the workers started
+
+
 def test_ray_address_that_is_an_input_is_refused(tmp_path, capsys):
     code, _, err = run_cli(capsys, "batch", str(DATA / GOOD), "--ray", str(tmp_path), "--out", str(tmp_path / "r.parquet"))
     assert code == 2 and "put the inputs before --ray" in err

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import time
+import types
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -42,6 +44,34 @@ class Backend(Protocol):
 
 
 # --- local process pool ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _parent_main_hidden() -> Generator[None, None, None]:
+    """Start processes without the parent's `__main__`.
+
+    A spawned child normally re-imports the parent's main script. Under Streamlit (the app,
+    or its AppTest) `__main__` is the page script, and a worker that imports it runs the page:
+    it dies. Everything a worker runs lives in this package, so it needs no main module.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    def start(self) -> None:
+        with _parent_main_hidden():
+            super().start()
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess
+
 
 _worker: Assessor | None = None
 
@@ -78,7 +108,7 @@ class LocalPool:
         # would otherwise start a thread per core in every worker. Spawned workers inherit the
         # environment; the parent computes nothing. A value the user set is kept.
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+        return ProcessPoolExecutor(self.workers, mp_context=_WorkerContext(),
                                    initializer=_init_worker, initargs=(self.thresholds_path,))
 
     def run(self, items: Sequence[Indexed]) -> Generator[tuple[int, dict[str, Any]], None, None]:
