@@ -252,7 +252,9 @@ def test_webcam_burst_guidance_and_override_from_fake_camera(server, pw, data_di
     try:
         _start_webrtc(page)
         _wait_text(page, "Before the photo: ", 30_000)
-        assert "° to your" in _body(page)  # the turn prompt
+        # The turn prompt, once the guidance has a steady reading (the first frames of a WebRTC
+        # stream can arrive scaled down, and then the framing check speaks first).
+        _wait_text(page, "° to your", 30_000)
         assert _click_until(page, "Capture burst (5 frames)", ("Not taken yet:", "Burst of 5")) == "Not taken yet:"
         _click_until(page, "Take it anyway", ("Burst of 5 frames captured",))
         _wait_text(page, "Taken with set-up override: ")
@@ -427,9 +429,15 @@ def test_reload_keeps_the_draft(server, pw, data_dir):
             if draft and "front" in draft.photos and "typed, then the tab was reloaded" in map(str, draft.fields.values()):
                 break
             time.sleep(0.2)  # polling the database for the server's write, not waiting out a race
+        else:
+            pytest.fail(f"the server's draft never held both the photo and the notes: {draft.fields if draft else None}")
         page.reload()
         _wait_text(page, "Restored the unsaved draft from")
         _wait_text(page, "front view, standing")
+        # The restored notes can reach the text area one rerun after the restored photo (seen: empty
+        # at first, filled within a second); wait for the value itself, then check it exactly.
+        page.wait_for_function("t => [...document.querySelectorAll('textarea')].some(e => e.value === t)",
+                               arg="typed, then the tab was reloaded", timeout=20_000)
         assert page.get_by_label("Notes").input_value() == "typed, then the tab was reloaded"
     finally:
         browser.close()
