@@ -134,3 +134,27 @@ def pg_url(pg_server):
     yield url
     db.dispose_engines()
     pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def pw():
+    """One Playwright driver for a browser test module (the sync API allows one at a time)."""
+    from .browser_kit import require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app's launcher on a free loopback port with its own data folder, for one module."""
+    from .browser_kit import Server
+
+    folder = tmp_path_factory.mktemp("server")
+    srv = Server(folder / "data", folder / "streamlit.log")
+    srv.start()
+    yield srv
+    srv.stop()

@@ -5,83 +5,19 @@ not the project's, on a free loopback port with its own data folder; "restart" m
 stopping that process and starting a new one on the same folder.
 """
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from .browser_kit import BASE_ARGS, CHROMIUM, Server
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-BASE_ARGS = ["--no-sandbox", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 pytestmark = pytest.mark.browser
 
 #: The selected client is the value of the sidebar's "Client" combo box.
 CLIENT_IS = "document.querySelector('[data-testid=stSidebar] input[aria-label=Client]')?.value === %s"
-
-
-class Server:
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.data_dir, self.log = data_dir, log
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-
-    def start(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "POSTURE_DATA_DIR": str(self.data_dir)}
-        with open(self.log, "ab") as fh:
-            # Not started from the project folder: .streamlit/config.toml is not read, the
-            # launcher's own settings must keep the app private (app.py refuses otherwise).
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "posture.ui.serve", "--port", str(port)],
-                cwd=self.data_dir.parent, stdout=fh, stderr=subprocess.STDOUT, env=env,
-            )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"streamlit exited: {self.log.read_text()}")
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy: {self.log.read_text()}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=15)
-            self.proc = None
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("server")
-    srv = Server(folder / "data", folder / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def pw():
-    """One Playwright driver for the module (the sync API allows only one at a time)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 def _write_y4m(frames_bgr, out: Path) -> None:
@@ -119,6 +55,17 @@ def _wait_text(page, text: str, timeout: float = 60_000) -> None:
 
 def _wait_images_decoded(page) -> None:
     page.wait_for_function("Array.from(document.images).some(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+
+
+def _choose(page, box: str, option: str) -> None:
+    """Pick `option` in the select box `box` (a CSS selector of its input) by typing it and
+    pressing Enter. Clicking the open list raced with History's charts being drawn: the page
+    moved under the list, which stayed outside the viewport."""
+    field = page.locator(box)
+    field.click()
+    field.fill(option)
+    field.press("Enter")
+    page.wait_for_function("([s, v]) => document.querySelector(s)?.value === v", arg=[box, option], timeout=20_000)
 
 
 def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_path):
@@ -169,12 +116,10 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
     try:
         page.goto(f"{server.url}/History")
         page.get_by_text("Pick a client").first.wait_for(timeout=30_000)
-        page.locator("[data-testid=stSidebar] input[aria-label=Client]").click()
-        page.get_by_role("option", name="E2E <Client>").click()
+        _choose(page, "[data-testid=stSidebar] input[aria-label=Client]", "E2E <Client>")
         page.wait_for_function("document.body.innerText.includes('E2E <Client>: 2 assessment(s)')", timeout=30_000)
         # Default: oldest vs newest; pick the side view.
-        page.locator("input[aria-label=View]").click()
-        page.get_by_role("option", name="left").click()
+        _choose(page, "input[aria-label=View]", "left")
         _wait_text(page, "scaled to the same body height", 30_000)
         _wait_images_decoded(page)
         _wait_text(page, "combined uncertainty", 10_000)
@@ -341,9 +286,7 @@ def _settled(page) -> None:
 
 
 def _pick_client(page, name: str) -> None:
-    page.locator(SIDEBAR_CLIENT).click()
-    page.get_by_role("option", name=name, exact=True).click()
-    page.wait_for_function(CLIENT_IS % repr(name), timeout=20_000)
+    _choose(page, SIDEBAR_CLIENT, name)
     _wait_text(page, "Assessment for " + name)
     _settled(page)
 
@@ -470,7 +413,8 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
         page.locator(SIDEBAR_CLIENT).click()  # the therapist pages' client list
         options = page.get_by_role("option").all_inner_texts()
         assert set(HOSTILE) <= set(options), options
-        page.get_by_role("option", name="O'Neil", exact=True).click()
+        page.keyboard.press("Escape")
+        _choose(page, SIDEBAR_CLIENT, "O'Neil")
         _wait_text(page, "O'Neil: 1 assessment(s)")
 
         page.goto(server.url)

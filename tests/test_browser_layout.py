@@ -5,7 +5,7 @@ Screenshots are written to the test's tmp folder (look at them when a layout cha
 
 import pytest
 
-from .test_browser import CHROMIUM, Server, _body, _page, _settled, _start_webrtc, _wait_text, _write_y4m
+from .test_browser import _body, _page, _settled, _start_webrtc, _wait_text, _write_y4m
 
 pytestmark = pytest.mark.browser
 
@@ -32,27 +32,6 @@ def _rect(page, selector: str) -> dict:
 def _fits_width(page) -> None:
     result = page.evaluate(OVERFLOW)
     assert result["page"] <= 0 and result["out"] == [], result
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("layout")
-    srv = Server(folder / "data", folder / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def pw():
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ sees both. The server is the launcher with POSTURE_MODE=clinic on its own data f
 
 import pytest
 
-from tests.test_browser import BASE_ARGS, CHROMIUM, Server, _wait_text
+from .browser_kit import BASE_ARGS, CHROMIUM, Server, require_chromium
+from .test_browser import _wait_text
 
 pytestmark = pytest.mark.browser
 
@@ -13,14 +14,11 @@ PW = "correct horse battery"
 
 @pytest.fixture
 def clinic_server(tmp_path, monkeypatch):
-    from pathlib import Path
-
     from posture.store.accounts import Accounts
     from posture.store.actor import Actor
     from posture.store.records import Store
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run `make browser` (apt-get install chromium)")
+    require_chromium()
     data = tmp_path / "data"
     monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
     store = Store(data)
