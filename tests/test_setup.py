@@ -180,3 +180,33 @@ def test_centimetres_carry_the_body_proportion_error() -> None:
     assert m.value is not None
     widened = combine(MEASURES_BY_NAME["forward_head_offset_cm"], m, lms.xy, ctx, SetupSpread(0.0, 0.0), 1000.0, (500, 500))
     assert dict(widened.parts)["body scale"] == pytest.approx(SCALE_REL_ERROR * abs(m.value))
+
+
+def _body_with_thighs(deg: float) -> PoseLandmarks:
+    """A front-facing body whose thighs point `deg` from straight down, toward the camera."""
+    body = _body_with_yaw(0.0)
+    assert body.world is not None
+    world = body.world.copy()
+    t = math.radians(deg)
+    for hip, knee in ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE)):
+        world[int(knee)] = world[int(hip)] + 0.45 * np.array([0.0, math.cos(t), -math.sin(t)])
+    return PoseLandmarks(body.xy, body.visibility, world)
+
+
+@pytest.mark.parametrize(("deg", "posture"), [(5.0, Posture.STANDING), (49.0, Posture.STANDING), (51.0, Posture.SEATED), (88.0, Posture.SEATED)])
+def test_posture_is_called_when_the_copies_agree(deg: float, posture: Posture) -> None:
+    body = _body_with_thighs(deg)
+    view = classify_view(body, [_body_with_thighs(deg + d) for d in (-0.5, 0.0, 0.5)])
+    assert (view.posture, view.posture_known, view.posture_doubt) == (posture, True, None)
+
+
+def test_thighs_half_way_are_neither_seated_nor_standing_and_read_as_standing() -> None:
+    # A squat's thighs at 50 deg: the copies fall on both sides of the seated threshold, so
+    # the posture is not called (it would decide whether bent knees are checked).
+    body = _body_with_thighs(50.5)
+    copies = [_body_with_thighs(a) for a in (47.0, 48.5, 51.0, 52.5, 53.0, 49.0)]
+    view = classify_view(body, copies)
+    assert view.posture is Posture.STANDING and not view.posture_known
+    assert view.posture_doubt is not None and "thighs read 50 deg from vertical, near the 50 deg line" in view.posture_doubt
+    # Three in four copies on the consensus's side are enough to call it.
+    assert classify_view(body, [_body_with_thighs(a) for a in (49.0, 51.0, 52.0, 53.0)]).posture is Posture.SEATED

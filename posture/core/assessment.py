@@ -244,7 +244,7 @@ def assess(
     if chosen.contradiction:
         warnings.append(f"view contradicts the photo: {chosen.contradiction}; no findings are raised from it")
     if not chosen.posture_known:
-        warnings.append("legs not visible enough to tell sitting from standing: assumed standing")
+        warnings.append(chosen.posture_doubt or "sitting could not be told from standing: assumed standing")
     _warn_cut_off(consensus, image, warnings)
     setup = assess_setup(image.bgr, consensus, levelled, chosen, camera, mirrored=mirrored)
 
@@ -383,10 +383,13 @@ def _copies_for(
     turns = _quarter_turns(subject) if reorient else 0
     if turns:
         return [], turns
-    frame = _refined_frame(models, masked, subject)
-    return [
-        augment.translate(c, 0.0, 0.0, to_original) for c in augment.run_augmented(models, masked, frame, augmentations)
-    ], 0
+    frame, first_frame_copies = _refined_frame(models, masked, subject)
+    # The refine copies are two of the copies asked for, read in the first frame: only the
+    # others are run in the refined frame (two model calls a photo fewer, same precision).
+    reused = [c for a, c in first_frame_copies.items() if a in augmentations]
+    rest = tuple(a for a in augmentations if a not in augment.REFINE_AUGMENTATIONS)
+    found = reused + augment.run_augmented(models, masked, frame, rest)
+    return [augment.translate(c, 0.0, 0.0, to_original) for c in found], 0
 
 
 def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:
@@ -417,22 +420,26 @@ def _detect_any(estimator: PoseEstimator, image: BGRImage) -> PoseLandmarks | No
     return fallback
 
 
-def _refined_frame(models: list[PoseEstimator], image: BGRImage, subject: PoseLandmarks) -> augment.Frame:
-    """Canonical frame from a first detection, refined once from two copies seen in it.
+def _refined_frame(
+    models: list[PoseEstimator], image: BGRImage, subject: PoseLandmarks
+) -> tuple[augment.Frame, dict[augment.Augmentation, PoseLandmarks]]:
+    """Canonical frame from a first detection, refined once from two copies seen in it; and
+    those copies (`REFINE_AUGMENTATIONS` of the first frame, where a person was found).
 
     A single detection's trunk axis and box jitter by a degree or two; the frame's
     stability is what makes the final copies of a rotated or mirrored photo line up with
     those of the original, so it is estimated from the mean of two better-framed copies.
     """
     frame = augment.canonical_frame(subject, image.shape)
-    seen = augment.run_augmented(models, image, frame, augment.REFINE_AUGMENTATIONS)
+    read = augment.read_copies(models, image, frame, augment.REFINE_AUGMENTATIONS)
+    seen = {a: v for a, v in zip(augment.REFINE_AUGMENTATIONS, read, strict=True) if v is not None}
     # A copy may fit something else (the lower body, upside down): keep those that agree.
-    aligned = [augment.align_to(v, subject)[0] for v in seen]
+    aligned = [augment.align_to(v, subject)[0] for v in seen.values()]
     good = [v for v in aligned if _plausible(v) and augment.agrees_with(v, subject)]
     if not good:
-        return frame
+        return frame, seen
     mean = PoseLandmarks(np.mean([v.xy for v in good], axis=0), np.mean([v.visibility for v in good], axis=0), None)
-    return augment.canonical_frame(mean, image.shape)
+    return augment.canonical_frame(mean, image.shape), seen
 
 
 def _plausible(lms: PoseLandmarks) -> bool:

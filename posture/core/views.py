@@ -69,6 +69,8 @@ class View:
     yaw_deg: float | None = None
     #: What the landmarks say when the user's choice contradicts a confident detection.
     contradiction: str | None = None
+    #: Why sitting could not be told from standing (`posture_known` False), in plain words.
+    posture_doubt: str | None = None
 
     @property
     def near_side(self) -> str:
@@ -135,6 +137,11 @@ CONTRADICTION_MIN_CONFIDENCE = 0.6
 
 #: Thigh angle from vertical (world landmarks) above which we call the posture seated.
 SEATED_THIGH_DEG = 50.0
+#: Share of the augmented copies that must put the thighs on the consensus's side of
+#: SEATED_THIGH_DEG for the posture to be called: thighs half-way (a squat, a perching stool)
+#: flip between seated and standing with the model's noise, and the posture decides which
+#: set-up checks apply (a seated body is not checked for bent knees).
+POSTURE_MIN_AGREEMENT = 0.75
 
 
 def yaw_deg(lms: PoseLandmarks) -> float | None:
@@ -231,19 +238,24 @@ def classify_view(
     choice that contradicts a confident detection is recorded in `View.contradiction`."""
     if override not in VIEW_CHOICES:
         raise UsageError(f"view must be one of {', '.join(VIEW_CHOICES)}, got {override!r}")
-    posture, posture_known = _classify_posture(consensus, image_size)
+    posture, doubt = _classify_posture(consensus, views, image_size)
+    posture_known = doubt is None
     detected, confidence, yaw = decide_view(consensus, views)
     if override == "auto":
-        return View(detected, posture, confidence, "auto", posture_known, yaw)
+        return View(detected, posture, confidence, "auto", posture_known, yaw, posture_doubt=doubt)
     chosen = ViewName(override)
     contradiction = None
     if chosen is not detected and confidence >= CONTRADICTION_MIN_CONFIDENCE:
         what = f"turned {abs(yaw or 0.0):.0f} deg from the camera" if detected is ViewName.TURNED else f"a {detected.value} view"
         contradiction = f"you chose {chosen.value}, but the landmarks show {what} (confidence {confidence:.2f})"
-    return View(chosen, posture, 1.0, "user", posture_known, yaw, contradiction)
+    return View(chosen, posture, 1.0, "user", posture_known, yaw, contradiction, doubt)
 
 
-def _classify_posture(lms: PoseLandmarks, image_size: tuple[int, int] | None) -> tuple[Posture, bool]:
+def _classify_posture(
+    lms: PoseLandmarks, copies: list[PoseLandmarks], image_size: tuple[int, int] | None
+) -> tuple[Posture, str | None]:
+    """Seated or standing, and why it could not be told (None when it could). Unknown is
+    read as standing, so the stance check still looks at the knees."""
     knees = (Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
     knees_visible = max(lms.visibility[k] for k in knees) >= 0.6
     if image_size is not None:
@@ -251,5 +263,13 @@ def _classify_posture(lms: PoseLandmarks, image_size: tuple[int, int] | None) ->
         knees_visible = knees_visible and any(0 <= lms.xy[k, 0] <= w and 0 <= lms.xy[k, 1] <= h for k in knees)
     thigh = thigh_angle_deg(lms)
     if thigh is None or not knees_visible:
-        return Posture.STANDING, False
-    return (Posture.SEATED if thigh >= SEATED_THIGH_DEG else Posture.STANDING), True
+        return Posture.STANDING, "legs not visible enough to tell sitting from standing: assumed standing"
+    seated = thigh >= SEATED_THIGH_DEG
+    sides = [a >= SEATED_THIGH_DEG for a in map(thigh_angle_deg, copies) if a is not None]
+    if sides and sum(s == seated for s in sides) < POSTURE_MIN_AGREEMENT * len(sides):
+        return Posture.STANDING, (
+            f"sitting could not be told from standing (thighs read {thigh:.0f} deg from vertical, near the "
+            f"{SEATED_THIGH_DEG:.0f} deg line between them; a squat, a perch or a high camera does this): "
+            "assumed standing, so bent knees are checked"
+        )
+    return (Posture.SEATED if seated else Posture.STANDING), None
