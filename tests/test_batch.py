@@ -335,6 +335,46 @@ def test_workers_do_not_run_the_parents_main_script(tmp_path, monkeypatch):
     assert sys.modules["__main__"] is page  # put back after the workers started
 
 
+class _ActorDyingOnMarkedPhotos:
+    """Ray actor stand-in (no model): dies like a native crash on a photo named crash*, and on
+    one named flaky* the first time only (a marker file beside it remembers); else a failure row."""
+
+    def __init__(self, thresholds_path: str | None) -> None:
+        pass
+
+    def ready(self) -> bool:
+        return True
+
+    def __call__(self, item: BatchItem) -> dict:
+        photo = Path(item.path)
+        if photo.name.startswith("crash"):
+            os._exit(134)
+        marker = photo.with_suffix(".died-once")
+        if photo.name.startswith("flaky") and not marker.exists():
+            marker.touch()
+            os._exit(134)
+        return row_from_error(item, None, NoPersonError(f"{item.path}: no person found in the photo"), 0.0)
+
+
+def test_a_ray_actor_that_dies_is_replaced_and_its_photo_retried_once(tmp_path, monkeypatch):
+    pytest.importorskip("ray")
+    from ray import cloudpickle
+
+    from posture.batch.ray_backend import RayPool
+
+    monkeypatch.delenv("RAY_USAGE_STATS_ENABLED", raising=False)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
+    names = ["a.jpg", "crash.jpg", "b.jpg", "flaky.jpg", "c.jpg"]
+    pool = RayPool(None, 2, actor=_ActorDyingOnMarkedPhotos)
+    got = list(pool.run([(i, BatchItem(str(tmp_path / n))) for i, n in enumerate(names)]))
+    assert sorted(i for i, _ in got) == list(range(len(names)))  # every photo once, the batch went on
+    by_name = {Path(r["path"]).name: r for _, r in got}
+    assert by_name["crash.jpg"]["error"] == WORKER_CRASHED
+    assert "died again when the photo was retried" in by_name["crash.jpg"]["error_message"]
+    assert (tmp_path / "flaky.died-once").exists()  # it died once, and its retry on a fresh actor worked
+    assert all(by_name[n]["error"] == "no_person" for n in names if n != "crash.jpg")
+
+
 def test_ray_address_that_is_an_input_is_refused(tmp_path, capsys):
     code, _, err = run_cli(capsys, "batch", str(DATA / GOOD), "--ray", str(tmp_path), "--out", str(tmp_path / "r.parquet"))
     assert code == 2 and "put the inputs before --ray" in err

@@ -47,7 +47,8 @@ def ray_available() -> bool:
 
 
 class RayPool:
-    def __init__(self, address: str | None, workers: int | None, thresholds_path: str | None = None) -> None:
+    def __init__(self, address: str | None, workers: int | None, thresholds_path: str | None = None, *,
+                 actor: type = Assessor) -> None:
         if not ray_available():
             raise UsageError("--ray needs the ray package: pip install -c requirements.lock ray==2.60.0")
         if workers is not None and workers < 1:
@@ -55,6 +56,7 @@ class RayPool:
         self.address = address
         self.workers = workers
         self.thresholds_path = thresholds_path
+        self.actor = actor  # the actor class: `ready()`, then one row per `__call__(item)`
         self.description = "Ray (starting)"
 
     def run(self, items: Sequence[Indexed]) -> Generator[tuple[int, dict[str, Any]], None, None]:
@@ -78,7 +80,7 @@ class RayPool:
         try:
             n = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
             self.description = f"Ray, {n} actor{'s' if n != 1 else ''}"
-            actor_cls = ray.remote(num_cpus=1)(Assessor)
+            actor_cls: Any = ray.remote(num_cpus=1)(self.actor)
             actors: list[Any] = [actor_cls.remote(self.thresholds_path) for _ in range(n)]
             ray.get([a.ready.remote() for a in actors])  # models loaded before the first photo
             pending = list(items)
@@ -86,6 +88,7 @@ class RayPool:
             idle = list(range(n))
             inflight: dict[Any, tuple[int, Indexed]] = {}
             replaced = 0
+            retried: set[int] = set()
             while pending or inflight:
                 while idle and pending:
                     slot = idle.pop()
@@ -100,9 +103,17 @@ class RayPool:
                         replaced += 1
                         if replaced > MAX_ACTOR_REPLACEMENTS:
                             raise RuntimeError(f"Ray actors died {replaced} times; stopping the batch") from exc
-                        row = row_from_crash(item, "its Ray actor died")
                         actors[slot] = actor_cls.remote(self.thresholds_path)
-                    idle.append(slot)
+                        idle.append(slot)
+                        if index not in retried:
+                            # An actor also dies with its node or of memory pressure: the photo gets
+                            # one more try, next, on a fresh actor (as the local pool retries it alone).
+                            retried.add(index)
+                            pending.append((index, item))
+                            continue
+                        row = row_from_crash(item, "its Ray actor died again when the photo was retried")
+                    else:
+                        idle.append(slot)
                     yield index, row
             for a in actors:
                 ray.kill(a)
