@@ -204,7 +204,10 @@ def main() -> None:
 
     if not results:
         return
-    past = store.sessions(client.id, actor=current_actor()) if client else []
+    # The change is against the session before this form's: once saved, the form's own session
+    # is the newest and must not be its own baseline.
+    saved_session = st.session_state.get(form_key("saved_session"))
+    past = [s for s in store.sessions(client.id, actor=current_actor()) if s.id != saved_session] if client else []
     changes = change_lines([p.assessment for p in past[-1].photos], [r.assessment for r in results]) if past else []
     summary = Summary([r.assessment for r in results], client=client.name if client else "", intake=intake,
                       annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes,
@@ -231,6 +234,7 @@ def main() -> None:
         signature = hashlib.sha256(f"{client.id}:{digest}".encode()).hexdigest()
         if st.session_state.get(form_key("saved")) == signature:
             c4.success("Saved")
+            st.success(f"Saved as session {saved_session} for {md_escape(client.name)}.")
         elif c4.button("Save assessment", type="primary", key=form_key("save")):
             try:
                 # The key makes a second submit of the same form (another tab, a double click racing
@@ -241,8 +245,9 @@ def main() -> None:
                 st.error(f"Not saved: {md_escape(str(exc))}")
             else:
                 st.session_state[form_key("saved")] = signature
+                st.session_state[form_key("saved_session")] = sid
                 mark_saved(digest)  # the store dropped the draft with the save
-                st.success(f"Saved as session {sid} for {md_escape(client.name)}.")
+                st.rerun()  # redrawn as saved: the draft notice gone, the change against the session before
     handout_builder([r.assessment for r in results], client.name if client else "", form_key)
 
 

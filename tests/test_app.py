@@ -96,6 +96,48 @@ def test_intake_upload_findings_save(data_dir, data_folder):
     assert session.intake.notes.startswith("<script>") and session.photos[0].assessment.view.name.value == "left"
 
 
+def _changes(at: AppTest) -> list[str]:
+    """The summary's "Change since last assessment" lines on the intake page."""
+    page = next((m.value for m in at.markdown if "## Change since last assessment" in m.value), "")
+    section = page.split("## Change since last assessment", 1)[1].split("\n## ", 1)[0] if page else ""
+    return [line[2:] for line in section.splitlines() if line.startswith("- ")]
+
+
+def test_after_saving_the_change_is_still_against_the_session_before(data_dir, data_folder):
+    """Once saved, the form's own session is the newest: it must not become its own baseline
+    (the page then said "no change beyond measurement noise"), and a first assessment has none."""
+    from posture import assess
+    from posture.report.summary import Intake
+    from posture.store.records import NewPhoto, Store
+
+    store = Store(data_folder)
+    first = store.create_client("First visit")
+    again = store.create_client("Second visit")
+    hunched = data_dir / "seated_side_hunched_01.jpg"
+    store.save_session(again.id, Intake(), [NewPhoto(hunched.read_bytes(), hunched.name, assess(hunched))])
+
+    at = _run("app.py", client=again.id)
+    at.file_uploader(key=_key(at, "up_side")).upload("upright.jpg", (data_dir / "seated_side_upright_01.jpg").read_bytes(), "image/jpeg")
+    at.run()
+    before_saving = _changes(at)
+    assert any("→" in line for line in before_saving), before_saving  # hunched -> upright changes
+    _button(at, "Save assessment").click()
+    at.run()
+    assert any("Saved as session" in s.value for s in at.success), _texts(at)
+    at.run()  # any later rerun
+    assert _changes(at) == before_saving
+    assert not any("Restored the unsaved draft" in i.value for i in at.info)
+
+    at = _run("app.py", client=first.id)
+    at.file_uploader(key=_key(at, "up_side")).upload("upright.jpg", (data_dir / "seated_side_upright_01.jpg").read_bytes(), "image/jpeg")
+    at.run()
+    _button(at, "Save assessment").click()
+    at.run()
+    at.run()
+    assert any("Saved as session" in s.value for s in at.success), _texts(at)
+    assert _changes(at) == []
+
+
 def test_bad_upload_shows_error_and_keeps_form(data_dir):
     at = _run("app.py")
     at.text_input(key=_key(at, "duration")).set_value("three weeks")

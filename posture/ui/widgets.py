@@ -386,8 +386,10 @@ def keep_draft(store: Store, client: Client | None, photos: dict[str, DraftPhoto
 
 
 def mark_saved(digest: str) -> None:
-    """The form's content is stored: do not keep it as a draft again unless it changes."""
+    """The form's content is stored: do not keep it as a draft again unless it changes (and
+    stop saying it was restored from one: the store dropped the draft with the save)."""
     st.session_state[form_key("draft_digest")] = digest
+    st.session_state.pop(form_key("draft_restored"), None)
 
 
 #: WebRTC on this machine only: no public STUN/TURN servers (they would leak traffic).
