@@ -19,7 +19,7 @@ from posture.ui.widgets import client_picker, get_store, show_flash
 from posture.ui.workflows import (
     annotated_jpeg,
     change_lines,
-    change_rows,
+    change_table,
     default_pair,
     key_measures_over_sessions,
     pain_over_sessions,
@@ -160,7 +160,7 @@ if pair is not None:
         panel = side_by_side(img_b, pb.assessment, img_a, pa.assessment)
         st.image(panel[:, :, ::-1], caption=f"Before ({session_date(before.created)}, left) and after "
                  f"({session_date(after.created)}, right), scaled to the same body height")
-        st.dataframe(change_rows(compare(pb.assessment, pa.assessment)), hide_index=True, width="stretch")
+        st.markdown(change_table(compare(pb.assessment, pa.assessment)))
         st.caption("A change counts only when it exceeds the two readings' combined uncertainty (±).")
 
 st.subheader("Pre-session summary of the 'after' assessment")

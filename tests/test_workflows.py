@@ -1,4 +1,5 @@
 import dataclasses
+import re
 
 import pytest
 
@@ -222,3 +223,26 @@ def test_live_settings_change_keeps_the_stream_and_its_statistics():
     _, stats = monitor.snapshot()
     assert stats["frames"] == 4  # the statistics went on
     monitor.close()
+
+
+def test_the_change_table_gives_units_dashes_and_whole_reasons():
+    from posture.core.compare import ChangeStatus, MeasureChange
+    from posture.ui.workflows import change_table
+
+    reason = "setup differs: left_ankle hidden | camera moved 12 deg (limit 4 deg)"
+    table = change_table([
+        MeasureChange("shoulder_tilt_deg", "deg", -1.24, 2.0, 3.24, 0.9, ChangeStatus.WORSE),
+        MeasureChange("forward_head_offset_pct", "%", 9.0, 4.1, -4.9, 1.5, ChangeStatus.IMPROVED),
+        MeasureChange("knee_flexion_deg", "deg", None, 91.8, None, None, ChangeStatus.NOT_COMPARABLE, reason),
+    ])
+    def shown(row: str) -> list[str]:  # the cells as Markdown shows them (split on unescaped "|")
+        return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+
+    header, rule, tilt, head, knee = table.splitlines()
+    assert len(shown(header)) == len(shown(rule)) == 6
+    assert shown(tilt)[1:5] == ["−1.2°", "+2.0°", "+3.2°", "±0.9°"]
+    assert shown(head)[1:4] == ["+9.0%", "+4.1%", "−4.9%"]
+    assert "None" not in table
+    knee_cells = shown(knee)  # an escaped "|" in the reason does not start a cell
+    assert len(knee_cells) == 6 and knee_cells[1] == knee_cells[3] == "—"
+    assert knee_cells[5] == "not comparable: setup differs: left ankle hidden | camera moved 12° (limit 4°)"

@@ -23,7 +23,7 @@ LABELS: dict[str, str] = {
     "left_knee_valgus_deg": "Left knee alignment",
     "right_knee_valgus_deg": "Right knee alignment",
     "craniovertebral_angle_deg": "Craniovertebral angle (ear–shoulder proxy)",
-    "neck_inclination_deg": "Head forward of vertical",
+    "neck_inclination_deg": "Neck inclination (ear–shoulder line from vertical)",
     "neck_on_trunk_flexion_deg": "Neck flexion on the trunk",
     "torso_inclination_deg": "Trunk inclination",
     "forward_head_offset_pct": "Head forward of shoulder (% of trunk length)",

@@ -18,11 +18,12 @@ import numpy.typing as npt
 from posture.core.assessment import Assessment
 from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
 from posture.core.formatting import label as measure_label
-from posture.core.formatting import signed_words
+from posture.core.formatting import reason_text, signed_words, unit_symbol
 from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.scene import CameraTilt
 from posture.report.draw import annotate
 from posture.report.selfcheck import self_check_advice
+from posture.report.summary import md_escape
 from posture.store.records import SessionRecord
 
 
@@ -212,18 +213,23 @@ def shared_views(before: SessionRecord, after: SessionRecord) -> list[str]:
     return sorted(a & b, key=lambda v: (VIEW_ORDER.index(v) if v in VIEW_ORDER else len(VIEW_ORDER), v))
 
 
-def change_rows(changes: list[MeasureChange]) -> list[dict[str, object]]:
-    return [
-        {
-            "measure": measure_label(c.name),
-            "before": None if c.before is None else round(c.before, 1),
-            "after": None if c.after is None else round(c.after, 1),
-            "change": None if c.change is None else round(c.change, 1),
-            "noise ±": None if c.combined_uncertainty is None else round(c.combined_uncertainty, 1),
-            "verdict": c.status.value if c.reason is None else f"{c.status.value}: {c.reason}",
-        }
-        for c in changes
-    ]
+def change_table(changes: list[MeasureChange]) -> str:
+    """Before/after per measure as a Markdown table that wraps (a tablet shows every word):
+    values with their unit and sign, "—" where there is none, the verdict and its reason in full."""
+
+    def signed(value: float | None, unit: str) -> str:
+        return "—" if value is None else f"{value:+.1f}{unit_symbol(unit)}".replace("-", "−")
+
+    def cell(text: str) -> str:
+        return md_escape(text.replace("\n", " "))  # inert in Markdown; "|" escaped, so it cannot split a cell
+
+    rows = ["| measure | before | after | change | noise ± | verdict |", "|---|---|---|---|---|---|"]
+    for c in changes:
+        noise = "—" if c.combined_uncertainty is None else f"±{c.combined_uncertainty:.1f}{unit_symbol(c.unit)}"
+        verdict = c.status.value if c.reason is None else f"{c.status.value}: {reason_text(c.reason, c.unit)}"
+        rows.append("| " + " | ".join(cell(t) for t in (measure_label(c.name), signed(c.before, c.unit), signed(c.after, c.unit),
+                                                          signed(c.change, c.unit), noise, verdict)) + " |")
+    return "\n".join(rows)
 
 
 def desk_advice(a: Assessment) -> list[str]:
