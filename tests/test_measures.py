@@ -126,7 +126,7 @@ def test_unstable_readings_are_withheld():
     a = synthetic_landmarks(_front_body(0.0))
     b = synthetic_landmarks(_front_body(200 * math.tan(math.radians(8))))
     m = compute_measures(a, [a, b, a, b, a, b], MeasureContext(FRONT), (1000, 1000))["shoulder_tilt_deg"]
-    assert m.value is None and m.reason.startswith("unstable: readings spread 4.4 deg")
+    assert m.value is None and m.reason.startswith("unstable: the model's repeated readings of this photo spread 4.4 deg")
 
 
 def test_aggregate_rejects_outliers():

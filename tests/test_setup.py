@@ -207,6 +207,6 @@ def test_thighs_half_way_are_neither_seated_nor_standing_and_read_as_standing() 
     copies = [_body_with_thighs(a) for a in (47.0, 48.5, 51.0, 52.5, 53.0, 49.0)]
     view = classify_view(body, copies)
     assert view.posture is Posture.STANDING and not view.posture_known
-    assert view.posture_doubt is not None and "thighs read 50 deg from vertical, near the 50 deg line" in view.posture_doubt
+    assert view.posture_doubt is not None and "thighs read 50° from vertical, near the 50° line" in view.posture_doubt
     # Three in four copies on the consensus's side are enough to call it.
     assert classify_view(body, [_body_with_thighs(a) for a in (49.0, 51.0, 52.0, 53.0)]).posture is Posture.SEATED

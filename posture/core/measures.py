@@ -490,7 +490,9 @@ def _compute_one(
     if spread > spec.max_spread:
         return Measure(
             spec.name, spec.unit, None, spread, 0.0,
-            f"unstable: readings spread {spread:.1f} {spec.unit} across augmented copies "
+            # In words a therapist reads: the copies are the model re-reading slightly turned,
+            # rescaled and mirrored versions of the same photo.
+            f"unstable: the model's repeated readings of this photo spread {spread:.1f} {spec.unit} "
             f"(limit {spec.max_spread:g})",
             tuple(values),
         )

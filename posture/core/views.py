@@ -268,8 +268,8 @@ def _classify_posture(
     sides = [a >= SEATED_THIGH_DEG for a in map(thigh_angle_deg, copies) if a is not None]
     if sides and sum(s == seated for s in sides) < POSTURE_MIN_AGREEMENT * len(sides):
         return Posture.STANDING, (
-            f"sitting could not be told from standing (thighs read {thigh:.0f} deg from vertical, near the "
-            f"{SEATED_THIGH_DEG:.0f} deg line between them; a squat, a perch or a high camera does this): "
+            f"sitting could not be told from standing (thighs read {thigh:.0f}° from vertical, near the "
+            f"{SEATED_THIGH_DEG:.0f}° line between them; a squat, a perch or a high camera does this): "
             "assumed standing, so bent knees are checked"
         )
     return (Posture.SEATED if seated else Posture.STANDING), None
