@@ -167,7 +167,7 @@ def main() -> None:
     st.title("Intake assessment")
     st.warning(DISCLAIMER, icon="⚠️")
     store = get_store()
-    client = client_picker(store)
+    client = client_picker(store, "intake")
     leave_samples_for(client.id if client else None)
     follow_client(store, client)
     show_flash()

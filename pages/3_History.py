@@ -35,7 +35,7 @@ st.title("History and before/after")
 st.caption(DISCLAIMER)
 store = get_store()
 actor = current_actor()
-client = client_picker(store)
+client = client_picker(store, "history")
 show_flash()
 if client is None:
     st.info("Pick a client in the sidebar.")

@@ -304,7 +304,7 @@ def test_client_switch_and_new_assessment_start_clean(data_dir, data_folder):
     _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
     assert any("Assessment for Ana" in m.value for m in at.markdown)
     bea = next(c for c in store.list_clients() if c.name == "Bea")
-    at.sidebar.selectbox(key="client_id_select").set_value(bea.id)
+    at.sidebar.selectbox(key="client_id_select_intake").set_value(bea.id)
     at.run()
     assert any("Assessment for Bea" in m.value for m in at.markdown)
     assert any("height 171 cm" in c.value for c in at.caption)
@@ -580,3 +580,25 @@ def test_a_damaged_photo_file_stops_the_page_with_one_line_not_a_traceback(data_
     assert not at.exception, at.exception
     assert len(at.error) == 1 and "is damaged: its content no longer matches its hash" in at.error[0].value.replace("\\", "")
     assert "with errors_shown():\n    page.run()" in (ROOT / "app.py").read_text()  # every page runs under it
+
+
+def test_the_chosen_client_follows_to_history_and_back(data_folder):
+    """A client picked (or opened from the address) on one page is the client on the next:
+    History opened on "pick a client" because a select box's value does not carry over to
+    the box of the same key on another page."""
+    from posture.store.records import Store
+
+    store = Store(data_folder)
+    ann, bob = store.create_client("Ann"), store.create_client("Bob")
+    at = _run("app.py", client=ann.id)
+    assert any("Assessment for Ann" in m.value for m in at.markdown)
+    at.switch_page("pages/3_History.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="client_id_select_history").value == ann.id
+    assert "No saved assessments for Ann yet." in _texts(at)
+    at.sidebar.selectbox(key="client_id_select_history").set_value(bob.id)
+    at.run()
+    at.switch_page("pages/0_Intake.py")
+    at.run()
+    assert any("Assessment for Bob" in m.value for m in at.markdown), _texts(at)

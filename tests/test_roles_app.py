@@ -100,7 +100,7 @@ def test_login_page_first_and_nothing_of_the_records(clinic):
 
 def test_therapist_sees_own_and_shared_clients_only(clinic):
     at = _login(_app(), "ana")
-    options = at.sidebar.selectbox(key="client_id_select").options  # the labels, as shown
+    options = at.sidebar.selectbox(key="client_id_select_intake").options  # the labels, as shown
     assert options == ["— pick a client —", "Client Alpha", "Client Charlie"]
     assert "Client Bravo" not in _texts(at)
     at = _go(at, "pages/2_Clients.py")

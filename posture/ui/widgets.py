@@ -188,17 +188,19 @@ def show_assessed(item: Assessed) -> None:
         right.caption(f"⚠ {md_escape(w)}")
 
 
-def client_picker(store: Store, key: str = "client_id") -> Client | None:
+def client_picker(store: Store, page: str, key: str = "client_id") -> Client | None:
     """Sidebar: pick a client or create one. Returns the current client.
 
     The choice is kept in the session and in the address (`?client=<id>`), so a reload
-    comes back to the same client (and to their unsaved draft).
+    comes back to the same client (and to their unsaved draft). Each `page` has its own
+    select box, seeded from the session's choice: Streamlit does not hand a widget's value
+    to a widget of the same key on another page (History opened on "pick a client").
     """
     clients = store.list_clients(actor=current_actor())
     ids = [c.id for c in clients]
     labels = {c.id: c.name + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
     state = st.session_state
-    select_key = f"{key}_select"
+    select_key = f"{key}_select_{page}"
     # `key` (a plain value) survives page switches; the widget's own state does not.
     if f"{key}_pending" in state:
         state[select_key] = state.pop(f"{key}_pending")
