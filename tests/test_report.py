@@ -280,6 +280,6 @@ def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_select
 def test_each_photo_shows_its_set_up_checks(assessed):
     a = assessed("standing_front_04_tpose.jpg")  # body turned 41-45 deg: a retake
     md, page = to_markdown(Summary([a])), to_html(Summary([a]))
-    assert "| retake |" in md and "body turned" in md and "fix: turn to face the camera" in md
+    assert ", set-up retake: " in md and "body turned" in md and "fix: turn to face the camera" in md
     assert "class='st-retake'>retake<" in page and "body turned" in page and "fix: turn to face the camera" in page
 

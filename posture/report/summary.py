@@ -318,8 +318,9 @@ def _md_first_page(summary: Summary, disclaimer: bool) -> list[str]:
         lines.append("")
     rows = setup_rows(summary)
     if rows:
-        lines += ["## Photo set-up", "", "| photo | set-up | notes |", "|---|---|---|"]
-        lines += [f"| {r.photo} | {r.status} | {r.notes.replace('|', '/')} |" for r in rows]
+        # A list, not a table: beside long notes a table squeezes the status to "cau/tio/n".
+        lines += ["## Photo set-up", ""]
+        lines += [f"- **{md_escape(r.photo)}**, set-up {r.status}: {md_escape(r.notes)}" for r in rows]
         lines.append("")
     lines += ["## Findings by region", ""]
     groups = summary.regions()

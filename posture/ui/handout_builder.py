@@ -43,7 +43,8 @@ def handout_builder(assessments: Sequence[Assessment], client: str, key: Callabl
                                key=key(f"handout_item_{i.key}")):
                     items.append(i.key)
         note = st.text_area("Note for the client (optional; printed exactly as typed)", key=key("handout_note"))
-        paper = st.radio("Paper", summary.PAPERS, horizontal=True, key=key("handout_paper"))
+        paper = st.radio("Paper", summary.PAPERS, horizontal=True, key=key("handout_paper"),
+                         format_func=lambda p: "US Letter" if p == "Letter" else p)  # as on the summary's choice
         chosen = handout.build(offered, findings=findings, items=items, note=note, client=client, date=date)
         if chosen.empty:
             st.caption("Nothing ticked yet: the handout would hold only the safety advice.")
