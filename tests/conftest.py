@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -158,3 +159,8 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
+
+
+def markdown_shown(markdown: str) -> str:
+    """What Markdown shows of escaped text (the backslashes before punctuation dropped)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

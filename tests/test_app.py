@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from .conftest import markdown_shown
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -54,9 +56,6 @@ def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def _shown(markdown: str) -> str:
-    """What Markdown shows of escaped user text (backslashes before punctuation dropped)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def _texts(at: AppTest) -> str:
@@ -356,17 +355,17 @@ def test_clients_page_validates_and_confirms(data_folder):
     at.text_input[2].set_value("12/03/1985")
     at.button[0].click()
     at.run()
-    assert any("Date of birth must be YYYY-MM-DD" in _shown(e.value) for e in at.error)
+    assert any("Date of birth must be YYYY-MM-DD" in markdown_shown(e.value) for e in at.error)
     assert store.get_client(c.id).birth_date is None
     at.text_input[2].set_value("1985-03-12")
     at.number_input[0].set_value(30)
     at.button[0].click()
     at.run()
-    assert any("Height must be between 50 and 250 cm" in _shown(e.value) for e in at.error)
+    assert any("Height must be between 50 and 250 cm" in markdown_shown(e.value) for e in at.error)
     at.number_input[0].set_value(168)
     at.button[0].click()
     at.run()
-    assert any(_shown(s.value) == "Saved: Ana, born 1985-03-12, 168 cm" for s in at.success)
+    assert any(markdown_shown(s.value) == "Saved: Ana, born 1985-03-12, 168 cm" for s in at.success)
 
 
 def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
@@ -440,7 +439,7 @@ def test_rejected_upload_replaces_the_results(data_dir):
     assert _measure_tables(at) and not at.error
     at.file_uploader(key=_key(at, "up_front")).upload("IMG_0001.heic", b"\x00\x00\x00\x18ftypheic not decodable", "image/heic")
     at.run()
-    assert len(at.error) == 1 and "IMG_0001.heic" in _shown(at.error[0].value)
+    assert len(at.error) == 1 and "IMG_0001.heic" in markdown_shown(at.error[0].value)
     assert not _measure_tables(at)  # the previous photo's results are gone
 
 

@@ -7,7 +7,7 @@ from posture.core.imaging import load_image
 from posture.core.views import Posture
 from posture.ui.workflows import body_height_px, change_lines, desk_advice, panel_transform, side_by_side
 
-from .conftest import with_measures
+from .conftest import markdown_shown, with_measures
 
 
 def test_change_lines_only_real_changes(assessed):
@@ -236,7 +236,7 @@ def test_the_change_table_gives_units_dashes_and_whole_reasons():
         MeasureChange("knee_flexion_deg", "deg", None, 91.8, None, None, ChangeStatus.NOT_COMPARABLE, reason),
     ])
     def shown(row: str) -> list[str]:  # the cells as Markdown shows them (split on unescaped "|")
-        return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        return [markdown_shown(c).strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
 
     header, rule, tilt, head, knee = table.splitlines()
     assert len(shown(header)) == len(shown(rule)) == 6

@@ -97,6 +97,7 @@ class RayPool:
                 ready, _ = ray.wait(list(inflight), num_returns=1)
                 for ref in ready:
                     slot, (index, item) = inflight.pop(ref)
+                    idle.append(slot)  # free for the next photo (its actor replaced first if it died)
                     try:
                         row = ray.get(ref)
                     except RayActorError as exc:
@@ -104,7 +105,6 @@ class RayPool:
                         if replaced > MAX_ACTOR_REPLACEMENTS:
                             raise RuntimeError(f"Ray actors died {replaced} times; stopping the batch") from exc
                         actors[slot] = actor_cls.remote(self.thresholds_path)
-                        idle.append(slot)
                         if index not in retried:
                             # An actor also dies with its node or of memory pressure: the photo gets
                             # one more try, next, on a fresh actor (as the local pool retries it alone).
@@ -112,8 +112,6 @@ class RayPool:
                             pending.append((index, item))
                             continue
                         row = row_from_crash(item, "its Ray actor died again when the photo was retried")
-                    else:
-                        idle.append(slot)
                     yield index, row
             for a in actors:
                 ray.kill(a)

@@ -218,7 +218,7 @@ def change_table(changes: list[MeasureChange]) -> str:
     values with their unit and sign, "—" where there is none, the verdict and its reason in full."""
 
     def signed(value: float | None, unit: str) -> str:
-        return "—" if value is None else f"{value:+.1f}{unit_symbol(unit)}".replace("-", "−")
+        return "—" if value is None else _signed(value) + unit_symbol(unit)
 
     def cell(text: str) -> str:
         return md_escape(text.replace("\n", " "))  # inert in Markdown; "|" escaped, so it cannot split a cell
