@@ -54,7 +54,7 @@ class Transform:
         if not self.geometric.mirror or view.name.is_frontal:
             return view
         other = ViewName.RIGHT if view.name is ViewName.LEFT else ViewName.LEFT
-        return View(other, view.posture, view.confidence, view.source, view.posture_known, posture_doubt=view.posture_doubt)
+        return View(other, view.posture, view.confidence, view.source, posture_doubt=view.posture_doubt)
 
 
 DEFAULT_TRANSFORMS: tuple[Transform, ...] = (

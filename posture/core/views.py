@@ -64,13 +64,16 @@ class View:
     posture: Posture
     confidence: float
     source: str  # "auto" or "user"
-    posture_known: bool = True
     #: Body yaw from the landmarks (see `yaw_deg`), None when unknown (e.g. a stored record).
     yaw_deg: float | None = None
     #: What the landmarks say when the user's choice contradicts a confident detection.
     contradiction: str | None = None
-    #: Why sitting could not be told from standing (`posture_known` False), in plain words.
+    #: Why sitting could not be told from standing, in plain words (None: it could).
     posture_doubt: str | None = None
+
+    @property
+    def posture_known(self) -> bool:
+        return self.posture_doubt is None
 
     @property
     def near_side(self) -> str:
@@ -239,16 +242,15 @@ def classify_view(
     if override not in VIEW_CHOICES:
         raise UsageError(f"view must be one of {', '.join(VIEW_CHOICES)}, got {override!r}")
     posture, doubt = _classify_posture(consensus, views, image_size)
-    posture_known = doubt is None
     detected, confidence, yaw = decide_view(consensus, views)
     if override == "auto":
-        return View(detected, posture, confidence, "auto", posture_known, yaw, posture_doubt=doubt)
+        return View(detected, posture, confidence, "auto", yaw, posture_doubt=doubt)
     chosen = ViewName(override)
     contradiction = None
     if chosen is not detected and confidence >= CONTRADICTION_MIN_CONFIDENCE:
         what = f"turned {abs(yaw or 0.0):.0f} deg from the camera" if detected is ViewName.TURNED else f"a {detected.value} view"
         contradiction = f"you chose {chosen.value}, but the landmarks show {what} (confidence {confidence:.2f})"
-    return View(chosen, posture, 1.0, "user", posture_known, yaw, contradiction, doubt)
+    return View(chosen, posture, 1.0, "user", yaw, contradiction, doubt)
 
 
 def _classify_posture(
