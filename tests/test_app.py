@@ -188,7 +188,7 @@ def test_history_compares_two_sessions(data_dir, data_folder):
     at.run()
     assert not at.exception, at.exception
     assert len(at.dataframe) == 1  # the session story
-    (table,) = [m.value for m in at.markdown if m.value.startswith("| measure | before | after |")]  # the change table
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| measure | before → after |")]  # the change table
     assert "Shoulder tilt" in table and "°" in table and "None" not in table
     assert any("combined uncertainty" in x.value for x in at.caption)
     assert {b.label for b in at.get("download_button")} >= {"Download HTML", "Download PDF"}

@@ -239,10 +239,11 @@ def test_the_change_table_gives_units_dashes_and_whole_reasons():
         return [markdown_shown(c).strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
 
     header, rule, tilt, head, knee = table.splitlines()
-    assert len(shown(header)) == len(shown(rule)) == 6
-    assert shown(tilt)[1:5] == ["−1.2°", "+2.0°", "+3.2°", "±0.9°"]
-    assert shown(head)[1:4] == ["+9.0%", "+4.1%", "−4.9%"]
+    assert len(shown(header)) == len(shown(rule)) == 4
+    assert shown(tilt)[1:3] == ["−1.2° → +2.0°", "+3.2° (±0.9°)"]
+    assert shown(head)[1:3] == ["+9.0% → +4.1%", "−4.9% (±1.5%)"]
     assert "None" not in table
     knee_cells = shown(knee)  # an escaped "|" in the reason does not start a cell
-    assert len(knee_cells) == 6 and knee_cells[1] == knee_cells[3] == "—"
-    assert knee_cells[5] == "not comparable: setup differs: left ankle hidden | camera moved 12° (limit 4°)"
+    assert knee_cells[1:3] == ["— → +91.8°", "—"]
+    assert len(knee_cells) == 4
+    assert knee_cells[3] == "not comparable: setup differs: left ankle hidden | camera moved 12° (limit 4°)"

@@ -215,7 +215,8 @@ def shared_views(before: SessionRecord, after: SessionRecord) -> list[str]:
 
 def change_table(changes: list[MeasureChange]) -> str:
     """Before/after per measure as a Markdown table that wraps (a tablet shows every word):
-    values with their unit and sign, "—" where there is none, the verdict and its reason in full."""
+    four columns, so that numbers keep their width at 820 px; values with their unit and sign,
+    "—" where there is none, the change with its noise, the verdict and its reason in full."""
 
     def signed(value: float | None, unit: str) -> str:
         return "—" if value is None else _signed(value) + unit_symbol(unit)
@@ -223,12 +224,14 @@ def change_table(changes: list[MeasureChange]) -> str:
     def cell(text: str) -> str:
         return md_escape(text.replace("\n", " "))  # inert in Markdown; "|" escaped, so it cannot split a cell
 
-    rows = ["| measure | before | after | change | noise ± | verdict |", "|---|---|---|---|---|---|"]
+    rows = ["| measure | before → after | change (noise ±) | verdict |", "|---|---|---|---|"]
     for c in changes:
-        noise = "—" if c.combined_uncertainty is None else f"±{c.combined_uncertainty:.1f}{unit_symbol(c.unit)}"
+        change = signed(c.change, c.unit)
+        if c.combined_uncertainty is not None:
+            change += f" (±{c.combined_uncertainty:.1f}{unit_symbol(c.unit)})"
         verdict = c.status.value if c.reason is None else f"{c.status.value}: {reason_text(c.reason, c.unit)}"
-        rows.append("| " + " | ".join(cell(t) for t in (measure_label(c.name), signed(c.before, c.unit), signed(c.after, c.unit),
-                                                          signed(c.change, c.unit), noise, verdict)) + " |")
+        cells = (measure_label(c.name), f"{signed(c.before, c.unit)} → {signed(c.after, c.unit)}", change, verdict)
+        rows.append("| " + " | ".join(map(cell, cells)) + " |")
     return "\n".join(rows)
 
 
