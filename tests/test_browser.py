@@ -159,19 +159,26 @@ def test_webcam_shots_from_fake_camera(server, pw, data_dir, tmp_path):
 
 def _start_webrtc(page) -> None:
     """Press START in the streamlit-webrtc component and wait until it plays the stream back
-    (frames are reaching the server and coming back with the overlay)."""
+    (frames are reaching the server and coming back with the overlay).
+
+    A rerun may re-mount the component while it loads: the click then misses, or the frame
+    that was playing is detached (a new one shows START again). Either way, start again in
+    the component as it is now."""
     from playwright.sync_api import Error as PlaywrightError
 
     start = page.frame_locator("iframe[title*='streamlit_webrtc']").first.get_by_text("START")
-    for attempt in range(6):  # the component may be re-mounted by a rerun while it loads
+    for attempt in range(6):
         try:
             start.click(timeout=10_000)
-            break
+        except PlaywrightError:
+            pass  # being re-mounted, or already started (the button reads STOP): look at the video
+        try:
+            webrtc = next(f for f in page.frames if "streamlit_webrtc" in f.url)
+            webrtc.wait_for_function(VIDEO_PLAYING, timeout=30_000)
+            return
         except PlaywrightError:
             if attempt == 5:
                 raise
-    webrtc = next(f for f in page.frames if "streamlit_webrtc" in f.url)
-    webrtc.wait_for_function(VIDEO_PLAYING, timeout=30_000)
 
 
 def _click_until(page, button: str, texts: tuple[str, ...]) -> str:
