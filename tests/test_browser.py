@@ -166,6 +166,7 @@ def _start_webrtc(page) -> None:
     the component as it is now."""
     from playwright.sync_api import Error as PlaywrightError
 
+    iframe = page.locator("iframe[title*='streamlit_webrtc']").first
     start = page.frame_locator("iframe[title*='streamlit_webrtc']").first.get_by_text("START")
     for attempt in range(6):
         try:
@@ -173,12 +174,16 @@ def _start_webrtc(page) -> None:
         except PlaywrightError:
             pass  # being re-mounted, or already started (the button reads STOP): look at the video
         try:
-            webrtc = next(f for f in page.frames if "streamlit_webrtc" in f.url)
+            # The iframe as it is now: between two mounts there is none, or a detached one.
+            webrtc = iframe.element_handle(timeout=30_000).content_frame()
+            if webrtc is None:
+                continue
             webrtc.wait_for_function(VIDEO_PLAYING, timeout=30_000)
             return
         except PlaywrightError:
             if attempt == 5:
                 raise
+    pytest.fail("the streamlit-webrtc video never played after six starts")
 
 
 def _click_until(page, button: str, texts: tuple[str, ...]) -> str:
