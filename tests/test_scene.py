@@ -237,6 +237,47 @@ def test_segment_touching_a_box_is_dropped_one_beside_it_kept():
     assert kept and all(abs(s.x0 - 100) < 3 for s in kept)
 
 
+def test_segments_meeting_a_box_exact_cases():
+    from posture.core.scene import _touching
+
+    box = (10.0, 10.0, 20.0, 20.0)
+    segs = np.array([
+        [0, 15, 30, 15],    # crosses it, both ends outside
+        [0, 0, 30, 30],     # the diagonal through it
+        [0, 25, 30, 25],    # passes below it
+        [15, 0, 15, 5],     # vertical, stops short of it
+        [15, 0, 15, 10],    # vertical, ends on its edge
+        [25, 0, 25, 30],    # vertical beside it
+        [12, 12, 13, 13],   # wholly inside
+        [0, 21, 9, 30],     # near its corner, not touching
+        [12, 12, 12, 12],   # a point inside
+        [5, 5, 5, 5],       # a point outside
+    ], dtype=float)
+    assert _touching(segs, [box]).tolist() == [True, True, False, False, True, False, True, False, True, False]
+    # Several boxes: a segment is dropped when it meets any of them; corners given in any order.
+    assert _touching(segs, [(20.0, 20.0, 10.0, 10.0), (24.0, 0.0, 26.0, 1.0)]).tolist() == [
+        True, True, False, False, True, True, True, False, True, False]
+    assert not _touching(segs, []).any()
+
+
+def test_segments_meeting_a_box_agree_with_dense_sampling():
+    from posture.core.scene import _touching
+
+    rng = np.random.default_rng(7)
+    segs = rng.uniform(-50, 150, size=(400, 4))
+    box = (20.0, 30.0, 70.0, 90.0)
+    t = np.linspace(0.0, 1.0, 4001)[:, None]
+    decided = 0
+    for seg, hit in zip(segs, _touching(segs, [box]), strict=True):
+        pts = seg[:2] + t * (seg[2:] - seg[:2])
+        depth = np.minimum.reduce([pts[:, 0] - 20, 70 - pts[:, 0], pts[:, 1] - 30, 90 - pts[:, 1]])
+        if abs(depth.max()) < 0.5:
+            continue  # grazes the edge: sampling cannot decide
+        decided += 1
+        assert hit == bool(depth.max() > 0), seg
+    assert decided > 350
+
+
 def test_segment_boxes_grow_each_segment():
     boxes = segment_boxes([[[10, 20], [30, 5]], [[0, 0], [0, 100]]], margin=2)
     assert boxes == ((8.0, 3.0, 32.0, 22.0), (-2.0, -2.0, 2.0, 102.0))

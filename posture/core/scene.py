@@ -280,25 +280,23 @@ def camera_matrix(focal_px: float, principal_point: tuple[float, float]) -> Floa
 # --------------------------------------------------------------------------- line segments
 
 
-def _touches_box(seg: FloatArray, box: Box) -> bool:
-    """Whether the segment (x0, y0, x1, y1) meets the box (Liang-Barsky clipping)."""
-    bx0, by0, bx1, by1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
-    x0, y0, x1, y1 = (float(v) for v in seg)
+def _touching(segs: FloatArray, boxes: Sequence[Box]) -> npt.NDArray[np.bool_]:
+    """Which segments (rows x0, y0, x1, y1) meet any of the boxes (Liang-Barsky clipping,
+    all segments against one box at a time)."""
+    hit = np.zeros(len(segs), dtype=bool)
+    x0, y0, x1, y1 = segs[:, 0], segs[:, 1], segs[:, 2], segs[:, 3]
     dx, dy = x1 - x0, y1 - y0
-    t0, t1 = 0.0, 1.0
-    for p, q in ((-dx, x0 - bx0), (dx, bx1 - x0), (-dy, y0 - by0), (dy, by1 - y0)):
-        if p == 0.0:
-            if q < 0.0:
-                return False
-            continue
-        t = q / p
-        if p < 0.0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-        if t0 > t1:
-            return False
-    return True
+    p = np.stack([-dx, dx, -dy, dy], axis=1)
+    for box in boxes:
+        bx0, by0, bx1, by1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+        q = np.stack([x0 - bx0, bx1 - x0, y0 - by0, by1 - y0], axis=1)
+        parallel_outside = ((p == 0.0) & (q < 0.0)).any(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = q / p
+        t0 = np.max(np.where(p < 0.0, t, 0.0), axis=1, initial=0.0)
+        t1 = np.min(np.where(p > 0.0, t, 1.0), axis=1, initial=1.0)
+        hit |= ~parallel_outside & (t0 <= t1)
+    return hit
 
 
 def detect_line_segments(
@@ -329,14 +327,11 @@ def detect_line_segments(
     keep = lengths >= min_length_fraction * max(h, w)
     segs, lengths = segs[keep], lengths[keep]
     order = np.argsort(-lengths, kind="stable")
-    out = []
-    for s in segs[order]:
-        if any(_touches_box(s, b) for b in exclude):
-            continue
-        if floor_y is not None and (s[1] + s[3]) / 2 > floor_y:
-            continue
-        out.append(LineSegment(float(s[0]), float(s[1]), float(s[2]), float(s[3])))
-    return tuple(out)
+    segs = segs[order]
+    keep = ~_touching(segs, exclude)
+    if floor_y is not None:
+        keep &= (segs[:, 1] + segs[:, 3]) / 2 <= floor_y
+    return tuple(LineSegment(float(a), float(b), float(c), float(d)) for a, b, c, d in segs[keep])
 
 
 def segment_boxes(segments: npt.ArrayLike, margin: float) -> tuple[Box, ...]:
