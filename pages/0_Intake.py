@@ -47,7 +47,7 @@ from posture.ui.widgets import (
     show_assessed,
     show_flash,
 )
-from posture.ui.workflows import DraftPhoto, change_lines
+from posture.ui.workflows import DraftPhoto, change_lines, work_setup_text
 
 st.set_page_config(page_title="Posture intake", layout="wide")
 
@@ -74,9 +74,8 @@ def intake_form() -> Intake:
         mostly = st.radio("At work mostly", ("sitting", "standing", "mixed"), index=None, horizontal=True,
                           key=field("work_mostly"))
         notes = st.text_area("Notes", key=field("notes"))
-    work = [f"{hours:g} desk hours/day" if hours is not None else "", f"mostly {mostly}" if mostly else ""]
     pain = {area: None if level == NOT_RATED else int(level) for area, level in levels.items()}
-    return Intake(pain=pain, duration=duration, activities=activities, work_setup=", ".join(filter(None, work)),
+    return Intake(pain=pain, duration=duration, activities=activities, work_setup=work_setup_text(hours, mostly),
                   notes=notes)
 
 

@@ -289,7 +289,7 @@ def test_rated_pain_and_work_setup_are_recorded(data_dir, data_folder):
     store = Store(data_folder)
     (session,) = store.sessions(store.list_clients()[0].id)
     assert session.intake.pain == {"neck": 6}
-    assert session.intake.work_setup == "4.5 desk hours/day, mostly standing"
+    assert session.intake.work_setup == "4.5 h a day at a desk; mostly standing at work"
 
 
 def test_client_switch_and_new_assessment_start_clean(data_dir, data_folder):

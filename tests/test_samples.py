@@ -116,7 +116,7 @@ def test_try_with_sample_photos_runs_a_whole_intake_and_saves_nothing(app, tmp_p
     assert "Pre-session summary" in " ".join(s.value for s in at.subheader) or "Pre-session" in text
     for view in VIEWS.values():
         assert f"{view} view" in text or f"{view} view" in captions, view
-    assert "about three weeks" in text and re.search(r"8 desk hours\\?/day\\?, mostly sitting", text)
+    assert "about three weeks" in text and re.search(r"8 h a day at a desk\\?; mostly sitting at work", text)
     assert not [b for b in at.button if b.label == "Save assessment"]  # no client: nothing to save into
 
     from posture.store.records import Store

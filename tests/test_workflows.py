@@ -247,3 +247,16 @@ def test_the_change_table_gives_units_dashes_and_whole_reasons():
     assert knee_cells[1:3] == ["— → +91.8°", "—"]
     assert len(knee_cells) == 4
     assert knee_cells[3] == "not comparable: setup differs: left ankle hidden | camera moved 12° (limit 4°)"
+
+
+@pytest.mark.parametrize(("hours", "mostly", "expected"), [
+    (6.0, "mixed", "6 h a day at a desk; sitting and standing at work"),
+    (4.5, "sitting", "4.5 h a day at a desk; mostly sitting at work"),
+    (None, "standing", "mostly standing at work"),
+    (0.0, None, "0 h a day at a desk"),  # none is an answer too
+    (None, None, ""),
+])
+def test_work_setup_in_words(hours, mostly, expected):
+    from posture.ui.workflows import work_setup_text
+
+    assert work_setup_text(hours, mostly) == expected

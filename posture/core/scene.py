@@ -153,6 +153,12 @@ class CameraTilt:
     image_size: tuple[int, int]
 
     @property
+    def unknown_text(self) -> str:
+        """'camera level unknown: <why>', the one wording of an unknown level everywhere."""
+        why = self.reason.removesuffix(": camera level unknown") or "no reliable vertical lines in the scene"
+        return f"camera level unknown: {why}"
+
+    @property
     def known(self) -> bool:
         return self.status != "unknown" and self.roll_deg is not None and self.pitch_deg is not None
 

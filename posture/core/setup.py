@@ -200,7 +200,7 @@ def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
     if not camera.known:
         fix = "hold the camera level, or put it on a tripod with a spirit level and say so (camera levelled)"
         return (
-            SetupCheck("roll", "Camera level (roll)", Status.CAUTION, camera.reason or "camera level unknown", fix),
+            SetupCheck("roll", "Camera level (roll)", Status.CAUTION, camera.unknown_text, fix),
             SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.CAUTION, "camera pitch unknown", fix),
         )
     assert camera.roll_deg is not None and camera.pitch_deg is not None

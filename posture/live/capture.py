@@ -117,9 +117,8 @@ def level_reading(camera: CameraTilt | None) -> LevelReading:
     """The level indicator. The camera counts as tilted only when its roll is past
     ROLL_LEVEL_DEG by more than the estimate's SD: a loose estimate asks nobody to move."""
     if camera is None or not camera.known:
-        why = "no camera estimate yet" if camera is None else (
-            camera.reason.removesuffix(": camera level unknown") or "no straight vertical lines in view")
-        return LevelReading("unknown", None, None, None, None, f"camera level unknown: {why}")
+        text = "camera level unknown: no camera estimate yet" if camera is None else camera.unknown_text
+        return LevelReading("unknown", None, None, None, None, text)
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     sd = camera.roll_sd_deg or 0.0
     rolled = f"{camera.roll_deg:+.1f}° ± {sd:.1f}°".replace("-", "−")

@@ -237,8 +237,7 @@ def camera_text(a: Assessment) -> str:
     if cam.status == "stated":
         return "camera level stated by the therapist"
     if not cam.known or cam.roll_deg is None:
-        why = cam.reason.removesuffix(": camera level unknown") or "no reliable vertical lines in the scene"
-        return f"camera level unknown: {why}"
+        return cam.unknown_text
     roll = f"{cam.roll_deg:+.1f}".replace("-", "−")
     return f"camera levelled from the scene (roll {roll}° ± {cam.roll_sd_deg or 0.0:.1f}°)"
 

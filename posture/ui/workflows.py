@@ -57,6 +57,16 @@ def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[
     return lines
 
 
+_AT_WORK = {"sitting": "mostly sitting at work", "standing": "mostly standing at work",
+            "mixed": "sitting and standing at work"}
+
+
+def work_setup_text(desk_hours: float | None, mostly: str | None) -> str:
+    """The intake's work line, in words: '6 h a day at a desk; mostly sitting at work'."""
+    hours = None if desk_hours is None else f"{desk_hours:g} h a day at a desk"
+    return "; ".join(filter(None, (hours, _AT_WORK.get(mostly or "", mostly))))
+
+
 def body_height_px(a: Assessment) -> float:
     vis = a.landmarks.visibility >= 0.5
     ys = a.landmarks.xy[vis, 1] if vis.any() else a.landmarks.xy[:, 1]
@@ -324,8 +334,7 @@ def camera_line(camera: CameraTilt) -> str:
             return "camera levelled on a tripod (stated by you): no correction taken from the scene"
         return f"camera roll {_signed(camera.roll_deg or 0.0)}° (stated by you): the landmarks are levelled by it"
     if not camera.known:
-        reason = camera.reason.removesuffix(": camera level unknown") or "no reliable vertical lines in the scene"
-        return f"camera level unknown: {reason}"
+        return camera.unknown_text
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     way = "down" if camera.pitch_deg > 0 else "up"
     return (f"camera rolled {_signed(camera.roll_deg)}° ± {camera.roll_sd_deg or 0.0:.1f}° and pointing "
