@@ -28,7 +28,7 @@ run: $(STAMP)
 
 # The linter and type checker run first: an error in either fails `make test`.
 lint: $(STAMP)
-	$(BIN)/python -m ruff check posture tests benchmarks app.py pages
+	$(BIN)/python -m ruff check posture tests benchmarks app.py app_pages
 	$(BIN)/python -m mypy
 
 # Debian's PostgreSQL for the store's tests (they start their own server: initdb + pg_ctl on a free loopback port).

@@ -4,8 +4,10 @@ Run with `make run` (or `python -m posture.ui.serve`), which sets the privacy op
 whatever the folder it is started from. Nothing leaves this machine: the model runs
 locally, usage statistics are off, data is stored in POSTURE_DATA_DIR (default ~/.posture).
 
-Navigation is built here rather than from the pages/ folder so the client-facing self
-check shows no link to the therapist's pages (Clients, History hold every client's data).
+Navigation is built here so the client-facing self check shows no link to the therapist's
+pages (Clients, History hold every client's data). The pages live in app_pages/, not pages/:
+Streamlit lists a pages/ folder by itself on first load, before this script runs ("app",
+"Admin"), a menu of every page for a moment, to anyone.
 In clinic mode (POSTURE_MODE=clinic, see posture.ui.auth) only the login page and the self
 check are reachable without logging in, and only admins get the Admin page.
 """
@@ -23,11 +25,11 @@ st.set_page_config(page_title="Posture", layout="wide")
 privacy_guard()
 page_style()
 
-intake = st.Page("pages/0_Intake.py", title="Intake assessment", default=True)
-live = st.Page("pages/1_Live_monitor.py", title="Live monitor", url_path="Live_monitor")
-clients = st.Page("pages/2_Clients.py", title="Clients", url_path="Clients")
-history = st.Page("pages/3_History.py", title="History", url_path="History")
-self_check = st.Page("pages/4_Self_check.py", title="Self check", url_path="Self_check")
+intake = st.Page("app_pages/0_Intake.py", title="Intake assessment", default=True)
+live = st.Page("app_pages/1_Live_monitor.py", title="Live monitor", url_path="Live_monitor")
+clients = st.Page("app_pages/2_Clients.py", title="Clients", url_path="Clients")
+history = st.Page("app_pages/3_History.py", title="History", url_path="History")
+self_check = st.Page("app_pages/4_Self_check.py", title="Self check", url_path="Self_check")
 therapist_pages = (intake, live, clients, history, self_check)
 
 try:
@@ -42,7 +44,7 @@ if gate.actor is None:  # clinic mode, nobody logged in: the login page and the 
     st.navigation([login, self_check], position="hidden").run()
     st.stop()
 if gate.actor.role == "admin":
-    therapist_pages += (st.Page("pages/5_Admin.py", title="Admin", url_path="Admin"),)
+    therapist_pages += (st.Page("app_pages/5_Admin.py", title="Admin", url_path="Admin"),)
 
 # Hidden: every page is reachable at its address, and links are drawn below, page by page.
 page = st.navigation(therapist_pages, position="hidden")

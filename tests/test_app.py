@@ -163,7 +163,7 @@ def test_clients_page_edit_and_delete(data_dir, data_folder):
     c = store.create_client("Old Name")
     store.save_session(c.id, Intake(), [NewPhoto((data_dir / "standing_back_02.jpg").read_bytes(), "b.jpg",
                                                   assess(data_dir / "standing_back_02.jpg"))])
-    at = _run("pages/2_Clients.py")
+    at = _run("app_pages/2_Clients.py")
     assert "Old Name — 1 assessment(s)" in at.expander[0].label
     delete = next(b for b in at.button if b.label == "Delete client")
     assert delete.disabled  # confirmation first
@@ -183,7 +183,7 @@ def test_history_compares_two_sessions(data_dir, data_folder):
     c = store.create_client("Hist")
     for name in ("standing_back_01.jpg", "standing_back_02.jpg"):
         store.save_session(c.id, Intake(), [NewPhoto((data_dir / name).read_bytes(), name, assess(data_dir / name))])
-    at = AppTest.from_file(str(ROOT / "pages/3_History.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages/3_History.py"), default_timeout=120)
     at.session_state["client_id"] = c.id
     at.run()
     assert not at.exception, at.exception
@@ -195,7 +195,7 @@ def test_history_compares_two_sessions(data_dir, data_folder):
 
 
 def test_self_check_gives_advice_and_stores_nothing(data_dir, data_folder):
-    at = _run("pages/4_Self_check.py")
+    at = _run("app_pages/4_Self_check.py")
     at.radio(key="self_source").set_value("Upload")
     at.run()
     at.file_uploader(key="self_upload").upload("me.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
@@ -350,7 +350,7 @@ def test_clients_page_validates_and_confirms(data_folder):
 
     store = Store(data_folder)
     c = store.create_client("Ana")
-    at = _run("pages/2_Clients.py")
+    at = _run("app_pages/2_Clients.py")
     assert at.number_input[0].value is None  # no height: empty, not 0.00
     at.text_input[2].set_value("12/03/1985")
     at.button[0].click()
@@ -373,7 +373,7 @@ def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
 
     store = Store(data_folder)
     ana = store.create_client("Ana")
-    at = _run("pages/4_Self_check.py")
+    at = _run("app_pages/4_Self_check.py")
     at.radio(key="self_source").set_value("Upload")
     at.run()
     at.file_uploader(key="self_upload").upload("me.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
@@ -389,7 +389,7 @@ def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
     (check,) = store.self_checks()
     assert check.kind == "self_check"
 
-    clients = _run("pages/2_Clients.py")
+    clients = _run("app_pages/2_Clients.py")
     assert any(m.value.startswith("**Self check**") for m in clients.markdown)
 
 
@@ -402,7 +402,7 @@ def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
     for name in HOSTILE:
         c = store.create_client(name)
         store.save_session(c.id, Intake(notes=" / ".join(HOSTILE)), [NewPhoto(photo.read_bytes(), "s.jpg", assessed(photo.name))])
-    clients = _run("pages/2_Clients.py")
+    clients = _run("app_pages/2_Clients.py")
     labels = [e.label for e in clients.expander] + [c.label for c in clients.checkbox]
     for name in HOSTILE:
         assert any(label.startswith(md_escape(name) + " — ") for label in labels), name
@@ -410,7 +410,7 @@ def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
     assert "![x](" not in raw and "*star*" not in raw and ":red[" not in raw
 
     ana = store.list_clients("Ana")[0]
-    history = AppTest.from_file(str(ROOT / "pages/3_History.py"), default_timeout=120)
+    history = AppTest.from_file(str(ROOT / "app_pages/3_History.py"), default_timeout=120)
     history.session_state["client_id"] = ana.id
     history.run()
     assert any(h.value.startswith(md_escape(ana.name) + ":") for h in history.subheader)
@@ -591,13 +591,13 @@ def test_the_chosen_client_follows_to_history_and_back(data_folder):
     ann, bob = store.create_client("Ann"), store.create_client("Bob")
     at = _run("app.py", client=ann.id)
     assert any("Assessment for Ann" in m.value for m in at.markdown)
-    at.switch_page("pages/3_History.py")
+    at.switch_page("app_pages/3_History.py")
     at.run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="client_id_select_history").value == ann.id
     assert "No saved assessments for Ann yet." in _texts(at)
     at.sidebar.selectbox(key="client_id_select_history").set_value(bob.id)
     at.run()
-    at.switch_page("pages/0_Intake.py")
+    at.switch_page("app_pages/0_Intake.py")
     at.run()
     assert any("Assessment for Bob" in m.value for m in at.markdown), _texts(at)

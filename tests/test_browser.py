@@ -554,3 +554,25 @@ def test_live_streams_give_server_memory_back(server, pw, data_dir, tmp_path):
         browser.close()
     assert after_stop - warm < SERVER_LEAK_MARGIN_MB, readings
     assert readings[-1] - warm < SERVER_LEAK_MARGIN_MB, readings
+
+
+def test_first_load_never_lists_the_pages_folder(server, pw):
+    # Streamlit draws its own menu of a `pages/` folder next to the main script on first
+    # load, before app.py builds the navigation: "app" and every page, Admin included, for a
+    # moment, to anyone. A watcher installed before the page's scripts records whether that
+    # menu is ever drawn, however briefly.
+    browser, page = _page(pw)
+    try:
+        page.add_init_script("""
+            window.__autoMenuSeen = false;
+            new MutationObserver(() => {
+                if (document.querySelector('[data-testid=stSidebarNav]')) window.__autoMenuSeen = true;
+            }).observe(document, {childList: true, subtree: true});""")
+        for path in ("/", "/History"):
+            page.goto(f"{server.url}{path}")
+            _wait_text(page, "Intake assessment")  # app.py's own navigation, drawn in the sidebar
+            _settled(page)
+            assert page.evaluate("window.__autoMenuSeen") is False, path
+            assert "Admin" not in page.locator("[data-testid=stSidebar]").inner_text()  # solo mode: no Admin page
+    finally:
+        browser.close()

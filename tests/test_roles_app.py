@@ -82,6 +82,19 @@ def _events(store, **filters):
     return list(reversed(list_events(store, EventFilter(**filters), actor=SOLO)))
 
 
+def _page_alone(page: str, actor=None) -> AppTest:
+    """A page run on its own, past app.py's navigation and login gate, as `actor` (None: nobody
+    logged in): each page must refuse on its own too."""
+    from posture.ui.auth import _ACTOR
+
+    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+    if actor is not None:
+        at.session_state[_ACTOR] = actor
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _go(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     at.run()
@@ -93,9 +106,12 @@ def test_login_page_first_and_nothing_of_the_records(clinic):
     at = _app()
     assert at.title[0].value == "Posture — log in"
     assert "Client" not in _texts(at).replace("Clients doing a self check", "")
-    # A therapist page run without a login (AppTest runs it past the navigation) stops before reading.
-    at = _go(at, "pages/2_Clients.py")
-    assert [e.value for e in at.error] == ["Log in first."] and "Client Alpha" not in _texts(at)
+    # A therapist page asked for without a login: the navigation shows the login page...
+    at = _go(at, "app_pages/2_Clients.py")
+    assert at.title[0].value == "Posture — log in" and "Client Alpha" not in _texts(at)
+    # ...and the page run on its own stops before reading.
+    alone = _page_alone("app_pages/2_Clients.py")
+    assert [e.value for e in alone.error] == ["Log in first."] and "Client Alpha" not in _texts(alone)
 
 
 def test_therapist_sees_own_and_shared_clients_only(clinic):
@@ -103,7 +119,7 @@ def test_therapist_sees_own_and_shared_clients_only(clinic):
     options = at.sidebar.selectbox(key="client_id_select_intake").options  # the labels, as shown
     assert options == ["— pick a client —", "Client Alpha", "Client Charlie"]
     assert "Client Bravo" not in _texts(at)
-    at = _go(at, "pages/2_Clients.py")
+    at = _go(at, "app_pages/2_Clients.py")
     shown = [e.label for e in at.expander]
     assert any("Client Alpha" in s for s in shown) and any("Client Charlie" in s for s in shown)
     assert not any("Client Bravo" in s for s in shown)
@@ -111,16 +127,20 @@ def test_therapist_sees_own_and_shared_clients_only(clinic):
     store, _, _, clients = clinic
     assert f"delete_{clients['C'].id}" not in [b.key for b in at.button]
     assert f"delete_{clients['A'].id}" in [b.key for b in at.button]
-    # The Admin page is not in a therapist's navigation, and refuses a therapist on its own too.
-    at = _go(at, "pages/5_Admin.py")
-    assert [e.value for e in at.error] == ["Only an admin can open this page."] and not at.dataframe
+    # The Admin page is not in a therapist's navigation (asking for it opens the default page)...
+    at = _go(at, "app_pages/5_Admin.py")
+    assert "Admin" not in [t.value for t in at.title] and "ana" not in " ".join(str(d.value) for d in at.dataframe)
+    # ...and refuses a therapist when run on its own.
+    _, _, users, _ = clinic
+    alone = _page_alone("app_pages/5_Admin.py", users["ana"].actor())
+    assert [e.value for e in alone.error] == ["Only an admin can open this page."] and not alone.dataframe
 
 
 def test_admin_sees_every_client_and_the_admin_page(clinic):
-    at = _go(_login(_app(), "root"), "pages/2_Clients.py")
+    at = _go(_login(_app(), "root"), "app_pages/2_Clients.py")
     shown = " ".join(e.label for e in at.expander)
     assert all(n in shown for n in ("Client Alpha", "Client Bravo", "Client Charlie"))
-    at = _go(at, "pages/5_Admin.py")
+    at = _go(at, "app_pages/5_Admin.py")
     assert at.title[0].value == "Admin"
     users_table = at.dataframe[0].value
     assert list(users_table["user"]) == ["ana", "bob", "root"]
@@ -128,7 +148,7 @@ def test_admin_sees_every_client_and_the_admin_page(clinic):
 
 def test_admin_shares_a_client_and_the_therapist_then_sees_it(clinic):
     store, _, users, clients = clinic
-    at = _go(_login(_app(), "root"), "pages/5_Admin.py")
+    at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
     at.selectbox(key="admin_client").set_value(clients["B"].id)
     at.run()
     at.selectbox(key=f"share_{clients['B'].id}").set_value(users["ana"].id)
@@ -138,13 +158,13 @@ def test_admin_shares_a_client_and_the_therapist_then_sees_it(clinic):
     assert not at.exception and users["ana"].id in store.shared_with(clients["B"].id)
     shares = _events(store, action="client.share")
     assert [(e.actor_name, e.client_id) for e in shares][-1] == ("root", clients["B"].id)
-    at2 = _go(_login(_app(), "ana"), "pages/2_Clients.py")
+    at2 = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
     assert any("Client Bravo" in e.label for e in at2.expander)
 
 
 def test_admin_adds_a_user_and_exports_the_audit_trail(clinic):
     store, accounts, _, _ = clinic
-    at = _go(_login(_app(), "root"), "pages/5_Admin.py")
+    at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
     at.text_input(key="add_name").set_value("cleo")
     at.text_input(key="add_pw1").set_value("cleo's long password")
     at.text_input(key="add_pw2").set_value("cleo's long password")
@@ -210,7 +230,7 @@ def test_session_expires_after_inactivity_and_logout_is_recorded(clinic, monkeyp
 def test_self_check_needs_no_account_and_reads_no_records(clinic):
     store = clinic[0]
     before = _events(store)
-    at = _go(_app(), "pages/4_Self_check.py")
+    at = _go(_app(), "app_pages/4_Self_check.py")
     assert at.title[0].value == "Desk posture self check"
     assert not at.sidebar.button and "Client Alpha" not in _texts(at)
     assert _events(store) == before  # nothing read, nothing recorded
@@ -238,7 +258,7 @@ def test_therapist_exports_a_client_zip_and_it_is_recorded(clinic):
     import zipfile
 
     store, _, _, clients = clinic
-    at = _go(_login(_app(), "ana"), "pages/2_Clients.py")
+    at = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
     a = clients["A"].id
     next(b for b in at.button if b.key == f"export_{a}").click()
     at.run()

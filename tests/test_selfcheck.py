@@ -169,7 +169,7 @@ def _page_with_upload(data_dir, photo: str, tmp_path, monkeypatch):
     config.set_option("server.address", "127.0.0.1")
     get_store.clear()
     try:
-        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/4_Self_check.py"), default_timeout=120)
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app_pages/4_Self_check.py"), default_timeout=120)
         at.run()
         at.radio(key="self_source").set_value("Upload")
         at.run()

@@ -83,6 +83,21 @@ def test_session_story_series(assessed):
     assert session_date("2026-03-03T14:05:09") == "3 Mar 2026, 14:05"
     assert session_date("not a date") == "not a date"
     assert session_label(s1, 1) == "#1 · 3 Mar 2026, 14:05 (back)"
+    # Each point carries its session's axis label: sessions are charted evenly by number.
+    assert [p.session for p in pain] == ["#1 · 3 Mar", "#2 · 17 Mar", "#2 · 17 Mar"]
+    assert {p.session for p in key} == {"#1 · 3 Mar", "#2 · 17 Mar"}
+
+
+def test_session_ticks_tell_close_sessions_apart(assessed):
+    from posture.ui.workflows import session_ticks
+
+    a = _session(assessed, 7, "2026-03-03T14:05:09", ["standing_back_02.jpg"])
+    b = _session(assessed, 8, "2026-03-03T14:09:00", ["standing_back_02.jpg"])  # four minutes later
+    c = _session(assessed, 9, "2027-01-20T09:00:00", ["standing_back_02.jpg"])
+    assert session_ticks([a, b]) == {7: "#1 · 3 Mar 14:05", 8: "#2 · 3 Mar 14:09"}  # same day: the time too
+    assert session_ticks([a, c]) == {7: "#1 · 3 Mar 2026", 9: "#2 · 20 Jan 2027"}  # two years: the year too
+    broken = dataclasses.replace(c, created="not a date")
+    assert session_ticks([a, broken]) == {7: "#1 · 3 Mar", 9: "#2"}
 
 
 def test_before_after_defaults_and_refusals(assessed):
@@ -119,7 +134,7 @@ def _history(client_id):
 
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/3_History.py"), default_timeout=120)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app_pages/3_History.py"), default_timeout=120)
     at.session_state["client_id"] = client_id
     at.run()
     assert not at.exception, at.exception

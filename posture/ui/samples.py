@@ -33,7 +33,7 @@ def sample_photos(folder: Path = SAMPLES_DIR) -> dict[str, DraftPhoto]:
 
 
 def intake_fields(folder: Path = SAMPLES_DIR) -> dict[str, FieldValue]:
-    """samples/intake.json as the intake form's field values (see pages/0_Intake.py's
+    """samples/intake.json as the intake form's field values (see app_pages/0_Intake.py's
     `intake_form`): pain areas and their levels, duration, activities, desk hours, notes."""
     data = json.loads((folder / "intake.json").read_text(encoding="utf-8"))
     pain: dict[str, int | None] = data.get("pain", {})

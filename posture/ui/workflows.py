@@ -146,21 +146,45 @@ def session_label(s: SessionRecord, number: int | None = None) -> str:
     return text if number is None else f"#{number} · {text}"
 
 
+def session_ticks(sessions: list[SessionRecord]) -> dict[int, str]:
+    """Short axis labels by session id, numbered in the order given: "#2 · 3 Mar"; the year
+    when the sessions span more than one, the time when two share a day. Charts space the
+    sessions evenly by number: two sessions minutes apart would sit on one spot of a time axis."""
+    times = {s.id: session_time(s.created) for s in sessions}
+    known = [t for t in times.values() if t is not None]
+    years = len({t.year for t in known}) > 1
+    days = [t.date() for t in known]
+    out = {}
+    for number, s in enumerate(sessions, 1):
+        t = times[s.id]
+        if t is None:
+            out[s.id] = f"#{number}"
+            continue
+        text = f"{t.day} {t:%b %Y}" if years else f"{t.day} {t:%b}"
+        if days.count(t.date()) > 1:
+            text += f" {t:%H:%M}"
+        out[s.id] = f"#{number} · {text}"
+    return out
+
+
 @dataclass(frozen=True)
 class PainPoint:
     when: dt.datetime
     area: str  # user text: escape it wherever Markdown reads it
     level: int
+    session: str = ""  # the session's axis label (`session_ticks`)
 
 
 def pain_over_sessions(sessions: list[SessionRecord]) -> list[PainPoint]:
     """Each rated pain area's level (0-10) at each session; areas left unrated are skipped."""
+    ticks = session_ticks(sessions)
     points = []
     for s in sessions:
         when = session_time(s.created)
         if when is None:
             continue
-        points += [PainPoint(when, area, int(level)) for area, level in s.intake.pain.items() if level is not None]
+        points += [PainPoint(when, area, int(level), ticks[s.id])
+                   for area, level in s.intake.pain.items() if level is not None]
     return points
 
 
@@ -172,10 +196,12 @@ class MeasurePoint:
     uncertainty: float
     unit: str
     kind: str = ""  # "frontal" (front/back photos) or "sagittal" (side photos): charted apart
+    session: str = ""  # the session's axis label (`session_ticks`)
 
 
 def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoint]:
     """The key measures (`KEY_MEASURES`) of every photo of every session, named with their view."""
+    ticks = session_ticks(sessions)
     points = []
     for s in sessions:
         when = session_time(s.created)
@@ -188,7 +214,7 @@ def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoi
                 m = p.assessment.measures.get(name)
                 if m is not None and m.value is not None:
                     points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value,
-                                               m.uncertainty or 0.0, m.unit, kind or ""))
+                                               m.uncertainty or 0.0, m.unit, kind or "", ticks[s.id]))
     return points
 
 

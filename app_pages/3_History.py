@@ -26,6 +26,7 @@ from posture.ui.workflows import (
     pair_problem,
     session_date,
     session_label,
+    session_ticks,
     shared_views,
     side_by_side,
 )
@@ -74,19 +75,20 @@ if len(sessions) == 1:
     st.info(f"One assessment so far ({session_date(only.created)}). Pain and measures are charted over sessions "
             "from the second assessment on; this one is below.")
 else:
-    when_values = sorted({p.when for p in pain} | {p.when for p in key})
-    # Dates on the axis; the time too when two sessions share a day.
-    same_day = len({w.date() for w in when_values}) < len(when_values)
-    axis = alt.Axis(format="%-d %b %H:%M" if same_day else "%-d %b %Y", values=[w.isoformat() for w in when_values],
-                    labelAngle=0, labelOverlap=True, labelPadding=6)
-    tooltip_when = alt.Tooltip("when:T", title="session", format="%-d %b %Y %H:%M")
-    # A chart's height includes its axis and legend (two columns keep the legend short).
-    legend = alt.Legend(orient="bottom", columns=2, labelLimit=220)
+    # Sessions evenly spaced by number ("#2 · 3 Mar"), in order: on a time axis two sessions
+    # minutes apart share one spot and their labels overlap.
+    ticks = list(session_ticks(sessions).values())
+    axis = alt.Axis(labelAngle=0 if len(ticks) <= 4 else -35, labelPadding=6, labelLimit=140)
+    tooltip_when = alt.Tooltip("when:T", title="time", format="%-d %b %Y %H:%M")
+    # One legend entry a line, at full length: measure names are long ("Neck inclination
+    # (ear-shoulder line from vertical) (left)") and a cut name is a guess.
+    legend = alt.Legend(orient="bottom", columns=1, labelLimit=0)
 
     def chart(frame: pd.DataFrame, y: alt.Y, colour: str, height: int) -> alt.Chart:
         return alt.Chart(frame).mark_line(point=True).encode(
-            x=alt.X("when:T", title=None, axis=axis), y=y, color=alt.Color(f"{colour}:N", title=None, legend=legend),
-            tooltip=[tooltip_when, *[c for c in frame.columns if c != "when"]],
+            x=alt.X("session:O", title=None, axis=axis, sort=ticks, scale=alt.Scale(domain=ticks)),
+            y=y, color=alt.Color(f"{colour}:N", title=None, legend=legend),
+            tooltip=["session", tooltip_when, *[c for c in frame.columns if c not in ("when", "session")]],
         ).properties(height=height)
 
     # Side by side on a wide window; one under the other when narrow (see the style below).
@@ -96,7 +98,7 @@ else:
         left, right = st.columns(2)
     left.markdown("**Pain per area (0–10)**")
     if pain:
-        frame = pd.DataFrame([{"when": p.when, "area": p.area, "level": p.level} for p in pain])
+        frame = pd.DataFrame([{"session": p.session, "when": p.when, "area": p.area, "level": p.level} for p in pain])
         left.altair_chart(chart(frame, alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])), "area", 280),
                           width="stretch")
     else:
@@ -105,7 +107,7 @@ else:
     for kind, title in (("frontal", "front and back photos"), ("sagittal", "side photos")):
         rows = [p for p in key if p.kind == kind]
         if rows:
-            frame = pd.DataFrame([{"when": p.when, "measure": p.measure, "value": round(p.value, 1),
+            frame = pd.DataFrame([{"session": p.session, "when": p.when, "measure": p.measure, "value": round(p.value, 1),
                                    "±": round(p.uncertainty, 1)} for p in rows])
             right.caption(title.capitalize())
             right.altair_chart(chart(frame, alt.Y("value:Q", title=None), "measure", 250), width="stretch")
