@@ -187,3 +187,27 @@ def test_burst_pools_frames_of_the_same_pose(data_dir, assessed):
     assert a.measures["shoulder_tilt_deg"].value == pytest.approx(single.measures["shoulder_tilt_deg"].value, abs=0.6)
     with pytest.raises(UsageError, match="size of the first frame"):
         assess(frame, burst=[frame.bgr[:100]])
+
+
+def test_a_burst_costs_the_model_calls_of_one_photo(data_dir):
+    # The burst's other frames are read in the first frame's framing: no detection, search
+    # or refine of their own, so three frames cost what one photo does (they used to cost 2x).
+    from posture.core.estimator import BlazePoseEstimator
+    from posture.core.imaging import load_image as _load
+
+    class Counting(BlazePoseEstimator):
+        calls = 0
+
+        def detect(self, bgr):
+            Counting.calls += 1
+            return super().detect(bgr)
+
+    frame = _load(data_dir / "standing_back_02.jpg")
+    noisy = [np.clip(frame.bgr.astype(int) + np.random.default_rng(i).integers(-8, 9, frame.bgr.shape), 0, 255)
+             .astype(np.uint8) for i in range(2)]
+    with Counting() as model:
+        assess(frame, estimator=model)
+        one_photo, Counting.calls = Counting.calls, 0
+        a = assess(frame, burst=noisy, estimator=model)
+    assert Counting.calls == one_photo
+    assert a.copies_used == len(DEFAULT_AUGMENTATIONS)

@@ -207,15 +207,20 @@ def assess(
     n_frames = 1 + len(extra)
     first_share = augmentations[0::n_frames] or augmentations[:1]
     with _models(estimator) as models:
-        copies, turns = _copies_for(models, image, first_share, warnings, reorient=True)
+        copies, turns, framing = _copies_for(models, image, first_share, warnings, reorient=True)
         if turns:
             # The photo lies on its side or upside down (messengers strip EXIF): turn it upright.
             image, extra = _turned(image, turns), [_turned(b, turns) for b in extra]
             warnings.append(f"photo was {_TURN_WORDS[turns]}: turned upright before measuring; landmarks refer to the turned photo")
-            copies, _ = _copies_for(models, image, first_share, warnings)
+            copies, _, framing = _copies_for(models, image, first_share, warnings)
+        # The burst's other frames show the same pose from the same camera a fraction of a
+        # second later: they are read in the first frame's framing (no detection, search or
+        # refine of their own), so a burst costs about what one photo does.
+        assert framing is not None or not copies
         for k, frame_image in enumerate(extra, start=1):
             share = augmentations[k::n_frames] or augmentations[:1]
-            copies += _copies_for(models, frame_image, share, [])[0]
+            if framing is not None:
+                copies += framing.copies(models, frame_image, share)
     if not copies:
         raise NoPersonError(f"{image.path or 'image'}: the person could not be located reliably")
     if len(copies) < min(MIN_COPIES_FOR_FULL_PRECISION, len(augmentations)):
@@ -367,6 +372,28 @@ def _models(estimator: PoseEstimator | EstimatorPool | None) -> Iterator[list[Po
         yield [source]
 
 
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class _Framing:
+    """Where the subject is in one photo: the refined canonical frame and the other people
+    greyed out. Frames of a burst (same camera, same pose) are read through it as they are."""
+
+    frame: augment.Frame
+    subject_box: Box
+    others: tuple[Box, ...]
+
+    def copies(
+        self, models: list[PoseEstimator], image: LoadedImage, augmentations: tuple[augment.Augmentation, ...]
+    ) -> list[PoseLandmarks]:
+        """The subject's landmarks on `augmentations` of `image`, all in this frame, in its pixels."""
+        working, to_original = _working_copy(image.bgr)
+        masked = _masked(working, self.others, self.subject_box)
+        found = augment.run_augmented(models, masked, self.frame, augmentations)
+        return [augment.translate(c, 0.0, 0.0, to_original) for c in found]
+
+
 def _copies_for(
     models: list[PoseEstimator],
     image: LoadedImage,
@@ -374,22 +401,24 @@ def _copies_for(
     warnings: list[str],
     *,
     reorient: bool = False,
-) -> tuple[list[PoseLandmarks], int]:
-    """The subject's landmarks on every augmented copy of one image, in its pixels; or, with
-    `reorient`, no copies and the quarter turns that would stand a sideways photo upright."""
+) -> tuple[list[PoseLandmarks], int, _Framing | None]:
+    """The subject's landmarks on every augmented copy of one image, in its pixels, and the
+    framing they were read in; or, with `reorient`, no copies and the quarter turns that
+    would stand a sideways photo upright."""
     working, to_original = _working_copy(image.bgr)
     # Finding the subject is a chain of single calls (each depends on the last): one model.
-    subject, masked = _find_subject(models[0], working, image.path or "image", warnings)
+    subject, others = _find_subject(models[0], working, image.path or "image", warnings)
     turns = _quarter_turns(subject) if reorient else 0
     if turns:
-        return [], turns
+        return [], turns, None
+    masked = _masked(working, others, _box(subject))
     frame, first_frame_copies = _refined_frame(models, masked, subject)
     # The refine copies are two of the copies asked for, read in the first frame: only the
     # others are run in the refined frame (two model calls a photo fewer, same precision).
     reused = [c for a, c in first_frame_copies.items() if a in augmentations]
     rest = tuple(a for a in augmentations if a not in augment.REFINE_AUGMENTATIONS)
     found = reused + augment.run_augmented(models, masked, frame, rest)
-    return [augment.translate(c, 0.0, 0.0, to_original) for c in found], 0
+    return [augment.translate(c, 0.0, 0.0, to_original) for c in found], 0, _Framing(frame, _box(subject), others)
 
 
 def _working_copy(bgr: BGRImage) -> tuple[BGRImage, float]:
@@ -451,9 +480,6 @@ def _box(lms: PoseLandmarks) -> tuple[float, float, float, float]:
     return lms.bbox(min_visibility=0.5)
 
 
-Box = tuple[float, float, float, float]
-
-
 def _grown(box: Box, grow: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = box
     gx, gy = (x1 - x0) * grow, (y1 - y0) * grow
@@ -480,10 +506,17 @@ def _mask(image: BGRImage, box: Box, grow: float = 0.12, keep: Box | None = None
 MAX_PEOPLE = 3
 
 
+def _masked(image: BGRImage, others: tuple[Box, ...], subject: Box) -> BGRImage:
+    """`image` with the other people greyed out, the subject kept where they overlap."""
+    for box in others:
+        image = _mask(image, box, keep=subject)
+    return image
+
+
 def _find_subject(
     estimator: PoseEstimator, working: BGRImage, label: str, warnings: list[str]
-) -> tuple[PoseLandmarks, BGRImage]:
-    """The most prominent person (largest visible box), and the image with the others greyed out.
+) -> tuple[PoseLandmarks, tuple[Box, ...]]:
+    """The most prominent person (largest visible box), and the boxes of the others.
 
     BlazePose reports one person per call, so each person found is greyed out and the
     photo searched again. Choosing by size, not by which one the model found first, keeps
@@ -505,17 +538,13 @@ def _find_subject(
         masked = _mask(masked, box)
     people = [p for p in people if _height(p) >= OTHER_PERSON_MIN_RELATIVE_HEIGHT * _height(first)]
     if len(people) == 1:
-        return first, working
+        return first, ()
     warnings.append(
         "several people in the photo: assessing the most prominent one (largest in the frame); "
         "overlapping people make readings less repeatable"
     )
     subject = max(people, key=_area)
-    image = working
-    for p in people:
-        if p is not subject:
-            image = _mask(image, _box(p), keep=_box(subject))
-    return subject, image
+    return subject, tuple(_box(p) for p in people if p is not subject)
 
 
 def _height(lms: PoseLandmarks) -> float:
