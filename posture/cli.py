@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TextIO, cast
 
 from posture.core.errors import PostureError, UsageError
 from posture.core.imaging import ACCEPTED_TEXT
+from posture.core.outputs import check_outputs
 from posture.core.quiet import library_output_silenced
 from posture.core.views import VIEW_CHOICES, VIEW_HELP
 
@@ -186,6 +187,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
+def _given(*options: tuple[str, str | Path | None]) -> list[tuple[str, str | Path]]:
+    """The (option, path) pairs that were given."""
+    return [(name, value) for name, value in options if value is not None]
+
+
 def _annotated_path(base: Path, image: str, several: bool) -> Path:
     if not several:
         return base
@@ -203,9 +209,12 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"--report must end in .md, .html or .pdf, got {args.report}")
     if args.annotate is not None and args.annotate.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UsageError(f"--annotate must end in .png, .jpg or .jpeg, got {args.annotate}")
+    several = len(args.images) > 1
+    annotated = [("--annotate", _annotated_path(args.annotate, i, several)) for i in args.images] if args.annotate else []
+    check_outputs(args.images, [*annotated, *_given(("--json", args.json), ("--report", args.report))],
+                  data=("--json",))
     intake = _read_intake(args.intake) if args.intake else Intake()
     thresholds = load_thresholds(args.thresholds)
-    several = len(args.images) > 1
     results: list[Assessment] = []
     jpegs: list[bytes | None] = []
     first_error: PostureError | None = None
@@ -297,6 +306,7 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
     from posture.core.assessment import assess
     from posture.core.compare import compare
 
+    check_outputs((args.before, args.after), _given(("--json", args.json)), data=("--json",))
     before = assess(args.before, view=args.view, **_camera_kwargs(args))
     after = assess(args.after, view=args.view, **_camera_kwargs(args))
     changes = compare(before, after)
@@ -324,6 +334,8 @@ def _live(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.calibrate and not args.user:
         raise UsageError("--calibrate needs --user NAME to store the baseline under")
+    check_outputs([args.source] if args.source else [], _given(("--log", args.log), ("--summary", args.summary)),
+                  data=("--log", "--summary"))
     config = LiveConfig(view=args.view, alert_after_s=args.alert_after)
     baseline_dir = default_data_dir() / "baselines"
     baseline = Baseline.load(baseline_dir, args.user) if args.user and not args.calibrate else None

@@ -353,3 +353,61 @@ def test_camera_warnings_are_silenced_and_verbose_shows_them(tmp_path):
     verbose = _posture("--verbose", "live", "--camera", "63", "--no-window", cwd=tmp_path)
     assert verbose.returncode == 9 and "posture: error: no camera could be opened" in verbose.stderr
     assert verbose.stderr.count("\n") > 1 and ("WARN" in verbose.stderr or "ERROR" in verbose.stderr), verbose.stderr
+
+
+@pytest.mark.parametrize("option", ["--json", "--annotate"])
+def test_an_output_that_is_the_input_photo_is_refused_and_the_photo_kept(capsys, data_dir, tmp_path, option):
+    # `posture assess copy.jpg --json copy.jpg` used to replace the photo with JSON.
+    photo = tmp_path / "copy.jpg"
+    original = (data_dir / "seated_side_upright_01.jpg").read_bytes()
+    photo.write_bytes(original)
+    (tmp_path / "link.jpg").symlink_to(photo)  # the same file by another name is the same file
+    for target in (str(photo), f"{tmp_path}/./copy.jpg", str(tmp_path / "link.jpg")):
+        code, _, err = run(capsys, "assess", str(photo), option, target)
+        assert code == 2 and "is the input photo" in err and "would destroy the photo" in err, err
+        assert err.count("\n") == 1  # one line, no traceback
+        assert photo.read_bytes() == original
+
+
+def test_json_named_like_a_photo_is_refused(capsys, data_dir, tmp_path):
+    # `--json a.jpg b.jpg` takes a.jpg as the JSON file: refused, whatever a.jpg is.
+    code, _, err = run(capsys, "assess", str(data_dir / "seated_side_upright_01.jpg"), "--json", str(tmp_path / "out.jpg"))
+    assert code == 2 and "named like a photo" in err and "out.json" in err
+    assert not (tmp_path / "out.jpg").exists()
+
+
+def test_several_photos_annotated_names_checked_each(capsys, data_dir, tmp_path):
+    # With several photos --annotate A.png writes A-<photo>.png: one of those may be an input too.
+    first = tmp_path / "a.jpg"
+    first.write_bytes((data_dir / "seated_side_upright_01.jpg").read_bytes())
+    victim = tmp_path / "out-b.png"
+    victim.write_bytes((data_dir / "seated_side_upright_01.jpg").read_bytes())
+    b = tmp_path / "b.jpg"
+    b.write_bytes(first.read_bytes())
+    before = victim.read_bytes()
+    code, _, err = run(capsys, "assess", str(first), str(b), str(victim), "--annotate", str(tmp_path / "out.png"))
+    assert code == 2 and "--annotate" in err and "out-b.png is the input photo" in err, err
+    assert victim.read_bytes() == before
+
+
+def test_batch_out_that_is_an_input_photo_is_refused(capsys, data_dir, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = folder / "one.jpg"
+    original = (data_dir / "seated_side_upright_01.jpg").read_bytes()
+    photo.write_bytes(original)
+    code, _, err = run(capsys, "batch", str(folder), "--out", str(photo))
+    assert code == 2 and "is the input photo" in err
+    assert photo.read_bytes() == original
+
+
+def test_check_outputs_rules():
+    from posture.core.errors import UsageError
+    from posture.core.outputs import check_outputs
+
+    check_outputs(["a.jpg"], [("--json", "-"), ("--report", "a.pdf"), ("--annotate", "b.jpg")], data=("--json",))
+    with pytest.raises(UsageError, match="--report a.jpg is the input photo a.jpg"):
+        check_outputs(["a.jpg"], [("--report", "a.jpg")])
+    with pytest.raises(UsageError, match="--log run.png: a data file named like a photo"):
+        check_outputs([], [("--log", "run.png")], data=("--log",))
+    check_outputs([], [("--annotate", "run.png")], data=("--log",))  # a drawing is an image: fine

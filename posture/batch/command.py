@@ -9,6 +9,7 @@ from typing import TextIO
 
 from posture.core.errors import UsageError
 from posture.core.imaging import ACCEPTED_TEXT
+from posture.core.outputs import check_outputs
 from posture.core.views import VIEW_CHOICES, VIEW_HELP
 
 from .inputs import collect
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     if args.chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     items = collect(args.inputs, view=args.view, height_cm=args.height_cm)
+    check_outputs([i.path for i in items], [("--out", args.out)], data=("--out",))
     if not items:
         raise UsageError(f"no photos found in {', '.join(map(str, args.inputs))} ({ACCEPTED_TEXT} files)")
     thresholds = str(args.thresholds) if args.thresholds else None
