@@ -181,6 +181,23 @@ def test_five_failures_lock_the_account_even_against_the_right_password(store, a
     assert (accounts.find("ana").locked_until, accounts.find("ana").failed_logins) == (None, 0)
 
 
+def test_an_unknown_name_is_locked_like_a_known_one(store, accounts):
+    # The lockout message must not tell which names exist: an unknown name gets, try by try,
+    # the answers a known name gets (the tester saw "locked" only for real accounts).
+    accounts.add("ana", "therapist", PW, by=_admin())
+    tries = [T0 + dt.timedelta(seconds=s) for s in range(5)]
+    tries += [T0 + dt.timedelta(minutes=10), T0 + dt.timedelta(minutes=15, seconds=5)]
+    known = [accounts.authenticate("ana", f"guess {i}", now=t) for i, t in enumerate(tries)]
+    unknown = [accounts.authenticate("zed", f"guess {i}", now=t) for i, t in enumerate(tries)]
+    assert [(r.outcome, r.message) for r in unknown] == [(r.outcome, r.message) for r in known]
+    assert [r.outcome for r in unknown] == ["wrong"] * 4 + ["locked", "locked", "wrong"]
+    # Locked at T0 + 4 s until T0 + 15 min 4 s: at T0 + 10 min, 5 min 4 s are left, "6 more minute(s)".
+    assert "locked for 15 more minute(s)" in unknown[4].message and "6 more minute(s)" in unknown[5].message
+    # The trail says what really happened: no account, no lockout event for the unknown name.
+    assert {e.detail for e in _events(store, action="login_failed", actor_name="zed")} == {"unknown user name"}
+    assert [e.actor_name for e in _events(store, action="lockout")] == ["ana"]
+
+
 def test_a_success_clears_the_failure_count(accounts):
     accounts.add("ana", "therapist", PW, by=_admin())
     for i in range(4):

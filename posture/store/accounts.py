@@ -8,8 +8,9 @@
   (an attacker learns nothing more by guessing on). A successful login or a new password
   clears the count. The count lives in the database, so it holds across browser sessions,
   server restarts and processes.
-- An unknown name costs one hash verification like a known one, and gets the same answer
-  as a wrong password, so timing and wording do not tell which names exist.
+- An unknown name costs one hash verification like a known one, gets the same answer as a
+  wrong password, and is "locked" after the same number of tries in a row (replayed from
+  the audit trail), so timing and wording do not tell which names exist.
 
 The policy is pure functions of the stored state and the time (`after_failure`,
 `is_locked`), tested without a database; `Accounts` applies it to the users table.
@@ -33,7 +34,7 @@ from posture.core.errors import UsageError
 
 from .actor import Actor
 from .audit import LOGIN, LOGIN_FAILED, LOGOUT, insert_event
-from .schema import users
+from .schema import audit_events, users
 
 if TYPE_CHECKING:
     from .records import Store
@@ -272,8 +273,7 @@ class Accounts:
             row = _by_name(conn, typed) if typed else None
         if row is None:
             burn_verification(password)
-            self._failed_event(typed or "(empty)", "unknown user name")
-            return LoginResult("wrong", WRONG)
+            return self._count_unknown_failure(typed or "(empty)", now)
         user = _user(row)
         if is_locked(user.locked_until, now):
             assert user.locked_until is not None
@@ -314,6 +314,31 @@ class Accounts:
         with self.store.write() as conn:
             _failed(conn, name, "unknown" if user is None else user.role, why, None if user is None else user.id)
 
+    def _count_unknown_failure(self, name: str, now: dt.datetime) -> LoginResult:
+        """An unknown name goes through the same lockout as a known one, its count replayed
+        from its failed logins in the audit trail: the fifth wrong try in a row says "locked"
+        for it too, so the answers never tell which names exist. Nothing is stored but the
+        audit event (there is no account to lock)."""
+        with self.store.write() as conn:
+            times = conn.execute(
+                select(audit_events.c.at)
+                .where(audit_events.c.action == LOGIN_FAILED, audit_events.c.actor_name == name,
+                       audit_events.c.actor_role == "unknown")
+                .order_by(audit_events.c.at.desc(), audit_events.c.id.desc()).limit(1000)
+            ).scalars().all()
+            _failed(conn, name, "unknown", "unknown user name", None, at=now)
+        state = FailureState(0, None)
+        for at in reversed(times):
+            if not is_locked(state.locked_until, at):  # tries during a lock are not counted, as for a user
+                state = after_failure(state, at, self.policy)
+        if is_locked(state.locked_until, now):
+            assert state.locked_until is not None
+            return LoginResult("locked", _locked_message(state.locked_until, now))
+        state = after_failure(state, now, self.policy)
+        if state.locked_until is not None and is_locked(state.locked_until, now):  # this try reached the limit
+            return LoginResult("locked", _locked_message(state.locked_until, now))
+        return LoginResult("wrong", WRONG)
+
     def _count_failure(self, user: User, now: dt.datetime) -> LoginResult:
         with self.store.write() as conn:
             # The increment comes first: it takes the row's (PostgreSQL) or the database's
@@ -332,8 +357,8 @@ class Accounts:
         return LoginResult("wrong", WRONG)
 
 
-def _failed(conn: Connection, name: str, role: str, why: str, user_id: int | None) -> None:
-    insert_event(conn, name, role, LOGIN_FAILED, None, why if user_id is None else f"{why} (user {user_id})")
+def _failed(conn: Connection, name: str, role: str, why: str, user_id: int | None, at: dt.datetime | None = None) -> None:
+    insert_event(conn, name, role, LOGIN_FAILED, None, why if user_id is None else f"{why} (user {user_id})", at=at)
 
 
 def _locked_message(locked_until: dt.datetime, now: dt.datetime) -> str:
