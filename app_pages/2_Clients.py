@@ -11,7 +11,8 @@ from posture.core.errors import PostureError
 from posture.report.summary import md_escape
 from posture.store.export import export_client
 from posture.ui.auth import current_actor
-from posture.ui.widgets import client_line, flash, get_store, show_flash
+from posture.ui.widgets import client_line, flash, forget_client, get_store, show_flash
+from posture.ui.workflows import counted
 
 st.set_page_config(page_title="Clients", layout="wide")
 st.title("Clients")
@@ -26,7 +27,7 @@ if not clients:
 for c in clients:
     sessions = store.sessions(c.id, kind=None, actor=actor)
     checks = sum(s.kind == "self_check" for s in sessions)
-    counts = f"{len(sessions) - checks} assessment(s)" + (f", {checks} self check(s)" if checks else "")
+    counts = counted(len(sessions) - checks, "assessment") + (f", {counted(checks, 'self check')}" if checks else "")
     with st.expander(f"{md_escape(c.name)} — {counts}"):
         with st.form(f"edit_{c.id}"):
             name = st.text_input("Name or pseudonym", c.name)
@@ -52,7 +53,8 @@ for c in clients:
                                st.session_state[f"export_zip_{c.id}"], f"client-{c.id}.zip", "application/zip",
                                key=f"export_dl_{c.id}")
         if actor.sees_every_client or c.owner_user_id == actor.user_id:  # a shared client is not yours to delete
-            sure = st.checkbox(f"Yes, delete {md_escape(c.name)} and all {counts} with their photos", key=f"sure_{c.id}")
+            what = f"and their {counts} with the photos" if sessions else "(nothing is saved for them yet)"
+            sure = st.checkbox(f"Yes, delete {md_escape(c.name)} {what}", key=f"sure_{c.id}")
             if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
                 try:
                     store.delete_client(c.id, actor=actor)
@@ -61,7 +63,8 @@ for c in clients:
                 else:
                     st.session_state.pop(f"sure_{c.id}", None)
                     st.session_state.pop(f"export_zip_{c.id}", None)
-                    flash(f"Deleted {md_escape(c.name)} and {counts}.")
+                    forget_client(c.id)
+                    flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if sessions else "."))
                     st.rerun()
 
 unlinked = store.self_checks(actor=actor)

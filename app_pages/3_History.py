@@ -20,6 +20,7 @@ from posture.ui.workflows import (
     annotated_jpeg,
     change_lines,
     change_table,
+    counted,
     default_pair,
     key_measures_over_sessions,
     pain_over_sessions,
@@ -57,8 +58,8 @@ def label(s: SessionRecord) -> str:
 
 
 checks = len(sessions) - len([s for s in sessions if s.kind == "assessment"])
-st.subheader(f"{md_escape(client.name)}: {len(sessions) - checks} assessment(s)"
-             + (f", {checks} self check(s)" if checks else ""))
+st.subheader(f"{md_escape(client.name)}: {counted(len(sessions) - checks, 'assessment')}"
+             + (f", {counted(checks, 'self check')}" if checks else ""))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

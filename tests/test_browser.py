@@ -117,7 +117,7 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
         page.goto(f"{server.url}/History")
         page.get_by_text("Pick a client").first.wait_for(timeout=30_000)
         _choose(page, "[data-testid=stSidebar] input[aria-label=Client]", "E2E <Client>")
-        page.wait_for_function("document.body.innerText.includes('E2E <Client>: 2 assessment(s)')", timeout=30_000)
+        page.wait_for_function("document.body.innerText.includes('E2E <Client>: 2 assessments')", timeout=30_000)
         # Default: oldest vs newest; pick the side view.
         _choose(page, "input[aria-label=View]", "left")
         _wait_text(page, "scaled to the same body height", 30_000)
@@ -419,7 +419,7 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
     try:
         page.goto(f"{server.url}/Clients")
         for name in HOSTILE:  # the expanders' labels (Markdown), as typed
-            _wait_text(page, f"{name} — 1 assessment(s)")
+            _wait_text(page, f"{name} — 1 assessment")
         page.goto(f"{server.url}/History")
         _wait_text(page, "Pick a client")
         page.locator(SIDEBAR_CLIENT).click()  # the therapist pages' client list
@@ -427,7 +427,7 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
         assert set(HOSTILE) <= set(options), options
         page.keyboard.press("Escape")
         _choose(page, SIDEBAR_CLIENT, "O'Neil")
-        _wait_text(page, "O'Neil: 1 assessment(s)")
+        _wait_text(page, "O'Neil: 1 assessment")
 
         page.goto(server.url)
         _pick_client(page, ":red[red]")

@@ -56,7 +56,7 @@ def test_history_fits_the_window(server, pw, story_client, size, tmp_path):
     try:
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{server.url}/History?client={story_client.id}")
-        _wait_text(page, "Layout Client: 3 assessment(s)")
+        _wait_text(page, "Layout Client: 3 assessments")
         _wait_text(page, "scaled to the same body height", 60_000)
         page.wait_for_function("document.querySelectorAll('[data-testid=stVegaLiteChart]').length >= 2", timeout=30_000)
         _settled(page)

@@ -206,8 +206,13 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
         state[select_key] = state.pop(f"{key}_pending")
     elif select_key not in state:
         state[select_key] = state.get(key, _client_from_address())
-    if state[select_key] not in ids:
-        state[select_key] = None  # e.g. the client was deleted
+    gone = state[select_key] is not None and state[select_key] not in ids
+    if gone:  # deleted (here, in another tab or by a colleague), or no longer shared
+        state[select_key] = None
+    new_fields = (f"{key}_new_name", f"{key}_new_dob", f"{key}_new_height")
+    if state.pop(f"{key}_new_created", False):  # a created client's name is not left to be created twice
+        for field_key in new_fields:
+            state.pop(field_key, None)
     with st.sidebar:
         st.header("Client")
         # Option labels are drawn as text, not Markdown: names need no escaping here.
@@ -220,9 +225,10 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
             st.query_params["client"] = str(choice)
         with st.expander("New client", expanded=not clients):
             with st.form(f"{key}_new", clear_on_submit=False):
-                name = st.text_input("Name or pseudonym")
-                dob = st.text_input("Date of birth (optional, YYYY-MM-DD)")
-                height = st.number_input("Height in cm (optional)", min_value=0.0, value=None, step=1.0, format="%.0f")
+                name = st.text_input("Name or pseudonym", key=new_fields[0])
+                dob = st.text_input("Date of birth (optional, YYYY-MM-DD)", key=new_fields[1])
+                height = st.number_input("Height in cm (optional)", min_value=0.0, value=None, step=1.0, format="%.0f",
+                                         key=new_fields[2])
                 if st.form_submit_button("Create client"):
                     try:
                         c = store.create_client(name, dob or None, height, actor=current_actor())
@@ -230,9 +236,21 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
                         st.error(md_escape(str(exc)))
                     else:
                         state[key] = state[f"{key}_pending"] = c.id
+                        state[f"{key}_new_created"] = True
                         flash(f"Created: {client_line(c)}")
                         st.rerun()
+    if gone:
+        st.warning("The client you had open is no longer in your list: deleted (in another tab or by a colleague) "
+                   "or no longer shared with you. Nothing typed for them since can be saved; pick a client in the sidebar.")
     return next((c for c in clients if c.id == state.get(key)), None)
+
+
+def forget_client(client_id: int, key: str = "client_id") -> None:
+    """This session deleted `client_id`: no page keeps it chosen (nor warns that it is gone)."""
+    state = st.session_state
+    for k in [k for k in state if k == key or str(k).startswith(f"{key}_select_")]:
+        if state[k] == client_id:
+            state[k] = None
 
 
 def _client_from_address() -> int | None:

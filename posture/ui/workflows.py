@@ -61,6 +61,11 @@ _AT_WORK = {"sitting": "mostly sitting at work", "standing": "mostly standing at
             "mixed": "sitting and standing at work"}
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 assessment', '3 assessments', 'no assessments' (regular plurals only)."""
+    return f"no {noun}s" if n == 0 else f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def work_setup_text(desk_hours: float | None, mostly: str | None) -> str:
     """The intake's work line, in words: '6 h a day at a desk; mostly sitting at work'."""
     hours = None if desk_hours is None else f"{desk_hours:g} h a day at a desk"
