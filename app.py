@@ -40,8 +40,15 @@ except PostureError as exc:
     st.stop()
 if gate.actor is None:  # clinic mode, nobody logged in: the login page and the self check only
     assert accounts is not None
-    login = st.Page(lambda: auth.login_page(accounts), title="Log in", url_path="login", default=True)
-    st.navigation([login, self_check], position="hidden").run()
+    def log_in() -> None:
+        auth.login_page(accounts)
+
+    login = st.Page(log_in, title="Log in", url_path="login", default=True)
+    # A therapist page's address (a bookmark, a link to /History?client=3) opens the login
+    # page there, and that page once logged in, not "Page not found" and the intake.
+    stand_ins = [st.Page(log_in, title="Log in", url_path=p.url_path) for p in (live, clients, history)]
+    stand_ins.append(st.Page(log_in, title="Log in", url_path="Admin"))
+    st.navigation([login, *stand_ins, self_check], position="hidden").run()
     st.stop()
 if gate.actor.role == "admin":
     therapist_pages += (st.Page("app_pages/5_Admin.py", title="Admin", url_path="Admin"),)

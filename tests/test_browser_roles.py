@@ -85,3 +85,27 @@ def test_two_therapists_see_only_their_own_clients_and_an_admin_sees_both(clinic
 
     logins = [e.actor_name for e in reversed(list_events(store, EventFilter(action="login"), actor=SOLO))]
     assert logins == ["ana", "bob", "root"]
+
+
+def test_a_page_address_opens_the_login_and_then_that_page(clinic_server):
+    # A bookmark or a colleague's link to /History?client=N: before, the login page came with
+    # Streamlit's "Page not found" box, and logging in led to the intake instead.
+    from playwright.sync_api import sync_playwright
+
+    server, store = clinic_server
+    alpha = next(c for c in store.list_clients() if c.name == "Alpha Ana-client")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1300, "height": 1000}).new_page()
+            page.goto(f"{server.url}/History?client={alpha.id}")
+            page.get_by_label("User name").wait_for(timeout=30_000)
+            assert "Page not found" not in page.inner_text("body")
+            page.get_by_label("User name").fill("ana")
+            page.get_by_label("Password", exact=True).fill(PW)
+            page.get_by_role("button", name="Log in").click()
+            _wait_text(page, "History and before/after")
+            _wait_text(page, "No saved assessments for Alpha Ana-client yet.")  # that client's history
+            assert page.url.endswith(f"/History?client={alpha.id}")
+        finally:
+            browser.close()
