@@ -45,13 +45,14 @@ for c in clients:
         if st.button("Export everything about this client (ZIP)", key=f"export_{c.id}"):
             try:
                 with tempfile.TemporaryDirectory() as tmp:
-                    st.session_state[f"export_zip_{c.id}"] = export_client(store, c.id, tmp, actor=actor).read_bytes()
+                    built = export_client(store, c.id, tmp, actor=actor)
+                    st.session_state[f"export_zip_{c.id}"] = (built.name, built.read_bytes())
             except PostureError as exc:
                 st.error(f"Not exported: {md_escape(str(exc))}")
         if f"export_zip_{c.id}" in st.session_state:
+            zip_name, zip_bytes = st.session_state[f"export_zip_{c.id}"]  # client-<id>-<date>.zip: ids, not names
             st.download_button("Download the ZIP (client data, photos, summaries, audit events)",
-                               st.session_state[f"export_zip_{c.id}"], f"client-{c.id}.zip", "application/zip",
-                               key=f"export_dl_{c.id}")
+                               zip_bytes, zip_name, "application/zip", key=f"export_dl_{c.id}")
         if actor.sees_every_client or c.owner_user_id == actor.user_id:  # a shared client is not yours to delete
             what = f"and their {counts} with the photos" if sessions else "(nothing is saved for them yet)"
             sure = st.checkbox(f"Yes, delete {md_escape(c.name)} {what}", key=f"sure_{c.id}")

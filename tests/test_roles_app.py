@@ -2,6 +2,7 @@
 accounts, expiry after inactivity, the self check without an account, the Admin page.
 SQLite in a temporary data folder; the store under it is the real one."""
 
+import re
 import time
 from pathlib import Path
 
@@ -263,7 +264,8 @@ def test_therapist_exports_a_client_zip_and_it_is_recorded(clinic):
     next(b for b in at.button if b.key == f"export_{a}").click()
     at.run()
     assert not at.exception and not at.error
-    data = at.session_state[f"export_zip_{a}"]
+    name, data = at.session_state[f"export_zip_{a}"]
+    assert re.fullmatch(rf"client-{a}-\d{{4}}-\d{{2}}-\d{{2}}\.zip", name)  # the download's name: the id, not the client's name
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert json.loads(zf.read("client.json"))["client"]["name"] == "Client Alpha"
     assert [(e.actor_name, e.client_id) for e in _events(store, action="client.export")] == [("ana", a)]
