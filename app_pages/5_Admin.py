@@ -134,7 +134,8 @@ with tab_clients:
                 done(f"{md_escape(chosen.name)} is no longer shared with {md_escape(names.get(unshare, str(unshare)))}.")
 
 with tab_audit:
-    st.caption("Every login, failed login, lockout, logout, and every view, change, export and share of a client. "
+    st.caption("Every login, failed login, lockout and logout; every change, export and share of a client; and who "
+               "viewed a client (once per user and client every 5 minutes, not every page load). "
                "Times are this server's local time; the CSV has UTC. Nothing can edit or delete the trail.")
     f1, f2, f3, f4 = st.columns(4)
     who = f1.selectbox("User", [None, *sorted({u.name for u in users})], key="audit_user",

@@ -378,3 +378,33 @@ def test_a_ray_actor_that_dies_is_replaced_and_its_photo_retried_once(tmp_path, 
 def test_ray_address_that_is_an_input_is_refused(tmp_path, capsys):
     code, _, err = run_cli(capsys, "batch", str(DATA / GOOD), "--ray", str(tmp_path), "--out", str(tmp_path / "r.parquet"))
     assert code == 2 and "put the inputs before --ray" in err
+
+
+def test_ctrl_c_says_how_many_photos_were_written(tmp_path):
+    # SIGINT (Ctrl-C) mid-run: exit 130, the rows done so far kept, and the message counts
+    # them (it used to say only "interrupted; the rows written so far are in ...").
+    photos = tmp_path / "in"
+    photos.mkdir()
+    for i, n in enumerate(["standing_back_02.jpg", "seated_side_reclined_01.jpg", "seated_side_hunched_01.jpg"] * 2):
+        shutil.copy(DATA / n, photos / f"{i}_{n}")
+    out = tmp_path / "results.parquet"
+    cmd = [sys.executable, "-m", "posture", "batch", str(photos), "--out", str(out), "--workers", "1", "--chunk-rows", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out.is_dir() and part_files(out)):  # wait on the first chunk reaching the disk
+            assert proc.poll() is None, f"batch ended before its first chunk: {proc.stderr.read().decode()}"  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "no part file within 300 s"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C goes to the whole group
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    message = err.decode()
+    assert proc.returncode == 130, message
+    written = len(pq.read_table(out).to_pylist())
+    assert 1 <= written < 6
+    assert f"interrupted; {written} photo(s) written to {out} in this run, {6 - written} left: add --resume" in message
+    assert "Traceback" not in message

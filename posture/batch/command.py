@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
-    from .runner import Backend, BatchOptions, LocalPool, default_workers, run_batch
+    from .runner import Backend, BatchInterrupted, BatchOptions, LocalPool, default_workers, run_batch
 
     stderr = stderr or sys.stderr
     if args.chunk_rows < 1:
@@ -63,9 +63,15 @@ def run(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     options = BatchOptions(out=args.out, resume=args.resume, chunk_rows=args.chunk_rows)
     try:
         tally = run_batch(items, backend, options, stderr)
-    except KeyboardInterrupt:
-        print(f"posture batch: interrupted; the rows written so far are in {args.out}, add --resume to continue",
-              file=stderr)
+    except BatchInterrupted as stop:
+        t = stop.tally
+        left = t.total - t.skipped - t.done
+        print(f"posture batch: interrupted; {t.done} photo(s) written to {args.out} in this run"
+              + (f" ({t.skipped} were there before)" if t.skipped else "")
+              + f", {left} left: add --resume to continue", file=stderr)
+        return 130
+    except KeyboardInterrupt:  # before the first row (while starting the workers)
+        print(f"posture batch: interrupted before any photo was done; nothing new in {args.out}", file=stderr)
         return 130
     print(tally.summary(str(args.out), backend.description), file=stderr)
     return tally.exit_code

@@ -160,6 +160,14 @@ class BatchOptions:
     flush_seconds: float = 60.0
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGINT) during a batch, once the rows done so far are written: `tally` says how many."""
+
+    def __init__(self, tally: Tally) -> None:
+        super().__init__()
+        self.tally = tally
+
+
 def run_batch(items: Sequence[BatchItem], backend: Backend, options: BatchOptions, stderr: TextIO) -> Tally:
     """Assess `items` with `backend`, writing rows to `options.out` as they finish."""
     done = prepare_output(options.out, resume=options.resume)
@@ -182,6 +190,8 @@ def run_batch(items: Sequence[BatchItem], backend: Backend, options: BatchOption
                     writer.add(row)
                     tally.record(index, row["error"], row["exit_code"])
                     progress.update(row["ok"])
+    except KeyboardInterrupt:
+        raise BatchInterrupted(tally) from None  # after `finally` has written the rows
     finally:
         writer.flush()  # also on Ctrl-C: what is done is kept (resume picks up from there)
         progress.finish()
