@@ -85,7 +85,10 @@ else:
     # (ear-shoulder line from vertical) (left)") and a cut name is a guess.
     legend = alt.Legend(orient="bottom", columns=1, labelLimit=0)
 
-    def chart(frame: pd.DataFrame, y: alt.Y, colour: str, height: int) -> alt.Chart:
+    def chart(frame: pd.DataFrame, y: alt.Y, colour: str, plot_height: int) -> alt.Chart:
+        # The chart fits its container: the height given is the whole chart's, axis and
+        # legend included, so each legend line is added to keep the plot itself readable.
+        height = plot_height + 45 + 22 * frame[colour].nunique()
         return alt.Chart(frame).mark_line(point=True).encode(
             x=alt.X("session:O", title=None, axis=axis, sort=ticks, scale=alt.Scale(domain=ticks)),
             y=y, color=alt.Color(f"{colour}:N", title=None, legend=legend),
@@ -100,7 +103,7 @@ else:
     left.markdown("**Pain per area (0–10)**")
     if pain:
         frame = pd.DataFrame([{"session": p.session, "when": p.when, "area": p.area, "level": p.level} for p in pain])
-        left.altair_chart(chart(frame, alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])), "area", 280),
+        left.altair_chart(chart(frame, alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])), "area", 200),
                           width="stretch")
     else:
         left.caption("No pain levels were rated in these sessions' intakes.")
@@ -111,7 +114,7 @@ else:
             frame = pd.DataFrame([{"session": p.session, "when": p.when, "measure": p.measure, "value": round(p.value, 1),
                                    "±": round(p.uncertainty, 1)} for p in rows])
             right.caption(title.capitalize())
-            right.altair_chart(chart(frame, alt.Y("value:Q", title=None), "measure", 250), width="stretch")
+            right.altair_chart(chart(frame, alt.Y("value:Q", title=None), "measure", 180), width="stretch")
     if not key:
         right.caption("No key measure was taken in these sessions' photos.")
 
@@ -175,9 +178,10 @@ summary = Summary([p.assessment for p in after.photos], client=owner, intake=aft
                   changes_text=change_lines(previous, [p.assessment for p in after.photos]),
                   created=dt.datetime.fromisoformat(after.created), birth_date=client.birth_date,
                   height_cm=client.height_cm)
-d1, d2, d3 = st.columns(3)
-paper = d3.radio("Paper", ("A4", "Letter"), horizontal=True, key="summary_paper",
+# The paper is chosen before the PDF is taken, as on the intake page.
+paper = st.radio("Paper", ("A4", "Letter"), horizontal=True, key="summary_paper",
                  format_func=lambda p: "US Letter" if p == "Letter" else p)
+d1, d2, _ = st.columns(3)
 d1.download_button("Download HTML", to_html(summary), download_name(client.name, summary.created, "html"), "text/html")
 d2.download_button("Download PDF", to_pdf(summary, "Letter" if paper == "Letter" else "A4"),
                    download_name(client.name, summary.created, "pdf"), "application/pdf")
