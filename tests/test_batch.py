@@ -5,6 +5,7 @@ a shared machine. Speed is measured in benchmarks/batch.py, not here."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -246,6 +248,26 @@ def test_row_has_the_same_numbers_as_assess_json(pool_rows, small_folder, capsys
     assert row["warnings"] == record["warnings"]
 
 
+@contextlib.contextmanager
+def _batch_past_its_first_chunk(cmd: list[str], out: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`cmd` (a batch writing `out`) running in a process group of its own, handed over once
+    its first chunk is on disk; on the way out it is killed if it still runs, and reaped."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
+    try:
+        deadline = time.monotonic() + 300
+        while not (out.is_dir() and part_files(out)):  # wait on the first chunk reaching the disk
+            assert proc.poll() is None, f"batch ended before its first chunk: {proc.stderr.read().decode()}"
+            assert time.monotonic() < deadline, "no part file within 300 s"
+            time.sleep(0.05)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+
+
 def test_resume_after_a_real_kill_gives_every_photo_exactly_once(tmp_path):
     photos = tmp_path / "in"
     photos.mkdir()
@@ -255,20 +277,8 @@ def test_resume_after_a_real_kill_gives_every_photo_exactly_once(tmp_path):
     (photos / "d_broken.jpg").write_bytes(b"\xff\xd8\xff truncated")
     out = tmp_path / "results.parquet"
     cmd = [sys.executable, "-m", "posture", "batch", str(photos), "--out", str(out), "--workers", "1", "--chunk-rows", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        while not (out.is_dir() and part_files(out)):  # wait on the first chunk reaching the disk
-            assert proc.poll() is None, f"batch ended before its first chunk: {proc.stderr.read().decode()}"  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "no part file within 300 s"
-            time.sleep(0.05)
+    with _batch_past_its_first_chunk(cmd, out) as proc:
         os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker: a crash, no clean-up
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        assert proc.stderr is not None
-        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     first = pq.read_table(out).to_pylist()
     assert 1 <= len(first) < 4  # killed mid-run, and what was written is readable
@@ -389,19 +399,9 @@ def test_ctrl_c_says_how_many_photos_were_written(tmp_path):
         shutil.copy(DATA / n, photos / f"{i}_{n}")
     out = tmp_path / "results.parquet"
     cmd = [sys.executable, "-m", "posture", "batch", str(photos), "--out", str(out), "--workers", "1", "--chunk-rows", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        while not (out.is_dir() and part_files(out)):  # wait on the first chunk reaching the disk
-            assert proc.poll() is None, f"batch ended before its first chunk: {proc.stderr.read().decode()}"  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "no part file within 300 s"
-            time.sleep(0.05)
+    with _batch_past_its_first_chunk(cmd, out) as proc:
         os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C goes to the whole group
         _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     message = err.decode()
     assert proc.returncode == 130, message
     written = len(pq.read_table(out).to_pylist())
