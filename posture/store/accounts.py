@@ -277,12 +277,12 @@ class Accounts:
         user = _user(row)
         if is_locked(user.locked_until, now):
             assert user.locked_until is not None
-            self._failed_event(user.name, "account locked", user)
+            self._failed_event(user, "account locked")
             return LoginResult("locked", _locked_message(user.locked_until, now))
         if not verify_password(row.password_hash, password):
             return self._count_failure(user, now)
         if user.disabled:
-            self._failed_event(user.name, "account disabled", user)
+            self._failed_event(user, "account disabled")
             return LoginResult("disabled", "This account is disabled: ask an admin.")
         with self.store.write() as conn:
             # Cleared only if no lock started meanwhile (a parallel attempt's fifth failure).
@@ -294,7 +294,7 @@ class Accounts:
             if cleared:
                 insert_event(conn, user.name, user.role, LOGIN, None, f"user {user.id}")
         if not cleared:
-            self._failed_event(user.name, "account locked", user)
+            self._failed_event(user, "account locked")
             return LoginResult("locked", "This account was just locked after repeated failed logins: try again later "
                                "or ask an admin.")
         return LoginResult("ok", "", self._get(user.id))
@@ -310,9 +310,10 @@ class Accounts:
         assert user is not None, f"user {user_id} vanished"
         return user
 
-    def _failed_event(self, name: str, why: str, user: User | None = None) -> None:
+    def _failed_event(self, user: User, why: str) -> None:
+        """A refused login of a known user that does not count as a wrong password."""
         with self.store.write() as conn:
-            _failed(conn, name, "unknown" if user is None else user.role, why, None if user is None else user.id)
+            _failed(conn, user.name, user.role, why, user.id)
 
     def _count_unknown_failure(self, name: str, now: dt.datetime) -> LoginResult:
         """An unknown name goes through the same lockout as a known one, its count replayed
