@@ -8,6 +8,7 @@ The audit trail is read-only here, as everywhere in the app.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -32,6 +33,17 @@ show_flash()
 def done(message: str) -> None:
     flash(message)
     st.rerun()
+
+
+def attempt(change: Callable[[], object], success: str, refused: str = "") -> None:
+    """Make `change`: its success flashed on the redrawn page, or its refusal shown here
+    (after `refused`), escaped: names in messages are typed by people."""
+    try:
+        change()
+    except PostureError as exc:
+        st.error(refused + md_escape(str(exc)))
+    else:
+        done(success)
 
 
 def state(u: User) -> str:
@@ -75,21 +87,13 @@ with tab_accounts:
             pw = st.text_input(f"New password for {target.name}", type="password", key="passwd_pw",
                                autocomplete="new-password")
             if st.form_submit_button("Set password (also ends a lockout)"):
-                try:
-                    accounts.set_password(target.name, pw, by=actor)
-                except PostureError as exc:
-                    st.error(f"Not changed: {md_escape(str(exc))}")
-                else:
-                    done(f"New password set for {md_escape(target.name)}.")
+                attempt(lambda: accounts.set_password(target.name, pw, by=actor),
+                        f"New password set for {md_escape(target.name)}.", "Not changed: ")
         label = f"Enable {target.name}" if target.disabled else f"Disable {target.name}"
         if st.button(label, key="toggle_disabled", disabled=target.id == actor.user_id and not target.disabled,
                      help="You cannot disable your own account." if target.id == actor.user_id else None):
-            try:
-                accounts.set_disabled(target.name, not target.disabled, by=actor)
-            except PostureError as exc:
-                st.error(md_escape(str(exc)))
-            else:
-                done(f"{md_escape(target.name)} is {'enabled' if target.disabled else 'disabled'}.")
+            attempt(lambda: accounts.set_disabled(target.name, not target.disabled, by=actor),
+                    f"{md_escape(target.name)} is {'enabled' if target.disabled else 'disabled'}.")
 
 with tab_clients:
     therapists = [u for u in users if not u.disabled]
@@ -110,23 +114,15 @@ with tab_clients:
             owner = st.selectbox("Owner", [None, *user_ids], key=f"owner_{cid}", format_func=lambda i: "no one" if i is None else names[i],
                                  index=([None, *user_ids].index(chosen.owner_user_id) if chosen.owner_user_id in user_ids else 0))
             if st.button("Reassign", key="reassign", disabled=owner == chosen.owner_user_id):
-                try:
-                    store.reassign_client(cid, owner, actor=actor)
-                except PostureError as exc:
-                    st.error(md_escape(str(exc)))
-                else:
-                    done(f"{md_escape(chosen.name)} now belongs to {md_escape(names[owner]) if owner else 'no one'}.")
+                attempt(lambda: store.reassign_client(cid, owner, actor=actor),
+                        f"{md_escape(chosen.name)} now belongs to {md_escape(names[owner]) if owner else 'no one'}.")
         with c2:
             shared_ids = shares[cid]
             share_to = st.selectbox("Share with", [i for i in user_ids if i not in shared_ids and i != chosen.owner_user_id],
                                     index=None, key=f"share_{cid}", format_func=names.get, placeholder="pick a user")
             if st.button("Share", key="share", disabled=share_to is None) and share_to is not None:
-                try:
-                    store.share_client(cid, share_to, actor=actor)
-                except PostureError as exc:
-                    st.error(md_escape(str(exc)))
-                else:
-                    done(f"{md_escape(chosen.name)} is shared with {md_escape(names[share_to])}.")
+                attempt(lambda: store.share_client(cid, share_to, actor=actor),
+                        f"{md_escape(chosen.name)} is shared with {md_escape(names[share_to])}.")
             unshare = st.selectbox("Stop sharing with", shared_ids, index=None, key=f"unshare_{cid}",
                                    format_func=lambda i: names.get(i, f"user {i}"), placeholder="pick a user")
             if st.button("Stop sharing", key="unshare", disabled=unshare is None) and unshare is not None:

@@ -163,6 +163,31 @@ def test_admin_shares_a_client_and_the_therapist_then_sees_it(clinic):
     assert any("Client Bravo" in e.label for e in at2.expander)
 
 
+def test_admin_account_and_owner_changes_say_what_was_done_or_refused(clinic):
+    store, accounts, users, clients = clinic
+    at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
+    # A refusal is shown in place, with the store's reason, and changes nothing.
+    at.selectbox(key="change_user").set_value(users["bob"].id)
+    at.run()
+    at.text_input(key="passwd_pw").set_value("short")
+    next(b for b in at.button if b.label == "Set password (also ends a lockout)").click()
+    at.run()
+    assert not at.exception and [e.value for e in at.error] and at.error[0].value.startswith("Not changed: ")
+    # A success is said on the redrawn page.
+    next(b for b in at.button if b.key == "toggle_disabled").click()
+    at.run()
+    assert not at.exception and accounts.find("bob").disabled
+    assert [m.value for m in at.success] == ["bob is disabled."]
+    at.selectbox(key="admin_client").set_value(clients["A"].id)
+    at.run()
+    at.selectbox(key=f"owner_{clients['A'].id}").set_value(users["root"].id)
+    at.run()
+    next(b for b in at.button if b.key == "reassign").click()
+    at.run()
+    assert not at.exception and [m.value for m in at.success] == ["Client Alpha now belongs to root."]
+    assert next(c for c in store.list_clients() if c.id == clients["A"].id).owner_user_id == users["root"].id
+
+
 def test_admin_adds_a_user_and_exports_the_audit_trail(clinic):
     store, accounts, _, _ = clinic
     at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
