@@ -15,9 +15,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from posture.core.formatting import label
+from posture.core.formatting import label, live_value
 from posture.live.monitor import LiveConfig, PostureState
-from posture.report.draw import live_value
 from posture.report.summary import DISCLAIMER
 from posture.ui.widgets import NO_ICE, alert_chime, live_monitor
 
@@ -51,10 +50,6 @@ with video:
     st.caption(DISCLAIMER)
 
 
-def _unit(name: str) -> str:
-    return "%" if name.endswith("_pct") else "deg"
-
-
 @st.fragment(run_every=1.0)
 def status() -> None:
     last, stats = monitor.snapshot()
@@ -83,7 +78,7 @@ def status() -> None:
                 with st.container(key="live_chime"):  # hidden by the style below; it still plays
                     st.audio(alert_chime(float(st.session_state.get("live_volume", 0.25))), autoplay=True)
     if monitor.streaming and last.measures:
-        rows = [live_value(n, v, _unit(n)) for n, v in last.measures.items() if v is not None]
+        rows = [live_value(n, v) for n, v in last.measures.items() if v is not None]
         st.markdown("**Now:** " + " · ".join(rows) if rows else "**Now:** no measure in view")
     st.markdown(f"Frames processed: **{stats['frames']}** · alerts: **{alerts}** · "
                 f"longest poor streak: **{float(stats['longest_poor_streak_s']):.0f} s**")  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import tempfile
 import streamlit as st
 
 from posture.core.errors import PostureError
+from posture.core.measures import HEIGHT_RANGE_CM
 from posture.report.summary import md_escape
 from posture.store.export import export_client
 from posture.ui.auth import current_actor
@@ -32,7 +33,8 @@ for c in clients:
         with st.form(f"edit_{c.id}"):
             name = st.text_input("Name or pseudonym", c.name)
             dob = st.text_input("Date of birth (YYYY-MM-DD)", c.birth_date or "")
-            height = st.number_input("Height (cm)", min_value=0.0, value=c.height_cm, step=1.0, format="%.0f")
+            height = st.number_input("Height (cm)", min_value=HEIGHT_RANGE_CM[0], max_value=HEIGHT_RANGE_CM[1],
+                                     value=c.height_cm, step=1.0, format="%.0f")
             if st.form_submit_button("Save changes"):
                 try:
                     saved = store.update_client(c.id, name, dob or None, height, actor=actor)

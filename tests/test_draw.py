@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from posture.core.formatting import live_value
 from posture.core.imaging import load_image
 from posture.core.landmarks import Landmark
 from posture.live.monitor import PostureState
-from posture.report.draw import annotate_live, annotate_with_labels, live_value, value_text
+from posture.report.draw import annotate_live, annotate_with_labels, value_text
 from posture.report.layout import style_for
 from posture.ui.workflows import panel_transform, side_by_side
 
@@ -99,7 +100,7 @@ def test_overlay_text_reads_in_words(assessed):
     assert value_text(a, "hip_tilt_deg").startswith("Hips level")
     assert live_value("neck_inclination_deg", 23.46) == "Neck: 23°"
     assert live_value("shoulder_tilt_deg", -3.6) == "Shoulders: −4°"
-    assert live_value("forward_head_offset_pct", 12.2, "%") == "Head forward: 12%"
+    assert live_value("forward_head_offset_pct", 12.2) == "Head forward: 12%"
 
 
 def test_live_overlay_banner_and_measures():

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from posture.core.landmarks import Landmark as L
-from posture.core.measures import MEASURES, MEASURES_BY_NAME, MeasureContext, aggregate, compute_measures
+from posture.core.measures import MEASURES, MeasureContext, aggregate, compute_measures
 from posture.core.views import Posture, View, ViewName
 
 from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
@@ -36,7 +36,7 @@ def test_every_measure_is_documented():
     for spec in MEASURES:
         assert spec.definition and spec.sign and spec.unit and spec.views
     assert {"head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg", "craniovertebral_angle_deg",
-            "neck_inclination_deg", "torso_inclination_deg"} <= set(MEASURES_BY_NAME)
+            "neck_inclination_deg", "torso_inclination_deg"} <= set(MEASURES.names())
 
 
 def test_front_view_shoulder_tilt_exact():

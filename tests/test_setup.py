@@ -9,7 +9,7 @@ import pytest
 
 from posture.core.landmarks import NUM_LANDMARKS, PoseLandmarks
 from posture.core.landmarks import Landmark as L
-from posture.core.measures import MEASURES_BY_NAME, Measure, MeasureContext, compute_measures
+from posture.core.measures import MEASURES, Measure, MeasureContext, compute_measures
 from posture.core.scene import stated_camera
 from posture.core.setup import Status, check_camera, check_framing, check_stance, check_yaw
 from posture.core.uncertainty import FLOOR, SetupSpread, combine, pitch_points, rotate_about
@@ -148,10 +148,10 @@ def test_roll_adds_to_tilts_degree_for_degree_and_not_to_joint_angles() -> None:
     lms = _standing()
     ctx = MeasureContext(FRONT)
     spread = SetupSpread(roll_sd_deg=2.0, pitch_sd_deg=0.0, yaw_sd_deg=0.0)
-    tilt = combine(MEASURES_BY_NAME["shoulder_tilt_deg"], _measure("shoulder_tilt_deg", lms, ctx), lms.xy, ctx, spread, 1000.0, (500, 500))
+    tilt = combine(MEASURES["shoulder_tilt_deg"], _measure("shoulder_tilt_deg", lms, ctx), lms.xy, ctx, spread, 1000.0, (500, 500))
     parts = dict(tilt.parts)
     assert parts["camera roll"] == pytest.approx(2.0, abs=1e-3)
-    knee = combine(MEASURES_BY_NAME["left_knee_valgus_deg"], _measure("left_knee_valgus_deg", lms, ctx), lms.xy, ctx, spread,
+    knee = combine(MEASURES["left_knee_valgus_deg"], _measure("left_knee_valgus_deg", lms, ctx), lms.xy, ctx, spread,
                    1000.0, (500, 500))
     assert dict(knee.parts).get("camera roll", 0.0) < 1e-6
     # never +-0: identical copies still carry the floor (and landmark placement)
@@ -178,7 +178,7 @@ def test_centimetres_carry_the_body_proportion_error() -> None:
     ctx = MeasureContext(View(ViewName.LEFT, Posture.STANDING, 1.0, "user"), "left", 170.0)
     m = compute_measures(lms, [lms] * 4, ctx, (1000, 1000), ("forward_head_offset_cm",))["forward_head_offset_cm"]
     assert m.value is not None
-    widened = combine(MEASURES_BY_NAME["forward_head_offset_cm"], m, lms.xy, ctx, SetupSpread(0.0, 0.0), 1000.0, (500, 500))
+    widened = combine(MEASURES["forward_head_offset_cm"], m, lms.xy, ctx, SetupSpread(0.0, 0.0), 1000.0, (500, 500))
     assert dict(widened.parts)["body scale"] == pytest.approx(SCALE_REL_ERROR * abs(m.value))
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from posture.core.errors import UsageError
 from posture.core.imaging import ACCEPTED_EXTENSIONS
+from posture.core.measures import HEIGHT_RANGE_CM
 from posture.core.views import VIEW_CHOICES
 
 #: Manifest columns: `path` is required; the others may be left out or left empty per row.
@@ -25,7 +26,6 @@ MANIFEST_COLUMNS = ("path", "client_id", "height_cm", "view")
 #: Header spellings accepted for each column (lower case, spaces and dashes read as "_").
 _ALIASES = {"path": "path", "file": "path", "photo": "path", "client_id": "client_id", "client": "client_id",
             "height_cm": "height_cm", "height": "height_cm", "view": "view"}
-HEIGHT_RANGE_CM = (50.0, 250.0)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from .estimator import PoseEstimator
 from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
 from .gravity import Levelling, camera_from_scene
 from .imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
-from .landmarks import Landmark, PoseLandmarks
-from .measures import MEASURES_BY_NAME, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
+from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from .measure_spec import ARMS_CHECK, STANCE_CHECK
+from .measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from .pool import EstimatorPool, default_pool
 from .scene import CameraTilt, focal_px_from_exif, stated_camera
-from .setup import BODY_POINTS, GATES, GRAVITY_FRONTAL, Setup, assess_setup
+from .setup import BODY_POINTS, Setup, assess_setup
 from .setup import Status as SetupStatus
 from .uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
 from .views import VIEW_CHOICES, Posture, View, ViewName, classify_view
@@ -180,8 +181,9 @@ def assess(
     the augmented copies (same readings, sooner); by default the process-wide pool
     (`pool.default_pool`).
     """
-    if height_cm is not None and not (50.0 <= float(height_cm) <= 250.0):
-        raise UsageError(f"height must be between 50 and 250 cm, got {height_cm:g}")
+    low, high = HEIGHT_RANGE_CM
+    if height_cm is not None and not (low <= float(height_cm) <= high):
+        raise UsageError(f"height must be between {low:g} and {high:g} cm, got {height_cm:g}")
     if view not in VIEW_CHOICES:
         raise UsageError(f"view must be one of auto, front, back, left, right; got {view!r}")
     if camera_roll_deg is not None and not (math.isfinite(camera_roll_deg) and abs(camera_roll_deg) <= 45.0):
@@ -260,7 +262,7 @@ def assess(
         pitch_sd_deg=(camera.pitch_sd_deg or 0.0) if levelling.active else UNKNOWN_PITCH_SD_DEG,
     )
     measures = {
-        n: combine(MEASURES_BY_NAME[n], m, levelled.xy, ctx, spread, camera.focal_px, camera.principal_point)
+        n: combine(MEASURES[n], m, levelled.xy, ctx, spread, camera.focal_px, camera.principal_point)
         for n, m in measures.items()
     }
     measures = _gate(measures, setup)
@@ -336,17 +338,17 @@ def _gate_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> dict[s
     trunk = abs(augment.trunk_angle_deg(lms))
     if trunk <= UNLEVELLED_TRUNK_LIMIT_DEG:
         return measures
-    return _withhold(measures, GRAVITY_FRONTAL,
+    return _withhold(measures, MEASURES.reading_gravity(),
                      f"not measured: camera level unknown and the trunk looks tilted {trunk:.0f}° in the photo, so the "
                      "camera was probably not level; hold it level or state that it was levelled")
 
 
 def _gate(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
     """Withhold the measures a failed set-up check invalidates, with the check's words."""
-    for key, names in GATES.items():
+    for key in (STANCE_CHECK, ARMS_CHECK):
         check = setup.check(key)
         if check is not None and check.status is SetupStatus.RETAKE:
-            measures = _withhold(measures, names, f"not measured: {check.reading}")
+            measures = _withhold(measures, MEASURES.withheld_by(key), f"not measured: {check.reading}")
     return measures
 
 
@@ -477,7 +479,7 @@ def _plausible(lms: PoseLandmarks) -> bool:
 
 
 def _box(lms: PoseLandmarks) -> tuple[float, float, float, float]:
-    return lms.bbox(min_visibility=0.5)
+    return lms.bbox(min_visibility=MIN_VISIBILITY)
 
 
 def _grown(box: Box, grow: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -529,7 +531,7 @@ def _find_subject(
     masked = _mask(working, _box(first))
     while len(people) < MAX_PEOPLE:
         other = estimator.detect(masked)
-        if other is None or min(other.visibility[Landmark.LEFT_SHOULDER], other.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
+        if other is None or min(other.visibility[Landmark.LEFT_SHOULDER], other.visibility[Landmark.RIGHT_SHOULDER]) < MIN_VISIBILITY:
             break
         box = _box(other)
         if any(_overlap(box, _box(p)) > 0.5 for p in people):

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from .estimator import PoseEstimator
 from .imaging import BGRImage
-from .landmarks import LEFT_RIGHT_SWAP, Landmark, PoseLandmarks
+from .landmarks import LEFT_RIGHT_SWAP, MIN_VISIBILITY, Landmark, PoseLandmarks
 from .pool import map_on
 
 FloatArray = npt.NDArray[np.float64]
@@ -105,7 +105,7 @@ def _visible_box(lms: PoseLandmarks, image_shape: tuple[int, ...]) -> tuple[floa
     h, w = image_shape[:2]
     xy = lms.xy
     inside = (xy[:, 0] >= 0) & (xy[:, 0] <= w) & (xy[:, 1] >= 0) & (xy[:, 1] <= h)
-    mask = inside & (lms.visibility >= 0.5)
+    mask = inside & (lms.visibility >= MIN_VISIBILITY)
     pts = xy[mask] if mask.sum() >= 4 else np.clip(xy, [0, 0], [w, h])
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
 
@@ -117,7 +117,7 @@ def canonical_frame(lms: PoseLandmarks, image_shape: tuple[int, ...]) -> Frame:
     side = max(x1 - x0, y1 - y0, 16.0) * (1 + 2 * CANONICAL_MARGIN)
     angle = trunk_angle_deg(lms)
     if abs(angle) > MAX_CANONICAL_ROTATION or not all(
-        lms.visibility[i] >= 0.5 for i in (Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
+        lms.visibility[i] >= MIN_VISIBILITY for i in (Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
     ):
         angle = 0.0
     scale = CANONICAL_SIZE / side

@@ -15,6 +15,7 @@ from enum import Enum
 
 from .assessment import Assessment
 from .findings import FINDING_MARGIN_SIGMAS
+from .measures import MEASURES
 from .views import angle_difference_deg
 
 
@@ -24,14 +25,6 @@ class ChangeStatus(str, Enum):
     CHANGED = "changed"  # real, but the measure has no "better" direction
     WITHIN_NOISE = "within noise"
     NOT_COMPARABLE = "not comparable"
-
-
-#: Where each measure is best (the change is judged by the distance to it). None: no direction.
-IDEAL: dict[str, float | None] = {
-    "craniovertebral_angle_deg": 90.0,
-    "trunk_thigh_angle_deg": None,
-    "knee_flexion_deg": None,
-}
 
 
 @dataclass(frozen=True)
@@ -126,11 +119,12 @@ def compare(before: Assessment, after: Assessment) -> list[MeasureChange]:
         combined = math.hypot(a.uncertainty, b.uncertainty)
         status = ChangeStatus.WITHIN_NOISE
         if abs(delta) > FINDING_MARGIN_SIGMAS * combined:
-            ideal = IDEAL.get(name, 0.0)
-            if ideal is None:
+            spec = MEASURES.get(name)
+            band = None if spec is None else spec.better
+            if band is None:
                 status = ChangeStatus.CHANGED
             else:
-                closer = abs(a.value - ideal) < abs(b.value - ideal)
+                closer = band.distance(a.value) < band.distance(b.value)
                 status = ChangeStatus.IMPROVED if closer else ChangeStatus.WORSE
         changes.append(MeasureChange(name, b.unit, b.value, a.value, delta, combined, status))
     return changes

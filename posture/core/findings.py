@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .formatting import amount, signed_words
-from .measures import MEASURES_BY_NAME, Measure
+from .measures import MEASURES, Measure
 
 #: A finding's value must pass its cut-off by more than this many times its uncertainty
 #: (about 2 SD: a reading whose error could put it on either side of the cut-off is not a
@@ -122,9 +122,14 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, Threshold]:
 
 def _parse_threshold(key: str, table: dict[str, Any], path: str | Path | None) -> Threshold:
     where = f"{path or 'default thresholds'}: [{key}]"
-    names = table.get("measures") or [table.get("measure")]
-    if not names or any(n not in MEASURES_BY_NAME for n in names):
-        raise ConfigError(f"{where}: unknown measure {names}")
+    names = MEASURES.graded_by(key)
+    if not names:
+        raise ConfigError(f"{where}: no measure raises this finding (see posture/core/measures.py)")
+    # The measure a finding reads is declared with the measure; a file may still name it (older
+    # thresholds files did), but only as what the table says.
+    named = table.get("measures") or ([table["measure"]] if "measure" in table else None)
+    if named is not None and tuple(named) != names:
+        raise ConfigError(f"{where}: reads {', '.join(names)}, not {named} (the measure a finding reads is fixed)")
     try:
         mild, moderate, marked = (float(table[k]) for k in ("mild", "moderate", "marked"))
     except (KeyError, TypeError, ValueError):
@@ -140,112 +145,38 @@ def _parse_threshold(key: str, table: dict[str, Any], path: str | Path | None) -
 
 # --- wording -----------------------------------------------------------------------------
 
-#: Muscle groups commonly associated with each pattern (Janda's crossed syndromes; Kendall,
-#: Muscles: Testing and Function). For a therapist to consider, not a prescription. One muscle
-#: (or band) an entry, any qualifier in brackets, so a summary can list each once even when
-#: two findings name it ("upper trapezius (high side)" and "upper trapezius").
-AREAS: dict[str, tuple[str, ...]] = {
-    "forward_head": (
-        "suboccipitals", "upper trapezius", "levator scapulae", "sternocleidomastoid (often short)",
-        "scalenes (often short)", "deep neck flexors (often weak)",
-    ),
-    "neck_flexion": ("upper trapezius", "levator scapulae", "cervical extensors", "deep neck flexors"),
-    # Janda's pattern names the shoulder girdle even though rounding itself is not measured here.
-    "upper_crossed_shoulder_girdle": (
-        "pectoralis major and minor (often short)", "lower and middle trapezius (often weak)",
-        "rhomboids (often weak)", "serratus anterior (often weak)",
-    ),
-    "torso_flexion": ("thoracic erectors", "hip flexors (iliopsoas)", "abdominals", "pectorals"),
-    "shoulder_tilt": ("upper trapezius (high side)", "levator scapulae (high side)", "latissimus dorsi",
-                      "quadratus lumborum"),
-    "hip_tilt": ("quadratus lumborum (high side)", "gluteus medius (low side)", "hip adductors", "hip abductors"),
-    "head_tilt": ("sternocleidomastoid", "scalenes", "upper trapezius", "suboccipitals"),
-    "trunk_lean": ("quadratus lumborum", "obliques", "erector spinae"),
-    "knee_valgus": ("gluteus medius (often weak)", "gluteus maximus (often weak)", "hip adductors", "TFL / IT band",
-                    "foot pronation"),
-}
+#: The shoulder girdle's muscles in Janda's upper-crossed pattern (Kendall, Muscles: Testing and
+#: Function), named even though rounding itself is not measured here. Each measure's own
+#: areas are declared with it (`MeasureSpec.grading`).
+UPPER_CROSSED_GIRDLE: tuple[str, ...] = (
+    "pectoralis major and minor (often short)", "lower and middle trapezius (often weak)",
+    "rhomboids (often weak)", "serratus anterior (often weak)",
+)
 
 
 def areas_for(finding_id: str) -> tuple[str, ...]:
     """Muscle groups to consider for a finding id (e.g. ``knee_valgus_left``, ``upper_crossed``)."""
     if finding_id == "upper_crossed":
-        return AREAS["forward_head"] + AREAS["upper_crossed_shoulder_girdle"]
-    key = finding_id if finding_id in AREAS else finding_id.rsplit("_", 1)[0]
-    return AREAS.get(key, ())
+        return _areas("forward_head") + UPPER_CROSSED_GIRDLE
+    return _areas(finding_id) or _areas(finding_id.rsplit("_", 1)[0])
 
 
-def _side_word(value: float) -> str:
-    return "left" if value > 0 else "right"
+def _areas(key: str) -> tuple[str, ...]:
+    names = MEASURES.graded_by(key)
+    grading = MEASURES[names[0]].grading if names else None
+    return grading.areas if grading is not None else ()
 
 
-def _by(m: Measure) -> str:
-    """The size of the reading with its ± ("2.1° ± 0.8°"): the sign is in the sentence."""
-    assert m.value is not None
-    return amount(m.value, m.unit, m.uncertainty)
-
-
-def _fmt(m: Measure) -> str:
-    """The reading with its sign in words (the one formatter, `posture.core.formatting`)."""
-    assert m.value is not None
-    return signed_words(m.name, m.value, m.unit, m.uncertainty)
-
-
-def _describe(key: str, m: Measure) -> tuple[str, str]:
-    """Title and detail in plain words. Neither names the severity: `Finding.severity` does,
-    and every view of a finding (CLI, app, report) shows it once beside the title."""
-    v = float(m.value or 0.0)
-    if key == "shoulder_tilt":
-        side = _side_word(v)
-        return (
-            f"Uneven shoulders: {side} shoulder likely higher",
-            f"The {side} shoulder sits higher by {_by(m)}. Consider checking elevators on the "
-            f"{side} and depressors on the other side; confirm by palpation.",
-        )
-    if key == "hip_tilt":
-        side = _side_word(v)
-        return (
-            f"Likely pelvic obliquity: {side} hip higher",
-            f"The {side} hip sits higher by {_by(m)}. Consider leg-length and quadratus lumborum "
-            "assessment; clothing and stance width affect this landmark.",
-        )
-    if key == "head_tilt":
-        side = _side_word(v)
-        return (
-            f"Head likely tilted: {side} ear higher",
-            f"The {side} ear sits higher by {_by(m)}: the head side-bends toward the {'right' if v > 0 else 'left'}.",
-        )
-    if key == "trunk_lean":
-        side = _side_word(v)
-        return (
-            f"Likely lateral trunk lean toward the {side}",
-            f"The shoulders are shifted toward the client's {side} over the pelvis by {_by(m)}.",
-        )
-    if key == "knee_valgus":
-        knee = "left" if m.name.startswith("left") else "right"
-        kind = "valgus (knee inward)" if v > 0 else "varus (knee outward)"
-        return (
-            f"{knee.capitalize()} knee: likely {kind} alignment",
-            f"The hip-knee-ankle line bends {_by(m)} at the {knee} knee. Foot position "
-            "and camera height affect this; consider a standing and a squat check.",
-        )
-    if key == "forward_head":
-        return (
-            "Likely forward head posture",
-            f"The ear-shoulder angle is {_fmt(m)}, below the screening cut-off for this landmark proxy. "
-            "Consider the cervical and upper-thoracic region.",
-        )
-    if key == "neck_flexion":
-        return (
-            "Neck likely flexed on the trunk",
-            f"The neck line is {_by(m)} forward of the trunk line; at a desk, consider "
-            "screen height.",
-        )
-    if key == "torso_flexion":
-        return (
-            "Trunk likely flexed forward",
-            f"The hip-to-shoulder line leans {_by(m)} forward of vertical.",
-        )
-    return (key.replace("_", " ").capitalize(), _fmt(m))
+def _describe(m: Measure) -> tuple[str, str]:
+    """Title and detail in plain words, from the measure's declared grading. Neither names the
+    severity: `Finding.severity` does, and every view of a finding (CLI, app, report) shows it
+    once beside the title."""
+    grading = MEASURES[m.name].grading
+    assert grading is not None and m.value is not None
+    side, other = grading.sides if m.value > 0 else grading.sides[::-1]
+    fields = {"side": side, "other": other, "by": amount(m.value, m.unit, m.uncertainty),
+              "reading": signed_words(m.name, m.value, m.unit, m.uncertainty)}
+    return grading.title.format(**fields), grading.detail.format(**fields)
 
 
 def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> list[Finding]:
@@ -262,7 +193,7 @@ def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> 
             sev = th.severity(m.value, m.uncertainty)
             if sev is Severity.NONE:
                 continue
-            title, detail = _describe(key, m)
+            title, detail = _describe(m)
             findings.append(
                 Finding(
                     id=key if len(th.measures) == 1 else f"{key}_{name.split('_')[0]}",
@@ -270,7 +201,7 @@ def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> 
                     title=title,
                     detail=detail,
                     measures=(name,),
-                    areas=AREAS.get(key, ()),
+                    areas=areas_for(key),
                 )
             )
     _add_upper_crossed(findings)

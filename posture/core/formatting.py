@@ -1,7 +1,8 @@
 """The one value formatter: how a measure is named and how its value reads, everywhere.
 
-Findings, the summary (Markdown, HTML, PDF), the app's tables and the image overlays all go
-through these functions, so a value reads the same wherever it is shown: a plain name
+Findings, the summary (Markdown, HTML, PDF), the app's tables, the image overlays and the
+live frames all go through these functions, which read each measure's names and sign words
+from its declaration (`measures.py`), so a value reads the same wherever it is shown: a plain name
 ("Shoulder tilt"), the sign in words ("left higher by 2.1° ± 0.8°"), units as ° / cm / %,
 and a withheld value as "not measured: <reason>" in full.
 """
@@ -12,81 +13,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .measures import MEASURES_BY_NAME, Measure
-
-#: Plain names, for people. Every measure in the table has one (a test checks it).
-LABELS: dict[str, str] = {
-    "head_tilt_deg": "Head tilt",
-    "shoulder_tilt_deg": "Shoulder tilt",
-    "hip_tilt_deg": "Hip tilt (pelvic obliquity proxy)",
-    "trunk_lean_deg": "Trunk side lean",
-    "left_knee_valgus_deg": "Left knee alignment",
-    "right_knee_valgus_deg": "Right knee alignment",
-    "craniovertebral_angle_deg": "Craniovertebral angle (ear–shoulder proxy)",
-    "neck_inclination_deg": "Neck inclination (ear–shoulder line from vertical)",
-    "neck_on_trunk_flexion_deg": "Neck flexion on the trunk",
-    "torso_inclination_deg": "Trunk inclination",
-    "forward_head_offset_pct": "Head forward of shoulder (% of trunk length)",
-    "forward_head_offset_cm": "Head forward of shoulder",
-    "trunk_thigh_angle_deg": "Trunk–thigh angle",
-    "knee_flexion_deg": "Knee bend",
-    "ear_plumb_offset_pct": "Ear from plumb line (% of height)",
-    "ear_plumb_offset_cm": "Ear from plumb line",
-    "shoulder_plumb_offset_pct": "Shoulder from plumb line (% of height)",
-    "shoulder_plumb_offset_cm": "Shoulder from plumb line",
-    "hip_plumb_offset_pct": "Hip from plumb line (% of height)",
-    "hip_plumb_offset_cm": "Hip from plumb line",
-    "knee_plumb_offset_pct": "Knee from plumb line (% of height)",
-    "knee_plumb_offset_cm": "Knee from plumb line",
-}
-
-#: Short names for labels drawn on a photo (space is tight there).
-SHORT_LABELS: dict[str, str] = {
-    "head_tilt_deg": "Head",
-    "shoulder_tilt_deg": "Shoulders",
-    "hip_tilt_deg": "Hips",
-    "trunk_lean_deg": "Trunk",
-    "left_knee_valgus_deg": "L knee",
-    "right_knee_valgus_deg": "R knee",
-    "craniovertebral_angle_deg": "CVA",
-    "neck_inclination_deg": "Neck",
-    "neck_on_trunk_flexion_deg": "Neck/trunk",
-    "torso_inclination_deg": "Trunk",
-    "trunk_thigh_angle_deg": "Trunk-thigh",
-    "knee_flexion_deg": "Knee",
-}
-
-#: What a positive and a negative value mean, in words: (positive, negative, zero).
-#: "{a}" is the magnitude with its unit and ±.
-_WORDS: dict[str, tuple[str, str, str]] = {
-    "head_tilt_deg": ("left ear higher by {a}", "right ear higher by {a}", "level"),
-    "shoulder_tilt_deg": ("left higher by {a}", "right higher by {a}", "level"),
-    "hip_tilt_deg": ("left higher by {a}", "right higher by {a}", "level"),
-    "trunk_lean_deg": ("leaning toward the left by {a}", "leaning toward the right by {a}", "upright"),
-    "left_knee_valgus_deg": ("inward (valgus) by {a}", "outward (varus) by {a}", "straight"),
-    "right_knee_valgus_deg": ("inward (valgus) by {a}", "outward (varus) by {a}", "straight"),
-    "neck_inclination_deg": ("forward by {a}", "back by {a}", "upright"),
-    "neck_on_trunk_flexion_deg": ("flexed by {a}", "extended by {a}", "in line with the trunk"),
-    "torso_inclination_deg": ("forward by {a}", "reclined by {a}", "upright"),
-    "forward_head_offset_pct": ("ear forward by {a}", "ear behind by {a}", "ear over the shoulder"),
-    "forward_head_offset_cm": ("ear forward by {a}", "ear behind by {a}", "ear over the shoulder"),
-    "trunk_thigh_angle_deg": ("flexed by {a}", "extended by {a}", "straight"),
-    "knee_flexion_deg": ("bent by {a}", "hyperextended by {a}", "straight"),
-}
-for _part in ("ear", "shoulder", "hip", "knee"):
-    for _unit in ("pct", "cm"):
-        _WORDS[f"{_part}_plumb_offset_{_unit}"] = (
-            "forward of the ankle by {a}", "behind the ankle by {a}", "over the ankle")
+from .measures import MEASURES, Measure
 
 
 def label(name: str) -> str:
     """The plain name of a measure ("Shoulder tilt"); an unknown name is made readable."""
-    return LABELS.get(name) or name.removesuffix("_deg").replace("_", " ").capitalize()
+    spec = MEASURES.get(name)
+    return spec.label if spec is not None else name.removesuffix("_deg").replace("_", " ").capitalize()
 
 
 def short_label(name: str) -> str:
-    """A short name for overlays on a photo ("Shoulders", "CVA")."""
-    return SHORT_LABELS.get(name) or label(name)
+    """A short name for labels on a photo or a live frame ("Shoulders", "CVA")."""
+    spec = MEASURES.get(name)
+    return spec.short if spec is not None else label(name)
 
 
 def unit_symbol(unit: str, ascii_only: bool = False) -> str:
@@ -117,7 +56,8 @@ def signed_words(name: str, value: float, unit: str, uncertainty: float | None =
     A value that rounds to 0.0 gets the measure's neutral word ("level (0.0° ± 0.4°)").
     A measure with no sign convention in words (the craniovertebral angle: its size is the
     reading) is its number: "52.3° ± 1.2°"."""
-    words = _WORDS.get(name)
+    spec = MEASURES.get(name)
+    words = None if spec is None else spec.words
     if words is None:
         text = f"{value:.1f}{unit_symbol(unit, ascii_only)}"
         if value < 0 and round(value, 1) != 0:
@@ -125,11 +65,29 @@ def signed_words(name: str, value: float, unit: str, uncertainty: float | None =
         if uncertainty is not None:
             text += f" {'+/-' if ascii_only else '±'} {abs(uncertainty):.1f}{unit_symbol(unit, ascii_only)}"
         return text
-    positive, negative, zero = words
     a = amount(value, unit, uncertainty, ascii_only)
     if round(value, 1) == 0:
-        return f"{zero} ({a})"
-    return (positive if value > 0 else negative).format(a=a)
+        return f"{words.neutral} ({a})"
+    return (words.positive if value > 0 else words.negative).format(a=a)
+
+
+def overlay_words(name: str, value: float, unit: str) -> str:
+    """A value on a photo, where space is tight: the short name, the sign in a word or two
+    and the size ("Shoulders: L higher 2.1°"); a measure without short sign words reads as
+    its number or full words ("CVA 52.3°"). The ± and the full wording are in the table."""
+    spec = MEASURES.get(name)
+    overlay = None if spec is None or spec.words is None else spec.words.overlay
+    if overlay is None or round(value, 1) == 0:
+        return f"{short_label(name)} {signed_words(name, value, unit)}"
+    return f"{short_label(name)}: {overlay[0] if value > 0 else overlay[1]} {amount(value, unit)}"
+
+
+def live_value(name: str, value: float) -> str:
+    """A live reading: whole degrees or percent (the frame-to-frame jitter is about a degree,
+    so a decimal would only flicker)."""
+    spec = MEASURES.get(name)
+    sign = "−" if round(value) < 0 else ""
+    return f"{short_label(name)}: {sign}{abs(value):.0f}{unit_symbol(spec.unit if spec else 'deg')}"
 
 
 _SNAKE = re.compile(r"\b(?:left|right|mouth|nose)_[a-z_]+\b")
@@ -161,7 +119,7 @@ def measure_text(m: Measure, ascii_only: bool = False) -> str:
 
 def definition(name: str) -> str:
     """What the measure is and its sign convention, from the measures table."""
-    spec = MEASURES_BY_NAME.get(name)
+    spec = MEASURES.get(name)
     return "" if spec is None else f"{spec.definition} {spec.sign}"
 
 

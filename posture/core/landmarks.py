@@ -15,6 +15,10 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
+#: A landmark counts as seen at this BlazePose visibility or more (for a measure: the
+#: consensus median over the augmented copies).
+MIN_VISIBILITY = 0.5
+
 
 class Landmark(IntEnum):
     NOSE = 0

@@ -1,8 +1,10 @@
 """The measures: one declarative table, computed on every augmented copy, then aggregated.
 
-Each `MeasureSpec` states its definition, sign convention, unit, the views and postures
-it applies to and the landmarks it uses. `compute_measures` returns a `Measure` for every
-spec: with a value and its uncertainty, or with no value and the reason why.
+Each `MeasureSpec` (`measure_spec.py`) states everything about a measure once: definition,
+sign convention and its words, unit, views, postures, landmarks, region, set-up gates, the
+finding it raises, what "better" means, and where it is shown. Every other module derives
+from this table. `compute_measures` returns a `Measure` for every spec: with a value and
+its uncertainty, or with no value and the reason why.
 
 Coordinates are image pixels (x right, y down). Angles are computed in pixels, never in
 MediaPipe's normalised coordinates (those scale x and y by different amounts).
@@ -12,24 +14,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from . import geometry as g
-from .landmarks import Landmark, PoseLandmarks
-from .views import Posture, View, ViewName
+from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from .measure_spec import (
+    ANY_POSTURE,
+    ARMS_CHECK,
+    FRONTAL,
+    NOT_RELEVANT_REASONS,
+    REGIONS,
+    SAGITTAL,
+    STANCE_CHECK,
+    STANDING,
+    Compute,
+    FloatArray,
+    Grading,
+    Measure,
+    MeasureContext,
+    MeasureSpec,
+    MeasureTable,
+    NeutralBand,
+    SignWords,
+)
+from .views import Posture, ViewName
 
-FloatArray = npt.NDArray[np.float64]
-
-FRONTAL = frozenset({ViewName.FRONT, ViewName.BACK})
-SAGITTAL = frozenset({ViewName.LEFT, ViewName.RIGHT})
-ANY_POSTURE = frozenset({Posture.STANDING, Posture.SEATED})
-STANDING = frozenset({Posture.STANDING})
-
-#: A landmark must be at least this visible (BlazePose visibility, consensus median).
-MIN_VISIBILITY = 0.5
+__all__ = [
+    "FRONTAL", "HEIGHT_RANGE_CM", "MEASURES", "MIN_VISIBILITY", "REGIONS", "SAGITTAL", "NOT_RELEVANT_REASONS", "RENAMED_MEASURES", "SCALE_REL_ERROR", "Measure",
+    "MeasureContext", "MeasureSpec", "aggregate", "compute_measures", "px_per_cm", "value_of",
+]
 
 #: Anthropometric ratios (Drillis & Contini 1966, as tabulated by Winter, *Biomechanics and
 #: Motor Control of Human Movement*): segment lengths as fractions of standing height H.
@@ -48,85 +62,8 @@ THIGH_OF_HEIGHT = 0.245
 #: figure this project has quoted since centimetres were added. It is not a measured SD:
 #: add it (as SCALE_REL_ERROR * |value|) to the uncertainty of every `cm` measure.
 SCALE_REL_ERROR = 0.10
-
-
-@dataclass(frozen=True)
-class MeasureContext:
-    """What a measure needs besides the landmarks."""
-
-    view: View
-    near_side: str = "left"  # for side views: which side's landmarks to use
-    height_cm: float | None = None
-    #: The levelled view's camera (focal length and principal point, pixels): with the body's
-    #: yaw it turns a left-right line's 2-D slope into its 3-D tilt (`geometry.level_line_tilt_deg`).
-    #: None: lines are read as drawn (live frames, stored records).
-    focal_px: float | None = None
-    principal_point: tuple[float, float] | None = None
-    yaw_deg: float | None = None
-
-    def side(self, part: str) -> Landmark:
-        """The near-side landmark for `part` ("EAR", "SHOULDER", ...)."""
-        return Landmark[f"{self.near_side.upper()}_{part}"]
-
-
-Compute = Callable[[FloatArray, MeasureContext], float]
-
-
-@dataclass(frozen=True)
-class MeasureSpec:
-    name: str
-    unit: str
-    views: frozenset[ViewName]
-    postures: frozenset[Posture]
-    definition: str
-    sign: str
-    landmarks: Callable[[MeasureContext], tuple[Landmark, ...]]
-    compute: Compute
-    #: Withhold the value when its spread over augmented copies exceeds this.
-    max_spread: float
-    needs_height: bool = False
-    #: Values outside this range mean the measure does not apply to what the photo shows.
-    valid_range: tuple[float, float] | None = None
-    range_hint: str = ""
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One measure's result: value and uncertainty in `unit`, or None and a reason."""
-
-    name: str
-    unit: str
-    value: float | None
-    uncertainty: float | None
-    confidence: float
-    reason: str | None = None
-    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
-    #: What the uncertainty is made of: (source, SD in `unit`) — "repeatability" (spread of
-    #: the augmented copies), "camera roll", "camera pitch", "body yaw", "body scale", "floor".
-    parts: tuple[tuple[str, float], ...] = field(default=(), compare=False)
-
-    @property
-    def available(self) -> bool:
-        return self.value is not None
-
-    @property
-    def relevant(self) -> bool:
-        """Worth showing: measured, or meant to be but could not be (not merely n/a here)."""
-        return self.value is not None or not (self.reason or "").startswith(NOT_RELEVANT_REASONS)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "value": None if self.value is None else round(self.value, 2),
-            "unit": self.unit,
-            "uncertainty": None if self.uncertainty is None else round(self.uncertainty, 2),
-            "confidence": round(self.confidence, 3),
-            "reason": self.reason,
-            **({"uncertainty_parts": {k: round(v, 2) for k, v in self.parts}} if self.parts else {}),
-        }
-
-
-#: Reasons that mean "this measure is not for this photo" rather than "it failed here".
-NOT_RELEVANT_REASONS = ("not applicable", "client height not given")
+#: A client's height in centimetres, as the tool accepts it (it scales the `cm` measures).
+HEIGHT_RANGE_CM = (50.0, 250.0)
 
 
 # --- helpers used by the table -------------------------------------------------------
@@ -251,8 +188,13 @@ def _as_cm(px: Compute) -> Compute:
     return lambda xy, ctx: px(xy, ctx) / px_per_cm(xy, ctx)
 
 
+_STANCE_AND_ARMS = frozenset({STANCE_CHECK, ARMS_CHECK})
+_STANCE = frozenset({STANCE_CHECK})
+_KNEE_AREAS = ("gluteus medius (often weak)", "gluteus maximus (often weak)", "hip adductors", "TFL / IT band",
+               "foot pronation")
+
+
 def _build_table() -> tuple[MeasureSpec, ...]:
-    L, R = "LEFT", "RIGHT"
     table: list[MeasureSpec] = [
         MeasureSpec(
             "head_tilt_deg", "deg", FRONTAL, ANY_POSTURE,
@@ -260,6 +202,16 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the subject's left ear is higher.",
             _fixed(Landmark.LEFT_EAR, Landmark.RIGHT_EAR),
             _tilt(Landmark.LEFT_EAR, Landmark.RIGHT_EAR), max_spread=3.0,
+            label="Head tilt", short_label="Head",
+            words=SignWords("left ear higher by {a}", "right ear higher by {a}", "level",
+                            overlay=("L ear higher", "R ear higher")),
+            region="head and neck", sided=True, reads_gravity=True, withheld_by=_STANCE_AND_ARMS,
+            grading=Grading("head_tilt", "Head likely tilted: {side} ear higher",
+                            "The {side} ear sits higher by {by}: the head side-bends toward the {other}.",
+                            ("sternocleidomastoid", "scalenes", "upper trapezius", "suboccipitals")),
+            key=True, overlay=True, live=True,
+            advice=("Level your head: your left ear is higher than your right.",
+                    "Level your head: your right ear is higher than your left."),
         ),
         MeasureSpec(
             "shoulder_tilt_deg", "deg", FRONTAL, ANY_POSTURE,
@@ -267,6 +219,17 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the subject's left shoulder is higher.",
             _fixed(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
             _tilt(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER), max_spread=3.0,
+            label="Shoulder tilt", short_label="Shoulders",
+            words=SignWords("left higher by {a}", "right higher by {a}", "level", overlay=("L higher", "R higher")),
+            region="shoulders", sided=True, reads_gravity=True, withheld_by=_STANCE_AND_ARMS,
+            grading=Grading("shoulder_tilt", "Uneven shoulders: {side} shoulder likely higher",
+                            "The {side} shoulder sits higher by {by}. Consider checking elevators on the {side} and "
+                            "depressors on the other side; confirm by palpation.",
+                            ("upper trapezius (high side)", "levator scapulae (high side)", "latissimus dorsi",
+                             "quadratus lumborum")),
+            key=True, overlay=True, live=True,
+            advice=("Let your left shoulder drop: it sits higher than the right (rest both forearms evenly).",
+                    "Let your right shoulder drop: it sits higher than the left (rest both forearms evenly)."),
         ),
         MeasureSpec(
             "hip_tilt_deg", "deg", FRONTAL, ANY_POSTURE,
@@ -275,6 +238,16 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the subject's left hip is higher.",
             _fixed(Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
             _tilt(Landmark.LEFT_HIP, Landmark.RIGHT_HIP), max_spread=3.0,
+            label="Hip tilt (pelvic obliquity proxy)", short_label="Hips",
+            words=SignWords("left higher by {a}", "right higher by {a}", "level", overlay=("L higher", "R higher")),
+            region="pelvis", sided=True, reads_gravity=True, withheld_by=_STANCE,
+            grading=Grading("hip_tilt", "Likely pelvic obliquity: {side} hip higher",
+                            "The {side} hip sits higher by {by}. Consider leg-length and quadratus lumborum "
+                            "assessment; clothing and stance width affect this landmark.",
+                            ("quadratus lumborum (high side)", "gluteus medius (low side)", "hip adductors",
+                             "hip abductors")),
+            # Not live: at a desk the hips are mostly hidden by it, and sitting moves them little.
+            key=True, overlay=True,
         ),
         MeasureSpec(
             "trunk_lean_deg", "deg", FRONTAL, ANY_POSTURE,
@@ -282,19 +255,39 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the shoulders are shifted toward the subject's left.",
             _fixed(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
             _trunk_lean, max_spread=3.0,
+            label="Trunk side lean", short_label="Trunk",
+            words=SignWords("leaning toward the left by {a}", "leaning toward the right by {a}", "upright",
+                            overlay=("leans L", "leans R")),
+            region="trunk", sided=True, reads_gravity=True, withheld_by=_STANCE,
+            grading=Grading("trunk_lean", "Likely lateral trunk lean toward the {side}",
+                            "The shoulders are shifted toward the client's {side} over the pelvis by {by}.",
+                            ("quadratus lumborum", "obliques", "erector spinae")),
+            key=True, overlay=True, live=True,
+            advice=("Sit centred: you lean to your left (weight even on both sit bones, no leaning on one armrest).",
+                    "Sit centred: you lean to your right (weight even on both sit bones, no leaning on one armrest)."),
         ),
     ]
-    for side in (L, R):
+    for side in ("LEFT", "RIGHT"):
+        knee = side.lower()
         table.append(
             MeasureSpec(
-                f"{side.lower()}_knee_valgus_deg", "deg", FRONTAL, STANDING,
-                f"Frontal-plane projection angle of the {side.lower()} knee: how far hip-knee-ankle "
+                f"{knee}_knee_valgus_deg", "deg", FRONTAL, STANDING,
+                f"Frontal-plane projection angle of the {knee} knee: how far hip-knee-ankle "
                 "departs from a straight line (0 when straight).",
                 "Positive when the knee lies medial of the hip-ankle line (valgus, knock-knee); "
                 "negative when lateral (varus, bow-leg).",
                 _fixed(*(Landmark[f"{side}_{p}"] for p in ("HIP", "KNEE", "ANKLE"))),
                 _knee_valgus(side), max_spread=4.0, valid_range=(-30.0, 30.0),
                 range_hint="the knee is bent, so this is not a standing alignment reading",
+                label=f"{knee.capitalize()} knee alignment", short_label=f"{side[0]} knee",
+                words=SignWords("inward (valgus) by {a}", "outward (varus) by {a}", "straight",
+                                overlay=("inward", "outward")),
+                region="knees", sided=True, withheld_by=_STANCE,
+                grading=Grading("knee_valgus", f"{knee.capitalize()} knee: likely {{side}} alignment",
+                                f"The hip-knee-ankle line bends {{by}} at the {knee} knee. Foot position and camera "
+                                "height affect this; consider a standing and a squat check.",
+                                _KNEE_AREAS, sides=("valgus (knee inward)", "varus (knee outward)")),
+                overlay=True,
             )
         )
     table += [
@@ -305,6 +298,15 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "clinical angle because BlazePose's shoulder sits below and in front of C7).",
             "90 when the ear is straight above the shoulder; smaller means a more forward head.",
             _sagittal("SHOULDER", "EAR"), _cva, max_spread=4.0,
+            label="Craniovertebral angle (ear–shoulder proxy)", short_label="CVA",
+            region="head and neck",
+            grading=Grading("forward_head", "Likely forward head posture",
+                            "The ear-shoulder angle is {reading}, below the screening cut-off for this landmark "
+                            "proxy. Consider the cervical and upper-thoracic region.",
+                            ("suboccipitals", "upper trapezius", "levator scapulae",
+                             "sternocleidomastoid (often short)", "scalenes (often short)",
+                             "deep neck flexors (often weak)")),
+            better=NeutralBand(90.0, 90.0), key=True, overlay=True, live=True,
         ),
         MeasureSpec(
             "neck_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -313,6 +315,9 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "from it; the neck finding uses the neck-on-trunk angle.",
             "Positive when the ear is forward of the shoulder (toward where the subject faces).",
             _sagittal("SHOULDER", "EAR"), _neck, max_spread=4.0,
+            label="Neck inclination (ear–shoulder line from vertical)", short_label="Neck",
+            words=SignWords("forward by {a}", "back by {a}", "upright", overlay=("forward", "back")),
+            key=True, overlay=True, live=True,
         ),
         MeasureSpec(
             "neck_on_trunk_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -321,6 +326,14 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "RULA scores (McAtamney & Corlett 1993). Uses the near-side hip, shoulder and ear.",
             "Positive when the ear is forward of the trunk line (flexion); negative in extension.",
             _sagittal("HIP", "SHOULDER", "EAR"), _neck_on_trunk, max_spread=5.0,
+            label="Neck flexion on the trunk", short_label="Neck/trunk",
+            words=SignWords("flexed by {a}", "extended by {a}", "in line with the trunk"),
+            region="head and neck",
+            grading=Grading("neck_flexion", "Neck likely flexed on the trunk",
+                            "The neck line is {by} forward of the trunk line; at a desk, consider screen height.",
+                            ("upper trapezius", "levator scapulae", "cervical extensors", "deep neck flexors")),
+            live=True,
+            advice=("Lift your head: bring your ears back over your shoulders (a screen at eye level helps).",) * 2,
         ),
         MeasureSpec(
             "torso_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -328,6 +341,14 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the shoulder is forward of the hip (forward flexion or lean); negative "
             "when reclined. Only forward values are graded: a supported recline is not a finding.",
             _sagittal("HIP", "SHOULDER"), _torso, max_spread=4.0,
+            label="Trunk inclination", short_label="Trunk",
+            words=SignWords("forward by {a}", "reclined by {a}", "upright", overlay=("forward", "reclined")),
+            region="trunk",
+            grading=Grading("torso_flexion", "Trunk likely flexed forward",
+                            "The hip-to-shoulder line leans {by} forward of vertical.",
+                            ("thoracic erectors", "hip flexors (iliopsoas)", "abdominals", "pectorals")),
+            key=True, overlay=True, live=True,
+            advice=("Sit back: let the backrest carry you and bring the chair closer to the desk.",) * 2,
         ),
         MeasureSpec(
             "forward_head_offset_pct", "% torso", SAGITTAL, ANY_POSTURE,
@@ -335,6 +356,9 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "shoulder-hip distance (scale-free, so photos at any distance compare).",
             "Positive when the ear is forward of the shoulder.",
             _sagittal("SHOULDER", "EAR", "HIP"), _as_pct(_head_offset_px, _torso_px), max_spread=8.0,
+            label="Head forward of shoulder (% of trunk length)", short_label="Head forward",
+            words=SignWords("ear forward by {a}", "ear behind by {a}", "ear over the shoulder"),
+            live=True,
         ),
         MeasureSpec(
             "forward_head_offset_cm", "cm", SAGITTAL, ANY_POSTURE,
@@ -345,6 +369,8 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the ear is forward of the shoulder.",
             lambda ctx: _sagittal("SHOULDER", "EAR")(ctx) + _scale_landmarks(ctx),
             _as_cm(_head_offset_px), max_spread=3.0, needs_height=True,
+            label="Head forward of shoulder",
+            words=SignWords("ear forward by {a}", "ear behind by {a}", "ear over the shoulder"),
         ),
         MeasureSpec(
             "trunk_thigh_angle_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -354,6 +380,9 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the thigh is forward of the trunk line (flexion side); negative when "
             "behind it (extension side).",
             _sagittal("SHOULDER", "HIP", "KNEE"), _trunk_thigh, max_spread=6.0,
+            label="Trunk–thigh angle", short_label="Trunk-thigh",
+            words=SignWords("flexed by {a}", "extended by {a}", "straight", overlay=("flexed", "extended")),
+            better=None, overlay=True,
         ),
         MeasureSpec(
             "knee_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -361,35 +390,40 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Positive when the knee is forward of the hip-ankle line (flexion); negative when "
             "behind it (hyperextension).",
             _sagittal("HIP", "KNEE", "ANKLE"), _knee_flexion, max_spread=6.0,
+            label="Knee bend", short_label="Knee",
+            words=SignWords("bent by {a}", "hyperextended by {a}", "straight", overlay=("bent", "hyperextended")),
+            better=None, overlay=True,
         ),
     ]
     for part in ("EAR", "SHOULDER", "HIP", "KNEE"):
         px = _plumb_px(part)
-        label = part.lower()
+        name = part.lower()
+        plumb_words = SignWords("forward of the ankle by {a}", "behind the ankle by {a}", "over the ankle")
         table.append(
             MeasureSpec(
-                f"{label}_plumb_offset_pct", "% height", SAGITTAL, STANDING,
-                f"Plumb-line offset of the {label}: horizontal distance of the {label} landmark from "
+                f"{name}_plumb_offset_pct", "% height", SAGITTAL, STANDING,
+                f"Plumb-line offset of the {name}: horizontal distance of the {name} landmark from "
                 "the vertical through the ankle, as a percentage of the ear-ankle height. A whole-body "
                 "sway moves every plumb offset together, so no finding is drawn from these.",
-                f"Positive when the {label} is forward of the ankle.",
+                f"Positive when the {name} is forward of the ankle.",
                 _sagittal(part, "ANKLE", "EAR"), _as_pct(px, _ear_ankle_px), max_spread=3.0,
+                label=f"{name.capitalize()} from plumb line (% of height)", words=plumb_words,
             )
         )
         table.append(
             MeasureSpec(
-                f"{label}_plumb_offset_cm", "cm", SAGITTAL, STANDING,
-                f"Horizontal distance of the {label} landmark from the vertical through the ankle, "
+                f"{name}_plumb_offset_cm", "cm", SAGITTAL, STANDING,
+                f"Horizontal distance of the {name} landmark from the vertical through the ankle, "
                 "in centimetres scaled from the client's height (ear-ankle height = 0.89 H).",
-                f"Positive when the {label} is forward of the ankle.",
+                f"Positive when the {name} is forward of the ankle.",
                 _sagittal(part, "ANKLE", "EAR"), _as_cm(px), max_spread=4.0, needs_height=True,
+                label=f"{name.capitalize()} from plumb line", words=plumb_words,
             )
         )
     return tuple(table)
 
 
-MEASURES: tuple[MeasureSpec, ...] = _build_table()
-MEASURES_BY_NAME: dict[str, MeasureSpec] = {m.name: m for m in MEASURES}
+MEASURES = MeasureTable(_build_table())
 #: Old measure names that stored assessments may carry -> the current name.
 RENAMED_MEASURES: dict[str, str] = {"hip_flexion_deg": "trunk_thigh_angle_deg"}
 
@@ -434,7 +468,7 @@ def compute_measures(
     were levelled (moved by the camera correction), for the "outside the photo" test."""
     out: dict[str, Measure] = {}
     width, height = image_size
-    for spec in MEASURES if names is None else (MEASURES_BY_NAME[n] for n in names):
+    for spec in MEASURES if names is None else (MEASURES[n] for n in names):
         out[spec.name] = _compute_one(spec, consensus, views, ctx, width, height, photo_landmarks or consensus)
     return out
 

@@ -22,7 +22,7 @@ from .errors import NoPersonError
 from .estimator import PoseEstimator
 from .imaging import BGRImage
 from .landmarks import PoseLandmarks
-from .measures import MEASURES_BY_NAME, MeasureContext, aggregate
+from .measures import MEASURES, MeasureContext, aggregate
 from .views import View, ViewName
 
 FRONTAL_TILTS = ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg")
@@ -91,7 +91,7 @@ def predicted_value(base: Assessment, transform: Transform, measure: str) -> flo
     """What geometry predicts `measure` to be on the transformed photo, from the base copies."""
     if base.context is None or base.measures[measure].value is None:
         return None
-    spec = MEASURES_BY_NAME[measure]
+    spec = MEASURES[measure]
     ctx = base.context
     new_ctx = MeasureContext(transform.map_view(ctx.view), ctx.near_side if not transform.geometric.mirror else
                              ("right" if ctx.near_side == "left" else "left"), ctx.height_cm)

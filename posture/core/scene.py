@@ -158,6 +158,14 @@ class CameraTilt:
         why = self.reason.removesuffix(": camera level unknown") or "no reliable vertical lines in the scene"
         return f"camera level unknown: {why}"
 
+    def roll_text(self, with_sd: bool = True) -> str:
+        """The roll signed with a true minus, and its SD: "−1.2° ± 0.4°", the one wording of a
+        camera's roll everywhere ("" when unknown)."""
+        if self.roll_deg is None:
+            return ""
+        text = f"{self.roll_deg:+.1f}°".replace("-", "−")
+        return f"{text} ± {self.roll_sd_deg or 0.0:.1f}°" if with_sd else text
+
     @property
     def known(self) -> bool:
         return self.status != "unknown" and self.roll_deg is not None and self.pitch_deg is not None

@@ -3,7 +3,7 @@
 Each check says ok / caution / retake, what was seen in plain words, and the fix. The
 checks look at the set-up, not at the client's posture: how the body is turned to the
 camera (yaw), how the camera is held (roll, pitch, height), framing, stance, sharpness and
-exposure. `GATES` says which measures a failed check withholds; the rest of the set-up's
+exposure. Each measure declares which checks' "retake" withholds it (`MeasureSpec.withheld_by`); the rest of the set-up's
 effect (roll, pitch and yaw uncertainty) is added to each measure's uncertainty instead
 (see `assessment.py`), so that no finding can come from set-up error alone.
 
@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .imaging import BGRImage
-from .landmarks import Landmark, PoseLandmarks
+from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from .measure_spec import ARMS_CHECK, STANCE_CHECK
 from .scene import CameraTilt, LineSegment
 from .views import Posture, View, ViewName, angle_difference_deg
 
@@ -145,18 +146,6 @@ BODY_POINTS = (
     Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE,
 )
 
-#: Measures a failed (retake) check withholds, with the check's reading as the reason.
-#: Frontal measures read against gravity (a camera's roll moves them degree for degree).
-GRAVITY_FRONTAL = ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg")
-FRONTAL_MEASURES = (*GRAVITY_FRONTAL, "left_knee_valgus_deg", "right_knee_valgus_deg")
-GATES: dict[str, tuple[str, ...]] = {
-    # A non-neutral stance (one leg, squat) moves the pelvis, trunk and knees by itself.
-    "stance": FRONTAL_MEASURES,
-    # Arms overhead lift the shoulder girdle: shoulder (and head) height say nothing then.
-    "arms": ("shoulder_tilt_deg", "head_tilt_deg"),
-}
-
-
 def _p(lms: PoseLandmarks, lm: Landmark) -> FloatArray:
     return lms.xy[int(lm)]
 
@@ -194,7 +183,7 @@ def check_yaw(view: View) -> SetupCheck:
 
 def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
     if camera.status == "stated":
-        roll = SetupCheck("roll", "Camera level (roll)", Status.OK, f"stated by the user: roll {camera.roll_deg:+.1f}°")
+        roll = SetupCheck("roll", "Camera level (roll)", Status.OK, f"stated by the user: roll {camera.roll_text(with_sd=False)}")
         pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.OK, f"stated by the user: pitch {camera.pitch_deg:+.1f}°")
         return roll, pitch
     if not camera.known:
@@ -207,7 +196,7 @@ def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
     lines = len(camera.lines)
     roll = SetupCheck(
         "roll", "Camera level (roll)", Status.OK,
-        f"camera rolled {camera.roll_deg:+.1f}° ± {camera.roll_sd_deg or 0:.1f}° (from {lines} vertical lines in the scene); corrected",
+        f"camera rolled {camera.roll_text()} (from {lines} vertical lines in the scene); corrected",
     )
     p = abs(camera.pitch_deg)
     way = "down" if camera.pitch_deg > 0 else "up"
@@ -268,7 +257,7 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
     """Standing on both feet with knees straight (or seated), and where the arms are."""
     label = "Stance"
     if view.posture is Posture.SEATED:
-        stance = SetupCheck("stance", label, Status.OK, "seated")
+        stance = SetupCheck(STANCE_CHECK, label, Status.OK, "seated")
     else:
         legs = []
         for side in ("LEFT", "RIGHT"):
@@ -282,17 +271,17 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
             legs.append((side.lower(), is_bent, float(ankle[1])))
         bent = [s for s, is_bent, _ in legs if is_bent]
         if _foot_raised(lms):
-            stance = SetupCheck("stance", label, Status.RETAKE,
+            stance = SetupCheck(STANCE_CHECK, label, Status.RETAKE,
                                 "standing on one leg (one foot raised): not a neutral stance; pelvis, trunk and knee readings withheld",
                                 "stand on both feet, hip-width apart, weight even")
         elif len(bent) == 2:
-            stance = SetupCheck("stance", label, Status.RETAKE,
+            stance = SetupCheck(STANCE_CHECK, label, Status.RETAKE,
                                 "both knees bent (squat or crouch): not a neutral stance; pelvis, trunk and knee readings withheld",
                                 "stand tall with knees straight")
         elif bent:
-            stance = SetupCheck("stance", label, Status.CAUTION, f"{bent[0]} knee bent", "stand with both knees straight")
+            stance = SetupCheck(STANCE_CHECK, label, Status.CAUTION, f"{bent[0]} knee bent", "stand with both knees straight")
         else:
-            stance = SetupCheck("stance", label, Status.OK, "standing on both feet, knees straight")
+            stance = SetupCheck(STANCE_CHECK, label, Status.OK, "standing on both feet, knees straight")
     arms = _check_arms(lms)
     return stance, arms
 
@@ -326,20 +315,20 @@ def _check_arms(lms: PoseLandmarks) -> SetupCheck:
     shoulder_y = float((_p(lms, Landmark.LEFT_SHOULDER)[1] + _p(lms, Landmark.RIGHT_SHOULDER)[1]) / 2)
     wrists = [float(_p(lms, lm)[1]) for lm in (Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST)]
     if min(wrists) < nose_y:
-        return SetupCheck("arms", label, Status.RETAKE,
+        return SetupCheck(ARMS_CHECK, label, Status.RETAKE,
                           "an arm is raised above the head: this lifts the shoulder; shoulder and head tilt withheld",
                           "let the arms hang relaxed at the sides")
     torso = abs(float((_p(lms, Landmark.LEFT_HIP)[1] + _p(lms, Landmark.RIGHT_HIP)[1]) / 2) - shoulder_y)
     if min(wrists) < shoulder_y + 0.25 * torso:
-        return SetupCheck("arms", label, Status.CAUTION, "arms raised toward shoulder height (e.g. a T-pose)",
+        return SetupCheck(ARMS_CHECK, label, Status.CAUTION, "arms raised toward shoulder height (e.g. a T-pose)",
                           "let the arms hang relaxed at the sides")
-    return SetupCheck("arms", label, Status.OK, "arms down")
+    return SetupCheck(ARMS_CHECK, label, Status.OK, "arms down")
 
 
 def check_image(bgr: BGRImage, lms: PoseLandmarks) -> tuple[SetupCheck, SetupCheck]:
     """Sharpness and exposure of the body region."""
     h, w = bgr.shape[:2]
-    x0, y0, x1, y1 = lms.bbox(min_visibility=0.5)
+    x0, y0, x1, y1 = lms.bbox(min_visibility=MIN_VISIBILITY)
     xa, ya = max(0, int(x0)), max(0, int(y0))
     xb, yb = min(w, int(math.ceil(x1))), min(h, int(math.ceil(y1)))
     if xb - xa < 8 or yb - ya < 8:

@@ -121,7 +121,7 @@ def level_reading(camera: CameraTilt | None) -> LevelReading:
         return LevelReading("unknown", None, None, None, None, text)
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     sd = camera.roll_sd_deg or 0.0
-    rolled = f"{camera.roll_deg:+.1f}° ± {sd:.1f}°".replace("-", "−")
+    rolled = camera.roll_text()
     if abs(camera.roll_deg) - sd > ROLL_LEVEL_DEG:
         status: Literal["level", "tilted"] = "tilted"
         text = f"camera rolled {rolled}"

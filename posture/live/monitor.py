@@ -28,8 +28,8 @@ from posture.core.estimator import BlazePoseEstimator, PoseEstimator
 from posture.core.findings import Severity, Threshold, load_thresholds
 from posture.core.gravity import Levelling, camera_from_scene
 from posture.core.imaging import BGRImage
-from posture.core.landmarks import Landmark, PoseLandmarks
-from posture.core.measures import compute_measures
+from posture.core.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.measures import FRONTAL, MEASURES, SAGITTAL, compute_measures
 from posture.core.scene import CameraTilt
 from posture.core.views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
 from posture.store.paths import data_dir, private_dir, write_private_file
@@ -103,32 +103,22 @@ class PostureState(str, Enum):
     NO_PERSON = "no person"
 
 
-#: Which findings drive the live state, per kind of view. Side: RULA-style neck and trunk
-#: flexion (thresholds.toml says how the bands were mapped); front: the frontal tilts.
-SIDE_KEYS = ("neck_flexion", "torso_flexion")
-FRONT_KEYS = ("head_tilt", "shoulder_tilt", "trunk_lean")
-SIDE_MEASURES = ("craniovertebral_angle_deg", "neck_inclination_deg", "neck_on_trunk_flexion_deg", "torso_inclination_deg",
-                 "forward_head_offset_pct")
-FRONT_MEASURES = ("head_tilt_deg", "shoulder_tilt_deg", "trunk_lean_deg")
+#: What the live monitor shows and which findings drive its state, per kind of view, as the
+#: measures table declares them (`live`, `advice`). Side: RULA-style neck and trunk flexion
+#: (thresholds.toml says how the bands were mapped); front: the frontal tilts.
+def live_measures(side: bool) -> tuple[str, ...]:
+    return MEASURES.live_measures(SAGITTAL if side else FRONTAL)
 
 
-#: What to do about each finding that drives the live state, in plain words. The tilts say
-#: which side: positive means the subject's left is higher (or the lean is to the left).
-ADVICE: dict[str, tuple[str, str]] = {
-    "neck_flexion": ("Lift your head: bring your ears back over your shoulders (a screen at eye level helps).",) * 2,
-    "torso_flexion": ("Sit back: let the backrest carry you and bring the chair closer to the desk.",) * 2,
-    "head_tilt": ("Level your head: your left ear is higher than your right.",
-                  "Level your head: your right ear is higher than your left."),
-    "shoulder_tilt": ("Let your left shoulder drop: it sits higher than the right (rest both forearms evenly).",
-                      "Let your right shoulder drop: it sits higher than the left (rest both forearms evenly)."),
-    "trunk_lean": ("Sit centred: you lean to your left (weight even on both sit bones, no leaning on one armrest).",
-                   "Sit centred: you lean to your right (weight even on both sit bones, no leaning on one armrest)."),
-}
+def live_keys(side: bool) -> tuple[str, ...]:
+    return MEASURES.live_gradings(SAGITTAL if side else FRONTAL)
 
 
 def advice_for(cause: str, value: float | None) -> str:
-    """The advice for a live state's cause ("" for none or an unknown one)."""
-    pair = ADVICE.get(cause)
+    """The advice for a live state's cause ("" for none or an unknown one): the measure's
+    declared advice, by the reading's sign (positive: the subject's left is higher, or the
+    lean is to the left)."""
+    pair = MEASURES.advice(cause)
     if pair is None:
         return ""
     return pair[1] if value is not None and value < 0 else pair[0]
@@ -354,7 +344,7 @@ class LiveEngine:
         found = self._estimator.detect_frame(frame, int(round(timestamp_s * 1e6)))  # type: ignore[attr-defined]
         model_done = time.perf_counter()
         h, w = frame.shape[:2]
-        if found is None or max(found.visibility[Landmark.LEFT_SHOULDER], found.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
+        if found is None or max(found.visibility[Landmark.LEFT_SHOULDER], found.visibility[Landmark.RIGHT_SHOULDER]) < MIN_VISIBILITY:
             self._filter.reset()
             self._previous = None
             values: dict[str, float | None] = {}
@@ -419,13 +409,13 @@ class LiveEngine:
         levelled = levelling.apply(lms)
         view = self._view(levelled)
         side = view.name.is_sagittal
-        names = SIDE_MEASURES if side else FRONT_MEASURES
+        names = live_measures(side)
         # The same levelled landmarks and context as a photo; the near side from the view.
         measures = compute_measures(levelled, [levelled], levelling.context(view), size, names, photo_landmarks=lms)
         values = {n: m.value for n, m in measures.items()}
         worst = Severity.NONE
         cause, cause_value = "", None
-        for key in SIDE_KEYS if side else FRONT_KEYS:
+        for key in live_keys(side):
             th = self._thresholds[key]
             for name in th.measures:
                 value = values.get(name)
@@ -473,7 +463,7 @@ class LiveEngine:
         seen = 0
         for frame, t in frames:
             found = self._estimator.detect_frame(frame, int(round(t * 1e6)))  # type: ignore[attr-defined]
-            if found is None or max(found.visibility[Landmark.LEFT_SHOULDER], found.visibility[Landmark.RIGHT_SHOULDER]) < 0.5:
+            if found is None or max(found.visibility[Landmark.LEFT_SHOULDER], found.visibility[Landmark.RIGHT_SHOULDER]) < MIN_VISIBILITY:
                 continue
             seen += 1
             lms = self._smooth(found, t)
@@ -518,7 +508,7 @@ def check_calibration(view_kind: str, series: dict[str, list[float]], thresholds
     def label(name: str) -> str:
         return name.removesuffix("_deg").replace("_", " ")
 
-    for key in SIDE_KEYS if view_kind == "side" else FRONT_KEYS:
+    for key in live_keys(view_kind == "side"):
         th = thresholds[key]
         for name in th.measures:
             if values := series.get(name):
@@ -640,7 +630,7 @@ class FrameLog:
             self._fh.write(json.dumps(row) + "\n")
             return
         if self._writer is None:
-            fields = ["t", "state", "view", "alert", *SIDE_MEASURES, *FRONT_MEASURES]
+            fields = ["t", "state", "view", "alert", *live_measures(True), *live_measures(False)]
             self._writer = csv.DictWriter(self._fh, fieldnames=fields, extrasaction="ignore")
             self._writer.writeheader()
         self._writer.writerow(row)

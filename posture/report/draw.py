@@ -21,10 +21,10 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from posture.core.assessment import Assessment
-from posture.core.formatting import amount, short_label, signed_words, unit_symbol
+from posture.core.formatting import live_value, overlay_words
 from posture.core.imaging import BGRImage
-from posture.core.landmarks import SKELETON_EDGES, Landmark, PoseLandmarks
-from posture.core.measures import MIN_VISIBILITY
+from posture.core.landmarks import MIN_VISIBILITY, SKELETON_EDGES, Landmark, PoseLandmarks
+from posture.core.measures import MEASURES, MeasureContext
 
 from .layout import Box, Direction, LabelRequest, Style, place_labels, style_for
 
@@ -133,33 +133,12 @@ def _pt(xy: npt.ArrayLike) -> tuple[int, int]:
     return int(round(float(p[0]))), int(round(float(p[1])))
 
 
-#: The sign in a word or two, for a label on the photo where space is tight (the measures
-#: table beside the photo has the full wording of `formatting.signed_words`): (positive, negative).
-_OVERLAY_WORDS: dict[str, tuple[str, str]] = {
-    "head_tilt_deg": ("L ear higher", "R ear higher"),
-    "shoulder_tilt_deg": ("L higher", "R higher"),
-    "hip_tilt_deg": ("L higher", "R higher"),
-    "trunk_lean_deg": ("leans L", "leans R"),
-    "left_knee_valgus_deg": ("inward", "outward"),
-    "right_knee_valgus_deg": ("inward", "outward"),
-    "neck_inclination_deg": ("forward", "back"),
-    "torso_inclination_deg": ("forward", "reclined"),
-    "trunk_thigh_angle_deg": ("flexed", "extended"),
-    "knee_flexion_deg": ("bent", "hyperextended"),
-}
-
-
 def value_text(a: Assessment, name: str) -> str | None:
-    """An overlay's label: the short name, the sign in a word and the size ("Shoulders: L
-    higher 2.1°"); a measure without sign words reads as its number ("CVA 52.3°"). The ±
-    and the full wording are in the measures table beside the photo."""
+    """An overlay's label (`formatting.overlay_words`), or None for a value not measured."""
     m = a.measures.get(name)
     if m is None or m.value is None:
         return None
-    words = _OVERLAY_WORDS.get(name)
-    if words is None or round(m.value, 1) == 0:
-        return f"{short_label(name)} {signed_words(name, m.value, m.unit)}"
-    return f"{short_label(name)}: {words[0] if m.value > 0 else words[1]} {amount(m.value, m.unit)}"
+    return overlay_words(name, m.value, m.unit)
 
 
 Affine = npt.NDArray[np.float64]  # 2x3: [x', y'] = A @ [x, y] + t
@@ -216,12 +195,27 @@ def annotate_with_labels(image: BGRImage, a: Assessment, *, transform: Affine | 
         labels = _frontal_overlay(out, a, xy, style)
     elif a.view.name.is_sagittal:
         labels = _sagittal_overlay(out, a, xy, style)
+    labels += _other_labels(a, xy, {lab.text for lab in labels})
     header = Label(f"{a.view.name.value} view, {a.view.posture.value}", (0.0, 0.0))
     hw, hh = _label_size(header, style)
     header_box = Box(0, 0, min(hw, out.shape[1]), min(hh, out.shape[0]))
     _draw_text_boxes(out, [(header, header_box)], style)
     clear = tuple((float(xy[lm][0]), float(xy[lm][1])) for lm in _KEEP_CLEAR if seen(lm))
     return out, draw_labels(out, labels, style, reserved=(header_box,), keep_clear=clear)
+
+
+def _other_labels(a: Assessment, xy: npt.NDArray[np.float64], drawn: set[str]) -> list[Label]:
+    """A label for every measure declared to be drawn (`MeasureSpec.overlay`) that has no
+    drawing of its own here: at the middle of its landmarks, so a new measure shows on the
+    photo without an edit to this module."""
+    ctx = MeasureContext(a.view, a.near_side)
+    labels = []
+    for spec in MEASURES:
+        text = value_text(a, spec.name) if spec.overlay and a.view.name in spec.views else None
+        if text is not None and text not in drawn:
+            at = xy[list(spec.landmarks(ctx))].mean(axis=0)
+            labels.append(Label(text, (float(at[0]), float(at[1])), smaller=True))
+    return labels
 
 
 def _frontal_overlay(out: BGRImage, a: Assessment, xy: npt.NDArray[np.float64], style: Style) -> list[Label]:
@@ -310,14 +304,6 @@ def _sagittal_overlay(out: BGRImage, a: Assessment, xy: npt.NDArray[np.float64],
 STATE_COLOURS = {"good": (80, 200, 80), "needs attention": (0, 190, 255), "poor": (60, 60, 230), "no person": (160, 160, 160)}
 
 
-def live_value(name: str, value: float, unit: str = "deg") -> str:
-    """A live reading: whole degrees or percent (the frame-to-frame jitter is about a degree,
-    so a decimal would only flicker)."""
-    sign = "−" if round(value) < 0 else ""
-    short = "Head forward" if name == "forward_head_offset_pct" else short_label(name)
-    return f"{short}: {sign}{abs(value):.0f}{unit_symbol(unit)}"
-
-
 def annotate_live(frame: BGRImage, result: LiveFrame) -> BGRImage:
     """Skeleton, the measures and the state banner on one live frame (a `live.FrameResult`)."""
     out = frame.copy()
@@ -338,7 +324,7 @@ def annotate_live(frame: BGRImage, result: LiveFrame) -> BGRImage:
     ImageDraw.Draw(patch).text((style.pad * 2, style.pad), banner.text, font=font, fill=(0, 0, 0))
     out[: int(bh)] = np.asarray(patch)[:, :, ::-1]
     y = bh + style.pad
-    lines = [Label(live_value(name, value, "%" if name.endswith("_pct") else "deg"), (0.0, 0.0), smaller=True)
+    lines = [Label(live_value(name, value), (0.0, 0.0), smaller=True)
              for name, value in result.measures.items() if value is not None]
     boxes: list[tuple[Label, Box]] = []
     for lab in lines:

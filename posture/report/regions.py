@@ -14,44 +14,19 @@ from dataclasses import dataclass
 from posture.core.assessment import Assessment
 from posture.core.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
 from posture.core.formatting import label, measure_text
+from posture.core.measures import MEASURES, REGIONS
 
-REGIONS: tuple[str, ...] = ("head and neck", "shoulders", "trunk", "pelvis", "knees")
-
-#: The measures a region's findings are drawn from: a region none of them was measured in
-#: is "not assessed", not "no finding".
-REGION_MEASURES: dict[str, tuple[str, ...]] = {
-    "head and neck": ("head_tilt_deg", "craniovertebral_angle_deg", "neck_on_trunk_flexion_deg"),
-    "shoulders": ("shoulder_tilt_deg",),
-    "trunk": ("trunk_lean_deg", "torso_inclination_deg"),
-    "pelvis": ("hip_tilt_deg",),
-    "knees": ("left_knee_valgus_deg", "right_knee_valgus_deg"),
-}
-
-#: Finding id (threshold key, or key_side for two-sided measures) -> region.
-_REGION_OF: dict[str, str] = {
-    "forward_head": "head and neck",
-    "neck_flexion": "head and neck",
-    "head_tilt": "head and neck",
-    "shoulder_tilt": "shoulders",
-    # Janda's upper-crossed pattern is about the shoulder girdle as much as the head.
-    "upper_crossed": "shoulders",
-    "trunk_lean": "trunk",
-    "torso_flexion": "trunk",
-    "hip_tilt": "pelvis",
-    "knee_valgus": "knees",
-}
-
-#: Readings the sign of which names a side or a direction: two views reading opposite
-#: signs disagree. (Below/above-only findings have one direction.)
-_SIGNED = frozenset({"head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg",
-                     "left_knee_valgus_deg", "right_knee_valgus_deg"})
+#: Patterns that span measures belong to a region of their own choosing: Janda's
+#: upper-crossed pattern is about the shoulder girdle as much as the head.
+_PATTERN_REGION = {"upper_crossed": "shoulders"}
 
 
 def region_of(finding_id: str) -> str:
     """The region a finding belongs to ("knee_valgus_left" -> "knees"); "other" if unknown."""
-    if finding_id in _REGION_OF:
-        return _REGION_OF[finding_id]
-    return _REGION_OF.get(finding_id.rsplit("_", 1)[0], "other")
+    if finding_id in _PATTERN_REGION:
+        return _PATTERN_REGION[finding_id]
+    return (MEASURES.region_of_finding(finding_id) or MEASURES.region_of_finding(finding_id.rsplit("_", 1)[0])
+            or "other")
 
 
 @dataclass(frozen=True)
@@ -128,7 +103,7 @@ def _merge_one(fid: str, hits: list[tuple[int, Assessment, Finding]],
     for _, a, text in others:
         m = a.measures[names[0]]
         assert m.value is not None
-        opposite = (len(names) == 1 and names[0] in _SIGNED and top_value is not None
+        opposite = (len(names) == 1 and MEASURES[names[0]].sided and top_value is not None
                     and m.value * top_value < 0 and abs(m.value) > FINDING_MARGIN_SIGMAS * (m.uncertainty or 0.0))
         if opposite:
             notes.append(f"The {a.view.name.value} view reads the other way ({text}): the views disagree; "
@@ -168,7 +143,7 @@ def merge(assessments: Sequence[Assessment]) -> list[RegionGroup]:
         if not out:
             measured = [a.view.name.value for a in assessments
                         if any(a.measures.get(n) is not None and a.measures[n].value is not None
-                               for n in REGION_MEASURES.get(region, ()))]
+                               for n in MEASURES.in_region(region))]
             status = (f"nothing beyond the screening cut-offs ({_views(list(dict.fromkeys(measured)))})" if measured
                       else "not assessed: no photo measured it")
         groups.append(RegionGroup(region, tuple(out), status))

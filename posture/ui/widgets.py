@@ -22,6 +22,7 @@ from posture.core.assessment import Assessment, assess
 from posture.core.errors import PostureError
 from posture.core.imaging import BGRImage, encode_jpeg, load_image, read_camera_exif
 from posture.core.landmarks import Landmark
+from posture.core.measures import HEIGHT_RANGE_CM
 from posture.live.capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
 from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, SessionStats
 from posture.report.draw import annotate_live
@@ -227,7 +228,8 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
             with st.form(f"{key}_new", clear_on_submit=False):
                 name = st.text_input("Name or pseudonym", key=new_fields[0])
                 dob = st.text_input("Date of birth (optional, YYYY-MM-DD)", key=new_fields[1])
-                height = st.number_input("Height in cm (optional)", min_value=0.0, value=None, step=1.0, format="%.0f",
+                height = st.number_input("Height in cm (optional)", min_value=HEIGHT_RANGE_CM[0],
+                                         max_value=HEIGHT_RANGE_CM[1], value=None, step=1.0, format="%.0f",
                                          key=new_fields[2])
                 if st.form_submit_button("Create client"):
                     try:

@@ -20,6 +20,8 @@ from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_dif
 from posture.core.formatting import label as measure_label
 from posture.core.formatting import reason_text, signed_words, unit_symbol
 from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
+from posture.core.landmarks import MIN_VISIBILITY
+from posture.core.measures import FRONTAL, MEASURES, SAGITTAL
 from posture.core.scene import CameraTilt
 from posture.report.draw import annotate
 from posture.report.selfcheck import self_check_advice
@@ -73,7 +75,7 @@ def work_setup_text(desk_hours: float | None, mostly: str | None) -> str:
 
 
 def body_height_px(a: Assessment) -> float:
-    vis = a.landmarks.visibility >= 0.5
+    vis = a.landmarks.visibility >= MIN_VISIBILITY
     ys = a.landmarks.xy[vis, 1] if vis.any() else a.landmarks.xy[:, 1]
     return max(float(ys.max() - ys.min()), 1.0)
 
@@ -82,7 +84,7 @@ def panel_transform(a: Assessment, body_px: int = 500) -> tuple[npt.NDArray[np.f
     """The 2x3 map from a photo to its side-by-side panel (the body `body_px` tall, centred)
     and the panel's size: the same for every photo, so two bodies compare at one scale."""
     f = body_px / body_height_px(a)
-    vis = a.landmarks.visibility >= 0.5
+    vis = a.landmarks.visibility >= MIN_VISIBILITY
     pts = a.landmarks.xy[vis] if vis.any() else a.landmarks.xy
     cx, cy = pts[:, 0].mean(), (pts[:, 1].min() + pts[:, 1].max()) / 2
     half_w, half_h = 0.45 * body_px, 0.65 * body_px
@@ -123,13 +125,6 @@ def trends(sessions: list[SessionRecord], view: str) -> dict[str, list[TrendPoin
 
 
 # --- the session story: pain and key measures over a client's sessions ------------------------
-
-#: The measures History charts over sessions, per kind of view: the ones a therapist follows.
-KEY_MEASURES: dict[str, tuple[str, ...]] = {
-    "frontal": ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg"),
-    "sagittal": ("craniovertebral_angle_deg", "neck_inclination_deg", "torso_inclination_deg"),
-}
-
 
 def session_time(created: str) -> dt.datetime | None:
     try:
@@ -205,7 +200,8 @@ class MeasurePoint:
 
 
 def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoint]:
-    """The key measures (`KEY_MEASURES`) of every photo of every session, named with their view."""
+    """The key measures (declared `key` in the measures table) of every photo of every session,
+    named with their view."""
     ticks = session_ticks(sessions)
     points = []
     for s in sessions:
@@ -215,7 +211,7 @@ def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoi
         for p in s.photos:
             view = p.assessment.view.name
             kind = "frontal" if view.is_frontal else "sagittal" if view.is_sagittal else None
-            for name in KEY_MEASURES.get(kind or "", ()):
+            for name in MEASURES.key_measures(FRONTAL if view.is_frontal else SAGITTAL) if kind else ():
                 m = p.assessment.measures.get(name)
                 if m is not None and m.value is not None:
                     points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value,
@@ -363,12 +359,12 @@ def camera_line(camera: CameraTilt) -> str:
     if camera.status == "stated":
         if camera.roll_deg == 0.0 and camera.pitch_deg == 0.0:
             return "camera levelled on a tripod (stated by you): no correction taken from the scene"
-        return f"camera roll {_signed(camera.roll_deg or 0.0)}° (stated by you): the landmarks are levelled by it"
+        return f"camera roll {camera.roll_text(with_sd=False)} (stated by you): the landmarks are levelled by it"
     if not camera.known:
         return camera.unknown_text
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     way = "down" if camera.pitch_deg > 0 else "up"
-    return (f"camera rolled {_signed(camera.roll_deg)}° ± {camera.roll_sd_deg or 0.0:.1f}° and pointing "
+    return (f"camera rolled {camera.roll_text()} and pointing "
             f"{abs(camera.pitch_deg):.0f}° {way}, from {len(camera.lines)} vertical lines — shown in yellow on the photo")
 
 

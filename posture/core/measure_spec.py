@@ -1,0 +1,270 @@
+"""What a measure is, declared once: the types of the measures table and of its results.
+
+A `MeasureSpec` states everything about one measure: its definition, unit, views and
+postures, landmarks and computation, and the facts the rest of the package derives from it
+(its plain names, what its sign means in words, the body region, which set-up checks
+withhold it, the finding it raises, what "better" means before/after, whether History
+charts it and whether the live monitor shows it). The table itself is in `measures.py`;
+nothing elsewhere keeps a list of measure names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from .landmarks import Landmark
+from .views import Posture, View, ViewName
+
+FloatArray = npt.NDArray[np.float64]
+
+FRONTAL = frozenset({ViewName.FRONT, ViewName.BACK})
+SAGITTAL = frozenset({ViewName.LEFT, ViewName.RIGHT})
+ANY_POSTURE = frozenset({Posture.STANDING, Posture.SEATED})
+STANDING = frozenset({Posture.STANDING})
+
+#: The body regions of a summary, in reading order (a measure's `region` is one of them).
+REGIONS: tuple[str, ...] = ("head and neck", "shoulders", "trunk", "pelvis", "knees")
+
+#: Set-up checks (`setup.py`) that can withhold a measure when they say "retake": a
+#: non-neutral stance (one leg, squat) moves the pelvis, trunk and knees by itself; arms
+#: overhead lift the shoulder girdle, so shoulder (and head) height say nothing then.
+STANCE_CHECK = "stance"
+ARMS_CHECK = "arms"
+
+
+@dataclass(frozen=True)
+class MeasureContext:
+    """What a measure needs besides the landmarks."""
+
+    view: View
+    near_side: str = "left"  # for side views: which side's landmarks to use
+    height_cm: float | None = None
+    #: The levelled view's camera (focal length and principal point, pixels): with the body's
+    #: yaw it turns a left-right line's 2-D slope into its 3-D tilt (`geometry.level_line_tilt_deg`).
+    #: None: lines are read as drawn (live frames, stored records).
+    focal_px: float | None = None
+    principal_point: tuple[float, float] | None = None
+    yaw_deg: float | None = None
+
+    def side(self, part: str) -> Landmark:
+        """The near-side landmark for `part` ("EAR", "SHOULDER", ...)."""
+        return Landmark[f"{self.near_side.upper()}_{part}"]
+
+
+Compute = Callable[[FloatArray, MeasureContext], float]
+
+
+@dataclass(frozen=True)
+class SignWords:
+    """What a value's sign means, in words. `positive` and `negative` take "{a}" (the size
+    with its unit and ±: "left higher by 2.1° ± 0.8°"); `neutral` is said when the value
+    rounds to 0; `overlay` is the (positive, negative) pair drawn on a photo, where space
+    is tight (None: the overlay shows the full words)."""
+
+    positive: str
+    negative: str
+    neutral: str
+    overlay: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Grading:
+    """The finding a measure raises: `key` names its cut-offs in `thresholds.toml`.
+
+    `title` and `detail` read in plain words; their fields are "{side}" and "{other}" (the
+    pair `sides` picked by the value's sign: positive takes the first), "{by}" (the size with
+    its ±) and "{reading}" (the signed reading in words). `areas`: muscle groups commonly
+    associated with the pattern, for a therapist to consider, one muscle (or band) an entry."""
+
+    key: str
+    title: str
+    detail: str
+    areas: tuple[str, ...] = ()
+    sides: tuple[str, str] = ("left", "right")
+
+
+@dataclass(frozen=True)
+class NeutralBand:
+    """Where a measure is best, for before/after: a change toward the band (or into it) is
+    an improvement, away from it is worse."""
+
+    low: float
+    high: float
+
+    def distance(self, value: float) -> float:
+        return max(self.low - value, value - self.high, 0.0)
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    name: str
+    unit: str
+    views: frozenset[ViewName]
+    postures: frozenset[Posture]
+    definition: str
+    sign: str
+    landmarks: Callable[[MeasureContext], tuple[Landmark, ...]]
+    compute: Compute
+    #: Withhold the value when its spread over augmented copies exceeds this.
+    max_spread: float
+    #: The plain name, for people ("Shoulder tilt").
+    label: str
+    #: A short name for labels drawn on a photo or a live frame ("Shoulders"); "" for `label`.
+    short_label: str = ""
+    #: The sign in words; None: the size is the reading (the craniovertebral angle).
+    words: SignWords | None = None
+    needs_height: bool = False
+    #: Values outside this range mean the measure does not apply to what the photo shows.
+    valid_range: tuple[float, float] | None = None
+    range_hint: str = ""
+    #: The summary's body region its findings belong to (one of `REGIONS`).
+    region: str | None = None
+    #: The finding it raises; None: it is reported but never graded.
+    grading: Grading | None = None
+    #: The sign names a side or a direction (left/right higher, valgus/varus): two photos
+    #: reading clearly opposite signs disagree.
+    sided: bool = False
+    #: Read against gravity: a camera's roll moves it degree for degree, so it is withheld
+    #: when the camera's level is unknown and the photo looks rolled.
+    reads_gravity: bool = False
+    #: Set-up checks whose "retake" withholds it (`STANCE_CHECK`, `ARMS_CHECK`).
+    withheld_by: frozenset[str] = frozenset()
+    #: Before/after: where it is best; None: a change has no better direction.
+    better: NeutralBand | None = NeutralBand(0.0, 0.0)
+    #: History charts it over sessions (the measures a therapist follows).
+    key: bool = False
+    #: Drawn on the annotated photo.
+    overlay: bool = False
+    #: Shown by the live monitor.
+    live: bool = False
+    #: Live advice when its finding drives the live state: (positive value, negative value).
+    #: None: it never drives the live state.
+    advice: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.region is not None and self.region not in REGIONS:
+            raise ValueError(f"{self.name}: unknown region {self.region!r} (known: {', '.join(REGIONS)})")
+        if self.advice is not None and (self.grading is None or not self.live):
+            raise ValueError(f"{self.name}: live advice needs a grading and live=True")
+        unknown = self.withheld_by - {STANCE_CHECK, ARMS_CHECK}
+        if unknown:
+            raise ValueError(f"{self.name}: unknown set-up checks {sorted(unknown)}")
+
+    @property
+    def short(self) -> str:
+        return self.short_label or self.label
+
+    @property
+    def frontal(self) -> bool:
+        return self.views == FRONTAL
+
+
+class MeasureTable:
+    """The declared measures in table order: iterate for the specs, look one up by name."""
+
+    def __init__(self, specs: tuple[MeasureSpec, ...]) -> None:
+        self.by_name: dict[str, MeasureSpec] = {}
+        for spec in specs:
+            if spec.name in self.by_name:
+                raise ValueError(f"measure {spec.name} declared twice")
+            self.by_name[spec.name] = spec
+
+    def __iter__(self) -> Iterator[MeasureSpec]:
+        return iter(list(self.by_name.values()))
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.by_name
+
+    def __getitem__(self, name: str) -> MeasureSpec:
+        return self.by_name[name]
+
+    def get(self, name: str) -> MeasureSpec | None:
+        return self.by_name.get(name)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.by_name)
+
+    # --- what the rest of the package derives --------------------------------------------
+
+    def graded_by(self, key: str) -> tuple[str, ...]:
+        """The measures a finding (thresholds.toml key) reads."""
+        return tuple(s.name for s in self if s.grading is not None and s.grading.key == key)
+
+    def grading_keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.grading.key for s in self if s.grading is not None))
+
+    def withheld_by(self, check: str) -> tuple[str, ...]:
+        """The measures a set-up check's "retake" withholds."""
+        return tuple(s.name for s in self if check in s.withheld_by)
+
+    def reading_gravity(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self if s.reads_gravity)
+
+    def in_region(self, region: str) -> tuple[str, ...]:
+        """The graded measures of a body region (a region none of them was measured in is
+        "not assessed", not "no finding")."""
+        return tuple(s.name for s in self if s.region == region and s.grading is not None)
+
+    def region_of_finding(self, key: str) -> str | None:
+        return next((s.region for s in self if s.grading is not None and s.grading.key == key), None)
+
+    def key_measures(self, views: frozenset[ViewName]) -> tuple[str, ...]:
+        """The measures History charts for photos of these views (FRONTAL or SAGITTAL)."""
+        return tuple(s.name for s in self if s.key and s.views == views)
+
+    def live_measures(self, views: frozenset[ViewName]) -> tuple[str, ...]:
+        return tuple(s.name for s in self if s.live and s.views == views)
+
+    def live_gradings(self, views: frozenset[ViewName]) -> tuple[str, ...]:
+        """The findings (thresholds.toml keys) that drive the live state for these views."""
+        return tuple(s.grading.key for s in self
+                     if s.advice is not None and s.grading is not None and s.views == views)
+
+    def advice(self, key: str) -> tuple[str, str] | None:
+        return next((s.advice for s in self if s.grading is not None and s.grading.key == key and s.advice), None)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure's result: value and uncertainty in `unit`, or None and a reason."""
+
+    name: str
+    unit: str
+    value: float | None
+    uncertainty: float | None
+    confidence: float
+    reason: str | None = None
+    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    #: What the uncertainty is made of: (source, SD in `unit`) — "repeatability" (spread of
+    #: the augmented copies), "camera roll", "camera pitch", "body yaw", "body scale", "floor".
+    parts: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+
+    @property
+    def available(self) -> bool:
+        return self.value is not None
+
+    @property
+    def relevant(self) -> bool:
+        """Worth showing: measured, or meant to be but could not be (not merely n/a here)."""
+        return self.value is not None or not (self.reason or "").startswith(NOT_RELEVANT_REASONS)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "value": None if self.value is None else round(self.value, 2),
+            "unit": self.unit,
+            "uncertainty": None if self.uncertainty is None else round(self.uncertainty, 2),
+            "confidence": round(self.confidence, 3),
+            "reason": self.reason,
+            **({"uncertainty_parts": {k: round(v, 2) for k, v in self.parts}} if self.parts else {}),
+        }
+
+
+#: Reasons that mean "this measure is not for this photo" rather than "it failed here".
+NOT_RELEVANT_REASONS = ("not applicable", "client height not given")
