@@ -11,6 +11,26 @@ import pytest
 DATA = Path(__file__).parent / "data"
 
 
+# --- Markers for `make test-fast` (registered in pyproject.toml), from what a test uses ---
+
+BROWSER_FIXTURES = {"pw", "server"}  # Playwright's driver, the app's launcher (a real browser drives it)
+POSTGRES_FIXTURES = {"pg_server", "pg_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`browser`: a test using Chromium; `postgres`: a test on a real PostgreSQL server, by its
+    fixtures or by a "postgresql" parameter (test_store's `backend`, test_concurrency's `store`
+    fetch pg_url only when that parameter says so)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & POSTGRES_FIXTURES or any(isinstance(v, str) and v == "postgresql" for v in params):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
