@@ -39,7 +39,7 @@ class Tally:
     skipped: int = 0
     assessed: int = 0
     failures: Counter[str] = field(default_factory=Counter)
-    #: Exit code of the first failure in input order (README: "the exit code is that of the first failure").
+    #: Exit code of the first failure in input order (docs/using.md: "the exit code is that of the first failure").
     first_failure: tuple[int, int] | None = None  # (input index, exit code)
     seconds: float = 0.0
 

@@ -50,7 +50,7 @@ class RayPool:
     def __init__(self, address: str | None, workers: int | None, thresholds_path: str | None = None, *,
                  actor: type = Assessor) -> None:
         if not ray_available():
-            raise UsageError("--ray needs the ray package: pip install -c requirements.lock ray==2.60.0")
+            raise UsageError("--ray needs the ray package: pip install -c requirements.lock -e '.[ray]'")
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
         self.address = address

@@ -62,7 +62,7 @@ def _fields() -> list[pa.Field]:
         f("height_cm", pa.float64()),
         f("ok", pa.bool_(), nullable=False),
         f("error", pa.string()),  # a failure's kind: image_unreadable, no_person, ... (null when ok)
-        f("exit_code", pa.int16()),  # the CLI's exit code for that failure (README table; null when ok)
+        f("exit_code", pa.int16()),  # the CLI's exit code for that failure (docs/using.md, "Errors and exit codes"; null when ok)
         f("error_message", pa.string()),
         f("view_requested", pa.string()),
         f("view", pa.string()),

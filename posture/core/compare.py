@@ -75,7 +75,7 @@ def setup_difference(before: Assessment, after: Assessment) -> str | None:
 
 
 #: Beyond this change of body yaw the perspective on left-right lines differs by more than a
-#: degree for a camera 10 deg above the shoulders (README, "Set-up limits").
+#: degree for a camera 10 deg above the shoulders (docs/measures.md, "Set-up limits").
 MAX_YAW_CHANGE_DEG = 15.0
 #: Beyond this ratio of the share of the photo's height the body fills, the camera's distance
 #: or zoom (and so its perspective) changed.

@@ -100,7 +100,7 @@ class Setup:
         }
 
 
-# --- limits (README "Set-up limits" derives them) -------------------------------------------
+# --- limits (docs/measures.md "Set-up limits" derives them)------------------------------------------
 
 #: Body yaw off the intended view: up to 15 deg a frontal tilt moves by under ~1 deg for a
 #: camera within 15 deg of the shoulders' height; 30 deg is where the view becomes TURNED.

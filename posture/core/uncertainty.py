@@ -14,7 +14,7 @@ not move with roll, a tilt moves degree for degree.
 A floor per unit keeps any value from claiming +-0.
 
 Not covered: the offset between BlazePose's points and anatomical landmarks (its shoulder
-is the joint centre, not the acromion; see README), clothing, and the client's sway
+is the joint centre, not the acromion; see docs/measures.md), clothing, and the client's sway
 between photos.
 """
 
@@ -45,7 +45,7 @@ UNKNOWN_PITCH_SD_DEG = 10.0
 YAW_SD_DEG = 6.0
 #: Where BlazePose places a landmark against where it is on the body, beyond what varies
 #: between augmented copies: SD per coordinate, in torso lengths (mid-hip to mid-shoulder).
-#: From the four-camera reference (README, "Uncertainty"): the residual spread of single-view
+#: From the four-camera reference (docs/measures.md, "Uncertainty"): the residual spread of single-view
 #: tilts after levelling and the perspective correction.
 LANDMARK_SD_TORSO = 0.015
 #: No reading is known better than this (per unit).

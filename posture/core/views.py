@@ -133,7 +133,7 @@ VIEW_HELP = (
 
 #: Beyond this many degrees from the nearest intended yaw the body is TURNED: a frontal tilt
 #: read at 30 deg of yaw from a camera 20 deg above the shoulders is off by about 6 deg (see
-#: README, "Set-up limits"), more than the mild cut-offs.
+#: docs/measures.md, "Set-up limits"), more than the mild cut-offs.
 TURNED_BEYOND_DEG = 30.0
 #: A user's choice is contradicted only by a detection at least this confident.
 CONTRADICTION_MIN_CONFIDENCE = 0.6
