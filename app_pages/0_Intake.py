@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from posture.core.body.views import VIEW_CHOICES, VIEW_HELP
 from posture.core.errors import PostureError
-from posture.core.imaging import ACCEPTED_TEXT, read_camera_exif
-from posture.core.views import VIEW_CHOICES, VIEW_HELP
+from posture.core.image.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.live.capture import Intended
 from posture.report.summary import (
     DISCLAIMER,

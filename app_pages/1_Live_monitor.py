@@ -15,7 +15,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from posture.core.formatting import label, live_value
+from posture.core.measuring.formatting import label, live_value
 from posture.live.monitor import LiveConfig, PostureState
 from posture.report.summary import DISCLAIMER
 from posture.ui.widgets import NO_ICE, alert_chime, live_monitor

@@ -8,7 +8,7 @@ import tempfile
 import streamlit as st
 
 from posture.core.errors import PostureError
-from posture.core.measures import HEIGHT_RANGE_CM
+from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.report.summary import md_escape
 from posture.store.export import export_client
 from posture.ui.auth import current_actor

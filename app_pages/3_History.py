@@ -10,7 +10,7 @@ import streamlit as st
 
 from posture.core.assessment import Assessment
 from posture.core.compare import compare
-from posture.core.imaging import load_image
+from posture.core.image.imaging import load_image
 from posture.report.summary import DISCLAIMER, Summary, download_name, md_escape, to_html, to_pdf
 from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor

@@ -16,8 +16,8 @@ import hashlib
 import streamlit as st
 
 from posture.core.errors import PostureError
-from posture.core.formatting import measure_rows
-from posture.core.imaging import ACCEPTED_TEXT, read_camera_exif
+from posture.core.image.imaging import ACCEPTED_TEXT, read_camera_exif
+from posture.core.measuring.formatting import measure_rows
 from posture.live.capture import UPPER_BODY
 from posture.report.selfcheck import self_check_advice
 from posture.report.summary import Intake, md_escape

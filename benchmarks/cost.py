@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from posture import assess  # noqa: E402
-from posture.core.estimator import BlazePoseEstimator  # noqa: E402
-from posture.core.imaging import BGRImage, load_image  # noqa: E402
-from posture.core.landmarks import PoseLandmarks  # noqa: E402
-from posture.core.pool import EstimatorPool  # noqa: E402
+from posture.core.body.estimator import BlazePoseEstimator  # noqa: E402
+from posture.core.body.landmarks import PoseLandmarks  # noqa: E402
+from posture.core.body.pool import EstimatorPool  # noqa: E402
+from posture.core.image.imaging import BGRImage, load_image  # noqa: E402
 
 PHOTOS = ["mediapipe_pose_test.jpg", "standing_back_01.jpg", "standing_front_04_tpose.jpg",
           "seated_side_hunched_01.jpg", "standing_side_01.jpg", "multi_person_01.jpg"]

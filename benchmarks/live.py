@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
 
-from posture.core.estimator import BlazePoseEstimator  # noqa: E402
+from posture.core.body.estimator import BlazePoseEstimator  # noqa: E402
 from posture.live.monitor import LiveConfig, LiveEngine, open_video  # noqa: E402
 
 

@@ -22,7 +22,7 @@ _CHILD = """
 import resource, sys
 sys.path.insert(0, {root!r})
 import posture
-from posture.core.imaging import load_image
+from posture.core.image.imaging import load_image
 step, path = sys.argv[1], sys.argv[2]
 if step == "load":
     img = load_image(path)

@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from posture import Assessment, PostureError, assess, load_thresholds  # noqa: E402
-from posture.core.estimator import default_estimator  # noqa: E402
-from posture.core.imaging import load_image  # noqa: E402
-from posture.core.views import yaw_deg  # noqa: E402
+from posture.core.body.estimator import default_estimator  # noqa: E402
+from posture.core.body.views import yaw_deg  # noqa: E402
+from posture.core.image.imaging import load_image  # noqa: E402
 from tests import multicam as mc  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -205,7 +205,7 @@ def _summary(run: Run) -> None:
 def print_yaw(run: Run) -> None:
     print(f"\n## Body yaw: BlazePose vs truth ({run.label})\n")
     print("true yaw: body relative to the horizontal line to the camera; camera-axes: the same body in the")
-    print("camera's own axes, exactly what `posture.core.views.yaw_deg` computes on world landmarks.\n")
+    print("camera's own axes, exactly what `posture.core.body.views.yaw_deg` computes on world landmarks.\n")
     print(f"{'photo':10s} {'view':6s} {'consensus':>9s} {'raw call':>9s} {'true':>7s} {'cam-axes':>9s} "
           f"{'err(cons)':>10s} {'err(raw)':>9s}")
     cons_err, raw_err = [], []

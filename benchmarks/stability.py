@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from posture.core import metamorphic as mm  # noqa: E402
-from posture.core.augment import Augmentation  # noqa: E402
-from posture.core.imaging import load_image  # noqa: E402
+from posture.core.body.augment import Augmentation  # noqa: E402
+from posture.core.image.imaging import load_image  # noqa: E402
 
 DEFAULT_PHOTOS = [
     ROOT / "tests/data" / name

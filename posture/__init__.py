@@ -4,6 +4,8 @@ Findings are screening aids for a therapist, never a diagnosis.
 """
 
 from posture.core.assessment import SCHEMA_VERSION, Assessment, ImageInfo, assess
+from posture.core.body.landmarks import Landmark, PoseLandmarks
+from posture.core.body.views import Posture, View, ViewName
 from posture.core.errors import (
     ConfigError,
     ImageReadError,
@@ -14,10 +16,8 @@ from posture.core.errors import (
     StorageError,
     UsageError,
 )
-from posture.core.findings import Finding, Severity, load_thresholds
-from posture.core.landmarks import Landmark, PoseLandmarks
-from posture.core.measures import MEASURES, Measure, MeasureSpec
-from posture.core.views import Posture, View, ViewName
+from posture.core.measuring.findings import Finding, Severity, load_thresholds
+from posture.core.measuring.measures import MEASURES, Measure, MeasureSpec
 
 __version__ = "0.1.0"
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
+from posture.core.body.views import VIEW_CHOICES, VIEW_HELP
 from posture.core.errors import PostureError, UsageError
-from posture.core.imaging import ACCEPTED_TEXT
+from posture.core.image.imaging import ACCEPTED_TEXT
 from posture.core.outputs import check_outputs
 from posture.core.quiet import library_output_silenced
-from posture.core.views import VIEW_CHOICES, VIEW_HELP
 
 from . import __version__
 
@@ -200,8 +200,8 @@ def _annotated_path(base: Path, image: str, several: bool) -> Path:
 
 def _assess(args: argparse.Namespace, out: TextIO) -> int:
     from posture.core.assessment import Assessment, assess
-    from posture.core.findings import load_thresholds
-    from posture.core.imaging import encode_jpeg, encode_png, load_image, read_camera_exif
+    from posture.core.image.imaging import encode_jpeg, encode_png, load_image, read_camera_exif
+    from posture.core.measuring.findings import load_thresholds
     from posture.report.draw import annotate
     from posture.report.summary import Intake, Summary, to_html, to_markdown, to_pdf
 

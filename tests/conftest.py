@@ -55,7 +55,7 @@ def assessed():
 
 def synthetic_landmarks(points: dict, visibility: float = 1.0):
     """PoseLandmarks with the given points (Landmark -> (x, y)); the rest at (0, 0)."""
-    from posture.core.landmarks import NUM_LANDMARKS, PoseLandmarks
+    from posture.core.body.landmarks import NUM_LANDMARKS, PoseLandmarks
 
     xy = np.zeros((NUM_LANDMARKS, 2))
     for lm, p in points.items():
@@ -67,7 +67,7 @@ def with_measures(a, **values):
     """A copy of assessment `a` with some measures replaced: name=(value, uncertainty)."""
     import dataclasses
 
-    from posture.core.measures import Measure
+    from posture.core.measuring.measures import Measure
 
     measures = dict(a.measures)
     for name, (value, uncertainty) in values.items():
@@ -81,7 +81,7 @@ def side_body(cva=50.0, torso=10.0):
     horizontal, shank vertical."""
     import math
 
-    from posture.core.landmarks import Landmark as L
+    from posture.core.body.landmarks import Landmark as L
 
     shoulder = (500.0, 300.0)
     ear = (500 - 100 * math.cos(math.radians(cva)), 300 - 100 * math.sin(math.radians(cva)))
@@ -93,7 +93,7 @@ def side_body(cva=50.0, torso=10.0):
 
 def standing_side_body():
     """Standing left view, upright (CVA about 86 deg, trunk vertical), ankle at (500, 990)."""
-    from posture.core.landmarks import Landmark as L
+    from posture.core.body.landmarks import Landmark as L
 
     return {L.LEFT_EAR: (490.0, 100.0), L.LEFT_SHOULDER: (505.0, 250.0), L.LEFT_HIP: (505.0, 500.0),
             L.LEFT_KNEE: (500.0, 750.0), L.LEFT_ANKLE: (500.0, 990.0)}
@@ -102,8 +102,8 @@ def standing_side_body():
 def swayed(points, degrees):
     """The whole body rigidly tilted forward by `degrees` about the left ankle (a left view
     faces image-left, so forward is counter-clockwise as displayed)."""
-    from posture.core.geometry import rotate_points
-    from posture.core.landmarks import Landmark as L
+    from posture.core.body.landmarks import Landmark as L
+    from posture.core.measuring.geometry import rotate_points
 
     keys = list(points)
     xy = rotate_points(np.array([points[k] for k in keys]), degrees, points[L.LEFT_ANKLE])

@@ -10,7 +10,7 @@ Conventions (the same as the package's, for the subject):
 - tilts: degrees(atan2(z_left - z_right, horizontal distance)), + when the LEFT is higher;
 - trunk lean: mid-hip -> mid-shoulder against the vertical in the subject's frontal
   plane, + toward the subject's left;
-- yaw of the body relative to a camera: as `posture.core.views.yaw_deg`, 0 facing the camera,
+- yaw of the body relative to a camera: as `posture.core.body.views.yaw_deg`, 0 facing the camera,
   +-180 back to it, +90 the subject's LEFT side toward it;
 - camera roll: + when the top of a true vertical leans to image right; pitch: + looking down.
 
@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from posture.core.landmarks import NUM_LANDMARKS, Landmark
+from posture.core.body.landmarks import NUM_LANDMARKS, Landmark
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -227,7 +227,7 @@ class CameraTruth:
     name: str
     #: Body yaw relative to the horizontal line from the body (mid-hip) to the camera.
     yaw_deg: float
-    #: The same body axis seen in the camera's own axes, exactly as `posture.core.views.yaw_deg`
+    #: The same body axis seen in the camera's own axes, exactly as `posture.core.body.views.yaw_deg`
     #: computes it on BlazePose world landmarks (x right, y down, z forward); differs from
     #: yaw_deg by the camera's pitch, roll and the body's offset from the optical axis.
     yaw_camera_axes_deg: float

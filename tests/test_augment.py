@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from posture.core.augment import Augmentation, augmentation_matrix, map_back
-from posture.core.landmarks import NUM_LANDMARKS, PoseLandmarks
+from posture.core.body.augment import Augmentation, augmentation_matrix, map_back
+from posture.core.body.landmarks import NUM_LANDMARKS, PoseLandmarks
 
 
 @pytest.mark.parametrize("mirror", [False, True])

@@ -27,7 +27,7 @@ from posture.batch.runner import LocalPool
 from posture.batch.writer import PartWriter, part_files, prepare_output, read_done
 from posture.cli import main
 from posture.core.errors import ImageReadError, NoPersonError, StorageError, UsageError
-from posture.core.measures import MEASURES
+from posture.core.measuring.measures import MEASURES
 
 DATA = Path(__file__).parent / "data"
 GOOD = "standing_side_01.jpg"

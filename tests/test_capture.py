@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from posture.core.landmarks import NUM_LANDMARKS, PoseLandmarks
-from posture.core.landmarks import Landmark as L
-from posture.core.scene import estimate_camera_tilt, stated_camera
+from posture.core.body.landmarks import NUM_LANDMARKS, PoseLandmarks
+from posture.core.body.landmarks import Landmark as L
+from posture.core.image.camera import stated_camera
+from posture.core.image.scene import estimate_camera_tilt
 from posture.live.capture import (
     MARGIN,
     UPPER_BODY,
@@ -213,8 +214,8 @@ def test_a_loose_camera_estimate_asks_nobody_to_move() -> None:
 
 
 def test_a_guide_engine_frees_the_pose_graph_it_started_when_the_stream_ends(data_dir):
-    from posture.core.estimator import BlazePoseEstimator
-    from posture.core.imaging import load_image
+    from posture.core.body.estimator import BlazePoseEstimator
+    from posture.core.image.imaging import load_image
     from posture.live.capture import GuideEngine
 
     bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr

@@ -171,7 +171,7 @@ def test_large_photo_json_gives_the_decoded_frame_and_the_original_size(capsys, 
     landmark * original_width / width is a pixel of the photo."""
     from PIL import Image
 
-    from posture.core.imaging import DECODE_MAX_SIDE
+    from posture.core.image.imaging import DECODE_MAX_SIDE
 
     small = data_dir / "standing_back_02.jpg"  # 768x432
     big = tmp_path / "big.jpg"
@@ -293,7 +293,7 @@ def test_accepted_formats_text_matches_what_is_decoded(data_dir, tmp_path):
     from PIL import Image
 
     from posture.core.errors import ImageReadError
-    from posture.core.imaging import ACCEPTED_TEXT, load_image
+    from posture.core.image.imaging import ACCEPTED_TEXT, load_image
 
     photo = Image.open(data_dir / "standing_back_02.jpg")
     named = {"JPEG": "JPEG", "PNG": "PNG", "WebP": "WEBP", "BMP": "BMP", "TIFF": "TIFF", "HEIC/HEIF": "HEIF"}

@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
+from posture.core.body.views import Posture
 from posture.core.compare import ChangeStatus, compare, setup_difference
-from posture.core.views import Posture
 
 from .conftest import with_measures
 

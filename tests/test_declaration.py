@@ -1,4 +1,4 @@
-"""Each measure is declared once (`posture/core/measures.py`) and everything else derives from it.
+"""Each measure is declared once (`posture/core/measuring/measures.py`) and everything else derives from it.
 
 The first test declares a new measure in that one place and finds it in the JSON, the
 measures table, the overlay, the summary, the before/after comparison and the live
@@ -12,10 +12,10 @@ import dataclasses
 
 import pytest
 
-from posture.core import geometry as g
-from posture.core.findings import load_thresholds
-from posture.core.landmarks import Landmark
-from posture.core.measure_spec import (
+from posture.core.body.landmarks import Landmark
+from posture.core.measuring import geometry as g
+from posture.core.measuring.findings import load_thresholds
+from posture.core.measuring.measure_spec import (
     ARMS_CHECK,
     FRONTAL,
     REGIONS,
@@ -27,7 +27,7 @@ from posture.core.measure_spec import (
     NeutralBand,
     SignWords,
 )
-from posture.core.measures import MEASURES
+from posture.core.measuring.measures import MEASURES
 
 PHOTO = "standing_front_05_video.jpg"
 
@@ -57,8 +57,8 @@ def wrist_tilt(monkeypatch):
 def test_a_measure_declared_once_is_everywhere(wrist_tilt, data_dir):
     from posture import assess
     from posture.core.compare import compare
-    from posture.core.formatting import measure_rows
-    from posture.core.imaging import load_image
+    from posture.core.image.imaging import load_image
+    from posture.core.measuring.formatting import measure_rows
     from posture.live.monitor import LiveConfig, LiveEngine
     from posture.report.draw import annotate_with_labels
     from posture.report.summary import Summary, to_markdown
@@ -148,6 +148,6 @@ def test_a_declaration_that_contradicts_itself_is_refused():
         dataclasses.replace(WRIST_TILT, withheld_by=frozenset({"lighting"}))
     graded = dataclasses.replace(WRIST_TILT, grading=Grading("wrist_tilt", "t", "d"))
     assert graded.grading is not None
-    from posture.core.measure_spec import MeasureTable
+    from posture.core.measuring.measure_spec import MeasureTable
     with pytest.raises(ValueError, match="declared twice"):
         MeasureTable((WRIST_TILT, WRIST_TILT))

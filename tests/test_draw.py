@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from posture.core.formatting import live_value
-from posture.core.imaging import load_image
-from posture.core.landmarks import Landmark
+from posture.core.body.landmarks import Landmark
+from posture.core.image.imaging import load_image
+from posture.core.measuring.formatting import live_value
 from posture.live.monitor import PostureState
 from posture.report.draw import annotate_live, annotate_with_labels, value_text
 from posture.report.layout import style_for

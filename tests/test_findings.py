@@ -2,10 +2,10 @@ import dataclasses
 
 import pytest
 
+from posture.core.body.views import Posture, View, ViewName
 from posture.core.errors import ConfigError
-from posture.core.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold, evaluate, load_thresholds
-from posture.core.measures import Measure, MeasureContext, compute_measures
-from posture.core.views import Posture, View, ViewName
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold, evaluate, load_thresholds
+from posture.core.measuring.measures import Measure, MeasureContext, compute_measures
 
 from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from posture.core.findings import evaluate, load_thresholds
-from posture.core.formatting import (
+from posture.core.measuring.findings import evaluate, load_thresholds
+from posture.core.measuring.formatting import (
     amount,
     label,
     measure_rows,
@@ -12,7 +12,7 @@ from posture.core.formatting import (
     signed_words,
     unit_symbol,
 )
-from posture.core.measures import MEASURES, Measure
+from posture.core.measuring.measures import MEASURES, Measure
 
 
 @pytest.mark.parametrize(("name", "value", "unit", "u", "expected"), [

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from posture.core import geometry as g
+from posture.core.measuring import geometry as g
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from posture.core.errors import ConfigError
-from posture.core.findings import Severity, evaluate, load_thresholds
+from posture.core.measuring.findings import Severity, evaluate, load_thresholds
 from posture.report import handout as H
 from tests.conftest import with_measures
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from posture.core.errors import ImageReadError, ImageTooLargeError
-from posture.core.imaging import array_to_bgr, load_image
+from posture.core.image.imaging import array_to_bgr, load_image
 
 PHOTO = "standing_back_01.jpg"
 
@@ -153,23 +153,23 @@ def test_heic_exif_orientation_is_honoured(rgb):
 def test_heic_size_limit_checked_from_the_header_before_decoding(rgb, monkeypatch):
     import pillow_heif.as_plugin
 
-    import posture.core.imaging
+    import posture.core.image.imaging
 
     decoded = []
     real_load = pillow_heif.as_plugin._LibHeifImageFile.load
     monkeypatch.setattr(pillow_heif.as_plugin._LibHeifImageFile, "load", lambda self: decoded.append(1) or real_load(self))
     data = _heic(Image.fromarray(rgb))  # 768x432
-    monkeypatch.setattr(posture.core.imaging, "MAX_SIDE", 700)
+    monkeypatch.setattr(posture.core.image.imaging, "MAX_SIDE", 700)
     with pytest.raises(ImageTooLargeError, match="768x432 pixels is over the limit"):
         load_image(data, name="big.heic")
     assert decoded == []
-    monkeypatch.setattr(posture.core.imaging, "MAX_SIDE", 20_000)
+    monkeypatch.setattr(posture.core.image.imaging, "MAX_SIDE", 20_000)
     load_image(data)
     assert decoded  # the spy does see decoding when it happens
 
 
 def test_accepted_extensions_all_open(rgb, tmp_path):
-    from posture.core.imaging import ACCEPTED_EXTENSIONS
+    from posture.core.image.imaging import ACCEPTED_EXTENSIONS
 
     formats = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF",
                "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF"}
@@ -189,7 +189,7 @@ def _upscaled(rgb: np.ndarray, factor: int) -> Image.Image:
 
 
 def test_large_jpeg_is_decoded_small_with_its_scale(rgb):
-    from posture.core.imaging import DECODE_MAX_SIDE
+    from posture.core.image.imaging import DECODE_MAX_SIDE
 
     big = _upscaled(rgb, 8)  # 6144x3456, 21 MP
     data = _encode(big, "JPEG", quality=85)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from posture.core.landmarks import LEFT_RIGHT_SWAP, NUM_LANDMARKS, Landmark, PoseLandmarks
+from posture.core.body.landmarks import LEFT_RIGHT_SWAP, NUM_LANDMARKS, Landmark, PoseLandmarks
 
 
 def test_blazepose_order_and_names():

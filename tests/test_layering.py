@@ -1,4 +1,5 @@
-"""The package's stages import only downwards: core <- report <- store <- live, batch <- ui <- cli.
+"""The package's stages import only downwards: core <- report <- store <- live, batch <- ui <- cli;
+inside core, its sub-stages too: image <- body <- measuring <- the pipeline (assessment, compare).
 
 Computation stays apart from I/O and UI, so the app, the CLI and the batch runner stay thin.
 """
@@ -8,6 +9,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "posture"
 LEVEL = {"core": 0, "report": 1, "store": 2, "live": 3, "batch": 3, "ui": 4}
+#: Inside core: errors, quiet and outputs sit under everything; the pipeline's own modules
+#: (assessment, compare, metamorphic) on top of the three sub-stages.
+CORE_LEVEL = {"errors": 0, "quiet": 0, "image": 1, "body": 2, "measuring": 3}
+CORE_TOP = 4
 
 
 def _imported_stages(path: Path) -> set[str]:
@@ -32,6 +37,48 @@ def test_every_stage_imports_only_the_stages_below_it():
             if other not in LEVEL or LEVEL[other] >= LEVEL[stage]:
                 wrong.append(f"{path.relative_to(PACKAGE)} imports posture.{other}")
     assert wrong == []
+
+
+def _core_place(parts: tuple[str, ...]) -> str:
+    """"image", "body", "measuring", or the module's own name for core's top-level modules."""
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def _core_imports(path: Path) -> set[str]:
+    """The core sub-stages (or top-level core modules) a core module imports."""
+    places = set()
+    own = path.relative_to(PACKAGE / "core").parts
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("posture.core."):
+            places.add((node.module or "").split(".")[2])
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and len(own) > 1:
+            places.add(own[0])  # `from .x import` stays in its sub-stage
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            places.add(node.module.split(".")[0])  # a top-level core module: `from .errors import`
+        elif isinstance(node, ast.ImportFrom) and node.level >= 1:
+            raise AssertionError(f"{path}: relative import out of its sub-stage; import posture.core.<stage> instead")
+    return places
+
+
+def test_core_sub_stages_import_only_downwards():
+    wrong = []
+    for path in sorted((PACKAGE / "core").rglob("*.py")):
+        parts = path.relative_to(PACKAGE / "core").parts
+        if parts[-1] == "__init__.py":
+            continue
+        here = _core_place(parts)
+        level = CORE_LEVEL.get(here, CORE_TOP)
+        for other in _core_imports(path) - {here}:
+            if CORE_LEVEL.get(other, CORE_TOP) >= level and not (level == CORE_TOP and other == "assessment"):
+                wrong.append(f"core/{'/'.join(parts)} imports posture.core.{other}")
+    assert wrong == []
+    assert len(list((PACKAGE / "core").glob("*/*.py"))) > 10  # the sub-stages exist
+
+
+def test_no_module_is_over_600_lines():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    assert long == {}
 
 
 def test_the_checker_sees_an_upward_import(tmp_path):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from posture import assess
-from posture.core.findings import Severity, load_thresholds
-from posture.core.imaging import load_image
-from posture.core.setup import Status
-from posture.core.views import ViewName
+from posture.core.body.views import ViewName
+from posture.core.image.imaging import load_image
+from posture.core.measuring.findings import Severity, load_thresholds
+from posture.core.measuring.setup import Status
 
 from . import multicam as mc
 

@@ -131,8 +131,8 @@ def test_engine_on_real_video_with_stats_and_log(data_dir, tmp_path):
 
 def test_smoothing_lowers_frame_to_frame_jitter(data_dir):
     # The same still frame repeated: smoothed landmarks move less than raw ones.
-    from posture.core.estimator import BlazePoseEstimator
-    from posture.core.imaging import load_image
+    from posture.core.body.estimator import BlazePoseEstimator
+    from posture.core.image.imaging import load_image
 
     img = load_image(data_dir / "seated_side_upright_01.jpg").bgr
     rng = np.random.default_rng(1)
@@ -232,8 +232,8 @@ def test_calibration_from_a_squat_is_refused(data_dir):
 
 
 def test_calibration_from_a_still_upright_sitter_is_accepted(data_dir):
-    from posture.core.findings import load_thresholds
-    from posture.core.imaging import load_image
+    from posture.core.image.imaging import load_image
+    from posture.core.measuring.findings import load_thresholds
 
     img = load_image(data_dir / "seated_side_upright_02.jpg").bgr
     baseline = LiveEngine(LiveConfig()).calibrate([(img, i / 5) for i in range(25)], "ana")
@@ -244,7 +244,7 @@ def test_calibration_from_a_still_upright_sitter_is_accepted(data_dir):
 def test_calibration_bounds_are_the_mild_cut_offs():
     """Exact cases on made-up series; the bounds come from thresholds.toml (torso 10°, neck 25°,
     front trunk lean 2°, head tilt 3°)."""
-    from posture.core.findings import load_thresholds
+    from posture.core.measuring.findings import load_thresholds
     from posture.live.monitor import CalibrationError, check_calibration
 
     th = load_thresholds()

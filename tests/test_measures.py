@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from posture.core.landmarks import Landmark as L
-from posture.core.measures import MEASURES, MeasureContext, aggregate, compute_measures
-from posture.core.views import Posture, View, ViewName
+from posture.core.body.landmarks import Landmark as L
+from posture.core.body.views import Posture, View, ViewName
+from posture.core.measuring.measures import MEASURES, MeasureContext, aggregate, compute_measures
 
 from .conftest import side_body, standing_side_body, swayed, synthetic_landmarks
 

@@ -8,7 +8,7 @@ benchmarks/stability.py; those photos carry a warning.)"""
 import pytest
 
 from posture.core import metamorphic as mm
-from posture.core.imaging import load_image
+from posture.core.image.imaging import load_image
 
 # Whole-body photos whose set-up is valid: not the T-pose front frame (body turned 41 deg
 # from the camera: a TURNED view) nor the mid-squat frame (not a neutral stance).

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posture.core.landmarks import LEFT_RIGHT_SWAP, NUM_LANDMARKS, Landmark, PoseLandmarks
-from posture.core.views import yaw_deg
+from posture.core.body.landmarks import LEFT_RIGHT_SWAP, NUM_LANDMARKS, Landmark, PoseLandmarks
+from posture.core.body.views import yaw_deg
 from tests import multicam as mc
 
 CAMS = mc.cameras()

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from posture import NoPersonError, UsageError, assess
-from posture.core.augment import DEFAULT_AUGMENTATIONS
-from posture.core.estimator import BlazePoseEstimator
-from posture.core.imaging import load_image
-from posture.core.views import ViewName
+from posture.core.body.augment import DEFAULT_AUGMENTATIONS
+from posture.core.body.estimator import BlazePoseEstimator
+from posture.core.body.views import ViewName
+from posture.core.image.imaging import load_image
 
 
 def test_raw_estimator_matches_mediapipe_expected_landmarks(data_dir):
@@ -174,7 +174,7 @@ def test_assessment_round_trips_through_json(assessed):
 
 
 def test_burst_pools_frames_of_the_same_pose(data_dir, assessed):
-    from posture.core.imaging import load_image as _load
+    from posture.core.image.imaging import load_image as _load
 
     frame = _load(data_dir / "standing_back_02.jpg")
     noisy = [
@@ -192,8 +192,8 @@ def test_burst_pools_frames_of_the_same_pose(data_dir, assessed):
 def test_a_burst_costs_the_model_calls_of_one_photo(data_dir):
     # The burst's other frames are read in the first frame's framing: no detection, search
     # or refine of their own, so three frames cost what one photo does (they used to cost 2x).
-    from posture.core.estimator import BlazePoseEstimator
-    from posture.core.imaging import load_image as _load
+    from posture.core.body.estimator import BlazePoseEstimator
+    from posture.core.image.imaging import load_image as _load
 
     class Counting(BlazePoseEstimator):
         calls = 0

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from posture import assess
-from posture.core import augment
+from posture.core.body import augment
+from posture.core.body.estimator import BlazePoseEstimator
+from posture.core.body.landmarks import PoseLandmarks
+from posture.core.body.pool import EstimatorPool, map_on
 from posture.core.errors import ModelError
-from posture.core.estimator import BlazePoseEstimator
-from posture.core.imaging import load_image
-from posture.core.landmarks import PoseLandmarks
-from posture.core.pool import EstimatorPool, map_on
+from posture.core.image.imaging import load_image
 
 
 class Fake:
@@ -209,7 +209,7 @@ def test_an_assessment_on_the_pool_equals_one_on_a_fresh_model(data_dir) -> None
 
 
 def test_the_default_pool_takes_its_size_from_posture_models(monkeypatch) -> None:
-    from posture.core import pool as pool_module
+    from posture.core.body import pool as pool_module
 
     monkeypatch.setattr(pool_module, "_default", None)
     monkeypatch.setenv("POSTURE_MODELS", "3")

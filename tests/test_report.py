@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from posture.core.findings import Severity, evaluate, load_thresholds
-from posture.core.imaging import encode_jpeg, load_image
-from posture.core.measures import Measure
+from posture.core.image.imaging import encode_jpeg, load_image
+from posture.core.measuring.findings import Severity, evaluate, load_thresholds
+from posture.core.measuring.measures import Measure
 from posture.report.draw import annotate
 from posture.report.regions import REGIONS, merge
 from posture.report.summary import (

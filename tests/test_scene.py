@@ -1,4 +1,4 @@
-"""Camera roll and pitch from the scene's lines (posture.core.scene).
+"""Camera roll and pitch from the scene's lines (posture.core.image.scene).
 
 Synthetic renders of a room seen by a camera with a known roll, pitch and focal length give
 exact answers; real photos check rotation (metamorphic) and four calibrated lab cameras.
@@ -16,23 +16,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from posture.core.scene import (
+from posture.core.image.camera import (
     UNKNOWN_REASON,
     CameraTilt,
     LineSegment,
     angles_from_up,
     default_focal_px,
-    detect_line_segments,
-    estimate_camera_tilt,
     exif_focal_tags,
     focal_px_from_exif,
     level_points,
     leveling_homography,
     leveling_rotation,
-    segment_boxes,
     stated_camera,
     up_from_angles,
 )
+from posture.core.image.scene import detect_line_segments, estimate_camera_tilt, segment_boxes
 
 DATA = Path(__file__).parent / "data"
 MULTICAM = DATA / "multicam"
@@ -238,7 +236,7 @@ def test_segment_touching_a_box_is_dropped_one_beside_it_kept():
 
 
 def test_segments_meeting_a_box_exact_cases():
-    from posture.core.scene import _touching
+    from posture.core.image.scene import _touching
 
     box = (10.0, 10.0, 20.0, 20.0)
     segs = np.array([
@@ -261,7 +259,7 @@ def test_segments_meeting_a_box_exact_cases():
 
 
 def test_segments_meeting_a_box_agree_with_dense_sampling():
-    from posture.core.scene import _touching
+    from posture.core.image.scene import _touching
 
     rng = np.random.default_rng(7)
     segs = rng.uniform(-50, 150, size=(400, 4))
@@ -446,7 +444,7 @@ PITCH_TOLERANCE_DEG = 2.0
 
 def _person_boxes(bgr: np.ndarray, estimator) -> tuple[tuple[float, float, float, float], ...]:
     """The boxes the pipeline hides the person with (`gravity.body_boxes`)."""
-    from posture.core.gravity import body_boxes
+    from posture.core.measuring.gravity import body_boxes
 
     landmarks = estimator.detect(bgr)
     assert landmarks is not None
@@ -455,7 +453,7 @@ def _person_boxes(bgr: np.ndarray, estimator) -> tuple[tuple[float, float, float
 
 @pytest.fixture(scope="module")
 def pose_estimator():
-    from posture.core.estimator import BlazePoseEstimator
+    from posture.core.body.estimator import BlazePoseEstimator
 
     with BlazePoseEstimator() as est:
         yield est

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from posture.core.landmarks import NUM_LANDMARKS, PoseLandmarks
-from posture.core.landmarks import Landmark as L
-from posture.core.measures import MEASURES, Measure, MeasureContext, compute_measures
-from posture.core.scene import stated_camera
-from posture.core.setup import Status, check_camera, check_framing, check_stance, check_yaw
-from posture.core.uncertainty import FLOOR, SetupSpread, combine, pitch_points, rotate_about
-from posture.core.views import TURNED_BEYOND_DEG, Posture, View, ViewName, angle_difference_deg, classify_view, decide_view
+from posture.core.body.landmarks import NUM_LANDMARKS, PoseLandmarks
+from posture.core.body.landmarks import Landmark as L
+from posture.core.body.views import TURNED_BEYOND_DEG, Posture, View, ViewName, angle_difference_deg, classify_view, decide_view
+from posture.core.image.camera import stated_camera
+from posture.core.measuring.measures import MEASURES, Measure, MeasureContext, compute_measures
+from posture.core.measuring.setup import Status, check_camera, check_framing, check_stance, check_yaw
+from posture.core.measuring.uncertainty import FLOOR, SetupSpread, combine, pitch_points, rotate_about
 
 from .conftest import synthetic_landmarks
 
@@ -128,7 +128,7 @@ def test_framing_checks() -> None:
 
 
 def test_camera_checks_say_when_the_level_is_unknown() -> None:
-    from posture.core.scene import estimate_camera_tilt
+    from posture.core.image.scene import estimate_camera_tilt
 
     plain = np.full((600, 400, 3), 128, np.uint8)
     roll, pitch = check_camera(estimate_camera_tilt(plain))
@@ -168,7 +168,7 @@ def test_perturbations_are_exact_rigid_motions() -> None:
 
 
 def test_centimetres_carry_the_body_proportion_error() -> None:
-    from posture.core.measures import SCALE_REL_ERROR
+    from posture.core.measuring.measures import SCALE_REL_ERROR
 
     pts = {
         L.LEFT_EAR: (480, 100), L.LEFT_SHOULDER: (500, 200), L.LEFT_HIP: (500, 500),

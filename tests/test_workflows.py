@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from posture.core.imaging import load_image
-from posture.core.views import Posture
+from posture.core.body.views import Posture
+from posture.core.image.imaging import load_image
 from posture.ui.workflows import body_height_px, change_lines, desk_advice, panel_transform, side_by_side
 
 from .conftest import markdown_shown, with_measures

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from posture.core.body.views import VIEW_CHOICES, VIEW_HELP
 from posture.core.errors import UsageError
-from posture.core.imaging import ACCEPTED_TEXT
+from posture.core.image.imaging import ACCEPTED_TEXT
 from posture.core.outputs import check_outputs
-from posture.core.views import VIEW_CHOICES, VIEW_HELP
 
 from .inputs import collect
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
         raise UsageError(f"no photos found in {', '.join(map(str, args.inputs))} ({ACCEPTED_TEXT} files)")
     thresholds = str(args.thresholds) if args.thresholds else None
     if thresholds:
-        from posture.core.findings import load_thresholds
+        from posture.core.measuring.findings import load_thresholds
 
         load_thresholds(thresholds)  # a bad file is one error now, not one per photo
     backend: Backend

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from posture.core.body.views import VIEW_CHOICES
 from posture.core.errors import UsageError
-from posture.core.imaging import ACCEPTED_EXTENSIONS
-from posture.core.measures import HEIGHT_RANGE_CM
-from posture.core.views import VIEW_CHOICES
+from posture.core.image.imaging import ACCEPTED_EXTENSIONS
+from posture.core.measuring.measures import HEIGHT_RANGE_CM
 
 #: Manifest columns: `path` is required; the others may be left out or left empty per row.
 MANIFEST_COLUMNS = ("path", "client_id", "height_cm", "view")

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from posture import __version__
 from posture.core.errors import ConfigError, ImageReadError, ImageTooLargeError, ModelError, NoPersonError, PostureError, UsageError
-from posture.core.measures import MEASURES
+from posture.core.measuring.measures import MEASURES
 
 from .inputs import BatchItem
 

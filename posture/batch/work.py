@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from posture.core.findings import Threshold, load_thresholds
-from posture.core.pool import EstimatorPool
+from posture.core.body.pool import EstimatorPool
+from posture.core.measuring.findings import Threshold, load_thresholds
 
 from .inputs import BatchItem
 from .rows import file_sha256, row_from_assessment, row_from_error
@@ -31,7 +31,7 @@ class Assessor:
 
     def __call__(self, item: BatchItem) -> dict[str, Any]:
         from posture.core.assessment import assess
-        from posture.core.imaging import load_image, read_camera_exif
+        from posture.core.image.imaging import load_image, read_camera_exif
 
         start = time.perf_counter()
         sha = file_sha256(item.path)

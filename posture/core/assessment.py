@@ -14,21 +14,21 @@ from typing import Any
 import cv2
 import numpy as np
 
-from . import augment as augment
+from posture.core.body import augment as augment
+from posture.core.body.estimator import PoseEstimator
+from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.pool import EstimatorPool, default_pool
+from posture.core.body.views import VIEW_CHOICES, Posture, View, ViewName, classify_view
+from posture.core.image.camera import CameraTilt, focal_px_from_exif, stated_camera
+from posture.core.image.imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
+from posture.core.measuring.findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
+from posture.core.measuring.gates import withhold_failed_checks, withhold_if_unlevelled
+from posture.core.measuring.gravity import Levelling, camera_from_scene
+from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
+from posture.core.measuring.setup import BODY_POINTS, Setup, assess_setup
+from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
+
 from .errors import NoPersonError, UsageError
-from .estimator import PoseEstimator
-from .findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
-from .gravity import Levelling, camera_from_scene
-from .imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
-from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
-from .measure_spec import ARMS_CHECK, STANCE_CHECK
-from .measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
-from .pool import EstimatorPool, default_pool
-from .scene import CameraTilt, focal_px_from_exif, stated_camera
-from .setup import BODY_POINTS, Setup, assess_setup
-from .setup import Status as SetupStatus
-from .uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
-from .views import VIEW_CHOICES, Posture, View, ViewName, classify_view
 
 #: 2 added the set-up block, the view's yaw and uncertainty parts; 1 is still read.
 SCHEMA_VERSION = 2
@@ -265,9 +265,9 @@ def assess(
         n: combine(MEASURES[n], m, levelled.xy, ctx, spread, camera.focal_px, camera.principal_point)
         for n, m in measures.items()
     }
-    measures = _gate(measures, setup)
+    measures = withhold_failed_checks(measures, setup)
     if level and not levelling.active:
-        measures = _gate_unlevelled(measures, levelled)
+        measures = withhold_if_unlevelled(measures, levelled)
     findings = [] if chosen.contradiction else evaluate(measures, thresholds)
     return Assessment(
         image=ImageInfo(image.path, image.width, image.height, *image.original_size, mirrored=mirrored, quarter_turns=turns),
@@ -326,40 +326,6 @@ def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stat
                            focal_px=measured.focal_px, reason=f"camera roll {stated_roll:+.1f} deg (stated by the user)")
     # the pitch still comes from the scene (or is unknown): only the roll was stated
     return replace(stated, pitch_sd_deg=measured.pitch_sd_deg if measured.known else UNKNOWN_PITCH_SD_DEG)
-
-
-#: With the camera's level unknown, a trunk that looks tilted by more than this in the photo
-#: (3 x the roll SD assumed for a hand-held camera) more likely means a tilted camera than a
-#: leaning client: frontal tilts are withheld rather than read against the photo's edges.
-UNLEVELLED_TRUNK_LIMIT_DEG = 3 * UNKNOWN_ROLL_SD_DEG
-
-
-def _gate_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> dict[str, Measure]:
-    trunk = abs(augment.trunk_angle_deg(lms))
-    if trunk <= UNLEVELLED_TRUNK_LIMIT_DEG:
-        return measures
-    return _withhold(measures, MEASURES.reading_gravity(),
-                     f"not measured: camera level unknown and the trunk looks tilted {trunk:.0f}° in the photo, so the "
-                     "camera was probably not level; hold it level or state that it was levelled")
-
-
-def _gate(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
-    """Withhold the measures a failed set-up check invalidates, with the check's words."""
-    for key in (STANCE_CHECK, ARMS_CHECK):
-        check = setup.check(key)
-        if check is not None and check.status is SetupStatus.RETAKE:
-            measures = _withhold(measures, MEASURES.withheld_by(key), f"not measured: {check.reading}")
-    return measures
-
-
-def _withhold(measures: dict[str, Measure], names: tuple[str, ...], reason: str) -> dict[str, Measure]:
-    """`measures` with the values of `names` withheld, saying why (the rest unchanged)."""
-    out = dict(measures)
-    for n in names:
-        m = out.get(n)
-        if m is not None and m.value is not None:
-            out[n] = replace(m, value=None, confidence=0.0, reason=reason)
-    return out
 
 
 @contextmanager

@@ -13,10 +13,11 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from posture.core.body.views import angle_difference_deg
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS
+from posture.core.measuring.measures import MEASURES
+
 from .assessment import Assessment
-from .findings import FINDING_MARGIN_SIGMAS
-from .measures import MEASURES
-from .views import angle_difference_deg
 
 
 class ChangeStatus(str, Enum):

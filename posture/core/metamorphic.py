@@ -16,14 +16,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from posture.core.body.augment import Augmentation, apply_augmentation, augmentation_matrix
+from posture.core.body.estimator import PoseEstimator
+from posture.core.body.landmarks import PoseLandmarks
+from posture.core.body.views import View, ViewName
+from posture.core.image.imaging import BGRImage
+from posture.core.measuring.measures import MEASURES, MeasureContext, aggregate
+
 from .assessment import Assessment, assess
-from .augment import Augmentation, apply_augmentation, augmentation_matrix
 from .errors import NoPersonError
-from .estimator import PoseEstimator
-from .imaging import BGRImage
-from .landmarks import PoseLandmarks
-from .measures import MEASURES, MeasureContext, aggregate
-from .views import View, ViewName
 
 FRONTAL_TILTS = ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg")
 

@@ -12,8 +12,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from posture.core.image.imaging import ACCEPTED_EXTENSIONS
+
 from .errors import UsageError
-from .imaging import ACCEPTED_EXTENSIONS
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

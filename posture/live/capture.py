@@ -21,14 +21,14 @@ from typing import Literal
 
 import cv2
 
+from posture.core.body.estimator import PoseEstimator
+from posture.core.body.landmarks import Landmark, PoseLandmarks
+from posture.core.body.views import ViewName, angle_difference_deg, decide_view
 from posture.core.errors import ModelError
-from posture.core.estimator import PoseEstimator
-from posture.core.gravity import camera_from_scene
-from posture.core.imaging import BGRImage
-from posture.core.landmarks import Landmark, PoseLandmarks
-from posture.core.scene import CameraTilt
-from posture.core.setup import PITCH_OK_DEG, YAW_OK_DEG, YAW_RETAKE_DEG
-from posture.core.views import ViewName, angle_difference_deg, decide_view
+from posture.core.image.camera import CameraTilt
+from posture.core.image.imaging import BGRImage
+from posture.core.measuring.gravity import camera_from_scene
+from posture.core.measuring.setup import PITCH_OK_DEG, YAW_OK_DEG, YAW_RETAKE_DEG
 
 Box = tuple[float, float, float, float]
 """(x0, y0, x1, y1) in pixels of the frame."""
@@ -287,7 +287,7 @@ class GuideEngine:
     def _detect(self, bgr: BGRImage, t: float) -> PoseLandmarks | None:
         with self._lock:
             if self._estimator is None:
-                from posture.core.estimator import BlazePoseEstimator
+                from posture.core.body.estimator import BlazePoseEstimator
 
                 self._estimator = BlazePoseEstimator(static=False)  # tracking mode, as `live.py`
             estimator = self._estimator

@@ -22,16 +22,16 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 
-from posture.core.augment import align_to
+from posture.core.body.augment import align_to
+from posture.core.body.estimator import BlazePoseEstimator, PoseEstimator
+from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
 from posture.core.errors import ModelError, NoPersonError, PostureError, UsageError
-from posture.core.estimator import BlazePoseEstimator, PoseEstimator
-from posture.core.findings import Severity, Threshold, load_thresholds
-from posture.core.gravity import Levelling, camera_from_scene
-from posture.core.imaging import BGRImage
-from posture.core.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
-from posture.core.measures import FRONTAL, MEASURES, SAGITTAL, compute_measures
-from posture.core.scene import CameraTilt
-from posture.core.views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
+from posture.core.image.camera import CameraTilt
+from posture.core.image.imaging import BGRImage
+from posture.core.measuring.findings import Severity, Threshold, load_thresholds
+from posture.core.measuring.gravity import Levelling, camera_from_scene
+from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL, compute_measures
 from posture.store.paths import data_dir, private_dir, write_private_file
 
 FloatArray = npt.NDArray[np.float64]

@@ -21,10 +21,10 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from posture.core.assessment import Assessment
-from posture.core.formatting import live_value, overlay_words
-from posture.core.imaging import BGRImage
-from posture.core.landmarks import MIN_VISIBILITY, SKELETON_EDGES, Landmark, PoseLandmarks
-from posture.core.measures import MEASURES, MeasureContext
+from posture.core.body.landmarks import MIN_VISIBILITY, SKELETON_EDGES, Landmark, PoseLandmarks
+from posture.core.image.imaging import BGRImage
+from posture.core.measuring.formatting import live_value, overlay_words
+from posture.core.measuring.measures import MEASURES, MeasureContext
 
 from .layout import Box, Direction, LabelRequest, Style, place_labels, style_for
 

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from posture.core.assessment import Assessment
 from posture.core.errors import ConfigError
-from posture.core.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
-from posture.core.measures import Measure
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
+from posture.core.measuring.measures import Measure
 from posture.report import regions, summary
 from posture.report.summary import _CJK_FONT, _FONT_DIR, _MAIN_FONTS, _main_charset, _pdf_text
 
@@ -145,7 +145,7 @@ def catalogue_code(finding_id: str, catalogue: Catalogue) -> str | None:
 
 def _placeholders(finding: Finding, measures: Mapping[str, Measure]) -> dict[str, str]:
     """{side} / {direction} for one photo's finding, by the sign conventions of
-    `posture.core.findings` (positive: the subject's left is higher / the knee is inward)."""
+    `posture.core.measuring.findings` (positive: the subject's left is higher / the knee is inward)."""
     name = finding.measures[0] if finding.measures else ""
     m = measures.get(name)
     value = m.value if m is not None and m.value is not None else 0.0

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from posture.core.assessment import Assessment
-from posture.core.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
-from posture.core.formatting import label, measure_text
-from posture.core.measures import MEASURES, REGIONS
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
+from posture.core.measuring.formatting import label, measure_text
+from posture.core.measuring.measures import MEASURES, REGIONS
 
 #: Patterns that span measures belong to a region of their own choosing: Janda's
 #: upper-crossed pattern is about the shoulder girdle as much as the head.

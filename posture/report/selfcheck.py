@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from posture.core.assessment import Assessment
-from posture.core.views import Posture
+from posture.core.body.views import Posture
 
 #: The one thing said about a photo that is not a side view (front, back, turned).
 NEEDS_SIDE_VIEW = ("This check needs a side view: sit side-on to the camera, with your head, shoulders and hips "

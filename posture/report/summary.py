@@ -7,7 +7,7 @@ consider. Then each photo, annotated, with its measures in plain words; then wha
 measures mean and the limits of the method. "Screening aid, not a diagnosis" is said once.
 
 No maths here: everything comes from Assessments, and every value is written by the one
-formatter (`posture.core.formatting`). Any text a user typed (client name, intake answers)
+formatter (`posture.core.measuring.formatting`). Any text a user typed (client name, intake answers)
 is escaped: HTML-escaped in HTML, stripped of Markdown/HTML meaning in Markdown, drawn as
 plain text in the PDF.
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from posture.core.assessment import Assessment
-from posture.core.findings import Finding, Severity
-from posture.core.formatting import MeasureRow, definition, label, measure_rows
+from posture.core.measuring.findings import Finding, Severity
+from posture.core.measuring.formatting import MeasureRow, definition, label, measure_rows
 from posture.report import bodychart
 from posture.report.regions import RegionGroup, merge
 

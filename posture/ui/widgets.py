@@ -19,10 +19,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from posture.core.assessment import Assessment, assess
+from posture.core.body.landmarks import Landmark
 from posture.core.errors import PostureError
-from posture.core.imaging import BGRImage, encode_jpeg, load_image, read_camera_exif
-from posture.core.landmarks import Landmark
-from posture.core.measures import HEIGHT_RANGE_CM
+from posture.core.image.imaging import BGRImage, encode_jpeg, load_image, read_camera_exif
+from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.live.capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
 from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, SessionStats
 from posture.report.draw import annotate_live

@@ -16,13 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from posture.core.assessment import Assessment
+from posture.core.body.landmarks import MIN_VISIBILITY
 from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
-from posture.core.formatting import label as measure_label
-from posture.core.formatting import reason_text, signed_words, unit_symbol
-from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
-from posture.core.landmarks import MIN_VISIBILITY
-from posture.core.measures import FRONTAL, MEASURES, SAGITTAL
-from posture.core.scene import CameraTilt
+from posture.core.image.camera import CameraTilt
+from posture.core.image.imaging import BGRImage, LoadedImage, encode_jpeg
+from posture.core.measuring.formatting import label as measure_label
+from posture.core.measuring.formatting import reason_text, signed_words, unit_symbol
+from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
 from posture.report.draw import annotate
 from posture.report.selfcheck import self_check_advice
 from posture.report.summary import md_escape

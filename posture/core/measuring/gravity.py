@@ -11,11 +11,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from .landmarks import Landmark as L
-from .landmarks import PoseLandmarks
+from posture.core.body.landmarks import Landmark as L
+from posture.core.body.landmarks import PoseLandmarks
+from posture.core.body.views import View
+from posture.core.image.camera import CameraTilt, level_points, leveling_homography, leveling_rotation
+from posture.core.image.scene import Box, estimate_camera_tilt, segment_boxes
+
 from .measures import MeasureContext
-from .scene import Box, CameraTilt, estimate_camera_tilt, level_points, leveling_homography, leveling_rotation, segment_boxes
-from .views import View
 
 FloatArray = npt.NDArray[np.float64]
 

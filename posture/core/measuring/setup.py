@@ -21,11 +21,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .imaging import BGRImage
-from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.views import Posture, View, ViewName, angle_difference_deg
+from posture.core.image.camera import CameraTilt, LineSegment
+from posture.core.image.imaging import BGRImage
+
 from .measure_spec import ARMS_CHECK, STANCE_CHECK
-from .scene import CameraTilt, LineSegment
-from .views import Posture, View, ViewName, angle_difference_deg
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
-from .errors import ModelError
+from posture.core.errors import ModelError
+
 from .estimator import BlazePoseEstimator, PoseEstimator
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageReadError, ImageTooLargeError
+from posture.core.errors import ImageReadError, ImageTooLargeError
 
 #: Largest image we decode. A 24-megapixel camera photo is 6000x4000; 64 MP leaves room
 #: while keeping a decoded RGB image under about 200 MB.

@@ -24,7 +24,8 @@ from enum import Enum
 
 import numpy as np
 
-from .errors import UsageError
+from posture.core.errors import UsageError
+
 from .landmarks import Landmark, PoseLandmarks
 
 

@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from posture.core.image.imaging import BGRImage
+
 from .estimator import PoseEstimator
-from .imaging import BGRImage
 from .landmarks import LEFT_RIGHT_SWAP, MIN_VISIBILITY, Landmark, PoseLandmarks
 from .pool import map_on
 

@@ -20,8 +20,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from .errors import ModelError
-from .imaging import BGRImage
+from posture.core.errors import ModelError
+from posture.core.image.imaging import BGRImage
+
 from .landmarks import NUM_LANDMARKS, PoseLandmarks
 
 

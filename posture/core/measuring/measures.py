@@ -17,8 +17,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.views import Posture, ViewName
+
 from . import geometry as g
-from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
 from .measure_spec import (
     ANY_POSTURE,
     ARMS_CHECK,
@@ -38,7 +40,6 @@ from .measure_spec import (
     NeutralBand,
     SignWords,
 )
-from .views import Posture, ViewName
 
 __all__ = [
     "FRONTAL", "HEIGHT_RANGE_CM", "MEASURES", "MIN_VISIBILITY", "REGIONS", "SAGITTAL", "NOT_RELEVANT_REASONS", "RENAMED_MEASURES", "SCALE_REL_ERROR", "Measure",

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .landmarks import Landmark
-from .views import Posture, View, ViewName
+from posture.core.body.landmarks import Landmark
+from posture.core.body.views import Posture, View, ViewName
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -17,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from posture.core.errors import ConfigError
+
 from .formatting import amount, signed_words
 from .measures import MEASURES, Measure
 
@@ -96,7 +97,7 @@ DEFAULT_THRESHOLDS_RESOURCE = "thresholds.toml"
 def load_thresholds(path: str | Path | None = None) -> dict[str, Threshold]:
     """The packaged defaults, with any tables/keys from `path` laid over them."""
     try:
-        text = resources.files("posture.core").joinpath(DEFAULT_THRESHOLDS_RESOURCE).read_text(encoding="utf-8")
+        text = resources.files("posture.core.measuring").joinpath(DEFAULT_THRESHOLDS_RESOURCE).read_text(encoding="utf-8")
         data: dict[str, Any] = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as exc:  # pragma: no cover - packaging error
         raise ConfigError(f"default thresholds could not be read: {exc}") from None
@@ -124,7 +125,7 @@ def _parse_threshold(key: str, table: dict[str, Any], path: str | Path | None) -
     where = f"{path or 'default thresholds'}: [{key}]"
     names = MEASURES.graded_by(key)
     if not names:
-        raise ConfigError(f"{where}: no measure raises this finding (see posture/core/measures.py)")
+        raise ConfigError(f"{where}: no measure raises this finding (see posture/core/measuring/measures.py)")
     # The measure a finding reads is declared with the measure; a file may still name it (older
     # thresholds files did), but only as what the table says.
     named = table.get("measures") or ([table["measure"]] if "measure" in table else None)

@@ -1,0 +1,53 @@
+"""Withholding: the measures a photo's set-up invalidates, each withheld with the reason in words.
+
+Which measures a check withholds is declared with the measure (`MeasureSpec.withheld_by`,
+`reads_gravity`); this module applies it. Pure: measures and landmarks in, measures out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from posture.core.body import augment
+from posture.core.body.landmarks import PoseLandmarks
+
+from .measure_spec import ARMS_CHECK, STANCE_CHECK
+from .measures import MEASURES, Measure
+from .setup import Setup
+from .setup import Status as SetupStatus
+from .uncertainty import UNKNOWN_ROLL_SD_DEG
+
+#: With the camera's level unknown, a trunk that looks tilted by more than this in the photo
+#: (3 x the roll SD assumed for a hand-held camera) more likely means a tilted camera than a
+#: leaning client: frontal tilts are withheld rather than read against the photo's edges.
+UNLEVELLED_TRUNK_LIMIT_DEG = 3 * UNKNOWN_ROLL_SD_DEG
+
+
+def withhold_if_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> dict[str, Measure]:
+    """With the camera's level unknown: the measures read against gravity withheld when the
+    trunk looks tilted in the photo (`lms`, the photo's own pixels)."""
+    trunk = abs(augment.trunk_angle_deg(lms))
+    if trunk <= UNLEVELLED_TRUNK_LIMIT_DEG:
+        return measures
+    return withhold(measures, MEASURES.reading_gravity(),
+                     f"not measured: camera level unknown and the trunk looks tilted {trunk:.0f}° in the photo, so the "
+                     "camera was probably not level; hold it level or state that it was levelled")
+
+
+def withhold_failed_checks(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
+    """Withhold the measures a failed set-up check invalidates, with the check's words."""
+    for key in (STANCE_CHECK, ARMS_CHECK):
+        check = setup.check(key)
+        if check is not None and check.status is SetupStatus.RETAKE:
+            measures = withhold(measures, MEASURES.withheld_by(key), f"not measured: {check.reading}")
+    return measures
+
+
+def withhold(measures: dict[str, Measure], names: tuple[str, ...], reason: str) -> dict[str, Measure]:
+    """`measures` with the values of `names` withheld, saying why (the rest unchanged)."""
+    out = dict(measures)
+    for n in names:
+        m = out.get(n)
+        if m is not None and m.value is not None:
+            out[n] = replace(m, value=None, confidence=0.0, reason=reason)
+    return out
