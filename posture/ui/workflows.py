@@ -22,8 +22,8 @@ from posture.core.formatting import reason_text, signed_words, unit_symbol
 from posture.core.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.scene import CameraTilt
 from posture.report.draw import annotate
+from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
-from posture.report.summary import md_escape
 from posture.store.records import SessionRecord
 
 
