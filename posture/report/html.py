@@ -122,7 +122,7 @@ def to_html(summary: Summary) -> str:
     ]
     it = summary.intake
     if it.empty:
-        parts.append(f"<p class='none'>{NO_INTAKE}</p>")
+        parts.append(f"<p class='none'>{e(NO_INTAKE)}</p>")
     else:
         parts.append("<ul>")
         if it.pain:

@@ -22,7 +22,6 @@ import json
 from dataclasses import dataclass, field
 
 from posture.core.assessment import Assessment
-from posture.core.findings import Finding
 from posture.core.intake import Intake
 from posture.report.regions import RegionGroup, merge
 
@@ -42,11 +41,6 @@ class Summary:
     changes_text: list[str] = field(default_factory=list)
     birth_date: str | None = None
     height_cm: float | None = None
-
-    def ranked_findings(self) -> list[tuple[Finding, Assessment]]:
-        """Every photo's findings, most severe first (unmerged: see `regions()`)."""
-        pairs = [(f, a) for a in self.assessments for f in a.findings]
-        return sorted(pairs, key=lambda p: -int(p[0].severity))
 
     def regions(self) -> list[RegionGroup]:
         """Findings merged across photos, grouped by region (head and neck ... knees)."""
