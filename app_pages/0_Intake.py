@@ -15,19 +15,14 @@ import streamlit as st
 from posture.core.body.views import VIEW_CHOICES, VIEW_HELP
 from posture.core.errors import PostureError
 from posture.core.image.imaging import ACCEPTED_TEXT, read_camera_exif
+from posture.core.intake import PAIN_AREAS, Intake
 from posture.live.capture import Intended
-from posture.report.summary import (
-    DISCLAIMER,
-    PAIN_AREAS,
-    Intake,
-    Summary,
-    chart_svg,
-    download_name,
-    md_escape,
-    page_markdown,
-    to_html,
-    to_pdf,
-)
+from posture.report.filenames import download_name
+from posture.report.html import to_html
+from posture.report.markdown import chart_svg, md_escape, page_markdown
+from posture.report.pdf import to_pdf
+from posture.report.summary import Summary
+from posture.report.summary_text import DISCLAIMER
 from posture.store.records import NewPhoto
 from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder

@@ -17,7 +17,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from posture.core.measuring.formatting import label, live_value
 from posture.live.monitor import LiveConfig, PostureState
-from posture.report.summary import DISCLAIMER
+from posture.report.summary_text import DISCLAIMER
 from posture.ui.widgets import NO_ICE, alert_chime, live_monitor
 
 st.set_page_config(page_title="Live posture monitor", layout="wide")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from posture.core.errors import PostureError
 from posture.core.measuring.measures import HEIGHT_RANGE_CM
-from posture.report.summary import md_escape
+from posture.report.markdown import md_escape
 from posture.store.export import export_client
 from posture.ui.auth import current_actor
 from posture.ui.widgets import client_line, flash, forget_client, get_store, show_flash

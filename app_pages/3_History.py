@@ -11,7 +11,12 @@ import streamlit as st
 from posture.core.assessment import Assessment
 from posture.core.compare import compare
 from posture.core.image.imaging import load_image
-from posture.report.summary import DISCLAIMER, Summary, download_name, md_escape, to_html, to_pdf
+from posture.report.filenames import download_name
+from posture.report.html import to_html
+from posture.report.markdown import md_escape
+from posture.report.pdf import to_pdf
+from posture.report.summary import Summary
+from posture.report.summary_text import DISCLAIMER
 from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor
 from posture.ui.handout_builder import handout_builder

@@ -17,10 +17,11 @@ import streamlit as st
 
 from posture.core.errors import PostureError
 from posture.core.image.imaging import ACCEPTED_TEXT, read_camera_exif
+from posture.core.intake import Intake
 from posture.core.measuring.formatting import measure_rows
 from posture.live.capture import UPPER_BODY
+from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
-from posture.report.summary import Intake, md_escape
 from posture.store.records import NewPhoto
 from posture.ui.auth import self_check_actor
 from posture.ui.widgets import assess_bytes, get_store, guided_webcam

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from posture.core.errors import PostureError
-from posture.report.summary import md_escape
+from posture.report.markdown import md_escape
 from posture.store import audit
 from posture.store.accounts import USER_ROLES, Accounts, User, is_locked, utcnow
 from posture.ui.auth import current_actor

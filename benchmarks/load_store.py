@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from posture import assess  # noqa: E402
-from posture.report.summary import Intake  # noqa: E402
+from posture.core.intake import Intake  # noqa: E402
 from posture.store import audit, db, schema  # noqa: E402
 from posture.store.actor import Actor  # noqa: E402
 from posture.store.records import NewPhoto, Store  # noqa: E402

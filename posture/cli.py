@@ -201,9 +201,13 @@ def _annotated_path(base: Path, image: str, several: bool) -> Path:
 def _assess(args: argparse.Namespace, out: TextIO) -> int:
     from posture.core.assessment import Assessment, assess
     from posture.core.image.imaging import encode_jpeg, encode_png, load_image, read_camera_exif
+    from posture.core.intake import Intake
     from posture.core.measuring.findings import load_thresholds
     from posture.report.draw import annotate
-    from posture.report.summary import Intake, Summary, to_html, to_markdown, to_pdf
+    from posture.report.html import to_html
+    from posture.report.markdown import to_markdown
+    from posture.report.pdf import to_pdf
+    from posture.report.summary import Summary
 
     if args.report is not None and args.report.suffix.lower() not in REPORT_SUFFIXES:
         raise UsageError(f"--report must end in .md, .html or .pdf, got {args.report}")
@@ -266,7 +270,7 @@ def _fit(image, max_side: int = 1400):  # type: ignore[no-untyped-def]
 
 
 def _read_intake(path: Path):  # type: ignore[no-untyped-def]
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -46,7 +46,7 @@ from typing import Literal, cast, get_args
 
 from posture.core.assessment import Assessment
 from posture.core.errors import StorageError, UsageError
-from posture.report.summary import Intake
+from posture.core.intake import Intake
 from posture.store.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, data_dir, private_dir, write_private_file
 
 MIGRATIONS: tuple[str, ...] = (

@@ -106,7 +106,7 @@ def test_after_saving_the_change_is_still_against_the_session_before(data_dir, d
     """Once saved, the form's own session is the newest: it must not become its own baseline
     (the page then said "no change beyond measurement noise"), and a first assessment has none."""
     from posture import assess
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
@@ -156,7 +156,7 @@ def test_no_person_upload(data_dir):
 
 def test_clients_page_edit_and_delete(data_dir, data_folder):
     from posture import assess
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
@@ -176,7 +176,7 @@ def test_clients_page_edit_and_delete(data_dir, data_folder):
 
 def test_history_compares_two_sessions(data_dir, data_folder):
     from posture import assess
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
@@ -248,7 +248,7 @@ def test_launcher_passes_the_privacy_settings():
 
 
 def test_untouched_fields_are_not_answers(data_dir, data_folder):
-    from posture.report.summary import to_html
+    from posture.report.html import to_html
     from posture.store.records import Store
 
     at = _run()
@@ -257,7 +257,7 @@ def test_untouched_fields_are_not_answers(data_dir, data_folder):
     at.run()
     assert at.radio(key=_key(at, "work_mostly")).value is None
     _upload(at, "side", data_dir / "seated_side_hunched_01.jpg")
-    from posture.report.summary import md_escape
+    from posture.report.markdown import md_escape
 
     assert md_escape("neck (not rated)") in _texts(at) and "/10" not in _texts(at) and "mostly" not in _texts(at)
     _button(at, "Save assessment").click()
@@ -394,7 +394,8 @@ def test_self_check_is_saved_apart_and_says_why_not(data_dir, data_folder):
 
 
 def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
-    from posture.report.summary import Intake, md_escape
+    from posture.core.intake import Intake
+    from posture.report.markdown import md_escape
     from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)
@@ -426,7 +427,9 @@ def test_hostile_text_is_escaped_on_every_page(data_dir, data_folder, assessed):
 
 
 def test_html_report_keeps_line_breaks_and_wraps_long_words():
-    from posture.report.summary import Intake, Summary, to_html
+    from posture.core.intake import Intake
+    from posture.report.html import to_html
+    from posture.report.summary import Summary
 
     html = to_html(Summary([], intake=Intake(notes="line one\nline two")))
     assert "<span class='user'>line one\nline two</span>" in html
@@ -564,7 +567,7 @@ def _read_damaged_photo(folder: str, sha256: str) -> None:
 def test_a_damaged_photo_file_stops_the_page_with_one_line_not_a_traceback(data_dir, data_folder, assessed):
     """app.py runs every page inside `errors_shown`: a store error (here a photo whose bytes no
     longer match their hash) is shown as its one-line message, never as an exception."""
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(data_folder)

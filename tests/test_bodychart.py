@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from posture.core.intake import PAIN_AREAS
 from posture.report.bodychart import (
     AREA_SHAPES,
     FIGURE_H,
@@ -18,7 +19,6 @@ from posture.report.bodychart import (
     pain_colour,
     to_svg,
 )
-from posture.report.summary import PAIN_AREAS
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -101,7 +101,7 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
 
     # A second, different assessment, saved through the store (as a later visit would).
     from posture import assess
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(server.data_dir)
@@ -404,7 +404,7 @@ LONG_URL = "http://127.0.0.2/" + "a" * 300
 
 
 def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, assessed):
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(server.data_dir)

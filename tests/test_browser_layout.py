@@ -37,7 +37,7 @@ def _fits_width(page) -> None:
 @pytest.fixture(scope="module")
 def story_client(server, data_dir, assessed):
     """A client with three sessions (pain rated each time; back and side photos)."""
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto, Store
 
     store = Store(server.data_dir)

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from posture.report.summary import Intake
+from posture.core.intake import Intake
 from posture.store.records import ClientNotFoundError, NewPhoto, Store
 
 THREADS = 8

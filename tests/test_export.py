@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from posture.report.summary import Intake
+from posture.core.intake import Intake
 from posture.store.export import export_client, image_extension, photo_member
 from posture.store.records import NewPhoto, Store
 

@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from posture.report.summary import Intake
+from posture.core.intake import Intake
 from posture.store import db, schema
 from posture.store.records import NewPhoto, Store
 from tests import legacy_records_v3 as legacy

@@ -10,20 +10,16 @@ import re
 import pytest
 
 from posture.core.image.imaging import encode_jpeg, load_image
+from posture.core.intake import Intake
 from posture.core.measuring.findings import Severity, evaluate, load_thresholds
 from posture.core.measuring.measures import Measure
 from posture.report.draw import annotate
+from posture.report.filenames import download_name
+from posture.report.html import to_html
+from posture.report.markdown import md_escape, page_markdown, to_markdown
+from posture.report.pdf import to_pdf
 from posture.report.regions import REGIONS, merge
-from posture.report.summary import (
-    Intake,
-    Summary,
-    download_name,
-    md_escape,
-    page_markdown,
-    to_html,
-    to_markdown,
-    to_pdf,
-)
+from posture.report.summary import Summary
 
 EVIL = "<script>alert('x')</script> **bold** [link](http://x)"
 WHEN = dt.datetime(2025, 3, 14, 10, 30)
@@ -268,13 +264,13 @@ def test_pdf_draws_unicode_exactly_and_shows_what_no_font_has(assessed):
 
 
 def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_selectors():
-    from posture.report.summary import _pdf_text
+    from posture.report.pdf_document import pdf_text
 
-    assert _pdf_text("Łódź → Ωμέγα") == "Łódź → Ωμέγα"
-    assert _pdf_text("⚠\ufe0f ok") == "⚠\ufe0f ok"  # DejaVu has the emoji-presentation selector
-    assert _pdf_text("葛\U000E0100") == "葛"  # an ideographic variation selector no font has: dropped, not shown
-    assert _pdf_text("a\r\nb\tc") == "a\nb c"
-    assert _pdf_text("\U0001F9B4") == "[U+1F9B4]"
+    assert pdf_text("Łódź → Ωμέγα") == "Łódź → Ωμέγα"
+    assert pdf_text("⚠\ufe0f ok") == "⚠\ufe0f ok"  # DejaVu has the emoji-presentation selector
+    assert pdf_text("葛\U000E0100") == "葛"  # an ideographic variation selector no font has: dropped, not shown
+    assert pdf_text("a\r\nb\tc") == "a\nb c"
+    assert pdf_text("\U0001F9B4") == "[U+1F9B4]"
 
 
 def test_each_photo_shows_its_set_up_checks(assessed):

@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 from posture.core.errors import StorageError, UsageError
-from posture.report.summary import Intake
+from posture.core.intake import Intake
 from posture.store.records import SCHEMA_VERSION, NewPhoto, Store, search_key
 
 # Today's schema before ids became AUTOINCREMENT (version 2), copied so the migration test
@@ -321,7 +321,7 @@ def test_crash_between_photo_write_and_commit_leaves_no_half_record(tmp_path, ph
         import os, json, sys
         sys.path.insert(0, {str(os.getcwd())!r})
         from posture import Assessment
-        from posture.report.summary import Intake
+        from posture.core.intake import Intake
         from posture.store import records as st
         data = open({str(tmp_path / 'payload.json')!r}).read()
         photo = st.NewPhoto(open({str(tmp_path / 'photo.jpg')!r}, 'rb').read(), 'p.jpg', Assessment.from_dict(json.loads(data)))

@@ -61,7 +61,7 @@ def test_desk_advice_needs_side_view(assessed):
 
 
 def _session(assessed, sid, created, photos=(), pain=None, kind="assessment"):
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import PhotoRecord, SessionRecord
 
     return SessionRecord(sid, 1, created, Intake(pain=pain or {}),
@@ -142,7 +142,7 @@ def _history(client_id):
 
 
 def _save(store, client, data_dir, assessed, names, pain):
-    from posture.report.summary import Intake
+    from posture.core.intake import Intake
     from posture.store.records import NewPhoto
 
     return store.save_session(client.id, Intake(pain=pain), [NewPhoto((data_dir / n).read_bytes(), n, assessed(n))

@@ -68,7 +68,7 @@ OUTLINE: tuple[Shape, ...] = (
     *_pair(Ellipse(42, 218, 6, 4.5)),
 )
 
-#: Where each intake pain area (summary.PAIN_AREAS) is drawn, per side.
+#: Where each intake pain area (posture.core.intake.PAIN_AREAS) is drawn, per side.
 AREA_SHAPES: dict[str, dict[Side, tuple[Shape, ...]]] = {
     "headaches": {"front": (Ellipse(50, 14, 10, 10),), "back": (Ellipse(50, 16, 10.5, 13),)},
     "jaw/TMJ": {"front": _pair(Ellipse(42.5, 25, 3.2, 3.2))},

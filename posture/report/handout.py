@@ -26,8 +26,8 @@ from posture.core.assessment import Assessment
 from posture.core.errors import ConfigError
 from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS, Finding, Severity
 from posture.core.measuring.measures import Measure
-from posture.report import regions, summary
-from posture.report.summary import _CJK_FONT, _FONT_DIR, _MAIN_FONTS, _main_charset, _pdf_text
+from posture.report import filenames, regions
+from posture.report.pdf_document import Paper, drawable, open_document
 
 TITLE = "Your posture check: notes to take home"
 #: Said once in every handout, near the top, whatever was ticked.
@@ -276,7 +276,7 @@ def build(offered: Offer, *, findings: Iterable[str] = (), items: Iterable[str] 
 
 def download_name(client: str, date: dt.date, ext: str) -> str:
     """`<client>-<date>-handout.<ext>`, sanitised as the summary's download is."""
-    return summary.download_name(client, date, ext, kind="handout")
+    return filenames.download_name(client, date, ext, kind="handout")
 
 
 def _long_date(d: dt.date) -> str:
@@ -331,30 +331,16 @@ def to_html(h: Handout) -> str:
 
 # --- PDF -----------------------------------------------------------------------------------
 
-def to_pdf(h: Handout, paper: summary.Paper = "A4") -> bytes:
+def to_pdf(h: Handout, paper: Paper = "A4") -> bytes:
     """The same content as `to_html`, on A4 or US Letter, with the client, the date and
-    "Page n of N" at the foot of every page. Text is Unicode, in the summary's embedded
-    fonts (DejaVu Sans; Droid Sans Fallback for Chinese and Japanese, loaded only when
+    "Page n of N" at the foot of every page. Text is Unicode, in the embedded fonts
+    (`pdf_document`: DejaVu Sans; Droid Sans Fallback for Chinese and Japanese, loaded only when
     needed); a character neither has shows as [U+XXXX], never as "?"."""
     from fpdf import FPDF
 
     foot = " · ".join(p for p in (h.client, _long_date(h.date)) if p)
-
-    if paper not in summary.PAPERS:
-        raise ValueError(f"paper must be A4 or Letter, got {paper!r}")
-    pdf = FPDF(format=paper, unit="mm")
-    for family, style, filename in _MAIN_FONTS:
-        pdf.add_font(family, style, fname=_FONT_DIR / filename)
-    pdf.set_fallback_fonts(["dejavu"], exact_match=False)
-
-    def drawable(s: str) -> str:
-        s = _pdf_text(s)
-        if "droid" not in pdf.fonts and not set(map(ord, s.replace("\n", ""))) <= _main_charset():
-            pdf.add_font(_CJK_FONT[0], _CJK_FONT[1], fname=_FONT_DIR / _CJK_FONT[2])
-            pdf.set_fallback_fonts(["dejavu", "droid"], exact_match=False)
-        return s
-
-    drawable(foot + h.note)  # load the CJK font before the first page if any user text needs it
+    pdf = open_document(paper, FPDF)
+    drawable(pdf, foot + h.note)  # load the CJK font before the first page if any user text needs it
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(TITLE)
@@ -365,7 +351,7 @@ def to_pdf(h: Handout, paper: summary.Paper = "A4") -> bytes:
     def text(s: str, size: float = 10.5, style: str = "", h_mm: float = 5.2, indent: float = 0.0) -> None:
         pdf.set_font("dejavu", style, size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, h_mm, drawable(s), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - indent, h_mm, drawable(pdf, s), align="L", new_x="LMARGIN", new_y="NEXT")
 
     def heading(s: str) -> None:
         if pdf.get_y() > pdf.h - pdf.b_margin - 26:  # keep a heading with its first lines
@@ -383,10 +369,10 @@ def to_pdf(h: Handout, paper: summary.Paper = "A4") -> bytes:
             doc.set_font("dejavu", "B", 10.5)
             doc.set_x(doc.l_margin)
             doc.cell(5, 5.2, "•")
-            doc.multi_cell(width - 5, 5.2, drawable(title + tail), align="L", new_x="LMARGIN", new_y="NEXT")
+            doc.multi_cell(width - 5, 5.2, drawable(pdf, title + tail), align="L", new_x="LMARGIN", new_y="NEXT")
             doc.set_font("dejavu", "", 10.5)
             doc.set_x(doc.l_margin + 5)
-            doc.multi_cell(width - 5, 5.2, drawable(body), align="L", new_x="LMARGIN", new_y="NEXT")
+            doc.multi_cell(width - 5, 5.2, drawable(pdf, body), align="L", new_x="LMARGIN", new_y="NEXT")
             doc.ln(1.2)
 
     text(TITLE, 18, "B", 9)
@@ -396,7 +382,7 @@ def to_pdf(h: Handout, paper: summary.Paper = "A4") -> bytes:
     pdf.set_draw_color(192, 57, 43)
     pdf.set_line_width(0.6)
     pdf.set_font("dejavu", "B", 11)
-    pdf.multi_cell(width, 6, drawable(SAFETY), border=1, fill=True, padding=(3, 3), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 6, drawable(pdf, SAFETY), border=1, fill=True, padding=(3, 3), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_line_width(0.2)
     if h.findings:
         heading("What we saw, and what it may mean")
@@ -426,7 +412,7 @@ def to_pdf(h: Handout, paper: summary.Paper = "A4") -> bytes:
         pdf.set_y(-12)
         pdf.set_font("dejavu", "", 8)
         pdf.set_text_color(90, 90, 90)
-        pdf.cell(width, 5, drawable(foot), align="L")
+        pdf.cell(width, 5, drawable(pdf, foot), align="L")
         pdf.set_x(pdf.l_margin)
         pdf.cell(width, 5, f"Page {n} of {total}", align="R")
     buf = io.BytesIO()

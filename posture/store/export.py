@@ -37,7 +37,10 @@ from sqlalchemy import Row, select
 
 from posture.core.assessment import Assessment
 from posture.core.errors import StorageError
-from posture.report.summary import Intake, Summary, to_html, to_markdown
+from posture.core.intake import Intake
+from posture.report.html import to_html
+from posture.report.markdown import to_markdown
+from posture.report.summary import Summary
 
 from . import audit
 from .actor import SOLO, Actor

@@ -56,7 +56,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from posture.core.assessment import Assessment
 from posture.core.errors import StorageError, UsageError
-from posture.report.summary import Intake
+from posture.core.intake import Intake
 
 from . import audit, db
 from .actor import SOLO, Actor

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from posture.core.assessment import Assessment
-from posture.report import handout, summary
-from posture.report.summary import md_escape
+from posture.report import handout
+from posture.report.markdown import md_escape
+from posture.report.pdf_document import PAPERS
 
 
 def handout_builder(assessments: Sequence[Assessment], client: str, key: Callable[[str], str],
@@ -43,7 +44,7 @@ def handout_builder(assessments: Sequence[Assessment], client: str, key: Callabl
                                key=key(f"handout_item_{i.key}")):
                     items.append(i.key)
         note = st.text_area("Note for the client (optional; printed exactly as typed)", key=key("handout_note"))
-        paper = st.radio("Paper", summary.PAPERS, horizontal=True, key=key("handout_paper"),
+        paper = st.radio("Paper", PAPERS, horizontal=True, key=key("handout_paper"),
                          format_func=lambda p: "US Letter" if p == "Letter" else p)  # as on the summary's choice
         chosen = handout.build(offered, findings=findings, items=items, note=note, client=client, date=date)
         if chosen.empty:

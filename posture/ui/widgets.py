@@ -26,7 +26,7 @@ from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.live.capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
 from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, SessionStats
 from posture.report.draw import annotate_live
-from posture.report.summary import md_escape, measures_markdown
+from posture.report.markdown import md_escape, measures_markdown
 from posture.store.records import Client, Store
 
 from .auth import app_mode, current_actor

@@ -24,8 +24,8 @@ from posture.core.measuring.formatting import label as measure_label
 from posture.core.measuring.formatting import reason_text, signed_words, unit_symbol
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
 from posture.report.draw import annotate
+from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
-from posture.report.summary import md_escape
 from posture.store.records import SessionRecord
 
 

@@ -1,0 +1,154 @@
+"""The summary's words shared by its Markdown, HTML and PDF: the fixed texts (title,
+disclaimer, limits) and the plain-text pieces each format lays out its own way (facts,
+pain, photo set-up, camera level, finding views).
+
+Nothing here is escaped: a piece that holds user text says so, and each writer escapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from posture.core.assessment import Assessment
+from posture.core.intake import Intake
+from posture.core.measuring.formatting import measure_rows
+from posture.report.regions import MergedFinding, RegionGroup
+from posture.report.summary import Summary
+
+TITLE = "Pre-session posture summary"
+
+#: Said once in every summary, at the top.
+DISCLAIMER = (
+    "Screening aid, not a diagnosis. Measures come from a pose-estimation model "
+    "(MediaPipe BlazePose) applied to photos; they are proxies for clinical landmarks and "
+    "depend on camera position, clothing and stance. Confirm any finding by examination."
+)
+
+LIMITS = (
+    "BlazePose has no C7, tragus, acromion or ASIS: angles use its ear, shoulder (joint centre) "
+    "and hip (joint centre) points, so they read differently from clinical photogrammetry.",
+    "Angles are taken against gravity: the camera's roll and pitch are measured from vertical lines in the "
+    "scene (shown in yellow on the photo) and removed, and left-right lines are corrected for how the body "
+    "is turned. Where the scene has no reliable verticals the camera level is unknown and the ± widens.",
+    "The ± figure (1 SD) combines the repeatability over 14 slightly rotated, rescaled and mirrored copies "
+    "of the photo, the camera's roll and pitch, the body's turn, where BlazePose places each landmark and, "
+    "for centimetres, body proportions. It does not cover clothing, the client's sway or the offset between "
+    "BlazePose's points and anatomical landmarks. A finding needs to clear its cut-off by twice the ±.",
+    "Thresholds are screening cut-offs mapped to this landmark proxy (see thresholds.toml).",
+)
+
+NO_FINDINGS = "No imbalance cleared its screening threshold by more than its uncertainty."
+NOT_RECORDED = "not recorded"
+NO_MEASURES = "No measure was taken from this photo: see its set-up."
+NOTHING_MEASURED = "No measure could be taken from these photos: see the photo set-up."
+NO_INTAKE = "No intake answers recorded."
+
+
+def facts(summary: Summary) -> list[tuple[str, str]]:
+    """The header: (label, value) for client, date, age and height. The client's name is
+    user text: escape it where it is shown."""
+    age = summary.age
+    return [
+        ("Client", summary.client or NOT_RECORDED),
+        ("Date", f"{summary.created:%Y-%m-%d %H:%M}"),
+        ("Age", NOT_RECORDED if age is None else f"{age}"),
+        ("Height", NOT_RECORDED if summary.height_cm is None else f"{summary.height_cm:.0f} cm"),
+    ]
+
+
+def pain_text(area: str, level: int | None) -> str:
+    """"neck 6/10", or "neck (not rated)": an area ticked without a level is not a level."""
+    return f"{area} (not rated)" if level is None else f"{area} {level}/10"
+
+
+def pain_worst_first(pain: dict[str, int | None]) -> list[tuple[str, int | None]]:
+    """Worst first; areas without a level last."""
+    return sorted(pain.items(), key=lambda kv: -1 if kv[1] is None else -kv[1])
+
+
+def intake_answers(it: Intake) -> list[tuple[str, str]]:
+    """(label, user text) for each answered intake question, pain excluded."""
+    return [(k, v) for k, v in (("Duration", it.duration), ("Recent activities", it.activities),
+                                ("Work set-up", it.work_setup), ("Notes", it.notes)) if v]
+
+
+def photo_label(a: Assessment, i: int) -> str:
+    return f"Photo {i + 1}: {a.view.name.value} view, {a.view.posture.value}"
+
+
+def setup_status(a: Assessment) -> str:
+    """"ok", "caution", "retake", or "not recorded" for records made before set-up checks."""
+    return a.setup.status.value if a.setup else NOT_RECORDED
+
+
+def camera_text(a: Assessment) -> str:
+    """How the photo was levelled, briefly."""
+    if a.setup is None:
+        return "camera level not recorded"
+    cam = a.setup.camera
+    if cam.status == "stated":
+        return "camera level stated by the therapist"
+    if not cam.known or cam.roll_deg is None:
+        return cam.unknown_text
+    return f"camera levelled from the scene (roll {cam.roll_text()})"
+
+
+def setup_lines(a: Assessment) -> list[str]:
+    """The photo's set-up in words: the overall status, then each check that is not ok
+    (what was seen and the fix). Empty for records made before set-up checks existed."""
+    if a.setup is None:
+        return []
+    out = [f"Photo set-up: {a.setup.status.value}"]
+    for c in a.setup.checks:
+        if c.status.value != "ok":
+            out.append(f"{c.status.value}: {c.label.lower()}: {c.reading}" + (f" (fix: {c.fix})" if c.fix else ""))
+    return out
+
+
+@dataclass(frozen=True)
+class SetupRow:
+    photo: str  # "Photo 1: front view, standing"
+    status: str  # "ok", "caution", "retake", "not recorded"
+    notes: str  # the camera, then each check that is not ok with its fix
+
+
+def setup_rows(summary: Summary) -> list[SetupRow]:
+    """The first page's set-up table: per photo, its status, how it was levelled and what
+    each check that is not ok saw (the fixes are with the photo, further on)."""
+    rows = []
+    for i, a in enumerate(summary.assessments):
+        notes = [camera_text(a)]
+        if a.setup is not None:
+            camera_unknown = a.setup.camera.status == "unknown"
+            notes += [f"{c.label.lower()}: {c.reading}" for c in a.setup.checks if c.status.value != "ok"
+                      # "camera level unknown" is already said once
+                      and not (camera_unknown and "unknown" in c.reading)]
+        if a.view.contradiction:
+            notes.append(f"the chosen view contradicts the photo: {a.view.contradiction}")
+        rows.append(SetupRow(photo_label(a, i), setup_status(a), "; ".join(notes)))
+    return rows
+
+
+def measured_names(summary: Summary) -> list[str]:
+    """Measures shown in any photo's table, in table order (for the glossary)."""
+    seen: dict[str, None] = {}
+    for a in summary.assessments:
+        for r in measure_rows(a.measures):
+            seen.setdefault(r.name, None)
+    return list(seen)
+
+
+def no_findings_text(groups: list[RegionGroup]) -> str:
+    """Why the findings are empty: nothing cleared its threshold, or nothing was measured."""
+    measured = any(not g.status.startswith("not assessed") for g in groups)
+    return NO_FINDINGS if measured else NOTHING_MEASURED
+
+
+def views_text(m: MergedFinding) -> str:
+    """"Views: front — left higher by 5.0° ± 0.3°; back — ...", for a finding seen in more than one photo."""
+    return "Views: " + "; ".join(f"{r.view} — {r.reading}" for r in m.readings)
+
+
+def capitalised(text: str) -> str:
+    """The first letter upper case, the rest as written ("head and neck" -> "Head and neck")."""
+    return text[0].upper() + text[1:]
