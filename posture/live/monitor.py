@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from posture.core.augment import align_to
-from posture.core.errors import ModelError, NoPersonError, PostureError, UsageError
+from posture.core.errors import CalibrationError, ModelError, NoPersonError, PostureError, SourceError, UsageError
 from posture.core.estimator import BlazePoseEstimator, PoseEstimator
 from posture.core.findings import Severity, Threshold, load_thresholds
 from posture.core.gravity import Levelling, camera_from_scene
@@ -495,10 +495,6 @@ class LiveEngine:
         return Baseline(user, view_kind, {n: float(np.median(v)) for n, v in series.items()})
 
 
-class CalibrationError(UsageError):
-    """A baseline recorded from a posture that is not upright and still."""
-
-
 #: The trunk finding that says whether a calibration posture is upright, per kind of view.
 UPRIGHT_KEYS = {"side": "torso_flexion", "front": "trunk_lean"}
 
@@ -536,12 +532,6 @@ def check_calibration(view_kind: str, series: dict[str, list[float]], thresholds
 
 
 # --- sources ----------------------------------------------------------------------------
-
-
-class SourceError(PostureError):
-    """A camera or video that cannot be opened or read."""
-
-    exit_code = 9
 
 
 @dataclass(frozen=True)
