@@ -1,33 +1,32 @@
 """Storage: clients, assessment sessions and their photos, in SQLite or PostgreSQL.
 
-`Store` is the one door: callers open a Store and call its methods. Behind it each room
-has one job:
+`Store` is the one door: callers open a Store and call its methods. Behind it, each room
+has one job, and imports flow one way (the rooms never import this module):
 
-- transactions.py: the database's transactions, its errors as StorageError (db.py picks
+- transactions.py: the database's transactions, and its errors as StorageError (db.py picks
   the database, connects and migrates it; legacy.py keeps the pre-Alembic schema steps);
-- access.py: who may see and do what (every call names its `actor`, actor.py; default
-  SOLO, today's behaviour);
+- access.py: who may see and do what (every method takes `actor`, actor.py; default SOLO,
+  today's behaviour);
 - clients.py: clients, their search, sharing and reassigning;
-- sessions.py: assessments and self checks with their photos, idempotent saves;
+- sessions.py: assessments and self checks with their photos, saved idempotently;
 - drafts.py: a client's unsaved intake;
 - photo_files.py: content-addressed photo files, the lock that keeps clean-up away from a
   save, and the clean-up;
-- validation.py: the checks on typed fields; audit.py: the trail every change writes to in
-  its own transaction.
+- validation.py: the checks on typed fields;
+- audit.py: the trail, written in the same transaction as each change.
 
-- The database: the SQLite file `posture.db` in the data folder (`paths.data_dir()`:
-  `$POSTURE_DATA_DIR`, default `~/.posture`), or PostgreSQL when `POSTURE_DATABASE_URL`
-  says so (see db.py: connections, locks, migrations at start-up). The folder and the
-  photo folder are 0700, the SQLite file (and so its `-wal`/`-shm` files, which SQLite
-  creates with the database's mode) and every photo 0600, whatever the umask.
-- Ids are never reused (AUTOINCREMENT on SQLite, sequences on PostgreSQL).
+The database is the SQLite file `posture.db` in the data folder (`paths.data_dir()`:
+`$POSTURE_DATA_DIR`, default `~/.posture`), or PostgreSQL when `POSTURE_DATABASE_URL` says
+so (see db.py: connections, locks, migrations at start-up). The folder and the photo folder
+are 0700, the SQLite file (and so its `-wal`/`-shm` files, which SQLite creates with the
+database's mode) and every photo 0600, whatever the umask. Ids are never reused
+(AUTOINCREMENT on SQLite, sequences on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -105,17 +104,13 @@ class Store:
 
     # --- transactions -------------------------------------------------------------------
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> AbstractContextManager[Connection]:
         """One write transaction, committed when the block ends (BEGIN IMMEDIATE on SQLite)."""
-        with self.database.write() as conn:
-            yield conn
+        return self.database.write()
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> AbstractContextManager[Connection]:
         """One read-only transaction (a consistent snapshot on SQLite; statement-level on PostgreSQL)."""
-        with self.database.read() as conn:
-            yield conn
+        return self.database.read()
 
     def schema_version(self) -> int:
         """The pre-Alembic schema number (SQLite's user_version; 3 once migrated). See `revision` for Alembic's."""

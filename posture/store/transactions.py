@@ -41,7 +41,7 @@ class Database:
         self.engine = db.engine_for(url)
 
     @contextmanager
-    def guard(self) -> Iterator[None]:
+    def _guard(self) -> Iterator[None]:
         """Database errors as StorageError, with the database named and no password shown."""
         try:
             yield
@@ -53,7 +53,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction, committed when the block ends (BEGIN IMMEDIATE on SQLite)."""
-        with self.guard(), self.engine.connect() as conn:
+        with self._guard(), self.engine.connect() as conn:
             conn.execution_options(**{db.WRITE: True})
             with conn.begin():
                 yield conn
@@ -61,7 +61,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """One read-only transaction (a consistent snapshot on SQLite; statement-level on PostgreSQL)."""
-        with self.guard(), self.engine.connect() as conn, conn.begin():
+        with self._guard(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     def schema_version(self) -> int:
@@ -78,7 +78,7 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the database to the newest schema (see db.upgrade)."""
-        with self.guard():
+        with self._guard():
             db.upgrade(self.engine, self.where)
 
 
