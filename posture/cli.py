@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _batch_arguments(sub.add_parser("batch", help="assess many photos (local workers or Ray) into Parquet rows",
                                     epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter))
-    from posture.store.accounts import add_arguments as _users_arguments
+    from posture.cli_accounts import add_arguments as _users_arguments
 
     _users_arguments(sub.add_parser("users", help="clinic mode: add users, set passwords, disable users"))
     return parser
@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 return _batch(args)
             if args.command == "users":
-                from posture.store.accounts import run_command as _users
+                from posture.cli_accounts import run_command as _users
 
                 return _users(args)
             return _compare(args, sys.stdout)

@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
+from posture.core.errors import ClientNotFoundError
 from posture.core.intake import Intake
-from posture.store.records import ClientNotFoundError, NewPhoto, Store
+from posture.store.records import NewPhoto, Store
 
 THREADS = 8
 KEYS = 20

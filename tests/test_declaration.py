@@ -61,7 +61,8 @@ def test_a_measure_declared_once_is_everywhere(wrist_tilt, data_dir):
     from posture.core.measuring.formatting import measure_rows
     from posture.live.monitor import LiveConfig, LiveEngine
     from posture.report.draw import annotate_with_labels
-    from posture.report.summary import Summary, to_markdown
+    from posture.report.markdown import to_markdown
+    from posture.report.summary import Summary
 
     a = assess(data_dir / PHOTO, view="front")
     m = a.measures["wrist_tilt_deg"]

@@ -85,3 +85,89 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("from posture.ui.widgets import get_store\nimport posture.store.records\n")
     assert _imported_stages(module) == {"ui", "store"}
+
+
+# --- the store imports one way, and errors live in one place ---------------------------------
+
+STORE = PACKAGE / "store"
+ERRORS = PACKAGE / "core" / "errors.py"
+
+
+def _imports_inside_functions(path: Path) -> list[str]:
+    """`import posture...` or relative imports in a function body: the way an import circle is usually hidden."""
+    found = []
+    for func in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(func):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("posture")):
+                found.append(f"{func.name}: from {'.' * node.level}{node.module or ''} import ...")
+            elif isinstance(node, ast.Import) and any(a.name.startswith("posture") for a in node.names):
+                found.append(f"{func.name}: import {', '.join(a.name for a in node.names)}")
+    return found
+
+
+def _store_modules_imported(path: Path) -> set[str]:
+    """The store modules `path` imports anywhere, `if TYPE_CHECKING:` blocks included."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names.update([node.module] if node.module else [a.name for a in node.names])
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("posture.store."):
+            names.add(node.module.split(".")[2])
+        elif isinstance(node, ast.ImportFrom) and node.module == "posture.store":
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[2] for a in node.names if a.name.startswith("posture.store."))
+    return {n.split(".")[0] for n in names}
+
+
+def _exception_classes(path: Path) -> list[str]:
+    """Classes whose base is an exception by its name (…Error, …Exception, …Warning)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            bases = [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases]
+            if any(b.endswith(("Error", "Exception", "Warning")) for b in bases):
+                found.append(node.name)
+    return found
+
+
+def test_the_store_imports_nothing_inside_its_functions():
+    hidden = {str(p.relative_to(PACKAGE)): found for p in sorted(STORE.rglob("*.py")) if (found := _imports_inside_functions(p))}
+    assert hidden == {}
+
+
+def test_the_store_modules_import_one_way():
+    graph = {p.stem: _store_modules_imported(p) for p in STORE.glob("*.py")}
+    circles = []
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        for imported in sorted(graph.get(module, set())):
+            if imported in path:
+                circles.append(" -> ".join((*path[path.index(imported):], imported)))
+            else:
+                visit(imported, (*path, imported))
+
+    for module in sorted(graph):
+        visit(module, (module,))
+    assert circles == []
+
+
+def test_exception_classes_are_defined_only_in_core_errors():
+    elsewhere = {str(p.relative_to(PACKAGE)): found for p in sorted(PACKAGE.rglob("*.py"))
+                 if p != ERRORS and (found := _exception_classes(p))}
+    assert elsewhere == {}
+    assert "StorageError" in _exception_classes(ERRORS)
+
+
+def test_the_store_checkers_see_what_they_forbid(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\n"
+                      "if TYPE_CHECKING:\n    from .records import Store\n"
+                      "def f():\n    from .records import Store\n    import posture.store.db\n    import json\n"
+                      "class Refused(StorageError):\n    pass\n"
+                      "class Fine:\n    pass\n")
+    assert _imports_inside_functions(module) == ["f: from .records import ...", "f: import posture.store.db"]
+    assert _store_modules_imported(module) == {"records", "db"}
+    assert _exception_classes(module) == ["Refused"]

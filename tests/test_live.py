@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from posture.core.errors import UsageError
+from posture.core.errors import SourceError, UsageError
 from posture.live.monitor import (
     Baseline,
     FrameLog,
@@ -15,7 +15,6 @@ from posture.live.monitor import (
     OneEuroFilter,
     OneEuroParams,
     PostureState,
-    SourceError,
     open_camera,
     open_video,
 )
@@ -224,7 +223,7 @@ def test_stats_count_only_frames_with_a_person(data_dir):
 
 
 def test_calibration_from_a_squat_is_refused(data_dir):
-    from posture.live.monitor import CalibrationError
+    from posture.core.errors import CalibrationError
 
     frames = [(f.image, f.timestamp_s) for f in open_video(data_dir / "video_squat_front_01.mp4")][:25]  # 5 s
     with pytest.raises(CalibrationError, match=r"^calibration refused: not (still|upright) \("):
@@ -244,8 +243,9 @@ def test_calibration_from_a_still_upright_sitter_is_accepted(data_dir):
 def test_calibration_bounds_are_the_mild_cut_offs():
     """Exact cases on made-up series; the bounds come from thresholds.toml (torso 10°, neck 25°,
     front trunk lean 2°, head tilt 3°)."""
+    from posture.core.errors import CalibrationError
     from posture.core.measuring.findings import load_thresholds
-    from posture.live.monitor import CalibrationError, check_calibration
+    from posture.live.monitor import check_calibration
 
     th = load_thresholds()
     assert (th["torso_flexion"].mild, th["neck_flexion"].mild, th["trunk_lean"].mild, th["head_tilt"].mild) == (10, 25, 2, 3)

@@ -15,6 +15,7 @@ import pytest
 
 from posture.core.errors import StorageError, UsageError
 from posture.core.intake import Intake
+from posture.store.photo_files import PhotoFiles
 from posture.store.records import SCHEMA_VERSION, NewPhoto, Store, search_key
 
 # Today's schema before ids became AUTOINCREMENT (version 2), copied so the migration test
@@ -323,13 +324,14 @@ def test_crash_between_photo_write_and_commit_leaves_no_half_record(tmp_path, ph
         from posture import Assessment
         from posture.core.intake import Intake
         from posture.store import records as st
+        from posture.store.sessions import SessionRecords
         data = open({str(tmp_path / 'payload.json')!r}).read()
         photo = st.NewPhoto(open({str(tmp_path / 'photo.jpg')!r}, 'rb').read(), 'p.jpg', Assessment.from_dict(json.loads(data)))
-        real = st.Store._insert_session
+        real = SessionRecords._insert_session
         def dying(self, *args):
             real(self, *args)
             os._exit(3)  # the process dies after the inserts, before COMMIT
-        st.Store._insert_session = dying
+        SessionRecords._insert_session = dying
         st.Store({str(tmp_path)!r}).save_session({c.id}, Intake(), [photo])
     """)
     (tmp_path / "payload.json").write_text(json.dumps(photo.assessment.to_dict()))
@@ -359,6 +361,7 @@ def _save_paused(folder, client_id, payload, pause_at, written, go, results):
     """Save one session, pausing (until `go`) right after the photo file is written
     ("photo") or right before its temporary file is renamed into place ("rename")."""
     from posture import Assessment
+    from posture.store.photo_files import PhotoFiles
     from posture.store.records import NewPhoto as NP
     from posture.store.records import Store as S
 
@@ -368,14 +371,14 @@ def _save_paused(folder, client_id, payload, pause_at, written, go, results):
             go.wait(120)
 
     if pause_at == "photo":
-        real_write = S._write_photo
+        real_write = PhotoFiles.write
 
         def write_then_pause(self, data):
             digest = real_write(self, data)
             pause()
             return digest
 
-        S._write_photo = write_then_pause
+        PhotoFiles.write = write_then_pause
     else:
         real_replace = os.replace
 
@@ -420,7 +423,7 @@ def test_deleting_a_client_while_another_save_is_in_flight_keeps_its_photo(tmp_p
 def test_a_save_that_outlived_its_registration_rewrites_its_photo(tmp_path, photo, monkeypatch):
     s = Store(tmp_path)
     c = s.create_client("Slow")
-    real_write = Store._write_photo
+    real_write = PhotoFiles.write
     calls = []
 
     def write_then_stall(self, data):
@@ -430,7 +433,7 @@ def test_a_save_that_outlived_its_registration_rewrites_its_photo(tmp_path, phot
             assert s.collect_garbage(abandoned_after=-1) == 1
         return digest
 
-    monkeypatch.setattr(Store, "_write_photo", write_then_stall)
+    monkeypatch.setattr(PhotoFiles, "write", write_then_stall)
     s.save_session(c.id, Intake(), [photo])
     assert len(calls) == 2  # written again, under the lock, before the commit
     (p,) = s.sessions(c.id)[0].photos
@@ -544,8 +547,8 @@ def _user(store, name, role="therapist", disabled=False):
 
 
 def test_therapists_see_their_own_and_shared_clients_admins_see_all(tmp_path, photo):
+    from posture.core.errors import AccessDeniedError
     from posture.store.actor import SELF_CHECK
-    from posture.store.records import AccessDeniedError
 
     s = Store(tmp_path)
     anna, ben, boss = _user(s, "anna"), _user(s, "ben"), _user(s, "boss", "admin")
@@ -601,8 +604,8 @@ def test_therapists_see_their_own_and_shared_clients_admins_see_all(tmp_path, ph
 
 
 def test_changes_and_views_are_audited_in_the_trail(tmp_path, photo):
+    from posture.core.errors import AccessDeniedError
     from posture.store import audit
-    from posture.store.records import AccessDeniedError
 
     s = Store(tmp_path)
     anna, boss = _user(s, "anna"), _user(s, "boss", "admin")
@@ -660,7 +663,7 @@ def test_formula_cells_are_defused_in_the_csv(tmp_path):
 
 
 def test_a_damaged_photo_is_an_error_not_a_wrong_photo(tmp_path, photo):
-    from posture.store.records import PhotoCorruptError
+    from posture.core.errors import PhotoCorruptError
 
     s = Store(tmp_path)
     c = s.create_client("Damaged")
@@ -697,7 +700,7 @@ def test_double_submit_with_one_key_saves_once(tmp_path, photo):
 
 
 def test_a_client_deleted_while_open_gives_a_clear_error(tmp_path, photo):
-    from posture.store.records import ClientNotFoundError
+    from posture.core.errors import ClientNotFoundError
 
     s = Store(tmp_path)
     other_tab = Store(tmp_path)
@@ -749,7 +752,7 @@ def test_one_clients_data_exports_to_a_zip_and_erases(tmp_path, photo):
 
 def test_clinic_store_refuses_a_call_that_names_no_user(tmp_path):
     """Clinic mode opens the store with refuse_solo: a page that forgot `actor=` sees nothing."""
-    from posture.store.records import AccessDeniedError
+    from posture.core.errors import AccessDeniedError
 
     Store(tmp_path).create_client("Solo-era client")
     clinic = Store(tmp_path, refuse_solo=True)

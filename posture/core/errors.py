@@ -61,3 +61,34 @@ class StorageError(PostureError):
 
     exit_code = 8
 
+
+
+class ClientNotFoundError(StorageError):
+    """The client does not exist (any more): deleted, perhaps by someone else while it was open."""
+
+    def __init__(self, client_id: int) -> None:
+        self.client_id = client_id
+        super().__init__(f"no client with id {client_id}: the client was deleted (perhaps by someone else just now); "
+                         "reload the client list")
+
+
+class AccessDeniedError(StorageError):
+    """The actor may not do this (not their client, not an admin, the self check, a disabled account)."""
+
+
+class ConflictError(StorageError):
+    """The database refused a change that clashes with what is stored (a unique key, a vanished row)."""
+
+
+class PhotoCorruptError(StorageError):
+    """A photo file whose content no longer matches its hash."""
+
+
+class CalibrationError(UsageError):
+    """A live-monitoring baseline recorded from a posture that is not upright and still."""
+
+
+class SourceError(PostureError):
+    """A camera or video that cannot be opened or read."""
+
+    exit_code = 9

@@ -26,7 +26,7 @@ from posture.core.body.augment import align_to
 from posture.core.body.estimator import BlazePoseEstimator, PoseEstimator
 from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
 from posture.core.body.views import Posture, View, ViewName, decide_view, facing_x_2d, name_from_yaw
-from posture.core.errors import ModelError, NoPersonError, PostureError, UsageError
+from posture.core.errors import CalibrationError, ModelError, NoPersonError, PostureError, SourceError, UsageError
 from posture.core.image.camera import CameraTilt
 from posture.core.image.imaging import BGRImage
 from posture.core.measuring.findings import Severity, Threshold, load_thresholds
@@ -485,10 +485,6 @@ class LiveEngine:
         return Baseline(user, view_kind, {n: float(np.median(v)) for n, v in series.items()})
 
 
-class CalibrationError(UsageError):
-    """A baseline recorded from a posture that is not upright and still."""
-
-
 #: The trunk finding that says whether a calibration posture is upright, per kind of view.
 UPRIGHT_KEYS = {"side": "torso_flexion", "front": "trunk_lean"}
 
@@ -526,12 +522,6 @@ def check_calibration(view_kind: str, series: dict[str, list[float]], thresholds
 
 
 # --- sources ----------------------------------------------------------------------------
-
-
-class SourceError(PostureError):
-    """A camera or video that cannot be opened or read."""
-
-    exit_code = 9
 
 
 @dataclass(frozen=True)

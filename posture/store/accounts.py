@@ -18,13 +18,10 @@ The policy is pure functions of the stored state and the time (`after_failure`,
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import functools
-import getpass
-import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -35,9 +32,7 @@ from posture.core.errors import UsageError
 from .actor import Actor
 from .audit import LOGIN, LOGIN_FAILED, LOGOUT, insert_event
 from .schema import audit_events, users
-
-if TYPE_CHECKING:
-    from .records import Store
+from .transactions import Transactions
 
 UserRole = Literal["therapist", "admin"]
 USER_ROLES: tuple[UserRole, ...] = ("therapist", "admin")
@@ -185,9 +180,6 @@ USER_PASSWD = "user.passwd"
 USER_DISABLE = "user.disable"
 USER_ENABLE = "user.enable"
 
-#: Who the command line acts as in the trail (whoever has a shell on the server is its admin).
-CLI_ROLE: UserRole = "admin"
-
 
 class Accounts:
     """The users table, through the store's database (SQLite or PostgreSQL).
@@ -195,7 +187,7 @@ class Accounts:
     Every change and every login attempt writes its audit event in the same transaction,
     so there is never a change without its event."""
 
-    def __init__(self, store: Store, policy: LockoutPolicy = DEFAULT_POLICY) -> None:
+    def __init__(self, store: Transactions, policy: LockoutPolicy = DEFAULT_POLICY) -> None:
         self.store = store
         self.policy = policy
 
@@ -376,51 +368,3 @@ def _user(row: Row) -> User:
     return User(id=row.id, name=row.name, role=valid_role(row.role), disabled=bool(row.disabled),
                 failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at)
 
-
-# --- command line: `posture users add|passwd|disable|enable NAME` ----------------------------
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The `posture users` sub-commands (registered by posture.cli)."""
-    sub = p.add_subparsers(dest="users_command", required=True)
-    add = sub.add_parser("add", help="add a user (the password is asked for, or read from standard input)")
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", choices=USER_ROLES, required=True)
-    sub.add_parser("passwd", help="set a new password (also ends a lockout)").add_argument("name", metavar="NAME")
-    sub.add_parser("disable", help="disable a user: no more logins, open sessions end").add_argument("name", metavar="NAME")
-    sub.add_parser("enable", help="enable a disabled user again").add_argument("name", metavar="NAME")
-    sub.add_parser("list", help="list the users")
-
-
-def run_command(args: argparse.Namespace, store: Store | None = None) -> int:
-    """Run one `posture users` command; problems are UsageError (one line, exit 2)."""
-    from .records import Store
-
-    accounts = Accounts(store if store is not None else Store())
-    by = Actor(name=f"cli:{getpass.getuser()}", role=CLI_ROLE)
-    command = args.users_command
-    if command == "list":
-        for u in accounts.list_users():
-            state = "disabled" if u.disabled else ("locked" if is_locked(u.locked_until, utcnow()) else "active")
-            print(f"{u.name}\t{u.role}\t{state}")
-        return 0
-    if command == "add":
-        user = accounts.add(args.name, args.role, read_new_password(), by=by)
-        print(f"Added {user.role} {user.name}.")
-    elif command == "passwd":
-        accounts.find(args.name)  # an unknown name fails before the password is asked for
-        user = accounts.set_password(args.name, read_new_password(), by=by)
-        print(f"New password set for {user.name}.")
-    else:
-        user = accounts.set_disabled(args.name, command == "disable", by=by)
-        print(f"{user.name} is {'disabled' if user.disabled else 'enabled'}.")
-    return 0
-
-
-def read_new_password() -> str:
-    """Asked twice at a terminal (not echoed); a script pipes it in as the first line of standard input."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("New password: ")
-    if getpass.getpass("Again: ") != first:
-        raise UsageError("The two passwords differ; nothing was changed.")
-    return first

@@ -22,16 +22,15 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
+
+from posture.core.errors import AccessDeniedError
 
 from .actor import Actor
 from .paths import write_private_file
 from .schema import audit_events
-
-if TYPE_CHECKING:
-    from .records import Store
+from .transactions import Transactions
 
 # Actions (free text up to 40 characters; these are the ones the store and the login use).
 CLIENT_CREATE = "client.create"
@@ -96,7 +95,7 @@ def insert_event(conn: Connection, actor_name: str, actor_role: str, action: str
     ))
 
 
-def record_event(store: Store, action: str, *, actor: Actor | None = None, actor_name: str | None = None,
+def record_event(store: Transactions, action: str, *, actor: Actor | None = None, actor_name: str | None = None,
                  actor_role: str | None = None, client_id: int | None = None, detail: str = "") -> None:
     """Append one event in its own transaction: logins, failed logins, logouts, account changes.
 
@@ -111,14 +110,14 @@ def record_event(store: Store, action: str, *, actor: Actor | None = None, actor
         insert_event(conn, name, role, action, client_id, detail)
 
 
-def list_events(store: Store, filters: EventFilter = EventFilter(), *, actor: Actor) -> list[AuditEvent]:
+def list_events(store: Transactions, filters: EventFilter = EventFilter(), *, actor: Actor) -> list[AuditEvent]:
     """Events matching `filters`, newest first. Admins (and solo mode) only."""
     _require_auditor(actor)
     with store.read() as conn:
         return _select(conn, filters)
 
 
-def export_csv(store: Store, filters: EventFilter = EventFilter(), *, actor: Actor, path: Path | str | None = None) -> str:
+def export_csv(store: Transactions, filters: EventFilter = EventFilter(), *, actor: Actor, path: Path | str | None = None) -> str:
     """The matching events as CSV text (UTC times, oldest first); also written owner-only to `path` if given.
 
     The export is itself recorded, in the same transaction that reads the events. Cells
@@ -177,8 +176,6 @@ def _select(conn: Connection, f: EventFilter) -> list[AuditEvent]:
 
 
 def _require_auditor(actor: Actor) -> None:
-    from .records import AccessDeniedError
-
     if not actor.sees_every_client:
         raise AccessDeniedError(f"only an admin can read the audit trail ({actor.name} is {actor.role})")
 

@@ -5,9 +5,9 @@
 - SQLite: one connection per use (NullPool, as the store always did), foreign keys on,
   WAL journal, `synchronous=FULL`, a 30 s busy timeout. A write transaction starts with
   `BEGIN IMMEDIATE`, so it holds SQLite's write lock from its first statement (the photo
-  clean-up relies on that, see records.py); a read starts with a plain `BEGIN`.
+  clean-up relies on that, see photo_files.py); a read starts with a plain `BEGIN`.
 - PostgreSQL: one pooled engine per URL and process; the same guarantees come from row
-  locks, foreign keys and an advisory lock (clean-up against saves, see records.py).
+  locks, foreign keys and an advisory lock (clean-up against saves, see photo_files.py).
 - Migrations (Alembic, `posture/store/migrations/`) run when a Store opens, under a lock
   (SQLite's write lock, a PostgreSQL advisory lock), all in one transaction: two servers
   starting at once migrate once, and a failed migration leaves the database as it was.
@@ -32,6 +32,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
 from posture.core.errors import StorageError
+
+from .legacy import LEGACY_MIGRATIONS
 
 DATABASE_URL_ENV = "POSTURE_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -180,8 +182,6 @@ def upgrade(engine: Engine, where: str) -> None:
 
 
 def _upgrade_sqlite(engine: Engine, where: str) -> None:
-    from .records import LEGACY_MIGRATIONS  # the pre-Alembic history lives with the code that wrote it
-
     with engine.connect() as conn:
         # Rebuilding a table drops the old one; with foreign keys on that would delete every
         # row referring to it. The pragma only takes effect outside a transaction. NullPool:

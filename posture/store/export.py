@@ -57,7 +57,7 @@ def export_client(store: Store, client_id: int, dest: Path | str, *, actor: Acto
     if dest.is_dir():
         dest = dest / f"client-{client_id}-{dt.date.today():%Y-%m-%d}.zip"
     with store.write() as conn:
-        row = store._client_row(conn, client_id, actor)
+        row = store.access.client_row(conn, client_id, actor)
         session_rows = conn.execute(select(sessions).where(sessions.c.client_id == client_id).order_by(sessions.c.created, sessions.c.id)).fetchall()
         photo_rows = conn.execute(
             select(photos).join(sessions, photos.c.session_id == sessions.c.id).where(sessions.c.client_id == client_id).order_by(photos.c.id)

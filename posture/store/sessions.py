@@ -1,0 +1,211 @@
+"""Sessions: assessments and self checks, each saved with its photos in one go, read back, linked and deleted.
+
+A session is saved atomically with its photo files (photo_files.py: files first, then the
+record). A submitted form may carry an idempotency key; a second save with the same key (a
+double click, a retried request) returns the first session instead of storing a copy. A
+client deleted while someone else has them open raises ClientNotFoundError with a message to
+show, never a crash or a record without its client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from posture.core.assessment import Assessment
+from posture.core.errors import ClientNotFoundError, ConflictError, StorageError, UsageError
+from posture.core.intake import Intake
+
+from . import audit
+from .access import AccessControl, require_reader
+from .actor import Actor
+from .photo_files import PhotoFiles, check_hash
+from .schema import clients, drafts, photos, sessions
+from .transactions import Database, new_id, now
+from .validation import SESSION_KINDS, SessionKind, valid_key, valid_kind, valid_name
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    id: int
+    sha256: str
+    filename: str
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    client_id: int
+    created: str
+    intake: Intake
+    photos: list[PhotoRecord]
+    kind: SessionKind = "assessment"
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """A photo to save: its encoded bytes (as shown, upright) and its assessment."""
+
+    data: bytes
+    filename: str
+    assessment: Assessment
+
+
+class SessionRecords:
+    """The sessions and photos tables (the Store's session methods; see there for what each promises)."""
+
+    def __init__(self, database: Database, access: AccessControl, files: PhotoFiles) -> None:
+        self.database = database
+        self.access = access
+        self.files = files
+
+    def save(self, client_id: int, intake: Intake, photos_: list[NewPhoto], kind: str, actor: Actor,
+             idempotency_key: str | None) -> int:
+        kind = valid_kind(kind)
+        key = valid_key(idempotency_key)
+        require_reader(actor)
+
+        def insert_(conn: Connection, hashes: list[str]) -> int:
+            if key is not None:
+                found = _session_with_key(conn, key)
+                if found is not None:
+                    return found  # already saved by an earlier submit of the same form
+            self.access.client_row(conn, client_id, actor)
+            session_id = self._insert_session(conn, client_id, intake, photos_, hashes, kind, key)
+            if kind == "assessment":
+                conn.execute(delete(drafts).where(drafts.c.client_id == client_id))
+            audit.insert_event(conn, actor.name, actor.role, audit.SESSION_CREATE, client_id,
+                               f"session {session_id} ({kind}, {len(photos_)} photos)")
+            return session_id
+
+        try:
+            return self._save_with_photos(photos_, insert_)
+        except ConflictError:
+            # Another save with the same key committed between our check and our insert
+            # (PostgreSQL runs them side by side), or the client went meanwhile.
+            with self.database.read() as conn:
+                found = _session_with_key(conn, key) if key is not None else None
+                if found is not None:
+                    return found
+                if conn.execute(select(clients.c.id).where(clients.c.id == client_id)).first() is None:
+                    raise ClientNotFoundError(client_id) from None
+            raise
+
+    def save_self_check(self, label: str, intake: Intake, photos_: list[NewPhoto], actor: Actor, idempotency_key: str | None) -> int:
+        label = valid_name(label, what="Name or pseudonym")
+        key = valid_key(idempotency_key)
+
+        def insert_(conn: Connection, hashes: list[str]) -> int:
+            if key is not None:
+                found = _session_with_key(conn, key)
+                if found is not None:
+                    return found
+            row = conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1, clients.c.name == label)
+                               .order_by(clients.c.id).limit(1)).first()
+            if row is not None:
+                owner_id = int(row.id)
+            else:
+                owner_id = new_id(conn.execute(insert(clients).values(name=label, created=now(), is_self_check=1)))
+            session_id = self._insert_session(conn, owner_id, intake, photos_, hashes, "self_check", key)
+            audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_CREATE, owner_id, f"session {session_id}")
+            return session_id
+
+        try:
+            return self._save_with_photos(photos_, insert_)
+        except ConflictError:
+            with self.database.read() as conn:
+                found = _session_with_key(conn, key) if key is not None else None
+            if found is None:
+                raise
+            return found
+
+    def self_checks(self, actor: Actor) -> list[SessionRecord]:
+        with self.database.read() as conn:
+            self.access.check_actor(conn, actor)
+            owners = [int(r[0]) for r in conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1))]
+        found = [s for owner in owners for s in self.of_client(owner, "self_check", actor)]
+        return sorted(found, key=lambda s: (s.created, s.id))
+
+    def link_self_check(self, session_id: int, client_id: int, actor: Actor) -> None:
+        with self.database.write() as conn:
+            self.access.check_actor(conn, actor)
+            row = conn.execute(
+                select(sessions.c.kind, clients.c.is_self_check).join(clients, clients.c.id == sessions.c.client_id)
+                .where(sessions.c.id == session_id)
+            ).first()
+            if row is None or row.kind != "self_check":
+                raise StorageError(f"no self check with id {session_id}")
+            target = self.access.client_row(conn, client_id, actor)
+            if target.is_self_check:
+                raise ClientNotFoundError(client_id)
+            conn.execute(update(sessions).where(sessions.c.id == session_id).values(client_id=client_id))
+            # An owner left without checks is dropped, so it does not linger as an empty label.
+            conn.execute(delete(clients).where(clients.c.is_self_check == 1, clients.c.id.not_in(select(sessions.c.client_id))))
+            audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_LINK, client_id, f"session {session_id}")
+
+    def of_client(self, client_id: int, kind: SessionKind | None, actor: Actor) -> list[SessionRecord]:
+        kinds = SESSION_KINDS if kind is None else (valid_kind(kind),)
+        with self.database.read() as conn:
+            try:
+                self.access.client_row(conn, client_id, actor)
+            except ClientNotFoundError:
+                return []
+            rows = conn.execute(select(sessions).where(sessions.c.client_id == client_id, sessions.c.kind.in_(kinds))
+                                .order_by(sessions.c.created, sessions.c.id)).fetchall()
+            photo_rows = conn.execute(
+                select(photos).join(sessions, photos.c.session_id == sessions.c.id)
+                .where(sessions.c.client_id == client_id, sessions.c.kind.in_(kinds)).order_by(photos.c.id)
+            ).fetchall()
+        by_session: dict[int, list[PhotoRecord]] = {}
+        for p in photo_rows:
+            by_session.setdefault(int(p.session_id), []).append(
+                PhotoRecord(int(p.id), p.sha256, p.filename, Assessment.from_dict(json.loads(p.assessment_json)))
+            )
+        self.access.note_view(actor, client_id)
+        return [
+            SessionRecord(int(r.id), int(r.client_id), r.created, Intake.from_dict(json.loads(r.intake_json)),
+                          by_session.get(int(r.id), []), cast(SessionKind, r.kind))
+            for r in rows
+        ]
+
+    def delete(self, session_id: int, actor: Actor) -> None:
+        with self.database.write() as conn:
+            self.access.check_actor(conn, actor)
+            row = conn.execute(select(sessions.c.client_id).where(sessions.c.id == session_id)).first()
+            if row is None:
+                return
+            self.access.client_row(conn, int(row.client_id), actor)
+            conn.execute(delete(sessions).where(sessions.c.id == session_id))
+            audit.insert_event(conn, actor.name, actor.role, audit.SESSION_DELETE, int(row.client_id), f"session {session_id}")
+        self.files.collect_garbage()
+
+    def photo_bytes(self, sha256: str, actor: Actor) -> bytes:
+        check_hash(sha256)  # before the access check, which would read a malformed hash as someone else's photo
+        self.access.require_photo_visible(sha256, actor)
+        return self.files.read(sha256)
+
+    def _save_with_photos(self, photos_: list[NewPhoto], insert_: Callable[[Connection, list[str]], int]) -> int:
+        if not photos_:
+            raise UsageError("a session needs at least one assessed photo")
+        return self.files.save_with([p.data for p in photos_], insert_)
+
+    def _insert_session(self, conn: Connection, client_id: int, intake: Intake, photos_: list[NewPhoto],
+                        hashes: list[str], kind: SessionKind, idempotency_key: str | None = None) -> int:
+        session_id = new_id(conn.execute(insert(sessions).values(
+            client_id=client_id, created=now(), intake_json=json.dumps(intake.to_dict()), kind=kind, idempotency_key=idempotency_key,
+        )))
+        conn.execute(insert(photos), [
+            {"session_id": session_id, "sha256": h, "filename": p.filename, "assessment_json": json.dumps(p.assessment.to_dict())}
+            for h, p in zip(hashes, photos_, strict=True)
+        ])
+        return session_id
+
+
+def _session_with_key(conn: Connection, key: str) -> int | None:
+    row = conn.execute(select(sessions.c.id).where(sessions.c.idempotency_key == key)).first()
+    return None if row is None else int(row.id)
