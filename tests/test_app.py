@@ -18,7 +18,7 @@ def data_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("POSTURE_ALLOW_NETWORK", raising=False)
     from streamlit import config
 
-    from posture.ui.widgets import get_store
+    from posture.ui.page import get_store
 
     # What `python -m posture.ui.serve` sets, whatever folder pytest runs from.
     saved = {k: config.get_option(k) for k in ("browser.gatherUsageStats", "server.address")}
@@ -555,7 +555,7 @@ def test_a_turned_body_is_explained(data_dir):
 def _read_damaged_photo(folder: str, sha256: str) -> None:
     """An AppTest script: what every page runs under (app.py's guard), reading a damaged photo."""
     from posture.store.records import Store
-    from posture.ui.widgets import errors_shown
+    from posture.ui.page import errors_shown
 
     with errors_shown():
         Store(folder).photo_bytes(sha256)

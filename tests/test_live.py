@@ -6,19 +6,12 @@ import numpy as np
 import pytest
 
 from posture.core.errors import UsageError
-from posture.live.monitor import (
-    Baseline,
-    FrameLog,
-    FrameResult,
-    LiveConfig,
-    LiveEngine,
-    OneEuroFilter,
-    OneEuroParams,
-    PostureState,
-    SourceError,
-    open_camera,
-    open_video,
-)
+from posture.live.calibration import Baseline
+from posture.live.engine import LiveConfig, LiveEngine
+from posture.live.frame_log import FrameLog
+from posture.live.one_euro import OneEuroFilter, OneEuroParams
+from posture.live.sources import SourceError, open_camera, open_video
+from posture.live.state import FrameResult, PostureState
 
 
 def test_one_euro_constant_input_is_unchanged():
@@ -224,7 +217,7 @@ def test_stats_count_only_frames_with_a_person(data_dir):
 
 
 def test_calibration_from_a_squat_is_refused(data_dir):
-    from posture.live.monitor import CalibrationError
+    from posture.live.calibration import CalibrationError
 
     frames = [(f.image, f.timestamp_s) for f in open_video(data_dir / "video_squat_front_01.mp4")][:25]  # 5 s
     with pytest.raises(CalibrationError, match=r"^calibration refused: not (still|upright) \("):
@@ -245,7 +238,7 @@ def test_calibration_bounds_are_the_mild_cut_offs():
     """Exact cases on made-up series; the bounds come from thresholds.toml (torso 10°, neck 25°,
     front trunk lean 2°, head tilt 3°)."""
     from posture.core.findings import load_thresholds
-    from posture.live.monitor import CalibrationError, check_calibration
+    from posture.live.calibration import CalibrationError, check_calibration
 
     th = load_thresholds()
     assert (th["torso_flexion"].mild, th["neck_flexion"].mild, th["trunk_lean"].mild, th["head_tilt"].mild) == (10, 25, 2, 3)
@@ -331,7 +324,7 @@ class _CountingEngine(LiveEngine):
 
 
 def test_monitor_holds_a_graph_only_while_streaming():
-    from posture.ui.widgets import LiveMonitor
+    from posture.ui.live_session import LiveMonitor
 
     _CountingEngine.open_now = _CountingEngine.started = 0
     monitor = LiveMonitor(LiveConfig(), engine_factory=_CountingEngine)
@@ -359,8 +352,9 @@ _STREAMS_CHILD = """
 import ctypes, ctypes.util, json, sys
 from itertools import islice
 import cv2
-from posture.live.monitor import LiveConfig, open_video
-from posture.ui.widgets import LiveMonitor
+from posture.live.engine import LiveConfig
+from posture.live.sources import open_video
+from posture.ui.live_session import LiveMonitor
 
 def memory():
     # glibc keeps freed blocks in per-thread arenas (every pose graph runs on new threads):
