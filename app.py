@@ -19,7 +19,7 @@ import streamlit as st
 from posture.core.errors import PostureError
 from posture.store.accounts import Accounts
 from posture.ui import auth
-from posture.ui.widgets import errors_shown, get_store, page_style, privacy_guard
+from posture.ui.page import errors_shown, get_store, page_style, privacy_guard
 
 st.set_page_config(page_title="Posture", layout="wide")
 privacy_guard()

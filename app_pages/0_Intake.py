@@ -24,24 +24,23 @@ from posture.report.pdf import to_pdf
 from posture.report.summary import Summary
 from posture.report.summary_text import DISCLAIMER
 from posture.store.records import NewPhoto
-from posture.ui.auth import current_actor
-from posture.ui.handout_builder import handout_builder
-from posture.ui.samples import leave_samples_for, sample_button
-from posture.ui.widgets import (
-    assess_bytes,
+from posture.ui.assessment_form import (
     assessment_header,
-    client_picker,
     field,
     follow_client,
     form_key,
-    get_store,
-    guided_webcam,
     keep_draft,
     mark_saved,
     restored_photo,
-    show_assessed,
-    show_flash,
 )
+from posture.ui.auth import current_actor
+from posture.ui.clients import client_picker
+from posture.ui.guided_camera import guided_webcam
+from posture.ui.handout_builder import handout_builder
+from posture.ui.messages import show_flash
+from posture.ui.page import get_store
+from posture.ui.photo_results import assess_bytes, show_assessed
+from posture.ui.samples import leave_samples_for, sample_button
 from posture.ui.workflows import DraftPhoto, change_lines, work_setup_text
 
 st.set_page_config(page_title="Posture intake", layout="wide")

@@ -16,9 +16,11 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from posture.core.measuring.formatting import label, live_value
-from posture.live.monitor import LiveConfig, PostureState
+from posture.live.engine import LiveConfig
+from posture.live.state import PostureState
 from posture.report.summary_text import DISCLAIMER
-from posture.ui.widgets import NO_ICE, alert_chime, live_monitor
+from posture.ui.live_session import alert_chime, live_monitor
+from posture.ui.webrtc import NO_ICE
 
 st.set_page_config(page_title="Live posture monitor", layout="wide")
 st.markdown("### Live posture monitor")

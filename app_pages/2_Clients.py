@@ -12,7 +12,9 @@ from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.report.markdown import md_escape
 from posture.store.export import export_client
 from posture.ui.auth import current_actor
-from posture.ui.widgets import client_line, flash, forget_client, get_store, show_flash
+from posture.ui.clients import client_line, forget_client
+from posture.ui.messages import flash, show_flash
+from posture.ui.page import get_store
 from posture.ui.workflows import counted
 
 st.set_page_config(page_title="Clients", layout="wide")

@@ -19,8 +19,10 @@ from posture.report.summary import Summary
 from posture.report.summary_text import DISCLAIMER
 from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor
+from posture.ui.clients import client_picker
 from posture.ui.handout_builder import handout_builder
-from posture.ui.widgets import client_picker, get_store, show_flash
+from posture.ui.messages import show_flash
+from posture.ui.page import get_store
 from posture.ui.workflows import (
     annotated_jpeg,
     change_lines,

@@ -24,7 +24,9 @@ from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
 from posture.store.records import NewPhoto
 from posture.ui.auth import self_check_actor
-from posture.ui.widgets import assess_bytes, get_store, guided_webcam
+from posture.ui.guided_camera import guided_webcam
+from posture.ui.page import get_store
+from posture.ui.photo_results import assess_bytes
 
 st.set_page_config(page_title="Desk self check", layout="wide")
 st.title("Desk posture self check")

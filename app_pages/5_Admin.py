@@ -17,7 +17,8 @@ from posture.report.markdown import md_escape
 from posture.store import audit
 from posture.store.accounts import USER_ROLES, Accounts, User, is_locked, utcnow
 from posture.ui.auth import current_actor
-from posture.ui.widgets import flash, get_store, show_flash
+from posture.ui.messages import flash, show_flash
+from posture.ui.page import get_store
 
 st.set_page_config(page_title="Admin", layout="wide")
 st.title("Admin")

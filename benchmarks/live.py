@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 
 from posture.core.body.estimator import BlazePoseEstimator  # noqa: E402
-from posture.live.monitor import LiveConfig, LiveEngine, open_video  # noqa: E402
+from posture.live.engine import LiveConfig, LiveEngine  # noqa: E402
+from posture.live.sources import open_video  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -9,7 +9,7 @@ after every cycle:
 
 - leak:    what the page did before the fix: a new engine per browser session, dropped
            when the session is gone but never closed (MediaPipe's graph outlives it);
-- release: `posture.ui.widgets.LiveMonitor`: the graph is closed when the stream ends (odd cycles)
+- release: `posture.ui.live_session.LiveMonitor`: the graph is closed when the stream ends (odd cycles)
            or when the browser session is released (even cycles).
 
 Not a test (numbers vary by machine); tests/test_live.py checks the bound.
@@ -43,8 +43,9 @@ def child(mode: str, cycles: int, n_frames: int) -> None:
     sys.path.insert(0, str(ROOT))
     import cv2
 
-    from posture.live.monitor import LiveConfig, LiveEngine, open_video
-    from posture.ui.widgets import LiveMonitor
+    from posture.live.engine import LiveConfig, LiveEngine
+    from posture.live.sources import open_video
+    from posture.ui.live_session import LiveMonitor
 
     frames = [cv2.resize(f.image, (640, 480)) for f, _ in zip(open_video(VIDEO), range(n_frames), strict=False)]
     rss, threads = process_status()

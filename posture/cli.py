@@ -334,7 +334,10 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
 def _live(args: argparse.Namespace, out: TextIO) -> int:
     import os
 
-    from posture.live.monitor import Baseline, FrameLog, LiveConfig, LiveEngine, default_data_dir, open_camera, open_video, video_frame_count
+    from posture.live.calibration import Baseline, default_data_dir
+    from posture.live.engine import LiveConfig, LiveEngine
+    from posture.live.frame_log import FrameLog
+    from posture.live.sources import open_camera, open_video, video_frame_count
 
     if args.calibrate and not args.user:
         raise UsageError("--calibrate needs --user NAME to store the baseline under")

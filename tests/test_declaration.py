@@ -59,7 +59,7 @@ def test_a_measure_declared_once_is_everywhere(wrist_tilt, data_dir):
     from posture.core.compare import compare
     from posture.core.image.imaging import load_image
     from posture.core.measuring.formatting import measure_rows
-    from posture.live.monitor import LiveConfig, LiveEngine
+    from posture.live.engine import LiveConfig, LiveEngine
     from posture.report.draw import annotate_with_labels
     from posture.report.markdown import to_markdown
     from posture.report.summary import Summary
@@ -117,7 +117,7 @@ def test_every_graded_measure_has_a_region_words_and_cut_offs():
 
 
 def test_live_lists_and_advice_come_from_the_table():
-    from posture.live.monitor import advice_for, live_keys, live_measures
+    from posture.live.state import advice_for, live_keys, live_measures
 
     assert live_measures(side=False) == ("head_tilt_deg", "shoulder_tilt_deg", "trunk_lean_deg")
     assert "torso_inclination_deg" in live_measures(side=True)

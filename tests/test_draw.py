@@ -11,7 +11,7 @@ import pytest
 from posture.core.body.landmarks import Landmark
 from posture.core.image.imaging import load_image
 from posture.core.measuring.formatting import live_value
-from posture.live.monitor import PostureState
+from posture.live.state import PostureState
 from posture.report.draw import annotate_live, annotate_with_labels, value_text
 from posture.report.layout import style_for
 from posture.ui.workflows import panel_transform, side_by_side

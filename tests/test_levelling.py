@@ -164,7 +164,7 @@ def test_a_squat_is_not_a_neutral_stance(assessed) -> None:
 def test_live_and_photo_agree_on_a_still_photo(assessed, data_dir) -> None:
     """The same still fed to the live engine as a 2-second video reads within the photo's
     stated uncertainty (one engine: the same view, near side, levelling and measures)."""
-    from posture.live.monitor import LiveConfig, LiveEngine
+    from posture.live.engine import LiveConfig, LiveEngine
 
     photo = assessed("seated_side_upright_02.jpg")
     bgr = load_image(data_dir / "seated_side_upright_02.jpg").bgr

@@ -6,18 +6,12 @@ import numpy as np
 import pytest
 
 from posture.core.errors import SourceError, UsageError
-from posture.live.monitor import (
-    Baseline,
-    FrameLog,
-    FrameResult,
-    LiveConfig,
-    LiveEngine,
-    OneEuroFilter,
-    OneEuroParams,
-    PostureState,
-    open_camera,
-    open_video,
-)
+from posture.live.calibration import Baseline
+from posture.live.engine import LiveConfig, LiveEngine
+from posture.live.frame_log import FrameLog
+from posture.live.one_euro import OneEuroFilter, OneEuroParams
+from posture.live.sources import open_camera, open_video
+from posture.live.state import FrameResult, PostureState
 
 
 def test_one_euro_constant_input_is_unchanged():
@@ -245,7 +239,7 @@ def test_calibration_bounds_are_the_mild_cut_offs():
     front trunk lean 2°, head tilt 3°)."""
     from posture.core.errors import CalibrationError
     from posture.core.measuring.findings import load_thresholds
-    from posture.live.monitor import check_calibration
+    from posture.live.calibration import check_calibration
 
     th = load_thresholds()
     assert (th["torso_flexion"].mild, th["neck_flexion"].mild, th["trunk_lean"].mild, th["head_tilt"].mild) == (10, 25, 2, 3)
@@ -331,7 +325,7 @@ class _CountingEngine(LiveEngine):
 
 
 def test_monitor_holds_a_graph_only_while_streaming():
-    from posture.ui.widgets import LiveMonitor
+    from posture.ui.live_session import LiveMonitor
 
     _CountingEngine.open_now = _CountingEngine.started = 0
     monitor = LiveMonitor(LiveConfig(), engine_factory=_CountingEngine)
@@ -359,8 +353,9 @@ _STREAMS_CHILD = """
 import ctypes, ctypes.util, json, sys
 from itertools import islice
 import cv2
-from posture.live.monitor import LiveConfig, open_video
-from posture.ui.widgets import LiveMonitor
+from posture.live.engine import LiveConfig
+from posture.live.sources import open_video
+from posture.ui.live_session import LiveMonitor
 
 def memory():
     # glibc keeps freed blocks in per-thread arenas (every pose graph runs on new threads):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from posture.core.intake import Intake
-from posture.live import monitor as live
-from posture.live.monitor import Baseline
+from posture.live import calibration as live
+from posture.live.calibration import Baseline
 from posture.store.paths import data_dir, private_dir, write_private_file
 from posture.store.records import NewPhoto, Store
 

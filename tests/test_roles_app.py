@@ -23,7 +23,7 @@ def clinic(tmp_path, monkeypatch):
     from streamlit import config
 
     from posture.store.records import Store
-    from posture.ui.widgets import get_store
+    from posture.ui.page import get_store
 
     monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("POSTURE_MODE", "clinic")

@@ -82,7 +82,7 @@ def test_the_example_output_is_what_the_tool_gives_on_the_samples():
 def app(tmp_path, monkeypatch):
     from streamlit import config
 
-    from posture.ui.widgets import get_store
+    from posture.ui.page import get_store
 
     monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("POSTURE_ALLOW_NETWORK", raising=False)

@@ -160,7 +160,7 @@ def _page_with_upload(data_dir, photo: str, tmp_path, monkeypatch):
     from streamlit import config
     from streamlit.testing.v1 import AppTest
 
-    from posture.ui.widgets import get_store
+    from posture.ui.page import get_store
 
     monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("POSTURE_ALLOW_NETWORK", raising=False)

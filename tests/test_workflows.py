@@ -122,7 +122,7 @@ def test_before_after_defaults_and_refusals(assessed):
 def history_store(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
     from posture.store.records import Store
-    from posture.ui.widgets import get_store
+    from posture.ui.page import get_store
 
     get_store.clear()  # the cached store belongs to another test's folder
     yield Store(tmp_path / "data")
@@ -182,7 +182,7 @@ def test_history_pair_defaults_view_and_swap(history_store, data_dir, assessed):
 
 
 def test_live_advice_matches_the_problem():
-    from posture.live.monitor import FrameResult, PostureState, advice_for
+    from posture.live.state import FrameResult, PostureState, advice_for
 
     assert "left shoulder drop" in advice_for("shoulder_tilt", 4.0)
     assert "right shoulder drop" in advice_for("shoulder_tilt", -4.0)
@@ -199,7 +199,9 @@ def test_live_advice_matches_the_problem():
 
 
 def test_live_engine_names_the_cause_on_a_real_video(data_dir):
-    from posture.live.monitor import LiveConfig, LiveEngine, PostureState, live_keys, open_video
+    from posture.live.engine import LiveConfig, LiveEngine
+    from posture.live.sources import open_video
+    from posture.live.state import PostureState, live_keys
 
     with LiveEngine(LiveConfig(view="front")) as engine:
         results = [engine.process(f.image, f.timestamp_s) for f in open_video(data_dir / "video_squat_front_01.mp4")]
@@ -215,8 +217,9 @@ def test_live_engine_names_the_cause_on_a_real_video(data_dir):
 def test_live_settings_change_keeps_the_stream_and_its_statistics():
     import numpy as np
 
-    from posture.live.monitor import FrameResult, LiveConfig, LiveEngine, PostureState
-    from posture.ui.widgets import LiveMonitor
+    from posture.live.engine import LiveConfig, LiveEngine
+    from posture.live.state import FrameResult, PostureState
+    from posture.ui.live_session import LiveMonitor
 
     class Engine(LiveEngine):
         def __init__(self, config):

@@ -30,7 +30,7 @@ from .layout import Box, Direction, LabelRequest, Style, place_labels, style_for
 
 
 class LiveFrame(Protocol):
-    """What the live overlay needs from a frame's result (`posture.live.monitor.FrameResult` has it).
+    """What the live overlay needs from a frame's result (`posture.live.state.FrameResult` has it).
 
     A protocol rather than an import keeps the drawing layer below the live layer.
     """

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from posture.ui.widgets import field, form_key, start_new_assessment
+from posture.ui.assessment_form import field, form_key, start_new_assessment
 from posture.ui.workflows import DraftPhoto, FieldValue
 
 #: The repository's samples folder (the app runs from a checkout; without it there is no button).

@@ -4,7 +4,7 @@ Streamlit reads `.streamlit/config.toml` from the current folder only, so `strea
 /path/to/app.py` started elsewhere would send usage statistics, listen on every network
 interface and look up the machine's external address. This launcher passes the settings
 on the command line instead (they win over any config file); app.py also refuses to run
-without them (posture.ui.widgets.privacy_guard).
+without them (posture.ui.page.privacy_guard).
 """
 
 from __future__ import annotations

@@ -1,0 +1,96 @@
+"""The client picker in the sidebar (pick or create a client, kept in the session and the
+address) and the one-line description of a client.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from posture.core.errors import PostureError
+from posture.core.measuring.measures import HEIGHT_RANGE_CM
+from posture.report.markdown import md_escape
+from posture.store.records import Client, Store
+
+from .auth import current_actor
+from .messages import flash
+
+
+def client_line(c: Client) -> str:
+    """"Ana, born 1985-03-12, 168 cm", escaped for Markdown."""
+    parts = [md_escape(c.name)]
+    if c.birth_date:
+        parts.append(f"born {c.birth_date}")
+    if c.height_cm is not None:
+        parts.append(f"{c.height_cm:g} cm")
+    return ", ".join(parts)
+
+
+def client_picker(store: Store, page: str, key: str = "client_id") -> Client | None:
+    """Sidebar: pick a client or create one. Returns the current client.
+
+    The choice is kept in the session and in the address (`?client=<id>`), so a reload
+    comes back to the same client (and to their unsaved draft). Each `page` has its own
+    select box, seeded from the session's choice: Streamlit does not hand a widget's value
+    to a widget of the same key on another page (History opened on "pick a client").
+    """
+    clients = store.list_clients(actor=current_actor())
+    ids = [c.id for c in clients]
+    labels = {c.id: c.name + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
+    state = st.session_state
+    select_key = f"{key}_select_{page}"
+    # `key` (a plain value) survives page switches; the widget's own state does not.
+    if f"{key}_pending" in state:
+        state[select_key] = state.pop(f"{key}_pending")
+    elif select_key not in state:
+        state[select_key] = state.get(key, _client_from_address())
+    gone = state[select_key] is not None and state[select_key] not in ids
+    if gone:  # deleted (here, in another tab or by a colleague), or no longer shared
+        state[select_key] = None
+    new_fields = (f"{key}_new_name", f"{key}_new_dob", f"{key}_new_height")
+    if state.pop(f"{key}_new_created", False):  # a created client's name is not left to be created twice
+        for field_key in new_fields:
+            state.pop(field_key, None)
+    with st.sidebar:
+        st.header("Client")
+        # Option labels are drawn as text, not Markdown: names need no escaping here.
+        choice = st.selectbox("Client", [None, *ids], format_func=lambda i: "— pick a client —" if i is None else labels[i],
+                              key=select_key)
+        state[key] = choice
+        if choice is None:
+            st.query_params.pop("client", None)
+        elif st.query_params.get("client") != str(choice):
+            st.query_params["client"] = str(choice)
+        with st.expander("New client", expanded=not clients):
+            with st.form(f"{key}_new", clear_on_submit=False):
+                name = st.text_input("Name or pseudonym", key=new_fields[0])
+                dob = st.text_input("Date of birth (optional, YYYY-MM-DD)", key=new_fields[1])
+                height = st.number_input("Height in cm (optional)", min_value=HEIGHT_RANGE_CM[0],
+                                         max_value=HEIGHT_RANGE_CM[1], value=None, step=1.0, format="%.0f",
+                                         key=new_fields[2])
+                if st.form_submit_button("Create client"):
+                    try:
+                        c = store.create_client(name, dob or None, height, actor=current_actor())
+                    except PostureError as exc:
+                        st.error(md_escape(str(exc)))
+                    else:
+                        state[key] = state[f"{key}_pending"] = c.id
+                        state[f"{key}_new_created"] = True
+                        flash(f"Created: {client_line(c)}")
+                        st.rerun()
+    if gone:
+        st.warning("The client you had open is no longer in your list: deleted (in another tab or by a colleague) "
+                   "or no longer shared with you. Nothing typed for them since can be saved; pick a client in the sidebar.")
+    return next((c for c in clients if c.id == state.get(key)), None)
+
+
+def forget_client(client_id: int, key: str = "client_id") -> None:
+    """This session deleted `client_id`: no page keeps it chosen (nor warns that it is gone)."""
+    state = st.session_state
+    for k in [k for k in state if k == key or str(k).startswith(f"{key}_select_")]:
+        if state[k] == client_id:
+            state[k] = None
+
+
+def _client_from_address() -> int | None:
+    raw = st.query_params.get("client", "")
+    return int(raw) if raw.isdigit() else None

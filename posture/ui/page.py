@@ -1,0 +1,84 @@
+"""What every page of the app runs inside: the privacy guard, the page style, the store
+(opened once per server) and our errors shown as one-line messages, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from posture.core.errors import PostureError
+from posture.report.markdown import md_escape
+from posture.store.records import Store
+
+from .auth import app_mode
+
+#: Set to 1 to let the app listen beyond this machine (a clinic network, behind a firewall).
+ALLOW_NETWORK_ENV = "POSTURE_ALLOW_NETWORK"
+
+
+def privacy_problems() -> list[str]:
+    """Why the running server would leak client data, in plain words (empty when it is safe)."""
+    problems = []
+    if st.get_option("browser.gatherUsageStats"):
+        problems.append("usage statistics are switched on (browser.gatherUsageStats)")
+    address = (st.get_option("server.address") or "").strip()
+    if not _is_loopback(address) and os.environ.get(ALLOW_NETWORK_ENV) != "1":
+        where = f"address {address}" if address else "every network interface"
+        problems.append(f"the server listens on {where}, not only on this machine "
+                        f"(set {ALLOW_NETWORK_ENV}=1 to allow it on a clinic network)")
+    return problems
+
+
+def _is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def privacy_guard() -> None:
+    """Refuse to run (before any client data is read) unless the privacy settings hold,
+    whichever folder the app was started from."""
+    problems = privacy_problems()
+    if problems:
+        st.error("This app holds health data and will not run like this: " + "; ".join(problems)
+                 + ". Start it with `make run` or `python -m posture.ui.serve`, which set this right.")
+        st.stop()
+
+
+def page_style() -> None:
+    """Long words (URLs) in user text wrap instead of overflowing their column. A live
+    video (streamlit-webrtc) is no wider than lets its 4:3 picture and the buttons under it
+    fit the window's height (st.camera_input limits its own height already)."""
+    st.html("<style>[data-testid='stMarkdownContainer'], [data-testid='stText']"
+            "{overflow-wrap:anywhere}"
+            "iframe[title*='streamlit_webrtc']{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}</style>")
+
+
+@contextmanager
+def errors_shown() -> Iterator[None]:
+    """Run a page so that our errors stop it with their one-line message, never a traceback.
+
+    A client deleted or unshared by someone else meanwhile, a damaged photo file, a refused
+    action: each is a PostureError with a message written for the user.
+    """
+    try:
+        yield
+    except PostureError as exc:
+        st.error(md_escape(str(exc)))
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    """The local database (POSTURE_DATA_DIR or ~/.posture), opened once per server.
+
+    In clinic mode a store call that names no user is refused rather than acting as solo.
+    """
+    return Store(refuse_solo=app_mode() == "clinic")

@@ -1,0 +1,77 @@
+"""A photo's assessment in the app: assessed once per content (cached per server) and shown
+as the annotated photo beside its set-up notes, measures, findings and warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from posture.core.assessment import Assessment, assess
+from posture.core.image.imaging import encode_jpeg, load_image, read_camera_exif
+from posture.report.markdown import md_escape, measures_markdown
+
+from .workflows import annotated_jpeg, setup_notes
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """One view's result, ready to show and to save."""
+
+    assessment: Assessment
+    photo_jpeg: bytes  # the upright photo, as stored
+    annotated_jpeg: bytes
+    filename: str
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: float | None, *,
+                 camera_level: bool = False, camera_roll_deg: float | None = None, mirrored: bool = False,
+                 override: str = "") -> Assessed:
+    """Assess one photo (or a burst of webcam frames); errors propagate as PostureError.
+
+    `camera_level`/`camera_roll_deg`: the therapist's statement of the camera, in place of
+    the scene's lines; `mirrored`: a mirrored selfie; `override`: the note of a shot taken
+    although the capture guidance said not ready (kept in the assessment's warnings)."""
+    first = load_image(frames[0], name=name)
+    rest = [load_image(f, name=name) for f in frames[1:]]
+    result = assess(first, view=view, height_cm=height_cm, burst=rest, camera_level=camera_level,
+                    camera_roll_deg=camera_roll_deg, mirrored=mirrored, camera_exif=read_camera_exif(frames[0]))
+    if override:
+        result = replace(result, warnings=[*result.warnings, override])
+    # The photo is stored as loaded: the assessment's `image` block says how to orient it.
+    return Assessed(result, encode_jpeg(first.bgr, 92), annotated_jpeg(first, result), name)
+
+
+def show_setup(a: Assessment, where: DeltaGenerator | None = None) -> None:
+    """The photo's set-up above its measures: status, the camera reference, each check that
+    is not ok with its reading and fix, and what the view means (contradicted, turned)."""
+    notes = setup_notes(a)
+    if notes is None:
+        return
+    box = where if where is not None else st.container()
+    headline = {"ok": "Photo set-up: ok", "caution": "Photo set-up: caution — read the notes below",
+                "retake": "Photo set-up: retake — the affected measures are withheld"}[notes.status]
+    {"ok": box.success, "caution": box.warning, "retake": box.error}[notes.status](headline)
+    for line in notes.view:
+        box.warning(line)
+    box.markdown("\n".join(f"- {t}" for t in (notes.camera, *notes.checks)))
+
+
+def show_assessed(item: Assessed) -> None:
+    a = item.assessment
+    left, right = st.columns([3, 2])
+    v = a.view
+    left.image(item.annotated_jpeg, caption=f"{md_escape(item.filename)}: {v.name.value} view, {v.posture.value} "
+               f"({v.source}, confidence {v.confidence:.2f})")
+    show_setup(a, right)
+    # A Markdown table wraps: every reason shows in full at tablet width (a dataframe cuts it off).
+    right.markdown(measures_markdown(a))
+    for f in a.findings:
+        right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
+    if not a.findings:
+        right.info("No imbalance cleared its screening threshold by more than its uncertainty.")
+    for w in a.warnings:
+        right.caption(f"⚠ {md_escape(w)}")
