@@ -58,6 +58,33 @@ def test_trunk_lean_sign_front_and_back():
     assert _run(body, BACK)["trunk_lean_deg"].value == pytest.approx(-expected)  # image right is their right
 
 
+@pytest.mark.parametrize(("lean", "yaw"), [(30.0, 25.0), (30.0, -25.0), (-20.0, 15.0), (10.0, 0.0)])
+def test_trunk_lean_seen_off_square_is_read_at_its_true_size(lean, yaw):
+    """A trunk leaning `lean` degrees sideways, the body turned `yaw` from square: the camera sees
+    the sideways part shortened by cos(yaw) (it read 2-7° low with a ± of 1.1°). With the yaw
+    known the lean is read at its size, and its ± carries the yaw's SD."""
+    from posture.core.measuring.uncertainty import SetupSpread, combine
+
+    trunk = 300.0
+    hip = (500.0, 700.0)
+    sideways = trunk * math.sin(math.radians(lean)) * math.cos(math.radians(yaw))  # what the photo shows
+    shoulder = (hip[0] + sideways, hip[1] - trunk * math.cos(math.radians(lean)))
+    body = synthetic_landmarks({L.LEFT_HIP: (hip[0] + 60, hip[1]), L.RIGHT_HIP: (hip[0] - 60, hip[1]),
+                                L.LEFT_SHOULDER: (shoulder[0] + 80, shoulder[1]),
+                                L.RIGHT_SHOULDER: (shoulder[0] - 80, shoulder[1])})
+    view = View(ViewName.FRONT, Posture.STANDING, 1.0, "auto", yaw_deg=yaw)
+    ctx = MeasureContext(view, focal_px=1500.0, principal_point=(500.0, 500.0), yaw_deg=yaw)
+    m = compute_measures(body, [body] * 3, ctx, (1000, 1000), names=("trunk_lean_deg",))["trunk_lean_deg"]
+    assert m.value == pytest.approx(lean, abs=1e-6)
+    widened = combine(MEASURES["trunk_lean_deg"], m, body.xy, ctx, SetupSpread(0.0, 0.0), 1500.0, (500.0, 500.0))
+    yaw_part = dict(widened.parts).get("body yaw", 0.0)
+    if lean and yaw:
+        assert yaw_part > 0.1  # the yaw's error now reaches the lean's ±
+    as_drawn = MeasureContext(view)  # no camera: read as drawn (live, stored records)
+    drawn = compute_measures(body, [body] * 3, as_drawn, (1000, 1000), names=("trunk_lean_deg",))["trunk_lean_deg"]
+    assert abs(drawn.value) <= abs(lean) + 1e-9
+
+
 def test_knee_valgus_sign():
     body = _front_body()
     # Left knee (image right in a front view) moves medially = toward image left.

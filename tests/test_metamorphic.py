@@ -19,7 +19,8 @@ WHOLE_BODY = [
     "standing_back_02.jpg",
     "standing_back_03.jpg",
     "standing_back_04_tpose.jpg",
-    "standing_back_05_video.jpg",
+    # standing_back_05_video.jpg is not here: in the auto view its front/back reading is in
+    # doubt (the feet point toward the camera), so it is withheld (tests/test_view_doubt.py).
 ]
 
 

@@ -90,6 +90,16 @@ def test_views_that_disagree_are_said_to(photos):
     assert m.agreement.startswith("Not confirmed by the back view (left higher by 1.0° ± 0.3°")
 
 
+def test_a_knee_read_valgus_in_one_view_and_varus_in_the_other_is_a_disagreement(photos):
+    """Both titles name the left knee, so reading the side from the words merged them into one
+    confident "likely varus": the side comes from the measure's sign."""
+    front, back, _ = photos
+    merged = merge([refind(front, left_knee_valgus_deg=(12.0, 0.5)), refind(back, left_knee_valgus_deg=(-12.0, 0.5))])
+    (m,) = [x for g in merged for x in g.findings if x.id == "knee_valgus_left"]
+    assert m.title == "Left knee: the views disagree on the side"
+    assert "valgus" in m.agreement and "varus" in m.agreement
+
+
 def test_regions_without_findings_say_whether_they_were_assessed(photos):
     _, _, side = photos
     groups = {g.region: g for g in merge([refind(side, craniovertebral_angle_deg=(75.0, 1.0))])}

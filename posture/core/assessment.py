@@ -18,11 +18,21 @@ from posture.core.body import augment as augment
 from posture.core.body.estimator import PoseEstimator
 from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
 from posture.core.body.pool import EstimatorPool, default_pool
-from posture.core.body.views import VIEW_CHOICES, Posture, View, ViewName, classify_view
+from posture.core.body.views import (
+    VIEW_CHOICES,
+    Posture,
+    View,
+    ViewName,
+    angle_difference_deg,
+    classify_view,
+    front_back_doubt,
+    side_choice_conflict,
+    yaw_deg,
+)
 from posture.core.image.camera import CameraTilt, focal_px_from_exif, stated_camera
 from posture.core.image.imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
 from posture.core.measuring.findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
-from posture.core.measuring.gates import withhold_failed_checks, withhold_if_unlevelled
+from posture.core.measuring.gates import withhold, withhold_failed_checks, withhold_if_unlevelled
 from posture.core.measuring.gravity import Levelling, camera_from_scene
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from posture.core.measuring.setup import BODY_POINTS, Setup, assess_setup
@@ -243,6 +253,12 @@ def assess(
     if relabelled is not consensus:  # levelling moves each point alone, so swapping commutes with it
         consensus, levelled = relabelled, levelled.swapped_left_right()
         levelled_copies = [c.swapped_left_right() for c in levelled_copies]
+        # The body's yaw follows its labels: read from the unswapped ones it is 180° off, which
+        # inverts the perspective-corrected tilts and tells the client to turn round.
+        chosen = replace(chosen, yaw_deg=yaw_deg(consensus))
+    view_doubt = front_back_doubt(chosen, levelled) or side_choice_conflict(chosen, levelled)
+    if view_doubt:
+        warnings.append(view_doubt)
     if chosen.source == "auto" and chosen.name is not ViewName.TURNED and chosen.confidence < 0.6:
         warnings.append(
             f"view detected as {chosen.name.value} with low confidence ({chosen.confidence:.2f}); "
@@ -265,6 +281,8 @@ def assess(
         n: combine(MEASURES[n], m, levelled.xy, ctx, spread, camera.focal_px, camera.principal_point)
         for n, m in measures.items()
     }
+    if view_doubt:  # first: its reason says what to do, the set-up checks' follow from it
+        measures = withhold(measures, tuple(measures), f"not measured: {view_doubt}")
     measures = withhold_failed_checks(measures, setup)
     if level and not levelling.active:
         measures = withhold_if_unlevelled(measures, levelled)
@@ -304,27 +322,44 @@ def _quarter_turns(subject: PoseLandmarks) -> int:
     """Quarter turns clockwise that stand the person upright (0 when they already are).
 
     A standing or sitting client's trunk is within ~45 deg of vertical in any posture photo;
-    a trunk along the image's x axis (or upside down) means the photo itself is turned."""
+    a trunk along the image's x axis (or upside down) means the photo itself is turned, but
+    only if the legs lie that way too: a trunk leaning 35 deg, seen by a camera rolled 25 deg,
+    is a person leaning over upright legs, and turning the photo read it with 90 deg errors."""
     angle = augment.trunk_angle_deg(subject)  # CCW as displayed; +90: the head points image-left
     if abs(angle) <= 45.0:
         return 0
-    return round(angle / 90.0) % 4
+    turns = round(angle / 90.0) % 4
+    legs = _legs_angle_deg(subject)
+    if legs is not None and abs(angle_difference_deg(legs, 90.0 * turns)) > 45.0:
+        return 0
+    return turns
+
+
+def _legs_angle_deg(lms: PoseLandmarks) -> float | None:
+    """Angle of mid-ankle (or mid-knee) -> mid-hip from 'straight up', as `trunk_angle_deg`
+    measures the trunk; None when neither pair is seen."""
+    for lower in ((Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE), (Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)):
+        if min(lms.visibility[int(lm)] for lm in lower) >= MIN_VISIBILITY:
+            foot = (lms.xy[lower[0]] + lms.xy[lower[1]]) / 2
+            hip = (lms.xy[Landmark.LEFT_HIP] + lms.xy[Landmark.RIGHT_HIP]) / 2
+            return math.degrees(math.atan2(-(hip[0] - foot[0]), -(hip[1] - foot[1])))
+    return None
 
 
 def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stated_level: bool,
             stated_roll: float | None) -> CameraTilt:
     """The camera's roll and pitch: stated by the user, else measured from the scene lines."""
     focal, source = focal_px_from_exif(exif.focal_35mm, exif.focal_mm, None, image.width, image.height)
-    if stated_level:
-        return stated_camera(0.0, 0.0, 0.5, width=image.width, height=image.height, focal_px=focal,
-                             reason="camera levelled (stated by the user)")
     measured = camera_from_scene(image.bgr, consensus, focal_px=focal if source == "exif" else None,
                                  focal_source=source if source == "exif" else None)
-    if stated_roll is None:
+    if not stated_level and stated_roll is None:
         return measured
-    stated = stated_camera(stated_roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,
-                           focal_px=measured.focal_px, reason=f"camera roll {stated_roll:+.1f} deg (stated by the user)")
-    # the pitch still comes from the scene (or is unknown): only the roll was stated
+    roll, reason = (0.0, "camera levelled (stated by the user)") if stated_level else (
+        float(stated_roll or 0.0), f"camera roll {stated_roll:+.1f} deg (stated by the user)")
+    stated = stated_camera(roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,
+                           focal_px=measured.focal_px, reason=reason)
+    # A spirit level (or a stated roll) says nothing of the pitch: it still comes from the
+    # scene, or is unknown.
     return replace(stated, pitch_sd_deg=measured.pitch_sd_deg if measured.known else UNKNOWN_PITCH_SD_DEG)
 
 

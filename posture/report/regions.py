@@ -69,11 +69,15 @@ def _views(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]} views"
 
 
-def _side_of(title: str) -> str | None:
-    for side in ("left", "right"):
-        if f" {side} " in f" {title.lower()} ":
-            return side
-    return None
+def _sign_of(a: Assessment, f: Finding) -> float | None:
+    """The sign of a one-measure finding's reading where the sign names a side or a direction
+    (left/right higher, valgus/varus): +1 or -1; None otherwise."""
+    if len(f.measures) != 1:
+        return None
+    spec, m = MEASURES.get(f.measures[0]), a.measures.get(f.measures[0])
+    if spec is None or not spec.sided or m is None or m.value is None or m.value == 0:
+        return None
+    return 1.0 if m.value > 0 else -1.0
 
 
 def _merge_one(fid: str, hits: list[tuple[int, Assessment, Finding]],
@@ -93,7 +97,7 @@ def _merge_one(fid: str, hits: list[tuple[int, Assessment, Finding]],
             others.append((i, a, text))
     notes: list[str] = []
     title = top.title
-    sides = {_side_of(f.title) for _, _, f in hits} - {None}
+    sides = {_sign_of(a, f) for _, a, f in hits} - {None}
     if len(sides) > 1:
         # Two photos raised it on opposite sides: neither side is claimed.
         which = "; ".join(f"{a.view.name.value} view: {f.title.split(':')[-1].strip()}" for _, a, f in hits)

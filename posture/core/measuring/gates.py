@@ -11,7 +11,6 @@ from dataclasses import replace
 from posture.core.body import augment
 from posture.core.body.landmarks import PoseLandmarks
 
-from .measure_spec import ARMS_CHECK, STANCE_CHECK
 from .measures import MEASURES, Measure
 from .setup import Setup
 from .setup import Status as SetupStatus
@@ -36,10 +35,10 @@ def withhold_if_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> 
 
 def withhold_failed_checks(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
     """Withhold the measures a failed set-up check invalidates, with the check's words."""
-    for key in (STANCE_CHECK, ARMS_CHECK):
-        check = setup.check(key)
-        if check is not None and check.status is SetupStatus.RETAKE:
-            measures = withhold(measures, MEASURES.withheld_by(key), f"not measured: {check.reading}")
+    for check in setup.checks:
+        if check.status is SetupStatus.RETAKE:
+            names = tuple(measures) if check.withholds_all else MEASURES.withheld_by(check.key)
+            measures = withhold(measures, names, f"not measured: {check.reading}")
     return measures
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
-from posture.core.body.views import Posture, ViewName
+from posture.core.body.views import Posture, ViewName, angle_difference_deg
 
 from . import geometry as g
 from .measure_spec import (
@@ -96,8 +96,12 @@ def px_per_cm(xy: FloatArray, ctx: MeasureContext) -> float:
     if ctx.height_cm is None:
         raise ValueError("height not given")
     if ctx.view.posture is Posture.STANDING:
-        return _ear_ankle_px(xy, ctx) / (EAR_TO_ANKLE_OF_HEIGHT * ctx.height_cm)
-    return _shank_px(xy, ctx) / (SHANK_OF_HEIGHT * ctx.height_cm)
+        scale = _ear_ankle_px(xy, ctx) / (EAR_TO_ANKLE_OF_HEIGHT * ctx.height_cm)
+    else:
+        scale = _shank_px(xy, ctx) / (SHANK_OF_HEIGHT * ctx.height_cm)
+    if not scale > 0.0:  # the ear level with or below the ankle: no scale, never a negative one
+        raise ValueError("no image scale: the ear is not above the ankle")
+    return scale
 
 
 def _scale_landmarks(ctx: MeasureContext) -> tuple[Landmark, ...]:
@@ -122,7 +126,15 @@ def _tilt(left: Landmark, right: Landmark) -> Compute:
 def _trunk_lean(xy: FloatArray, ctx: MeasureContext) -> float:
     hip = _mid(xy, Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
     shoulder = _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
-    return g.inclination_deg(hip, shoulder, ctx.view.subject_left_x)
+    if ctx.yaw_deg is None or ctx.focal_px is None:  # read as drawn (live frames, stored records)
+        return g.inclination_deg(hip, shoulder, ctx.view.subject_left_x)
+    # A body turned by psi from square shows its side-to-side lean shortened by cos(psi)
+    # (the vertical is not): 30 deg of lean seen 25 deg off square reads 27.6. Undone here,
+    # so that the yaw's SD enters the lean's ± like the tilts' (`uncertainty.combine`).
+    intended = ctx.view.name.intended_yaw_deg or 0.0
+    shortening = max(math.cos(math.radians(angle_difference_deg(ctx.yaw_deg, intended))), 0.5)
+    sideways = ctx.view.subject_left_x * (shoulder[0] - hip[0]) / shortening
+    return math.degrees(math.atan2(sideways, hip[1] - shoulder[1]))
 
 
 def _knee_valgus(side: str) -> Compute:

@@ -27,6 +27,7 @@ from posture.core.image.camera import CameraTilt, LineSegment
 from posture.core.image.imaging import BGRImage
 
 from .measure_spec import ARMS_CHECK, STANCE_CHECK
+from .uncertainty import UNKNOWN_PITCH_SD_DEG
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -48,6 +49,10 @@ class SetupCheck:
     status: Status
     reading: str  # what was seen, in words
     fix: str = ""  # what to do about it ("" when ok)
+    #: A "retake" that makes the whole photo unfit to measure (a body turned off the view, a
+    #: steep or high camera, a body too small): every measure is withheld, not only those
+    #: that declare this check in `MeasureSpec.withheld_by`.
+    withholds_all: bool = False
 
     def to_dict(self) -> dict[str, str]:
         return {"key": self.key, "label": self.label, "status": self.status.value, "reading": self.reading, "fix": self.fix}
@@ -179,36 +184,41 @@ def check_yaw(view: View) -> SetupCheck:
     if off <= YAW_OK_DEG:
         return SetupCheck("yaw", label, Status.OK, reading)
     status = Status.CAUTION if off <= YAW_RETAKE_DEG else Status.RETAKE
-    return SetupCheck("yaw", label, status, reading, _turn_words(delta))
+    return SetupCheck("yaw", label, status, reading, _turn_words(delta), withholds_all=status is Status.RETAKE)
 
 
 def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
     if camera.status == "stated":
         roll = SetupCheck("roll", "Camera level (roll)", Status.OK, f"stated by the user: roll {camera.roll_text(with_sd=False)}")
-        pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.OK, f"stated by the user: pitch {camera.pitch_deg:+.1f}°")
-        return roll, pitch
+        if (camera.pitch_sd_deg or 0.0) >= UNKNOWN_PITCH_SD_DEG:
+            # a spirit level (or a stated roll) says nothing of the pitch, and the scene did not either
+            return roll, SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.CAUTION,
+                                    "camera pitch unknown (a stated level does not give it, and the scene has no "
+                                    "vertical lines)", "keep the camera at hip height, pointing straight ahead")
+        return roll, _check_pitch(camera, "from the scene")
     if not camera.known:
         fix = "hold the camera level, or put it on a tripod with a spirit level and say so (camera levelled)"
         return (
             SetupCheck("roll", "Camera level (roll)", Status.CAUTION, camera.unknown_text, fix),
             SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.CAUTION, "camera pitch unknown", fix),
         )
-    assert camera.roll_deg is not None and camera.pitch_deg is not None
-    lines = len(camera.lines)
     roll = SetupCheck(
         "roll", "Camera level (roll)", Status.OK,
-        f"camera rolled {camera.roll_text()} (from {lines} vertical lines in the scene); corrected",
+        f"camera rolled {camera.roll_text()} (from {len(camera.lines)} vertical lines in the scene); corrected",
     )
-    p = abs(camera.pitch_deg)
-    way = "down" if camera.pitch_deg > 0 else "up"
-    reading = f"camera points {p:.0f}° {way} ± {camera.pitch_sd_deg or 0:.1f}°; corrected"
+    return roll, _check_pitch(camera, "")
+
+
+def _check_pitch(camera: CameraTilt, source: str) -> SetupCheck:
+    pitch_deg = camera.pitch_deg or 0.0
+    p, way = abs(pitch_deg), "down" if pitch_deg > 0 else "up"
+    reading = f"camera points {p:.0f}° {way} ± {camera.pitch_sd_deg or 0:.1f}°{f' ({source})' if source else ''}; corrected"
     if p <= PITCH_OK_DEG:
-        pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.OK, reading)
-    else:
-        status = Status.CAUTION if p <= PITCH_RETAKE_DEG else Status.RETAKE
-        pitch = SetupCheck("pitch", "Camera tilt up/down (pitch)", status, reading,
-                           "hold the camera level at the client's hip height, about 3 m away")
-    return roll, pitch
+        return SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.OK, reading)
+    status = Status.CAUTION if p <= PITCH_RETAKE_DEG else Status.RETAKE
+    return SetupCheck("pitch", "Camera tilt up/down (pitch)", status, reading,
+                      "hold the camera level at the client's hip height, about 3 m away",
+                      withholds_all=status is Status.RETAKE)
 
 
 def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt) -> SetupCheck:
@@ -229,7 +239,8 @@ def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt) -> SetupChe
     if abs(worst) <= DEPRESSION_OK_DEG:
         return SetupCheck("camera_height", label, Status.OK, reading)
     status = Status.CAUTION if abs(worst) <= DEPRESSION_CAUTION_DEG else Status.RETAKE
-    return SetupCheck("camera_height", label, status, reading, "camera at hip height, about 3 m away")
+    return SetupCheck("camera_height", label, status, reading, "camera at hip height, about 3 m away",
+                      withholds_all=status is Status.RETAKE)
 
 
 def check_framing(lms: PoseLandmarks, size: tuple[int, int]) -> SetupCheck:
@@ -245,7 +256,8 @@ def check_framing(lms: PoseLandmarks, size: tuple[int, int]) -> SetupCheck:
     body_px = max(ys) - min(ys)
     if body_px < BODY_PX_RETAKE:
         return SetupCheck("framing", label, Status.RETAKE, f"body only {body_px:.0f} px tall",
-                          "come closer or use a higher resolution: the body should fill most of the frame")
+                          "come closer or use a higher resolution: the body should fill most of the frame",
+                          withholds_all=True)
     if edge:
         return SetupCheck("framing", label, Status.CAUTION, "at the edge of the photo: " + ", ".join(edge),
                           "leave a little space around the body")
