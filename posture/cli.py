@@ -301,7 +301,9 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
         for f in result.findings:
             out.write(f"    [{f.severity.label}] {f.title}\n")
     else:
-        out.write("  no finding cleared its threshold\n")
+        out.write("  no imbalance is likely past its screening cut-off\n")
+    for f in result.possible_findings:
+        out.write(f"  possible, not a finding (past a cut-off, not beyond its ±): [{f.severity.label}] {f.title}\n")
     for w in result.warnings:
         out.write(f"  warning: {w}\n")
 

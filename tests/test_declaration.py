@@ -147,7 +147,9 @@ def test_a_declaration_that_contradicts_itself_is_refused():
         dataclasses.replace(WRIST_TILT, advice=("a", "b"))
     with pytest.raises(ValueError, match="unknown set-up checks"):
         dataclasses.replace(WRIST_TILT, withheld_by=frozenset({"lighting"}))
-    graded = dataclasses.replace(WRIST_TILT, grading=Grading("wrist_tilt", "t", "d"))
+    with pytest.raises(ValueError, match="says 'likely'"):
+        Grading("wrist_tilt", "Wrists uneven", "d")  # a possible finding could not say "possibly"
+    graded = dataclasses.replace(WRIST_TILT, grading=Grading("wrist_tilt", "Wrists likely uneven", "d"))
     assert graded.grading is not None
     from posture.core.measuring.measure_spec import MeasureTable
     with pytest.raises(ValueError, match="declared twice"):

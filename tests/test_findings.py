@@ -23,20 +23,28 @@ def test_defaults_load_and_cite_sources():
     assert all(t.source for t in th.values())
 
 
-def test_margin_is_two_sigmas():
-    assert FINDING_MARGIN_SIGMAS == 2.0
+Z80 = 0.8416212335729143  # the standard normal's 80th percentile: "likely" is 80 % past the cut-off
+
+
+def test_likely_is_eighty_percent_and_changes_need_two_sigmas():
+    from statistics import NormalDist
+
+    from posture.core.measuring.findings import LIKELY_AT, POSSIBLE_AT
+
+    assert (LIKELY_AT, POSSIBLE_AT) == (0.8, 0.5) and NormalDist().inv_cdf(LIKELY_AT) == pytest.approx(Z80)
+    assert FINDING_MARGIN_SIGMAS == 2.0  # before/after and views that disagree
 
 
 @pytest.mark.parametrize(
     ("value", "unc", "expected"),
     [(2.0, 0.1, Severity.NONE),
-     (2.75, 0.125, Severity.NONE),  # exactly cut + 2u: not beyond it
-     (2.76, 0.125, Severity.MILD),
-     (3.0, 0.3, Severity.NONE),  # clears by 1.7 u: enough under a 1-sigma rule, not under 2 sigmas
-     (-4.5, 0.2, Severity.MODERATE), (-4.5, 0.25, Severity.MILD),  # 4.5 = 4.0 + 2 x 0.25 exactly
-     (7.0, 0.5, Severity.MODERATE), (7.01, 0.5, Severity.MARKED)],
+     (2.5 + Z80 * 0.5 - 0.01, 0.5, Severity.NONE),  # just short of 80 %
+     (2.5 + Z80 * 0.5 + 0.01, 0.5, Severity.MILD),
+     (3.0, 0.3, Severity.MILD),  # 1.7 u past the cut-off: 95 % likely (the old 2u rule kept it mute)
+     (-4.5, 0.6, Severity.MILD), (-4.5, 0.59, Severity.MODERATE),  # 4.0 + 0.84 x 0.6 = 4.505
+     (7.0, 1.2, Severity.MODERATE), (7.0, 1.18, Severity.MARKED)],
 )
-def test_severity_needs_two_sigmas_beyond_the_cut_off(value, unc, expected):
+def test_severity_is_the_highest_level_likely_past(value, unc, expected):
     t = Threshold("x", ("shoulder_tilt_deg",), 2.5, 4.0, 6.0)
     assert t.severity(value, unc) is expected
 
@@ -44,10 +52,34 @@ def test_severity_needs_two_sigmas_beyond_the_cut_off(value, unc, expected):
 def test_below_direction_for_cva():
     t = load_thresholds()["forward_head"]
     assert t.severity(70.0, 1.0) is Severity.NONE
-    assert t.severity(58.0, 1.0) is Severity.NONE  # 60 - 2 x 1.0: on the margin, not past it
-    assert t.severity(57.9, 1.0) is Severity.MILD
-    assert t.severity(46.5, 1.0) is Severity.MODERATE  # below 48, but not below 48 - 2 x 1.0
-    assert t.severity(45.0, 1.0) is Severity.MARKED
+    assert t.severity(60.0 - Z80 + 0.01, 1.0) is Severity.NONE  # past 60, but under 80 % likely
+    assert t.severity(60.0 - Z80 - 0.01, 1.0) is Severity.MILD
+    assert t.severity(47.5, 1.0) is Severity.MODERATE  # below 48, but not likely below it
+    assert t.severity(47.0, 1.0) is Severity.MARKED
+
+
+def test_likely_from_states_where_each_level_starts():
+    t = Threshold("x", ("shoulder_tilt_deg",), 2.5, 4.0, 6.0)
+    assert [round(v, 3) for _, v in t.likely_from(1.0)] == [round(2.5 + Z80, 3), round(4.0 + Z80, 3), round(6.0 + Z80, 3)]
+    cva = load_thresholds()["forward_head"]
+    assert [round(v, 3) for _, v in cva.likely_from(2.0)] == [round(60 - 2 * Z80, 3), round(54 - 2 * Z80, 3),
+                                                               round(48 - 2 * Z80, 3)]
+
+
+def test_possible_findings_are_apart_and_say_possibly():
+    from posture.core.measuring.findings import evaluate_possible
+
+    th = load_thresholds()
+    # 2.7 ± 0.5: past the mild cut-off (2.5) but only 66 % likely
+    measures = {"shoulder_tilt_deg": _m("shoulder_tilt_deg", 2.7, 0.5), "hip_tilt_deg": _m("hip_tilt_deg", -4.1, 0.3)}
+    assert [f.id for f in evaluate(measures, th)] == ["hip_tilt"]  # hip: mild likely (moderate only possible)
+    possible = evaluate_possible(measures, th)
+    by = {(f.id, f.severity) for f in possible}
+    assert by == {("shoulder_tilt", Severity.MILD), ("hip_tilt", Severity.MODERATE)}
+    assert all(not f.likely and "likely" not in f.title.lower() for f in possible)
+    shoulder = next(f for f in possible if f.id == "shoulder_tilt")
+    assert shoulder.title == "Uneven shoulders: left shoulder possibly higher"
+    assert next(f for f in possible if f.id == "hip_tilt").title.startswith("Possible pelvic obliquity")
 
 
 @pytest.mark.parametrize("unc", [None, 0.0])

@@ -31,7 +31,15 @@ from posture.core.body.views import (
 )
 from posture.core.image.camera import CameraTilt, focal_px_from_exif, stated_camera
 from posture.core.image.imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
-from posture.core.measuring.findings import Finding, Severity, Threshold, areas_for, evaluate, load_thresholds
+from posture.core.measuring.findings import (
+    Finding,
+    Severity,
+    Threshold,
+    areas_for,
+    evaluate,
+    evaluate_possible,
+    load_thresholds,
+)
 from posture.core.measuring.gates import withhold, withhold_failed_checks, withhold_if_unlevelled
 from posture.core.measuring.gravity import Levelling, camera_from_scene
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
@@ -95,6 +103,8 @@ class Assessment:
     context: MeasureContext | None = field(default=None, repr=False, compare=False)
     #: Set-up checks and the camera estimate (None for records made before they existed).
     setup: Setup | None = None
+    #: Past a cut-off with 50-80 % chance only: shown apart, never a finding (`findings.py`).
+    possible_findings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -116,6 +126,7 @@ class Assessment:
             ],
             "measures": {name: m.to_dict() for name, m in self.measures.items()},
             "findings": [f.to_dict() for f in self.findings],
+            "possible_findings": [f.to_dict() for f in self.possible_findings],
             "warnings": list(self.warnings),
             "setup": None if self.setup is None else self.setup.to_dict(),
         }
@@ -143,18 +154,19 @@ class Assessment:
                           parts=tuple((str(k), float(v)) for k, v in (m.get("uncertainty_parts") or {}).items()))
             for name, m in ((RENAMED_MEASURES.get(k, k), x) for k, x in data["measures"].items())  # old names load
         }
-        findings = [
-            Finding(f["id"], Severity[f["severity"].upper()], f["title"], f["detail"], tuple(f["measures"]),
-                    areas_for(f["id"]))
-            for f in data["findings"]
-        ]
+        def finding(f: dict[str, Any]) -> Finding:
+            return Finding(f["id"], Severity[f["severity"].upper()], f["title"], f["detail"], tuple(f["measures"]),
+                           areas_for(f["id"]), likely=f.get("likelihood", "likely") == "likely")
+
+        findings = [finding(f) for f in data["findings"]]
+        possible = [finding(f) for f in data.get("possible_findings", [])]
         img = data["image"]
         setup = Setup.from_dict(data["setup"]) if data.get("setup") else None
         info = ImageInfo(img["path"], int(img["width"]), int(img["height"]),
                          int(img.get("original_width") or img["width"]), int(img.get("original_height") or img["height"]),
                          bool(img.get("mirrored", False)), int(img.get("quarter_turns", 0)))
         return cls(info, view_, PoseLandmarks(xy, vis),
-                   measures, findings, list(data["warnings"]), setup=setup)
+                   measures, findings, list(data["warnings"]), setup=setup, possible_findings=possible)
 
 
 def assess(
@@ -287,6 +299,7 @@ def assess(
     if level and not levelling.active:
         measures = withhold_if_unlevelled(measures, levelled)
     findings = [] if chosen.contradiction else evaluate(measures, thresholds)
+    possible = [] if chosen.contradiction else evaluate_possible(measures, thresholds)
     return Assessment(
         image=ImageInfo(image.path, image.width, image.height, *image.original_size, mirrored=mirrored, quarter_turns=turns),
         view=chosen,
@@ -300,6 +313,7 @@ def assess(
         copies=tuple(aligned),
         context=ctx,
         setup=setup,
+        possible_findings=possible,
     )
 
 

@@ -20,16 +20,19 @@ from posture.report.summary_text import (
     LIMITS,
     NO_INTAKE,
     NO_MEASURES,
+    POSSIBLE_HEADING,
     TITLE,
     camera_text,
     capitalised,
     facts,
     intake_answers,
+    likely_from_lines,
     measured_names,
     no_findings_text,
     pain_text,
     pain_worst_first,
     photo_label,
+    possible_lines,
     setup_lines,
     setup_rows,
     setup_status,
@@ -146,6 +149,10 @@ def to_html(summary: Summary) -> str:
         parts.append("</table>")
     parts.append("<h2>Findings by region</h2>")
     parts += _findings(summary.regions())
+    possible = possible_lines(summary)
+    if possible:
+        parts.append(f"<h2>{e(POSSIBLE_HEADING)}</h2><ul class='possible'>"
+                     + "".join(f"<li>{e(t)}</li>" for t in possible) + "</ul>")
     if summary.changes_text:
         parts.append("<h2>Change since last assessment</h2><ul>"
                      + "".join(f"<li>{e(t)}</li>" for t in summary.changes_text) + "</ul>")
@@ -161,6 +168,10 @@ def to_html(summary: Summary) -> str:
         notes = [*setup_lines(a)[1:], *a.warnings]
         if notes:
             parts.append("<ul>" + "".join(f"<li class='warn'>{e(w)}</li>" for w in notes) + "</ul>")
+        likely_from = likely_from_lines(a, summary.thresholds)
+        if likely_from:
+            parts.append("<p class='likely-from'>Likely findings would start (at this photo's ±):</p><ul>"
+                         + "".join(f"<li>{e(t)}</li>" for t in likely_from) + "</ul>")
         parts.append(f"</div>{_measures(a)}</div></section>")
     names = measured_names(summary)
     if names:

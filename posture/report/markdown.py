@@ -19,15 +19,18 @@ from posture.report.summary_text import (
     LIMITS,
     NO_INTAKE,
     NO_MEASURES,
+    POSSIBLE_HEADING,
     TITLE,
     capitalised,
     facts,
     intake_answers,
+    likely_from_lines,
     measured_names,
     no_findings_text,
     pain_text,
     pain_worst_first,
     photo_label,
+    possible_lines,
     setup_lines,
     setup_rows,
     views_text,
@@ -96,6 +99,9 @@ def _first_page(summary: Summary, disclaimer: bool) -> list[str]:
             lines.append(f"- **{m.title}** · {m.severity.label}  ")
             lines.append("  " + "  \n  ".join(sub))
         lines.append("")
+    possible = possible_lines(summary)
+    if possible:
+        lines += [f"## {POSSIBLE_HEADING}", "", *[f"- {t}" for t in possible], ""]
     if summary.changes_text:
         lines += ["## Change since last assessment", "", *[f"- {md_escape(t)}" for t in summary.changes_text], ""]
     return lines
@@ -142,6 +148,9 @@ def to_markdown(summary: Summary) -> str:
         notes = [*setup_lines(a)[1:], *map(md_escape, a.warnings)]  # set-up lines are our own words
         if notes:
             lines += [*[f"- ⚠ {w}" for w in notes], ""]
+        likely_from = likely_from_lines(a, summary.thresholds)
+        if likely_from:
+            lines += ["Likely findings would start (at this photo's ±):", "", *[f"- {t}" for t in likely_from], ""]
     names = measured_names(summary)
     if names:
         lines += ["## What the measures mean", "", *[f"- **{label(n)}**: {definition(n)}" for n in names], ""]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from posture.core.assessment import Assessment
 from posture.core.intake import Intake
+from posture.core.measuring.findings import Threshold, load_thresholds
 from posture.report.regions import RegionGroup, merge
 
 
@@ -41,6 +42,8 @@ class Summary:
     changes_text: list[str] = field(default_factory=list)
     birth_date: str | None = None
     height_cm: float | None = None
+    #: The cut-offs the findings were graded with (for "likely from ..." per measure).
+    thresholds: dict[str, Threshold] = field(default_factory=load_thresholds, repr=False, compare=False)
 
     def regions(self) -> list[RegionGroup]:
         """Findings merged across photos, grouped by region (head and neck ... knees)."""

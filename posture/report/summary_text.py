@@ -7,11 +7,14 @@ Nothing here is escaped: a piece that holds user text says so, and each writer e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from posture.core.assessment import Assessment
 from posture.core.intake import Intake
-from posture.core.measuring.formatting import measure_rows
+from posture.core.measuring.findings import Threshold
+from posture.core.measuring.formatting import label, measure_rows, measure_text, unit_symbol
+from posture.core.measuring.measures import MEASURES
 from posture.report.regions import MergedFinding, RegionGroup
 from posture.report.summary import Summary
 
@@ -33,11 +36,14 @@ LIMITS = (
     "The ± figure (1 SD) combines the repeatability over 14 slightly rotated, rescaled and mirrored copies "
     "of the photo, the camera's roll and pitch, the body's turn, where BlazePose places each landmark and, "
     "for centimetres, body proportions. It does not cover clothing, the client's sway or the offset between "
-    "BlazePose's points and anatomical landmarks. A finding needs to clear its cut-off by twice the ±.",
+    "BlazePose's points and anatomical landmarks. A finding is likely when its value clears the cut-off by "
+    "0.84 × its ± (an 80 % chance that the true value is past it, reading the ± as a normal SD); past the "
+    "cut-off but short of that it is only possible, and listed apart.",
     "Thresholds are screening cut-offs mapped to this landmark proxy (see thresholds.toml).",
 )
 
-NO_FINDINGS = "No imbalance cleared its screening threshold by more than its uncertainty."
+NO_FINDINGS = "No imbalance is likely past its screening cut-off."
+POSSIBLE_HEADING = "Possible findings (past a cut-off, but not beyond their ±: not findings, not in the handout)"
 NOT_RECORDED = "not recorded"
 NO_MEASURES = "No measure was taken from this photo: see its set-up."
 NOTHING_MEASURED = "No measure could be taken from these photos: see the photo set-up."
@@ -152,3 +158,35 @@ def views_text(m: MergedFinding) -> str:
 def capitalised(text: str) -> str:
     """The first letter upper case, the rest as written ("head and neck" -> "Head and neck")."""
     return text[0].upper() + text[1:]
+
+
+def possible_lines(summary: Summary) -> list[str]:
+    """Each photo's possible findings, one line each, with the reading they rest on."""
+    out = []
+    for i, a in enumerate(summary.assessments):
+        for f in a.possible_findings:
+            m = a.measures.get(f.measures[0])
+            reading = "" if m is None else f": {measure_text(m)}"
+            out.append(f"{photo_label(a, i)}: {f.title} ({f.severity.label}){reading}")
+    return out
+
+
+def likely_from_lines(a: Assessment, thresholds: Mapping[str, Threshold]) -> list[str]:
+    """Per graded measure of a photo: the values at which, with this photo's ±, it would have
+    been a likely finding of each level ("Shoulder tilt: mild from 3.3°, moderate from 4.8°,
+    marked from 6.8° either way (± 0.5°)")."""
+    out = []
+    for name, m in a.measures.items():
+        spec = MEASURES.get(name)
+        if spec is None or spec.grading is None or m.value is None or not m.uncertainty:
+            continue
+        th = thresholds.get(spec.grading.key)
+        if th is None:
+            continue
+        unit = unit_symbol(m.unit)
+        levels = ", ".join(f"{sev.label} {'below' if th.direction == 'below' else 'from'} {v:.1f}{unit}"
+                           for sev, v in th.likely_from(m.uncertainty))
+        way = " either way" if th.direction == "both" else ""
+        out.append(f"{label(name)}: {levels}{way} (± {m.uncertainty:.1f}{unit})")
+    return out
+

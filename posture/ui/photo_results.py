@@ -12,6 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from posture.core.assessment import Assessment, assess
 from posture.core.image.imaging import encode_jpeg, load_image, read_camera_exif
 from posture.report.markdown import md_escape, measures_markdown
+from posture.report.summary_text import NO_FINDINGS, POSSIBLE_HEADING
 
 from .workflows import annotated_jpeg, setup_notes
 
@@ -72,6 +73,8 @@ def show_assessed(item: Assessed) -> None:
     for f in a.findings:
         right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
     if not a.findings:
-        right.info("No imbalance cleared its screening threshold by more than its uncertainty.")
+        right.info(NO_FINDINGS)
+    if a.possible_findings:  # apart, and never a finding
+        right.caption(POSSIBLE_HEADING + ": " + "; ".join(f"{f.title} ({f.severity.label})" for f in a.possible_findings))
     for w in a.warnings:
         right.caption(f"⚠ {md_escape(w)}")

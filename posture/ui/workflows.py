@@ -23,6 +23,7 @@ from posture.core.image.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.measuring.formatting import label as measure_label
 from posture.core.measuring.formatting import reason_text, signed_words, unit_symbol
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
+from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG
 from posture.report.draw import annotate
 from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
@@ -357,9 +358,13 @@ def _signed(value: float) -> str:
 def camera_line(camera: CameraTilt) -> str:
     """What the measures were levelled on: the scene's verticals, the user's word, or nothing."""
     if camera.status == "stated":
-        if camera.roll_deg == 0.0 and camera.pitch_deg == 0.0:
-            return "camera levelled on a tripod (stated by you): no correction taken from the scene"
-        return f"camera roll {camera.roll_text(with_sd=False)} (stated by you): the landmarks are levelled by it"
+        # a level or a roll stated by you gives the roll only; the pitch is the scene's, or unknown
+        roll = ("camera levelled on a tripod (stated by you)" if camera.roll_deg == 0.0
+                else f"camera roll {camera.roll_text(with_sd=False)} (stated by you)")
+        if (camera.pitch_sd_deg or 0.0) >= UNKNOWN_PITCH_SD_DEG:
+            return f"{roll}: roll taken as stated; the pitch is unknown (no vertical lines in the scene)"
+        way = "down" if (camera.pitch_deg or 0.0) > 0 else "up"
+        return f"{roll}: roll taken as stated; pointing {abs(camera.pitch_deg or 0.0):.0f}° {way}, from the scene"
     if not camera.known:
         return camera.unknown_text
     assert camera.roll_deg is not None and camera.pitch_deg is not None

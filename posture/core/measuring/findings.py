@@ -1,20 +1,24 @@
 """Findings: measures against a documented threshold table, with severity and plain words.
 
-A level is reached only when a measure clears its cut-off by more than
-`FINDING_MARGIN_SIGMAS` (2) times its own uncertainty, so a reading that could lie on
-either side of a cut-off is never called a problem. A measure with no uncertainty (None or
-0: too few readings to know the error) never raises a finding. Wording is "likely" /
-"consider"; the severity is stated once (in `Finding.severity`, not in the words), and
-the report says once that these are screening aids, not a diagnosis.
+How sure a finding is comes from the value and its ± (read as a normal SD): the chance that
+the true value is past a cut-off. A level is *likely* when that chance is at least
+`LIKELY_AT` (80 %: the value clears the cut-off by 0.84 u) and *possible* from
+`POSSIBLE_AT` (50 %: the value is past the cut-off, but within 0.84 u of it). Likely
+findings are the findings; possible ones are kept apart (`Assessment.possible_findings`),
+shown as such and never put in a client's handout. A measure with no uncertainty (None or
+0: too few readings to know the error) raises nothing. Wording is "likely" / "possibly" /
+"consider"; the severity is stated once (in `Finding.severity`, not in the words), and the
+report says once that these are screening aids, not a diagnosis.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from importlib import resources
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 from posture.core.errors import ConfigError
@@ -22,10 +26,17 @@ from posture.core.errors import ConfigError
 from .formatting import amount, signed_words
 from .measures import MEASURES, Measure
 
-#: A finding's value must pass its cut-off by more than this many times its uncertainty
-#: (about 2 SD: a reading whose error could put it on either side of the cut-off is not a
-#: finding). Before/after changes use the same footing (`posture.core.compare`).
+#: Chance that the true value is past a cut-off for a "likely" finding, and for a "possible" one.
+LIKELY_AT = 0.8
+POSSIBLE_AT = 0.5
+#: A change between two readings, or two views reading opposite sides, counts beyond this
+#: many SDs of their combined uncertainty (about 95 %: `posture.core.compare`, the summary).
 FINDING_MARGIN_SIGMAS = 2.0
+
+
+def _z(probability: float) -> float:
+    """How many SDs past a cut-off a reading must be for the truth to be past it with this chance."""
+    return NormalDist().inv_cdf(probability)
 
 #: Findings that earlier versions raised and why they are gone (an old thresholds file that
 #: still names one gets this reason instead of "unknown").
@@ -56,20 +67,31 @@ class Threshold:
     direction: str = "both"  # "both" (|value|), "above" (value), "below" (value under the cut-offs)
     source: str = ""
 
-    def severity(self, value: float, uncertainty: float) -> Severity:
-        """Highest cut-off that the value clears by more than FINDING_MARGIN_SIGMAS x its uncertainty."""
-        margin = FINDING_MARGIN_SIGMAS * uncertainty
+    def cut_offs(self) -> tuple[tuple[Severity, float], ...]:
+        return ((Severity.MILD, self.mild), (Severity.MODERATE, self.moderate), (Severity.MARKED, self.marked))
+
+    def severity(self, value: float, uncertainty: float, probability: float = LIKELY_AT) -> Severity:
+        """Highest level whose cut-off the true value is past with at least `probability`,
+        reading `uncertainty` as a normal SD (the value clears the cut-off by z x u)."""
+        margin = _z(probability) * uncertainty
         level = Severity.NONE
-        for sev, cut in ((Severity.MILD, self.mild), (Severity.MODERATE, self.moderate), (Severity.MARKED, self.marked)):
-            if self.direction == "below":
-                cleared = value < cut - margin
-            elif self.direction == "above":
-                cleared = value > cut + margin
-            else:
-                cleared = abs(value) > cut + margin
-            if cleared:
+        for sev, cut in self.cut_offs():
+            if self._past(value, cut, margin):
                 level = sev
         return level
+
+    def _past(self, value: float, cut: float, margin: float) -> bool:
+        if self.direction == "below":
+            return value < cut - margin
+        if self.direction == "above":
+            return value > cut + margin
+        return abs(value) > cut + margin
+
+    def likely_from(self, uncertainty: float) -> tuple[tuple[Severity, float], ...]:
+        """Where a reading with this ± becomes a likely finding of each level: the cut-off moved
+        by 0.84 u (toward bad values; in size for two-sided measures)."""
+        margin = _z(LIKELY_AT) * uncertainty
+        return tuple((sev, cut - margin if self.direction == "below" else cut + margin) for sev, cut in self.cut_offs())
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,8 @@ class Finding:
     detail: str
     measures: tuple[str, ...]
     areas: tuple[str, ...] = field(default=())
+    #: False: only possible (the truth is past the cut-off with 50-80 % chance), shown apart.
+    likely: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -88,6 +112,7 @@ class Finding:
             "title": self.title,
             "detail": self.detail,
             "measures": list(self.measures),
+            "likelihood": "likely" if self.likely else "possible",
         }
 
 
@@ -181,17 +206,35 @@ def _describe(m: Measure) -> tuple[str, str]:
 
 
 def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> list[Finding]:
-    """Findings for every threshold whose measure clears a cut-off, most severe first.
+    """The likely findings: every threshold whose measure is past a cut-off with at least
+    `LIKELY_AT` chance, most severe first (possible ones: `evaluate_possible`).
 
     A measure without an uncertainty, or with an uncertainty of 0, raises nothing: its
-    error is unknown, so no margin can be stated."""
+    error is unknown, so no chance can be stated."""
+    findings = _graded(measures, thresholds, LIKELY_AT)
+    _add_upper_crossed(findings)
+    findings.sort(key=lambda f: -int(f.severity))
+    return findings
+
+
+def evaluate_possible(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> list[Finding]:
+    """Possible findings: past a cut-off with 50-80 % chance, for a level above any likely
+    finding of the same measure. Titles say "possibly"; they are never findings."""
+    likely = {(f.id, f.severity) for f in _graded(measures, thresholds, LIKELY_AT)}
+    top = {fid: max((s for i, s in likely if i == fid), default=Severity.NONE) for fid, _ in likely}
+    out = [replace(f, likely=False, title=f.title.replace("Likely", "Possible").replace("likely", "possibly"))
+           for f in _graded(measures, thresholds, POSSIBLE_AT) if f.severity > top.get(f.id, Severity.NONE)]
+    return sorted(out, key=lambda f: -int(f.severity))
+
+
+def _graded(measures: dict[str, Measure], thresholds: dict[str, Threshold], probability: float) -> list[Finding]:
     findings: list[Finding] = []
     for key, th in thresholds.items():
         for name in th.measures:
             m = measures.get(name)
             if m is None or m.value is None or m.uncertainty is None or not m.uncertainty > 0.0:
                 continue
-            sev = th.severity(m.value, m.uncertainty)
+            sev = th.severity(m.value, m.uncertainty, probability)
             if sev is Severity.NONE:
                 continue
             title, detail = _describe(m)
@@ -205,8 +248,6 @@ def evaluate(measures: dict[str, Measure], thresholds: dict[str, Threshold]) -> 
                     areas=areas_for(key),
                 )
             )
-    _add_upper_crossed(findings)
-    findings.sort(key=lambda f: -int(f.severity))
     return findings
 
 

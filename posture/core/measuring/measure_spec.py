@@ -86,6 +86,11 @@ class Grading:
     areas: tuple[str, ...] = ()
     sides: tuple[str, str] = ("left", "right")
 
+    def __post_init__(self) -> None:
+        # A possible (not likely) finding says "possibly" in its place (`findings.evaluate_possible`).
+        if "likely" not in self.title.lower():
+            raise ValueError(f"{self.key}: a finding's title says 'likely' (it becomes 'possibly' when only possible)")
+
 
 @dataclass(frozen=True)
 class NeutralBand:
