@@ -419,3 +419,40 @@ def reference(frame: int) -> Reference:
         xys.append(a.landmarks.xy)
         vis.append(a.landmarks.visibility)
     return body_reference(frame, xys, vis, cams)
+
+
+#: The ± parts a simulated (perfect-detector) photo's frontal readings carry: what a front and
+#: back pair does not cancel (the model's repeatability and landmark placement).
+SIMULATED_NOISE = {"repeatability": 0.3, "landmark placement": 0.4}
+
+
+def turned_round(points: FloatArray) -> FloatArray:
+    """The body turned 180° in place: about the vertical through the middle of its hips."""
+    hips = (points[int(Landmark.LEFT_HIP)] + points[int(Landmark.RIGHT_HIP)]) / 2
+    out = np.array(points, dtype=np.float64, copy=True)
+    out[:, :2] = 2 * hips[:2] - out[:, :2]
+    return out
+
+
+def simulated_front_back(camera: Camera, ref: Reference) -> tuple[Any, Any, float]:
+    """The front and back photos a perfect detector would give from `camera` while the body of
+    `ref` turns round in place, as assessments (frontal readings with `SIMULATED_NOISE`), and
+    how far (degrees) the body in the front photo is turned from square."""
+    from posture.core.assessment import Assessment, ImageInfo
+    from posture.core.body.landmarks import PoseLandmarks
+    from posture.core.body.views import Posture, View, ViewName
+    from posture.core.measuring.measures import MEASURES, Measure
+
+    def photo(xy: FloatArray, view: ViewName) -> Assessment:
+        measures = {n: Measure(n, "deg", 0.0, 5.0, 1.0, parts=tuple(SIMULATED_NOISE.items()))
+                    for n in MEASURES.reading_gravity()}
+        return Assessment(ImageInfo(None, *camera.size), View(view, Posture.STANDING, 1.0, "user"),
+                          PoseLandmarks(xy, np.ones(NUM_LANDMARKS)), measures, [])
+
+    seen, turned = camera.project(ref.points), camera.project(turned_round(ref.points))
+    truth = ref.camera(camera.name)
+    faces_camera = abs(truth.yaw_deg) < 90.0
+    front, back = (seen, turned) if faces_camera else (turned, seen)
+    off = abs(truth.yaw_deg) if faces_camera else 180.0 - abs(truth.yaw_deg)
+    return photo(front, ViewName.FRONT), photo(back, ViewName.BACK), off
+

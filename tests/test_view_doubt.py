@@ -139,11 +139,12 @@ def test_the_image_scale_is_never_negative():
 
 def test_a_leaning_trunk_over_upright_legs_is_not_turned_upright():
     """Only a whole body lying sideways means a sideways photo: a trunk leaning 60° in the
-    photo (35° of lean seen by a camera rolled 25°) over legs 25° off vertical is a person."""
+    photo (35° of lean seen by a camera rolled 25°) over shanks 25° off vertical is a person.
+    (Seated photos turned sideways are tested on real photos in test_levelling.)"""
     import math
 
-    from posture.core.assessment import _quarter_turns
     from posture.core.body.landmarks import Landmark as L
+    from posture.core.body.orientation import quarter_turns
 
     from .conftest import synthetic_landmarks
 
@@ -153,13 +154,15 @@ def test_a_leaning_trunk_over_upright_legs_is_not_turned_upright():
             return 500 - length * math.sin(math.radians(deg)), 500 - length * math.cos(math.radians(deg))
 
         sx, sy = towards(trunk_deg, 300)
+        kx, ky = towards(legs_deg + 180.0, 220)  # knees, then ankles further along the same line
         ax, ay = towards(legs_deg + 180.0, 450)
         return synthetic_landmarks({L.LEFT_HIP: (490, 500), L.RIGHT_HIP: (510, 500), L.LEFT_SHOULDER: (sx - 10, sy),
-                                    L.RIGHT_SHOULDER: (sx + 10, sy), L.LEFT_ANKLE: (ax - 10, ay),
+                                    L.RIGHT_SHOULDER: (sx + 10, sy), L.LEFT_KNEE: (kx - 10, ky),
+                                    L.RIGHT_KNEE: (kx + 10, ky), L.LEFT_ANKLE: (ax - 10, ay),
                                     L.RIGHT_ANKLE: (ax + 10, ay)})
 
-    assert _quarter_turns(body(60.0, 25.0)) == 0  # leaning over upright legs: left as it is
-    assert _quarter_turns(body(90.0, 90.0)) == 1  # the whole body lies sideways, head to image-left
-    assert _quarter_turns(body(-88.0, -95.0)) == 3
-    assert _quarter_turns(body(180.0, 175.0)) == 2
-    assert _quarter_turns(body(10.0, 0.0)) == 0
+    assert quarter_turns(body(60.0, 25.0)) == 0  # leaning over upright legs: left as it is
+    assert quarter_turns(body(90.0, 90.0)) == 1  # the whole body lies sideways, head to image-left
+    assert quarter_turns(body(-88.0, -95.0)) == 3
+    assert quarter_turns(body(180.0, 175.0)) == 2
+    assert quarter_turns(body(10.0, 0.0)) == 0

@@ -17,13 +17,13 @@ import numpy as np
 from posture.core.body import augment as augment
 from posture.core.body.estimator import PoseEstimator
 from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.orientation import ROTATE_CODES, TURN_WORDS, flipped, quarter_turns, turned
 from posture.core.body.pool import EstimatorPool, default_pool
 from posture.core.body.views import (
     VIEW_CHOICES,
     Posture,
     View,
     ViewName,
-    angle_difference_deg,
     classify_view,
     front_back_doubt,
     side_choice_conflict,
@@ -81,7 +81,7 @@ class ImageInfo:
         """The loaded photo as it was measured (flipped and turned like the assessment)."""
         out = np.ascontiguousarray(bgr[:, ::-1] if self.mirrored else bgr)
         if self.quarter_turns:
-            out = np.asarray(cv2.rotate(out, _ROTATE_CODES[self.quarter_turns]), dtype=np.uint8)
+            out = np.asarray(cv2.rotate(out, ROTATE_CODES[self.quarter_turns]), dtype=np.uint8)
         return out
 
 
@@ -220,8 +220,8 @@ def assess(
     if image.exif_rotated:
         warnings.append("photo was rotated upright from its EXIF orientation; landmarks refer to the upright photo")
     if mirrored:
-        image = _flipped(image)
-        extra = [_flipped(b) for b in extra]
+        image = flipped(image)
+        extra = [flipped(b) for b in extra]
         warnings.append("photo marked as a mirrored selfie: flipped back so that left and right are the subject's; "
                         "landmarks refer to the flipped photo")
     elif exif.front_camera:
@@ -234,8 +234,8 @@ def assess(
         copies, turns, framing = _copies_for(models, image, first_share, warnings, reorient=True)
         if turns:
             # The photo lies on its side or upside down (messengers strip EXIF): turn it upright.
-            image, extra = _turned(image, turns), [_turned(b, turns) for b in extra]
-            warnings.append(f"photo was {_TURN_WORDS[turns]}: turned upright before measuring; landmarks refer to the turned photo")
+            image, extra = turned(image, turns), [turned(b, turns) for b in extra]
+            warnings.append(f"photo was {TURN_WORDS[turns]}: turned upright before measuring; landmarks refer to the turned photo")
             copies, _, framing = _copies_for(models, image, first_share, warnings)
         # The burst's other frames show the same pose from the same camera a fraction of a
         # second later: they are read in the first frame's framing (no detection, search or
@@ -317,49 +317,6 @@ def assess(
     )
 
 
-_TURN_WORDS = {1: "lying on its side (turned a quarter to the left)", 2: "upside down",
-               3: "lying on its side (turned a quarter to the right)"}
-
-
-def _flipped(image: LoadedImage) -> LoadedImage:
-    return replace(image, bgr=np.ascontiguousarray(image.bgr[:, ::-1]))
-
-
-_ROTATE_CODES = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}
-
-
-def _turned(image: LoadedImage, quarter_turns_clockwise: int) -> LoadedImage:
-    return replace(image, bgr=np.ascontiguousarray(cv2.rotate(image.bgr, _ROTATE_CODES[quarter_turns_clockwise])))
-
-
-def _quarter_turns(subject: PoseLandmarks) -> int:
-    """Quarter turns clockwise that stand the person upright (0 when they already are).
-
-    A standing or sitting client's trunk is within ~45 deg of vertical in any posture photo;
-    a trunk along the image's x axis (or upside down) means the photo itself is turned, but
-    only if the legs lie that way too: a trunk leaning 35 deg, seen by a camera rolled 25 deg,
-    is a person leaning over upright legs, and turning the photo read it with 90 deg errors."""
-    angle = augment.trunk_angle_deg(subject)  # CCW as displayed; +90: the head points image-left
-    if abs(angle) <= 45.0:
-        return 0
-    turns = round(angle / 90.0) % 4
-    legs = _legs_angle_deg(subject)
-    if legs is not None and abs(angle_difference_deg(legs, 90.0 * turns)) > 45.0:
-        return 0
-    return turns
-
-
-def _legs_angle_deg(lms: PoseLandmarks) -> float | None:
-    """Angle of mid-ankle (or mid-knee) -> mid-hip from 'straight up', as `trunk_angle_deg`
-    measures the trunk; None when neither pair is seen."""
-    for lower in ((Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE), (Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)):
-        if min(lms.visibility[int(lm)] for lm in lower) >= MIN_VISIBILITY:
-            foot = (lms.xy[lower[0]] + lms.xy[lower[1]]) / 2
-            hip = (lms.xy[Landmark.LEFT_HIP] + lms.xy[Landmark.RIGHT_HIP]) / 2
-            return math.degrees(math.atan2(-(hip[0] - foot[0]), -(hip[1] - foot[1])))
-    return None
-
-
 def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stated_level: bool,
             stated_roll: float | None) -> CameraTilt:
     """The camera's roll and pitch: stated by the user, else measured from the scene lines."""
@@ -425,7 +382,7 @@ def _copies_for(
     working, to_original = _working_copy(image.bgr)
     # Finding the subject is a chain of single calls (each depends on the last): one model.
     subject, others = _find_subject(models[0], working, image.path or "image", warnings)
-    turns = _quarter_turns(subject) if reorient else 0
+    turns = quarter_turns(subject) if reorient else 0
     if turns:
         return [], turns, None
     masked = _masked(working, others, _box(subject))

@@ -20,6 +20,7 @@ from posture.report.summary_text import (
     LIMITS,
     NO_INTAKE,
     NO_MEASURES,
+    PAIR_HEADING,
     POSSIBLE_HEADING,
     TITLE,
     camera_text,
@@ -31,6 +32,7 @@ from posture.report.summary_text import (
     no_findings_text,
     pain_text,
     pain_worst_first,
+    pair_lines,
     photo_label,
     possible_lines,
     setup_lines,
@@ -149,6 +151,10 @@ def to_html(summary: Summary) -> str:
         parts.append("</table>")
     parts.append("<h2>Findings by region</h2>")
     parts += _findings(summary.regions())
+    paired = pair_lines(summary)
+    if paired:
+        parts.append(f"<h2>{e(PAIR_HEADING)}</h2><ul class='pair'>" + "".join(f"<li>{e(t)}</li>" for t in paired)
+                     + "</ul>")
     possible = possible_lines(summary)
     if possible:
         parts.append(f"<h2>{e(POSSIBLE_HEADING)}</h2><ul class='possible'>"

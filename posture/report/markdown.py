@@ -19,6 +19,7 @@ from posture.report.summary_text import (
     LIMITS,
     NO_INTAKE,
     NO_MEASURES,
+    PAIR_HEADING,
     POSSIBLE_HEADING,
     TITLE,
     capitalised,
@@ -29,6 +30,7 @@ from posture.report.summary_text import (
     no_findings_text,
     pain_text,
     pain_worst_first,
+    pair_lines,
     photo_label,
     possible_lines,
     setup_lines,
@@ -99,6 +101,9 @@ def _first_page(summary: Summary, disclaimer: bool) -> list[str]:
             lines.append(f"- **{m.title}** · {m.severity.label}  ")
             lines.append("  " + "  \n  ".join(sub))
         lines.append("")
+    paired = pair_lines(summary)
+    if paired:
+        lines += [f"## {PAIR_HEADING}", "", *[f"- {t}" for t in paired], ""]
     possible = possible_lines(summary)
     if possible:
         lines += [f"## {POSSIBLE_HEADING}", "", *[f"- {t}" for t in possible], ""]

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from posture.core.assessment import Assessment
 from posture.core.intake import Intake
 from posture.core.measuring.findings import Threshold
-from posture.core.measuring.formatting import label, measure_rows, measure_text, unit_symbol
+from posture.core.measuring.formatting import label, measure_rows, measure_text, signed_words, unit_symbol
 from posture.core.measuring.measures import MEASURES
+from posture.core.pair import fuse
 from posture.report.regions import MergedFinding, RegionGroup
 from posture.report.summary import Summary
 
@@ -158,6 +159,30 @@ def views_text(m: MergedFinding) -> str:
 def capitalised(text: str) -> str:
     """The first letter upper case, the rest as written ("head and neck" -> "Head and neck")."""
     return text[0].upper() + text[1:]
+
+
+PAIR_HEADING = "Front and back together (the camera's error cancels)"
+
+
+def pair_lines(summary: Summary) -> list[str]:
+    """The first front and back photos of the session fused (`core/pair.py`), a line a measure,
+    or why they could not be; [] without both views."""
+    views = {a.view.name.value: a for a in reversed(summary.assessments)}
+    if "front" not in views or "back" not in views:
+        return []
+    pair = fuse(views["front"], views["back"])
+    if pair.problem is not None:
+        return [f"Not fused: {pair.problem}."]
+    lines = []
+    for name, v in pair.values.items():
+        if v.value is None or v.uncertainty is None or v.setup_error is None:
+            lines.append(f"{label(name)}: not fused ({v.reason})")
+            continue
+        error = signed_words(name, v.setup_error, v.unit)
+        lines.append(f"{label(name)}: {signed_words(name, v.value, v.unit, v.uncertainty)} "
+                     f"(camera and perspective put {error} into each photo; taken out)")
+    lines.append("Assumes the camera stayed put while the client turned round in place, feet as before.")
+    return lines
 
 
 def possible_lines(summary: Summary) -> list[str]:

@@ -218,7 +218,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             label="Head tilt", short_label="Head",
             words=SignWords("left ear higher by {a}", "right ear higher by {a}", "level",
                             overlay=("L ear higher", "R ear higher")),
-            region="head and neck", sided=True, reads_gravity=True, withheld_by=_STANCE_AND_ARMS,
+            region="head and neck", sided=True, reads_gravity=True, fuses_front_back=True, withheld_by=_STANCE_AND_ARMS,
             grading=Grading("head_tilt", "Head likely tilted: {side} ear higher",
                             "The {side} ear sits higher by {by}: the head side-bends toward the {other}.",
                             ("sternocleidomastoid", "scalenes", "upper trapezius", "suboccipitals")),
@@ -234,7 +234,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             _tilt(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER), max_spread=3.0,
             label="Shoulder tilt", short_label="Shoulders",
             words=SignWords("left higher by {a}", "right higher by {a}", "level", overlay=("L higher", "R higher")),
-            region="shoulders", sided=True, reads_gravity=True, withheld_by=_STANCE_AND_ARMS,
+            region="shoulders", sided=True, reads_gravity=True, fuses_front_back=True, withheld_by=_STANCE_AND_ARMS,
             grading=Grading("shoulder_tilt", "Uneven shoulders: {side} shoulder likely higher",
                             "The {side} shoulder sits higher by {by}. Consider checking elevators on the {side} and "
                             "depressors on the other side; confirm by palpation.",
@@ -253,7 +253,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             _tilt(Landmark.LEFT_HIP, Landmark.RIGHT_HIP), max_spread=3.0,
             label="Hip tilt (pelvic obliquity proxy)", short_label="Hips",
             words=SignWords("left higher by {a}", "right higher by {a}", "level", overlay=("L higher", "R higher")),
-            region="pelvis", sided=True, reads_gravity=True, withheld_by=_STANCE,
+            region="pelvis", sided=True, reads_gravity=True, fuses_front_back=True, withheld_by=_STANCE,
             grading=Grading("hip_tilt", "Likely pelvic obliquity: {side} hip higher",
                             "The {side} hip sits higher by {by}. Consider leg-length and quadratus lumborum "
                             "assessment; clothing and stance width affect this landmark.",
