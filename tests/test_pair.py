@@ -116,3 +116,30 @@ def test_the_summary_shows_the_pair_or_says_why_not(assessed):
                                 assessed("multicam/static_cam02_f05.jpg", "back")]))
     assert "- Not fused: the two photos differ in size: not the same camera set-up." in real
     assert PAIR_HEADING not in to_markdown(Summary([front]))  # one view: nothing to pair
+
+
+@pytest.mark.parametrize("angle", [2.0, -3.5])
+def test_a_nudged_camera_is_measured_from_the_background(data_dir, angle):
+    """A real photo and the same scene with the camera turned: the rotation is read off the
+    background, the person left out (what turns round between a front and a back photo)."""
+    from posture.core.image.background import background_shift
+    from posture.core.image.imaging import load_image
+    from posture.core.measuring import geometry as g
+
+    bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr
+    h, w = bgr.shape[:2]
+    centre = ((w - 1) / 2, (h - 1) / 2)
+    import cv2
+
+    turned = cv2.warpAffine(bgr, cv2.getRotationMatrix2D(centre, angle, 1.0), (w, h), borderMode=cv2.BORDER_REFLECT)
+    person = (0.3 * w, 0.1 * h, 0.7 * w, 0.95 * h)
+    shift = background_shift(bgr, turned, [person])
+    assert shift is not None and shift.inliers >= 25
+    assert shift.rotation_deg == pytest.approx(angle, abs=0.2)
+    # the same convention as `fuse(rotation_deg=)`: landmarks turned this way read as the background
+    lms = np.array([[w * 0.4, h * 0.3], [w * 0.6, h * 0.3]])
+    moved = cv2.transform(lms[None], cv2.getRotationMatrix2D(centre, angle, 1.0))[0]
+    assert np.allclose(g.rotate_points(lms, angle, centre), moved)
+    assert background_shift(bgr, bgr, [person]).rotation_deg == pytest.approx(0.0, abs=0.05)
+    blank = np.zeros_like(bgr)
+    assert background_shift(blank, blank) is None  # nothing to match: not guessed
