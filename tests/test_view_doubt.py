@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from posture.core.body.views import angle_difference_deg, feet_toward_camera, front_back_doubt, side_choice_conflict
@@ -166,3 +167,29 @@ def test_a_leaning_trunk_over_upright_legs_is_not_turned_upright():
     assert quarter_turns(body(-88.0, -95.0)) == 3
     assert quarter_turns(body(180.0, 175.0)) == 2
     assert quarter_turns(body(10.0, 0.0)) == 0
+
+
+def test_a_level_that_would_tip_a_standing_body_over_is_not_believed(assessed):
+    """A 'measured' level must agree with the standing body's own vertical: lines that are not
+    vertical in the world (a dome, a sloping ceiling) read as a camera roll would tip the body."""
+    from posture.core.image.camera import stated_camera
+    from posture.core.measuring.gravity import MAX_BODY_OFF_VERTICAL_DEG, standing_body_off_vertical_deg
+
+    a = assessed("standing_front_05_video.jpg")
+    measured = a.setup.camera
+    assert measured.known and abs(standing_body_off_vertical_deg(a.landmarks, measured)) < 5.0
+    w, h = a.image.width, a.image.height
+    for roll in (18.0, -20.0):
+        wrong = dataclasses.replace(stated_camera(roll, 0.0, width=w, height=h), status="measured")
+        off = standing_body_off_vertical_deg(a.landmarks, wrong)
+        assert abs(off) > MAX_BODY_OFF_VERTICAL_DEG and np.sign(off) == np.sign(roll)
+    seated = assessed("seated_side_upright_01.jpg")  # a seated trunk may recline: not judged
+    assert standing_body_off_vertical_deg(seated.landmarks, seated.setup.camera) is None
+
+
+@pytest.mark.parametrize("name", ["standing_front_05_video.jpg", "standing_back_04_tpose.jpg", "standing_side_01.jpg",
+                                  "standing_side_02.jpg", "multicam/static_cam01_f05.jpg",
+                                  "multicam/static_cam04_f05.jpg"])
+def test_real_levels_stay_believed(assessed, name):
+    """Every real standing photo whose scene gives a level keeps it (cam04 is rolled 27°)."""
+    assert assessed(name).setup.camera.known

@@ -6,14 +6,15 @@ same levelled landmarks and the same `MeasureContext`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from posture.core.body.landmarks import MIN_VISIBILITY, PoseLandmarks
 from posture.core.body.landmarks import Landmark as L
-from posture.core.body.landmarks import PoseLandmarks
-from posture.core.body.views import View
+from posture.core.body.views import SEATED_THIGH_DEG, View, thigh_angle_deg
 from posture.core.image.camera import CameraTilt, level_points, leveling_homography, leveling_rotation
 from posture.core.image.scene import Box, estimate_camera_tilt, segment_boxes
 
@@ -67,11 +68,38 @@ def camera_from_scene(bgr: np.ndarray, lms: PoseLandmarks, *, focal_px: float | 
     if not tilt.known:
         tilt = estimate_camera_tilt(bgr, focal_px=focal_px, focal_source=focal_source, exclude=hidden)
     if tilt.known and ((tilt.roll_sd_deg or 0.0) > MAX_CAMERA_ROLL_SD_DEG or (tilt.pitch_sd_deg or 0.0) > MAX_CAMERA_PITCH_SD_DEG):
-        tilt = replace(tilt, status="unknown", roll_deg=None, pitch_deg=None, roll_sd_deg=None, pitch_sd_deg=None,
-                       lines=(), vanishing_point=None,
-                       reason=f"the scene's lines disagree about the vertical (roll ±{tilt.roll_sd_deg:.0f}°, "
-                              f"pitch ±{tilt.pitch_sd_deg:.0f}°): camera level unknown")
+        return _unknown(tilt, f"the scene's lines disagree about the vertical (roll ±{tilt.roll_sd_deg:.0f}°, "
+                              f"pitch ±{tilt.pitch_sd_deg:.0f}°)")
+    body = standing_body_off_vertical_deg(lms, tilt) if tilt.known else None
+    if body is not None and abs(body) > MAX_BODY_OFF_VERTICAL_DEG:
+        return _unknown(tilt, f"the scene's lines would put a standing body {abs(body):.0f}° off vertical (a sloping "
+                              "ceiling or a dome has no true verticals)")
     return tilt
+
+
+#: A standing body, ankles to shoulders, is within a few degrees of vertical (quiet standing
+#: sways 1-2°; a whole-body lean seen from the side a few more): on the project's photos the
+#: levelled axis lies within 6.3° of vertical. A level that puts it further off is more likely
+#: wrong (lines that are not vertical in the world) than the client leaning that far.
+MAX_BODY_OFF_VERTICAL_DEG = 12.0
+
+
+def standing_body_off_vertical_deg(lms: PoseLandmarks, tilt: CameraTilt) -> float | None:
+    """Mid-ankle -> mid-shoulder from the vertical once levelled by `tilt`, for a standing body
+    whose ankles are seen (None otherwise: a seated trunk may recline, the legs not)."""
+    thigh = thigh_angle_deg(lms)
+    ankles = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    if thigh is None or thigh >= SEATED_THIGH_DEG or min(lms.visibility[int(a)] for a in ankles) < MIN_VISIBILITY:
+        return None
+    xy = Levelling.for_camera(tilt).apply(lms).xy
+    ankle = (xy[L.LEFT_ANKLE] + xy[L.RIGHT_ANKLE]) / 2
+    shoulder = (xy[L.LEFT_SHOULDER] + xy[L.RIGHT_SHOULDER]) / 2
+    return math.degrees(math.atan2(-(shoulder[0] - ankle[0]), -(shoulder[1] - ankle[1])))
+
+
+def _unknown(tilt: CameraTilt, why: str) -> CameraTilt:
+    return replace(tilt, status="unknown", roll_deg=None, pitch_deg=None, roll_sd_deg=None, pitch_sd_deg=None,
+                   lines=(), vanishing_point=None, reason=f"{why}: camera level unknown")
 
 
 @dataclass(frozen=True)
