@@ -364,6 +364,9 @@ def camera_line(camera: CameraTilt) -> str:
         return camera.unknown_text
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     way = "down" if camera.pitch_deg > 0 else "up"
+    if camera.status == "device":
+        return (f"camera rolled {camera.roll_text()} and pointing {abs(camera.pitch_deg):.0f}° {way} "
+                f"± {camera.pitch_sd_deg or 0.0:.1f}°, measured by the device's motion sensor at the shot")
     return (f"camera rolled {camera.roll_text()} and pointing "
             f"{abs(camera.pitch_deg):.0f}° {way}, from {len(camera.lines)} vertical lines — shown in yellow on the photo")
 

@@ -14,10 +14,20 @@ import numpy.typing as npt
 from posture.core.body.landmarks import Landmark as L
 from posture.core.body.landmarks import PoseLandmarks
 from posture.core.body.views import View
-from posture.core.image.camera import CameraTilt, level_points, leveling_homography, leveling_rotation
+from posture.core.image.camera import (
+    CameraTilt,
+    focal_px_from_exif,
+    level_points,
+    leveling_homography,
+    leveling_rotation,
+    stated_camera,
+)
+from posture.core.image.device import DeviceLevel
+from posture.core.image.imaging import BGRImage, CameraExif
 from posture.core.image.scene import Box, estimate_camera_tilt, segment_boxes
 
 from .measures import MeasureContext
+from .uncertainty import UNKNOWN_PITCH_SD_DEG
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -72,6 +82,36 @@ def camera_from_scene(bgr: np.ndarray, lms: PoseLandmarks, *, focal_px: float | 
                        reason=f"the scene's lines disagree about the vertical (roll ±{tilt.roll_sd_deg:.0f}°, "
                               f"pitch ±{tilt.pitch_sd_deg:.0f}°): camera level unknown")
     return tilt
+
+
+@dataclass(frozen=True)
+class PhotoCamera:
+    """The camera a photo is levelled on, and the scene's own estimate beside a level the
+    device measured (None otherwise), to cross-check the two."""
+
+    camera: CameraTilt
+    scene: CameraTilt | None = None
+
+
+def camera_for_photo(bgr: BGRImage, lms: PoseLandmarks, exif: CameraExif, *, stated_level: bool = False,
+                     stated_roll: float | None = None, device: DeviceLevel | None = None) -> PhotoCamera:
+    """The camera's roll and pitch: stated by the user (a tripod's level, or a roll), else
+    the device's motion sensor at the shot, else measured from the scene's lines."""
+    height, width = bgr.shape[:2]
+    focal, source = focal_px_from_exif(exif.focal_35mm, exif.focal_mm, None, width, height)
+    if stated_level:
+        return PhotoCamera(stated_camera(0.0, 0.0, 0.5, width=width, height=height, focal_px=focal,
+                                         reason="camera levelled (stated by the user)"))
+    measured = camera_from_scene(bgr, lms, focal_px=focal if source == "exif" else None,
+                                 focal_source=source if source == "exif" else None)
+    if stated_roll is not None:
+        stated = stated_camera(stated_roll, measured.pitch_deg or 0.0, 0.5, width=width, height=height,
+                               focal_px=measured.focal_px, reason=f"camera roll {stated_roll:+.1f} deg (stated by the user)")
+        # the pitch still comes from the scene (or is unknown): only the roll was stated
+        return PhotoCamera(replace(stated, pitch_sd_deg=measured.pitch_sd_deg if measured.known else UNKNOWN_PITCH_SD_DEG))
+    if device is not None:
+        return PhotoCamera(device.camera(width, height, measured.focal_px), measured)
+    return PhotoCamera(measured)
 
 
 @dataclass(frozen=True)
