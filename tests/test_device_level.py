@@ -179,3 +179,40 @@ def test_a_device_level_out_of_range_is_refused() -> None:
         DeviceLevel(0.0, 75.0, 0.1, 0.1, 3)
     with pytest.raises(ValueError, match="finite"):
         DeviceLevel(float("nan"), 0.0, 0.1, 0.1, 3)
+
+
+# --- the component's value and the draft ----------------------------------------------------
+
+
+def _value(samples, **extra):
+    import base64
+
+    from posture.core.image.imaging import encode_jpeg
+
+    jpeg = encode_jpeg(np.full((8, 8, 3), 100, np.uint8))
+    return {"shot": "abc-1", "image": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode(), "shot_ms": 1000.0,
+            "samples": samples, "facing": "environment", "sensor": "on", "timer": "", **extra}
+
+
+def test_the_components_readings_become_the_level_at_the_shot() -> None:
+    from posture.ui.device_capture import shot_from_value
+
+    up = up_from_orientation(84.0, 0.0)  # tipped back 6 deg
+    shot = shot_from_value(_value([[*up, 0, 600.0], [*up, 0, 900.0], ["bad"], [*up, 45, 950.0]]))
+    assert shot is not None and shot.level is not None
+    assert shot.level.pitch_deg == pytest.approx(6.0) and shot.level.samples == 2  # the malformed and 45-deg ones dropped
+    no_sensor = shot_from_value(_value([], sensor="none"))
+    assert no_sensor is not None and no_sensor.level is None and no_sensor.sensor == "none"
+    assert shot_from_value({"camera_error": "no camera"}) is None
+    assert shot_from_value(_value([], image="data:text/html;base64,PGI+")) is None
+
+
+def test_a_draft_keeps_the_device_level() -> None:
+    from posture.ui.workflows import Draft, DraftPhoto
+
+    level = DeviceLevel(-2.5, 4.0, 0.3, 0.2, 14, "user")
+    draft = Draft(photos={"front": DraftPhoto("front-camera.jpg", (b"jpeg",), level), "side": DraftPhoto("s.jpg", (b"x",))})
+    back = Draft.from_bytes(draft.to_bytes())
+    assert back.photos["front"].device_level == level and back.photos["side"].device_level is None
+    moved = Draft(photos={**draft.photos, "front": DraftPhoto("front-camera.jpg", (b"jpeg",), DeviceLevel(-1.5, 4.0, 0.3, 0.2, 14))})
+    assert moved.digest() != draft.digest()  # a new level is a change to save

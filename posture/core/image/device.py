@@ -32,9 +32,9 @@ negative roll.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -95,6 +95,16 @@ class DeviceLevel:
         return device_camera(self.roll_deg, self.pitch_deg, math.hypot(self.roll_sd_deg, DEVICE_SD_FLOOR_DEG),
                              math.hypot(self.pitch_sd_deg, DEVICE_SD_FLOOR_DEG), width=width, height=height,
                              focal_px=focal_px, samples=self.samples)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceLevel:
+        """What `to_dict` wrote; ValueError for anything else."""
+        try:
+            facing: Facing = "user" if data.get("facing") == "user" else "environment"
+            return cls(float(data["roll_deg"]), float(data["pitch_deg"]), float(data["roll_sd_deg"]),
+                       float(data["pitch_sd_deg"]), int(data["samples"]), facing)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a device level ({exc})") from None
 
     def to_dict(self) -> dict[str, object]:
         return {"roll_deg": round(self.roll_deg, 2), "pitch_deg": round(self.pitch_deg, 2),
