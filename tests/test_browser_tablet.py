@@ -154,3 +154,33 @@ def test_without_a_sensor_the_camera_is_a_plain_webcam_capture(server, pw, data_
         assert not errors
     finally:
         browser.close()
+
+
+def test_the_self_timer_takes_the_shot_again_until_the_checks_pass(server, pw, data_dir, tmp_path) -> None:
+    # A phone propped up rolled 8°: the self-timer's shot does not pass ("hold the camera
+    # level") and is taken again each second; once the phone is straightened the next shot
+    # passes and is kept without an override, with the level it was taken at.
+    y4m = tmp_path / "desk.y4m"
+    _write_y4m([cv2.imread(str(data_dir / "seated_side_upright_02.jpg"))] * 3, y4m)
+    browser, page = _camera_page(pw, y4m, permissions=TABLET)
+    try:
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DeviceOrientation.setDeviceOrientationOverride", orientation_for(8.0, 2.0))
+        page.goto(f"{server.url}/Self_check")
+        _wait_text(page, "Desk posture self check")
+        camera = _component(page)
+        camera.get_by_text("Roll +8.0°").wait_for(timeout=30_000)
+        camera.locator("video").evaluate("v => new Promise(r => { const f = () => v.videoWidth ? r() : setTimeout(f, 100); f(); })")
+        camera.locator("select").select_option("3")
+        camera.get_by_role("button", name="Take photo").click()
+        camera.locator("#count").wait_for(state="visible", timeout=5_000)  # the countdown
+        _wait_text(page, "Self-timer: the photo is taken again each second until the checks pass.")
+        _wait_text(page, "hold the camera level: it is rolled 8.0°")
+        assert "What we see" not in page.inner_text("body")
+        cdp.send("DeviceOrientation.setDeviceOrientationOverride", orientation_for(0.5, 2.0))  # straightened
+        _wait_text(page, "Photo taken with the device's level: roll +0.5°, pitch +2.0°")
+        _wait_text(page, "What we see")
+        body = page.inner_text("body")
+        assert "set-up override" not in body and "Not taken yet" not in body
+    finally:
+        browser.close()

@@ -144,6 +144,8 @@ def device_photo(key: str, *, intended: Intended = "auto", required: tuple[Landm
                     st.rerun()  # the component takes the shot again a second from now
     pending: _Pending | None = state.get(f"device_pending_{key}")
     if pending is not None:
+        if pending.shot.timer and state.get(f"device_tries_{key}", 0) < TIMER_RETRIES:
+            st.info("Self-timer: the photo is taken again each second until the checks pass.")
         st.warning("Not taken yet: " + "; ".join(p.text for p in pending.guidance.blocking)
                    + ". Fix this and take it again, or press “Take it anyway” (the override is recorded with the photo).")
         st.markdown("\n".join(f"- {p.text}" for p in pending.guidance.prompts))
