@@ -76,8 +76,8 @@ def intake_form() -> Intake:
 
 def capture(view_key: str, label: str) -> DraftPhoto | None:
     """Upload a photo, take a guided webcam burst (5 frames in 0.2 s), or take shots one by one
-    with the device's camera (a tablet's level with them). Several frames of one pose are combined. A photo restored from a draft counts until
-    replaced. A guided shot taken against the set-up checks keeps its override note (a draft
+    with the device's camera (a tablet's level with them). Several frames of one pose are
+    combined. A photo restored from a draft counts until replaced. A guided shot taken against the set-up checks keeps its override note (a draft
     field, so a reload keeps it too)."""
     source = st.radio(f"{label}: source", ("Upload", "Webcam burst", "Camera (tablet or webcam)"), horizontal=True,
                       key=field(f"src_{view_key}"))

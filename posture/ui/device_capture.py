@@ -36,6 +36,7 @@ from posture.live.capture import (
     override_note,
     still_guidance,
 )
+from posture.report.markdown import md_escape
 
 from .guided_camera import GuidedShot
 
@@ -129,7 +130,7 @@ def device_photo(key: str, *, intended: Intended = "auto", required: tuple[Landm
         try:
             guidance = _check(shot, intended, required)
         except PostureError as exc:
-            st.error(f"The photo could not be checked: {exc}")
+            st.error(f"The photo could not be checked: {md_escape(str(exc))}")
         else:
             tries_key = f"device_tries_{key}"
             if shot.timer == "start":
@@ -165,8 +166,9 @@ def _level_caption(shot: GuidedShot) -> str:
     level = shot.level
     if level is None:
         return "Photo taken. No level from the device: the camera's level comes from the scene's lines."
+    readings = "1 reading" if level.samples == 1 else f"{level.samples} readings"
     return (f"Photo taken with the device's level: roll {level.roll_deg:+.1f}°, pitch {level.pitch_deg:+.1f}° "
-            f"({level.samples} readings).").replace("-", "−")
+            f"({readings}).").replace("-", "−")
 
 
 def _fallback(key: str, problem: str) -> GuidedShot | None:
