@@ -216,3 +216,13 @@ def test_a_draft_keeps_the_device_level() -> None:
     assert back.photos["front"].device_level == level and back.photos["side"].device_level is None
     moved = Draft(photos={**draft.photos, "front": DraftPhoto("front-camera.jpg", (b"jpeg",), DeviceLevel(-1.5, 4.0, 0.3, 0.2, 14))})
     assert moved.digest() != draft.digest()  # a new level is a change to save
+
+
+def test_a_photo_turned_upright_does_not_use_the_device_level(data_dir) -> None:
+    import cv2
+
+    sideways = cv2.rotate(load_image(data_dir / "standing_front_05_video.jpg").bgr, cv2.ROTATE_90_CLOCKWISE)
+    a = assess(sideways, device_level=DeviceLevel(0.0, 2.0, 0.1, 0.1, 5))
+    assert a.image.quarter_turns != 0
+    assert a.setup.camera.status != "device"
+    assert any("the device's level was not used" in w for w in a.warnings)

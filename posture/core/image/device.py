@@ -13,7 +13,9 @@ Axes
   -180..180, 90 when upright in portrait), gamma (about y, -90..90, + when the right edge
   goes down). Gravity-up in device axes is ``(-cos b sin g, sin b, cos b cos g)``.
 - ``devicemotion``'s ``accelerationIncludingGravity`` at rest is gravity-up (the reaction
-  to gravity) in device axes (Android; iOS reports it negated: ``gravity_sign=-1``).
+  to gravity) in device axes, as the W3C specification and Android have it (older iOS
+  reports it negated). The component uses it only where no orientation event carries
+  angles, which iOS always sends once the level is allowed.
 - The screen: ``screen.orientation.angle`` (0, 90, 180, 270) is how far the content is
   turned against the natural orientation; at 90 the device was turned a quarter
   counter-clockwise (landscape, its top to the left), so the screen's right is the device's
