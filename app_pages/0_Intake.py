@@ -35,6 +35,7 @@ from posture.ui.assessment_form import (
 )
 from posture.ui.auth import current_actor
 from posture.ui.clients import client_picker
+from posture.ui.device_capture import device_shots
 from posture.ui.guided_camera import guided_webcam
 from posture.ui.handout_builder import handout_builder
 from posture.ui.messages import show_flash
@@ -74,11 +75,11 @@ def intake_form() -> Intake:
 
 
 def capture(view_key: str, label: str) -> DraftPhoto | None:
-    """Upload a photo, take a guided webcam burst (5 frames in 0.2 s), or take webcam shots one
-    by one. Several frames of one pose are combined. A photo restored from a draft counts until
-    replaced. A guided shot taken against the set-up checks keeps its override note (a draft
+    """Upload a photo, take a guided webcam burst (5 frames in 0.2 s), or take shots one by one
+    with the device's camera (a tablet's level with them). Several frames of one pose are
+    combined. A photo restored from a draft counts until replaced. A guided shot taken against the set-up checks keeps its override note (a draft
     field, so a reload keeps it too)."""
-    source = st.radio(f"{label}: source", ("Upload", "Webcam burst", "Webcam shots"), horizontal=True,
+    source = st.radio(f"{label}: source", ("Upload", "Webcam burst", "Camera (tablet or webcam)"), horizontal=True,
                       key=field(f"src_{view_key}"))
     taken: DraftPhoto | None = None
     note = ""
@@ -93,16 +94,10 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
         taken = DraftPhoto(f"{view_key}-burst.jpg", shot.frames) if shot else None
         note = shot.override if shot else ""
     else:
-        shots: list[bytes] = st.session_state.setdefault(form_key(f"shots_{view_key}"), [])
-        shot_taken = st.camera_input(f"{label}: take {MAX_SHOTS} shots without moving", key=form_key(f"cam_{view_key}"))
-        if shot_taken is not None and shot_taken.getvalue() not in shots and len(shots) < MAX_SHOTS:
-            shots.append(shot_taken.getvalue())
-        st.caption(f"{len(shots)} of up to {MAX_SHOTS} shots; they are combined to cut landmark noise. For framing "
-                   "and level guidance while you set up, use **Webcam burst**.")
-        if shots and st.button("Clear shots", key=form_key(f"clear_{view_key}")):
-            shots.clear()
-            st.rerun()
-        taken = DraftPhoto(f"{view_key}-webcam.jpg", tuple(shots)) if shots else None
+        # A tablet's or a webcam's single shots, each checked like the burst; a tablet's level goes with them.
+        shots = device_shots(form_key(view_key), intended=INTENDED[view_key], max_shots=MAX_SHOTS)
+        taken = DraftPhoto(f"{view_key}-camera.jpg", shots.frames, shots.level) if shots else None
+        note = shots.override if shots else ""
     if taken is not None:
         st.session_state[field(f"override_{view_key}")] = note
     return taken or restored_photo(view_key)
@@ -187,7 +182,7 @@ def main() -> None:
                 with st.spinner(f"Assessing the {label.lower()} photo…"):
                     item = assess_bytes(photo.frames, photo.filename, opts.view, height, camera_level=opts.camera_level,
                                         camera_roll_deg=opts.camera_roll_deg, mirrored=opts.mirrored,
-                                        override=opts.override)
+                                        override=opts.override, device_level=photo.device_level)
             except PostureError as exc:
                 st.error(f"Not assessed: {md_escape(str(exc))}")
                 continue

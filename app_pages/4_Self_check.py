@@ -24,6 +24,7 @@ from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
 from posture.store.records import NewPhoto
 from posture.ui.auth import self_check_actor
+from posture.ui.device_capture import device_photo
 from posture.ui.guided_camera import guided_webcam
 from posture.ui.page import get_store
 from posture.ui.photo_results import assess_bytes
@@ -34,13 +35,15 @@ st.caption("A quick look at how you sit at your desk, from one photo taken from 
            "you choose to save it.")
 st.markdown("Sit as you work, **side-on to the camera**, head to hips in view.")
 
-source = st.radio("Photo from", ("Webcam", "Live camera with self-timer", "Upload"), horizontal=True, key="self_source")
+source = st.radio("Photo from", ("Camera", "Live camera with self-timer", "Upload"), horizontal=True, key="self_source")
 override = ""
 mirrored = False
 burst: tuple[bytes, ...] = ()  # the live camera's frames of one pose, combined
-if source == "Webcam":
-    shot = st.camera_input("Take a photo", key="self_cam")
-    data, name = (shot.getvalue(), "webcam.jpg") if shot else (None, "")
+device_level = None  # a tablet's or phone's own level at the shot
+if source == "Camera":
+    shot = device_photo("self_cam", intended="side", required=UPPER_BODY)
+    data, name = (shot.frames[0], "camera.jpg") if shot else (None, "")
+    device_level, override = (shot.level, shot.override) if shot else (None, "")
 elif source == "Live camera with self-timer":
     st.caption("Set the camera up, sit side-on, start the self-timer: the photo is taken when the timer has run out "
                "and you are in the frame, side-on, with the camera level.")
@@ -68,7 +71,8 @@ else:
 if data is not None:
     try:
         with st.spinner("Checking…"):
-            item = assess_bytes(burst or (data,), name, "auto", None, mirrored=mirrored, override=override)
+            item = assess_bytes(burst or (data,), name, "auto", None, mirrored=mirrored, override=override,
+                                device_level=device_level)
     except PostureError as exc:
         st.error(f"Not checked: {md_escape(str(exc))}")
         st.stop()

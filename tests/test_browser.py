@@ -145,12 +145,20 @@ def _intake_with_fake_camera(pw, server, photo: Path, tmp_path: Path, source: st
     return browser, page
 
 
-def test_webcam_shots_from_fake_camera(server, pw, data_dir, tmp_path):
-    browser, page = _intake_with_fake_camera(pw, server, data_dir / "standing_front_05_video.jpg", tmp_path, "Webcam shots")
+def test_camera_shots_from_fake_camera(server, pw, data_dir, tmp_path):
+    # A single shot is checked like the burst: this client stands turned a little, so the
+    # shot waits for the turn or for "Take it anyway" (then the override goes with it).
+    browser, page = _intake_with_fake_camera(pw, server, data_dir / "standing_front_05_video.jpg", tmp_path,
+                                             "Camera (tablet or webcam)")
     try:
-        page.wait_for_function(VIDEO_PLAYING, timeout=30_000)
-        page.get_by_role("button", name="Take Photo").click()
+        camera = page.frame_locator("iframe[title*='device_camera']").first
+        camera.locator("video").evaluate("v => new Promise(r => { const f = () => v.videoWidth ? r() : setTimeout(f, 100); f(); })")
+        camera.get_by_role("button", name="Take photo").click()
+        _wait_text(page, "Not taken yet: turn a little to your right", 30_000)
+        assert "1 of up to 5 shots" not in _body(page)
+        page.get_by_role("button", name="Take it anyway").click()
         _wait_text(page, "1 of up to 5 shots", 30_000)
+        _wait_text(page, "Taken with set-up override: turn a little to your right")
         _wait_text(page, "front view, standing")
         _wait_images_decoded(page)
     finally:

@@ -29,7 +29,7 @@ from posture.core.body.views import (
     side_choice_conflict,
     yaw_deg,
 )
-from posture.core.image.camera import CameraTilt, focal_px_from_exif, stated_camera
+from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import BGRImage, CameraExif, ImageSource, LoadedImage, load_image, read_camera_exif
 from posture.core.measuring.findings import (
     Finding,
@@ -41,7 +41,7 @@ from posture.core.measuring.findings import (
     load_thresholds,
 )
 from posture.core.measuring.gates import withhold, withhold_failed_checks, withhold_if_unlevelled
-from posture.core.measuring.gravity import Levelling, camera_from_scene
+from posture.core.measuring.gravity import Levelling, camera_for_photo
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from posture.core.measuring.setup import BODY_POINTS, Setup, assess_setup
 from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
@@ -184,6 +184,7 @@ def assess(
     mirrored: bool = False,
     level: bool = True,
     camera_exif: CameraExif | None = None,
+    device_level: DeviceLevel | None = None,
 ) -> Assessment:
     """Assess one photo (a path, encoded bytes, an image array or a `LoadedImage`).
 
@@ -198,6 +199,9 @@ def assess(
     the photo as drawn, without camera or perspective correction (for comparison only). `mirrored`: the photo is a mirrored selfie;
     it is flipped back so left and right are the subject's. `camera_exif`: the photo's camera
     EXIF when `source` is already a `LoadedImage` (else it is read from the file or bytes).
+    `device_level`: the camera's roll and pitch the tablet's or phone's motion sensor read at
+    the shot (`device.py`): levelled on like a level measured from the scene, and checked
+    against the scene's lines.
 
     `estimator`: one model (used alone, on this thread), or a pool whose free models share
     the augmented copies (same readings, sooner); by default the process-wide pool
@@ -255,7 +259,10 @@ def assess(
     aligned = augment.drop_gross_outliers(aligned)
     consensus = augment.consensus(aligned)
 
-    camera = _camera(image, consensus, exif, camera_level, camera_roll_deg)
+    device = _device_for(device_level, mirrored, turns, warnings)
+    photo_camera = camera_for_photo(image.bgr, consensus, exif, stated_level=camera_level, stated_roll=camera_roll_deg,
+                                    device=device)
+    camera = photo_camera.camera
     levelling = Levelling.for_camera(camera, enabled=level)
     levelled_copies = [levelling.apply(c) for c in aligned]
     levelled = levelling.apply(consensus)
@@ -281,7 +288,7 @@ def assess(
     if not chosen.posture_known:
         warnings.append(chosen.posture_doubt or "sitting could not be told from standing: assumed standing")
     _warn_cut_off(consensus, image, warnings)
-    setup = assess_setup(image.bgr, consensus, levelled, chosen, camera, mirrored=mirrored)
+    setup = assess_setup(image.bgr, consensus, levelled, chosen, camera, mirrored=mirrored, scene=photo_camera.scene)
 
     ctx = levelling.context(chosen, None if height_cm is None else float(height_cm), perspective=level)
     measures = compute_measures(levelled, levelled_copies, ctx, (image.width, image.height), photo_landmarks=consensus)
@@ -317,21 +324,16 @@ def assess(
     )
 
 
-def _camera(image: LoadedImage, consensus: PoseLandmarks, exif: CameraExif, stated_level: bool,
-            stated_roll: float | None) -> CameraTilt:
-    """The camera's roll and pitch: stated by the user, else measured from the scene lines."""
-    focal, source = focal_px_from_exif(exif.focal_35mm, exif.focal_mm, None, image.width, image.height)
-    measured = camera_from_scene(image.bgr, consensus, focal_px=focal if source == "exif" else None,
-                                 focal_source=source if source == "exif" else None)
-    if not stated_level and stated_roll is None:
-        return measured
-    roll, reason = (0.0, "camera levelled (stated by the user)") if stated_level else (
-        float(stated_roll or 0.0), f"camera roll {stated_roll:+.1f} deg (stated by the user)")
-    stated = stated_camera(roll, measured.pitch_deg or 0.0, 0.5, width=image.width, height=image.height,
-                           focal_px=measured.focal_px, reason=reason)
-    # A spirit level (or a stated roll) says nothing of the pitch: it still comes from the
-    # scene, or is unknown.
-    return replace(stated, pitch_sd_deg=measured.pitch_sd_deg if measured.known else UNKNOWN_PITCH_SD_DEG)
+def _device_for(level: DeviceLevel | None, mirrored: bool, turns: int, warnings: list[str]) -> DeviceLevel | None:
+    """The device's level in the photo as measured: a mirrored photo's roll turns the other
+    way; a photo turned upright was not held as the sensor says (its level is not used)."""
+    if level is None:
+        return None
+    if turns:
+        warnings.append("the device's level was not used: the photo had to be turned upright, so it was not held as "
+                        "the sensor says")
+        return None
+    return replace(level, roll_deg=-level.roll_deg) if mirrored else level
 
 
 @contextmanager

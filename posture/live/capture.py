@@ -231,6 +231,17 @@ def guide(
     return Guidance(size, target, body, level, tuple(prompts), yaw)
 
 
+def still_guidance(bgr: BGRImage, estimator: PoseEstimator, camera: CameraTilt | None = None, *,
+                   intended: Intended = "auto", required: tuple[Landmark, ...] = FULL_BODY) -> Guidance:
+    """The guidance for one still shot (a tablet's or a webcam's single photo): the same
+    frame, turn and level prompts as the live burst's. `camera`: the level the device
+    measured at the shot; without it the level is read from the scene's lines."""
+    lms = estimator.detect(bgr)
+    if camera is None and lms is not None:
+        camera = camera_from_scene(bgr, lms)
+    return guide(lms, (bgr.shape[1], bgr.shape[0]), camera, intended=intended, required=required)
+
+
 def override_note(guidance: Guidance) -> str:
     """What is recorded with a photo taken although the guidance said not ready."""
     failed = "; ".join(p.text for p in guidance.blocking) or "no person in view"

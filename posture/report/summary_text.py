@@ -97,7 +97,8 @@ def camera_text(a: Assessment) -> str:
         return "camera level stated by the therapist"
     if not cam.known or cam.roll_deg is None:
         return cam.unknown_text
-    return f"camera levelled from the scene (roll {cam.roll_text()})"
+    source = "the device's motion sensor" if cam.status == "device" else "the scene"
+    return f"camera levelled from {source} (roll {cam.roll_text()})"
 
 
 def setup_lines(a: Assessment) -> list[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from posture.core.body.landmarks import Landmark
+from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import BGRImage, encode_jpeg
 from posture.live.capture import FULL_BODY, SELF_TIMER_CHOICES, Countdown, GuideEngine, Intended, draw_guidance, override_note
 
@@ -41,6 +42,9 @@ class GuidedShot:
     frames: tuple[bytes, ...]
     #: "" when the set-up checks passed; else `capture.override_note` (kept with the photo).
     override: str = ""
+    #: The camera's level the device's motion sensor measured at the shot (a single shot
+    #: from a tablet or phone; None from a webcam).
+    level: DeviceLevel | None = None
 
 
 def _take(camera: GuidedCamera, key: str, n_frames: int, *, anyway: bool) -> str | None:

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from posture.core.assessment import Assessment, assess
+from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import encode_jpeg, load_image, read_camera_exif
 from posture.report.markdown import md_escape, measures_markdown
 from posture.report.summary_text import NO_FINDINGS, POSSIBLE_HEADING
@@ -30,16 +31,18 @@ class Assessed:
 @st.cache_data(show_spinner=False, max_entries=64)
 def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: float | None, *,
                  camera_level: bool = False, camera_roll_deg: float | None = None, mirrored: bool = False,
-                 override: str = "") -> Assessed:
+                 override: str = "", device_level: DeviceLevel | None = None) -> Assessed:
     """Assess one photo (or a burst of webcam frames); errors propagate as PostureError.
 
     `camera_level`/`camera_roll_deg`: the therapist's statement of the camera, in place of
     the scene's lines; `mirrored`: a mirrored selfie; `override`: the note of a shot taken
-    although the capture guidance said not ready (kept in the assessment's warnings)."""
+    although the capture guidance said not ready (kept in the assessment's warnings);
+    `device_level`: the level the tablet's or phone's sensor measured at the shot."""
     first = load_image(frames[0], name=name)
     rest = [load_image(f, name=name) for f in frames[1:]]
     result = assess(first, view=view, height_cm=height_cm, burst=rest, camera_level=camera_level,
-                    camera_roll_deg=camera_roll_deg, mirrored=mirrored, camera_exif=read_camera_exif(frames[0]))
+                    camera_roll_deg=camera_roll_deg, mirrored=mirrored, camera_exif=read_camera_exif(frames[0]),
+                    device_level=device_level)
     if override:
         result = replace(result, warnings=[*result.warnings, override])
     # The photo is stored as loaded: the assessment's `image` block says how to orient it.

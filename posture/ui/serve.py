@@ -28,10 +28,14 @@ SETTINGS: dict[str, str] = {
 }
 
 
-def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
-    """The `python -m streamlit run` command line with every privacy setting explicit."""
-    flags = [arg for name, value in {**SETTINGS, "server.address": address, "server.port": str(port)}.items()
-             for arg in (f"--{name}", value)]
+def streamlit_command(port: int, address: str = "127.0.0.1", tls: tuple[Path, Path] | None = None) -> list[str]:
+    """The `python -m streamlit run` command line with every privacy setting explicit;
+    `tls`: (certificate, key) PEM files to serve HTTPS (a tablet's camera and motion sensor
+    need a secure page)."""
+    settings = {**SETTINGS, "server.address": address, "server.port": str(port)}
+    if tls is not None:
+        settings |= {"server.sslCertFile": str(tls[0]), "server.sslKeyFile": str(tls[1])}
+    flags = [arg for name, value in settings.items() for arg in (f"--{name}", value)]
     return [sys.executable, "-m", "streamlit", "run", str(APP), *flags]
 
 
@@ -40,11 +44,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
     parser.add_argument("--address", default="127.0.0.1",
                         help="listen address; anything but this machine also needs POSTURE_ALLOW_NETWORK=1")
+    parser.add_argument("--ssl-cert", type=Path, help="serve HTTPS with this certificate (PEM; with --ssl-key)")
+    parser.add_argument("--ssl-key", type=Path, help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
     if not APP.is_file():
         print(f"posture.ui.serve: {APP} not found (run from a source checkout)", file=sys.stderr)
         return 2
-    command = streamlit_command(args.port, args.address)
+    if (args.ssl_cert is None) != (args.ssl_key is None):
+        print("posture.ui.serve: --ssl-cert and --ssl-key go together", file=sys.stderr)
+        return 2
+    tls = None if args.ssl_cert is None else (args.ssl_cert.resolve(), args.ssl_key.resolve())
+    for path in tls or ():
+        if not path.is_file():
+            print(f"posture.ui.serve: {path} not found", file=sys.stderr)
+            return 2
+    command = streamlit_command(args.port, args.address, tls)
     os.execv(command[0], command)  # the server replaces this process: signals reach it directly
     return 0  # not reached
 

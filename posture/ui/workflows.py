@@ -19,6 +19,7 @@ from posture.core.assessment import Assessment
 from posture.core.body.landmarks import MIN_VISIBILITY
 from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
 from posture.core.image.camera import CameraTilt
+from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.measuring.formatting import label as measure_label
 from posture.core.measuring.formatting import reason_text, signed_words, unit_symbol
@@ -287,6 +288,8 @@ FieldValue = str | int | float | bool | None | list[str]
 class DraftPhoto:
     filename: str
     frames: tuple[bytes, ...]  # one photo, or the frames of a webcam burst / shots
+    #: The camera's level the tablet's or phone's sensor measured at the shot (None: none).
+    device_level: DeviceLevel | None = None
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,7 @@ class Draft:
         h = hashlib.sha256(json.dumps(self.fields, sort_keys=True).encode())
         for view in sorted(self.photos):
             photo = self.photos[view]
-            h.update(f"\0{view}\0{photo.filename}\0{len(photo.frames)}".encode())
+            h.update(f"\0{view}\0{photo.filename}\0{len(photo.frames)}\0{photo.device_level}".encode())
             for frame in photo.frames:
                 h.update(hashlib.sha256(frame).digest())
         return h.hexdigest()
@@ -316,7 +319,8 @@ class Draft:
             "version": 1,
             "saved_at": saved_at,
             "fields": self.fields,
-            "photos": {view: {"filename": p.filename, "frames": [base64.b64encode(f).decode("ascii") for f in p.frames]}
+            "photos": {view: {"filename": p.filename, "frames": [base64.b64encode(f).decode("ascii") for f in p.frames],
+                              **({"device_level": p.device_level.to_dict()} if p.device_level else {})}
                        for view, p in self.photos.items()},
         }).encode()
 
@@ -328,7 +332,8 @@ class Draft:
             if raw.get("version") != 1:
                 raise ValueError(f"unknown draft version {raw.get('version')!r}")
             photos = {
-                str(view): DraftPhoto(str(p["filename"]), tuple(base64.b64decode(f, validate=True) for f in p["frames"]))
+                str(view): DraftPhoto(str(p["filename"]), tuple(base64.b64decode(f, validate=True) for f in p["frames"]),
+                                      DeviceLevel.from_dict(p["device_level"]) if p.get("device_level") else None)
                 for view, p in raw["photos"].items()
             }
             fields = raw["fields"]
@@ -336,7 +341,7 @@ class Draft:
                 raise ValueError("draft fields must be an object")
             return cls(fields={str(k): v for k, v in fields.items()}, photos=photos, saved_at=str(raw["saved_at"]))
         except (KeyError, TypeError, AttributeError, json.JSONDecodeError, binascii.Error) as exc:
-            raise ValueError(f"not a readable draft ({exc})") from None
+            raise ValueError(f"not a readable draft ({exc})") from None  # DeviceLevel's ValueError passes as it is
 
     @property
     def saved_time(self) -> str:
@@ -369,6 +374,9 @@ def camera_line(camera: CameraTilt) -> str:
         return camera.unknown_text
     assert camera.roll_deg is not None and camera.pitch_deg is not None
     way = "down" if camera.pitch_deg > 0 else "up"
+    if camera.status == "device":
+        return (f"camera rolled {camera.roll_text()} and pointing {abs(camera.pitch_deg):.0f}° {way} "
+                f"± {camera.pitch_sd_deg or 0.0:.1f}°, measured by the device's motion sensor at the shot")
     return (f"camera rolled {camera.roll_text()} and pointing "
             f"{abs(camera.pitch_deg):.0f}° {way}, from {len(camera.lines)} vertical lines — shown in yellow on the photo")
 

@@ -1,7 +1,8 @@
 """The camera model: its roll, pitch and focal length relative to gravity, and levelling.
 
 `CameraTilt` is what is known of one photo's camera, measured from the scene's lines
-(`scene.py`), stated by the user (a tripod's spirit level) or unknown; this module holds
+(`scene.py`), read from the device's own motion sensor (`device.py`), stated by the user (a
+tripod's spirit level) or unknown; this module holds
 that record, the focal length from EXIF, the angle conventions, and the homography that
 levels a photo's points.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -70,13 +71,14 @@ class LineSegment:
 class CameraTilt:
     """The camera's roll and pitch relative to gravity (see the module conventions).
 
-    ``status``: ``measured`` from the scene's lines, ``stated`` by the user (e.g. a levelled
-    tripod), or ``unknown`` (then ``reason`` says why and the angles are None).
+    ``status``: ``measured`` from the scene's lines, ``device``: measured by the tablet's or
+    phone's motion sensor at the shot, ``stated`` by the user (e.g. a levelled tripod), or
+    ``unknown`` (then ``reason`` says why and the angles are None).
     ``lines``: the segments that supported the vertical VP (empty unless measured).
     ``image_size``: (width, height) of the photo the tilt belongs to.
     """
 
-    status: Literal["measured", "stated", "unknown"]
+    status: Literal["measured", "device", "stated", "unknown"]
     roll_deg: float | None
     pitch_deg: float | None
     roll_sd_deg: float | None
@@ -266,6 +268,18 @@ def stated_camera(
         reason=reason,
         image_size=(int(width), int(height)),
     )
+
+
+def device_camera(roll_deg: float, pitch_deg: float, roll_sd_deg: float, pitch_sd_deg: float, *, width: int,
+                  height: int, focal_px: float | None = None, samples: int = 1) -> CameraTilt:
+    """The level the device's motion sensor measured at the shot (status ``device``), with
+    its SDs; levelled on exactly like a level measured from the scene."""
+    if not (math.isfinite(roll_sd_deg) and roll_sd_deg > 0 and math.isfinite(pitch_sd_deg) and pitch_sd_deg > 0):
+        raise ValueError(f"device level SDs must be positive, got {roll_sd_deg}, {pitch_sd_deg}")
+    reading = "reading" if samples == 1 else "readings"
+    tilt = stated_camera(roll_deg, pitch_deg, roll_sd_deg, width=width, height=height, focal_px=focal_px,
+                         reason=f"from the device's motion sensor ({samples} {reading} in the last half second)")
+    return replace(tilt, status="device", pitch_sd_deg=float(pitch_sd_deg))
 
 
 # --------------------------------------------------------------------------- levelling

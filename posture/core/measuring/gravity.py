@@ -15,10 +15,20 @@ import numpy.typing as npt
 from posture.core.body.landmarks import MIN_VISIBILITY, PoseLandmarks
 from posture.core.body.landmarks import Landmark as L
 from posture.core.body.views import SEATED_THIGH_DEG, View, thigh_angle_deg
-from posture.core.image.camera import CameraTilt, level_points, leveling_homography, leveling_rotation
+from posture.core.image.camera import (
+    CameraTilt,
+    focal_px_from_exif,
+    level_points,
+    leveling_homography,
+    leveling_rotation,
+    stated_camera,
+)
+from posture.core.image.device import DeviceLevel
+from posture.core.image.imaging import BGRImage, CameraExif
 from posture.core.image.scene import Box, estimate_camera_tilt, segment_boxes
 
 from .measures import MeasureContext
+from .uncertainty import UNKNOWN_PITCH_SD_DEG
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -100,6 +110,36 @@ def standing_body_off_vertical_deg(lms: PoseLandmarks, tilt: CameraTilt) -> floa
 def _unknown(tilt: CameraTilt, why: str) -> CameraTilt:
     return replace(tilt, status="unknown", roll_deg=None, pitch_deg=None, roll_sd_deg=None, pitch_sd_deg=None,
                    lines=(), vanishing_point=None, reason=f"{why}: camera level unknown")
+
+
+@dataclass(frozen=True)
+class PhotoCamera:
+    """The camera a photo is levelled on, and the scene's own estimate beside a level the
+    device measured (None otherwise), to cross-check the two."""
+
+    camera: CameraTilt
+    scene: CameraTilt | None = None
+
+
+def camera_for_photo(bgr: BGRImage, lms: PoseLandmarks, exif: CameraExif, *, stated_level: bool = False,
+                     stated_roll: float | None = None, device: DeviceLevel | None = None) -> PhotoCamera:
+    """The camera's roll and pitch: stated by the user (a tripod's level, or a roll), else
+    the device's motion sensor at the shot, else measured from the scene's lines."""
+    height, width = bgr.shape[:2]
+    focal, source = focal_px_from_exif(exif.focal_35mm, exif.focal_mm, None, width, height)
+    measured = camera_from_scene(bgr, lms, focal_px=focal if source == "exif" else None,
+                                 focal_source=source if source == "exif" else None)
+    if stated_level or stated_roll is not None:
+        roll, reason = (0.0, "camera levelled (stated by the user)") if stated_level else (
+            float(stated_roll or 0.0), f"camera roll {stated_roll:+.1f} deg (stated by the user)")
+        stated = stated_camera(roll, measured.pitch_deg or 0.0, 0.5, width=width, height=height,
+                               focal_px=measured.focal_px, reason=reason)
+        # A spirit level (or a stated roll) says nothing of the pitch: it still comes from the
+        # scene, or is unknown.
+        return PhotoCamera(replace(stated, pitch_sd_deg=measured.pitch_sd_deg if measured.known else UNKNOWN_PITCH_SD_DEG))
+    if device is not None:
+        return PhotoCamera(device.camera(width, height, measured.focal_px), measured)
+    return PhotoCamera(measured)
 
 
 @dataclass(frozen=True)

@@ -202,11 +202,9 @@ def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
             SetupCheck("roll", "Camera level (roll)", Status.CAUTION, camera.unknown_text, fix),
             SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.CAUTION, "camera pitch unknown", fix),
         )
-    roll = SetupCheck(
-        "roll", "Camera level (roll)", Status.OK,
-        f"camera rolled {camera.roll_text()} (from {len(camera.lines)} vertical lines in the scene); corrected",
-    )
-    return roll, _check_pitch(camera, "")
+    source = "the device's motion sensor" if camera.status == "device" else f"{len(camera.lines)} vertical lines in the scene"
+    roll = SetupCheck("roll", "Camera level (roll)", Status.OK, f"camera rolled {camera.roll_text()} (from {source}); corrected")
+    return roll, _check_pitch(camera, "from the device's motion sensor" if camera.status == "device" else "")
 
 
 def _check_pitch(camera: CameraTilt, source: str) -> SetupCheck:
@@ -219,6 +217,27 @@ def _check_pitch(camera: CameraTilt, source: str) -> SetupCheck:
     return SetupCheck("pitch", "Camera tilt up/down (pitch)", status, reading,
                       "hold the camera level at the client's hip height, about 3 m away",
                       withholds_all=status is Status.RETAKE)
+
+
+#: The device's level and the scene's disagree past this (either angle): one of them is off
+#: (a moving device, a leaning door frame, the floor's lines taken for verticals).
+LEVEL_AGREEMENT_DEG = 2.0
+
+
+def check_level_agreement(device: CameraTilt, scene: CameraTilt | None) -> SetupCheck | None:
+    """The device's level against the scene's lines, when both are known (None otherwise)."""
+    if device.status != "device" or scene is None or not scene.known or not device.known:
+        return None
+    assert device.roll_deg is not None and device.pitch_deg is not None
+    assert scene.roll_deg is not None and scene.pitch_deg is not None
+    d_roll, d_pitch = device.roll_deg - scene.roll_deg, device.pitch_deg - scene.pitch_deg
+    reading = (f"the scene's lines give roll {scene.roll_text()}, pitch {scene.pitch_deg:+.1f}°: "
+               f"{abs(d_roll):.1f}° and {abs(d_pitch):.1f}° from the device's sensor").replace("-", "−")
+    label = "Device level against the scene"
+    if max(abs(d_roll), abs(d_pitch)) <= LEVEL_AGREEMENT_DEG:
+        return SetupCheck("level_agreement", label, Status.OK, reading)
+    return SetupCheck("level_agreement", label, Status.CAUTION, reading + " (they disagree; the sensor's level is used)",
+                      "hold the device still for the shot; check that the lines behind the client are truly vertical")
 
 
 def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt) -> SetupCheck:
@@ -376,15 +395,18 @@ def assess_setup(
     camera: CameraTilt,
     *,
     mirrored: bool = False,
+    scene: CameraTilt | None = None,
 ) -> Setup:
     """All checks for one photo. `lms` in photo pixels, `levelled` after levelling (the
-    same landmarks when the camera is unknown)."""
+    same landmarks when the camera is unknown); `scene`: the scene's own estimate when the
+    camera's level came from the device (cross-checked)."""
     size = (bgr.shape[1], bgr.shape[0])
     roll, pitch = check_camera(camera)
+    agreement = check_level_agreement(camera, scene)
     stance, arms = check_stance(levelled, view)
     sharpness, exposure = check_image(bgr, lms)
     checks = (
         check_yaw(view), roll, pitch, check_camera_height(levelled, camera), check_framing(lms, size),
-        stance, arms, sharpness, exposure,
+        stance, arms, sharpness, exposure, *((agreement,) if agreement else ()),
     )
     return Setup(checks, camera, mirrored)
