@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from posture.core.assessment import Assessment
-from posture.core.compare import compare
+from posture.core.compare import CHANGE_RULE, compare
 from posture.core.image.imaging import load_image
 from posture.report.filenames import download_name
 from posture.report.html import to_html
@@ -174,7 +174,7 @@ if pair is not None:
         st.image(panel[:, :, ::-1], caption=f"Before ({session_date(before.created)}, left) and after "
                  f"({session_date(after.created)}, right), scaled to the same body height")
         st.markdown(change_table(compare(pb.assessment, pa.assessment)))
-        st.caption("A change counts only when it exceeds the two readings' combined uncertainty (±).")
+        st.caption(CHANGE_RULE)
 
 st.subheader("Pre-session summary of the 'after' assessment")
 earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]

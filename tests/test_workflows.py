@@ -15,7 +15,9 @@ def test_change_lines_only_real_changes(assessed):
     before = with_measures(a, shoulder_tilt_deg=(5.0, 0.5))
     after = with_measures(a, shoulder_tilt_deg=(1.0, 0.5))
     lines = change_lines([before], [after])
-    assert any("Shoulder tilt left higher by 5.0° → left higher by 1.0° (improved)" in x for x in lines)
+    # the change with what it had to exceed (2 x the combined 0.71°), as in History's table and `posture compare`
+    assert ("back view: Shoulder tilt left higher by 5.0° → left higher by 1.0° "
+            "(improved: −4.0° (needs more than ±1.4° to count))") in lines
     still = [assessed(f"multicam/static_cam02_f{k}.jpg") for k in ("00", "10")]  # one still pose, two frames
     assert change_lines(still[:1], still[1:]) == ["back view: no change beyond measurement noise"]
     assert change_lines([assessed("seated_side_upright_01.jpg")], [a]) == []  # no earlier back view
@@ -258,8 +260,9 @@ def test_the_change_table_gives_units_dashes_and_whole_reasons():
 
     header, rule, tilt, head, knee = table.splitlines()
     assert len(shown(header)) == len(shown(rule)) == 4
-    assert shown(tilt)[1:3] == ["−1.2° → +2.0°", "+3.2° (±0.9°)"]
-    assert shown(head)[1:3] == ["+9.0% → +4.1%", "−4.9% (±1.5%)"]
+    # the change with the margin the verdict uses: 2 x the combined uncertainty
+    assert shown(tilt)[1:3] == ["−1.2° → +2.0°", "+3.2° (needs more than ±1.8° to count)"]
+    assert shown(head)[1:3] == ["+9.0% → +4.1%", "−4.9% (needs more than ±3.0% to count)"]
     assert "None" not in table
     knee_cells = shown(knee)  # an escaped "|" in the reason does not start a cell
     assert knee_cells[1:3] == ["— → +91.8°", "—"]

@@ -17,11 +17,11 @@ import numpy.typing as npt
 
 from posture.core.assessment import Assessment
 from posture.core.body.landmarks import MIN_VISIBILITY
-from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
+from posture.core.compare import ChangeStatus, MeasureChange, change_text, compare, setup_difference, verdict_text
 from posture.core.image.camera import CameraTilt
 from posture.core.image.imaging import BGRImage, LoadedImage, encode_jpeg
 from posture.core.measuring.formatting import label as measure_label
-from posture.core.measuring.formatting import reason_text, signed_words, unit_symbol
+from posture.core.measuring.formatting import signed_amount, signed_words
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
 from posture.report.draw import annotate
 from posture.report.markdown import md_escape
@@ -55,7 +55,7 @@ def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[
         for c in real:
             assert c.before is not None and c.after is not None
             lines.append(f"{a.view.name.value} view: {measure_label(c.name)} {signed_words(c.name, c.before, c.unit)} → "
-                         f"{signed_words(c.name, c.after, c.unit)} ({c.status.value})")
+                         f"{signed_words(c.name, c.after, c.unit)} ({c.status.value}: {change_text(c)})")
     return lines
 
 
@@ -253,21 +253,19 @@ def shared_views(before: SessionRecord, after: SessionRecord) -> list[str]:
 def change_table(changes: list[MeasureChange]) -> str:
     """Before/after per measure as a Markdown table that wraps (a tablet shows every word):
     four columns, so that numbers keep their width at 820 px; values with their unit and sign,
-    "—" where there is none, the change with its noise, the verdict and its reason in full."""
+    "—" where there is none, the change with the margin it must exceed to count (the wording
+    of `posture compare` too: `compare.change_text`), the verdict and its reason in full."""
 
     def signed(value: float | None, unit: str) -> str:
-        return "—" if value is None else _signed(value) + unit_symbol(unit)
+        return "—" if value is None else signed_amount(value, unit)
 
     def cell(text: str) -> str:
         return md_escape(text.replace("\n", " "))  # inert in Markdown; "|" escaped, so it cannot split a cell
 
-    rows = ["| measure | before → after | change (noise ±) | verdict |", "|---|---|---|---|"]
+    rows = ["| measure | before → after | change | verdict |", "|---|---|---|---|"]
     for c in changes:
-        change = signed(c.change, c.unit)
-        if c.combined_uncertainty is not None:
-            change += f" (±{c.combined_uncertainty:.1f}{unit_symbol(c.unit)})"
-        verdict = c.status.value if c.reason is None else f"{c.status.value}: {reason_text(c.reason, c.unit)}"
-        cells = (measure_label(c.name), f"{signed(c.before, c.unit)} → {signed(c.after, c.unit)}", change, verdict)
+        cells = (measure_label(c.name), f"{signed(c.before, c.unit)} → {signed(c.after, c.unit)}", change_text(c),
+                 verdict_text(c))
         rows.append("| " + " | ".join(map(cell, cells)) + " |")
     return "\n".join(rows)
 
@@ -348,10 +346,6 @@ class Draft:
 
 
 # --- the photo's set-up, in words for the page ------------------------------------------------
-
-
-def _signed(value: float) -> str:
-    return f"{value:+.1f}".replace("-", "−")
 
 
 def camera_line(camera: CameraTilt) -> str:
