@@ -20,6 +20,7 @@ from posture.core.body.landmarks import MIN_VISIBILITY
 from posture.core.compare import ChangeStatus, MeasureChange, change_text, compare, setup_difference, verdict_text
 from posture.core.image.camera import CameraTilt
 from posture.core.image.imaging import BGRImage, LoadedImage, encode_jpeg
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS
 from posture.core.measuring.formatting import label as measure_label
 from posture.core.measuring.formatting import signed_amount, signed_words
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
@@ -151,6 +152,7 @@ def session_ticks(sessions: list[SessionRecord]) -> dict[int, str]:
     when the sessions span more than one, the time when two share a day. Charts space the
     sessions evenly by number: two sessions minutes apart would sit on one spot of a time axis."""
     times = {s.id: session_time(s.created) for s in sessions}
+    kinds = {s.id: s.kind for s in sessions}  # a self check is marked on the axis: the client took it
     known = [t for t in times.values() if t is not None]
     years = len({t.year for t in known}) > 1
     days = [t.date() for t in known]
@@ -164,7 +166,7 @@ def session_ticks(sessions: list[SessionRecord]) -> dict[int, str]:
         if days.count(t.date()) > 1:
             text += f" {t:%H:%M}"
         out[s.id] = f"#{number} · {text}"
-    return out
+    return {sid: text + (" · self check" if kinds[sid] == "self_check" else "") for sid, text in out.items()}
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,13 @@ class MeasurePoint:
     unit: str
     kind: str = ""  # "frontal" (front/back photos) or "sagittal" (side photos): charted apart
     session: str = ""  # the session's axis label (`session_ticks`)
+    self_check: bool = False  # taken by the client (the self check), not in an assessment
+
+    @property
+    def margin(self) -> float:
+        """The whisker's half-length: FINDING_MARGIN_SIGMAS x the reading's ±, the margin a
+        finding (and, combined, a before/after change) must clear."""
+        return FINDING_MARGIN_SIGMAS * self.uncertainty
 
 
 def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoint]:
@@ -215,19 +224,29 @@ def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoi
                 m = p.assessment.measures.get(name)
                 if m is not None and m.value is not None:
                     points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value,
-                                               m.uncertainty or 0.0, m.unit, kind or "", ticks[s.id]))
+                                               m.uncertainty or 0.0, m.unit, kind or "", ticks[s.id],
+                                               s.kind == "self_check"))
     return points
 
 
-def default_pair(sessions: list[SessionRecord]) -> tuple[int, int] | None:
-    """Before/After to open on: the previous and the latest assessment (self checks only when
-    there are fewer than two assessments); None with fewer than two sessions."""
+def default_after(sessions: list[SessionRecord]) -> SessionRecord:
+    """The session History opens on as "After" (and summarises): the latest assessment, never
+    a self check while there is an assessment (the client took it, seated at a desk); the latest
+    session when there are only self checks."""
     ordered = sorted(sessions, key=lambda s: (s.created, s.id))
-    assessments = [s for s in ordered if s.kind == "assessment"]
-    pool = assessments if len(assessments) >= 2 else ordered
-    if len(pool) < 2:
+    return next((s for s in reversed(ordered) if s.kind == "assessment"), ordered[-1])
+
+
+def default_pair(sessions: list[SessionRecord]) -> tuple[int, int] | None:
+    """Before/After to open on: After is `default_after`; Before the previous assessment, else
+    the latest self check before it. None when nothing comes before it."""
+    ordered = sorted(sessions, key=lambda s: (s.created, s.id))
+    after = default_after(sessions)
+    earlier = ordered[:ordered.index(after)]
+    if not earlier:
         return None
-    return pool[-2].id, pool[-1].id
+    before = next((s for s in reversed(earlier) if s.kind == after.kind), earlier[-1])
+    return before.id, after.id
 
 
 def pair_problem(before: SessionRecord, after: SessionRecord) -> str | None:
