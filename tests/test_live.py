@@ -259,7 +259,7 @@ def test_calibration_bounds_are_the_mild_cut_offs():
     check_calibration("front", {lean: [0.5] * 20, head: one_odd_frame}, th)
     with pytest.raises(CalibrationError, match="not still"):
         check_calibration("front", {lean: [0.5] * 20, head: [float(x) for x in np.linspace(-3.0, 3.0, 20)]}, th)  # 4.8°
-    with pytest.raises(CalibrationError, match=r"not upright \(trunk lean \+2\.5°"):
+    with pytest.raises(CalibrationError, match=r"not upright \(trunk side lean \+2\.5°"):
         check_calibration("front", {lean: [2.5] * 20, head: [1.0] * 20}, th)
 
 
