@@ -216,7 +216,8 @@ def test_history_charts_the_margin_and_opens_after_on_an_assessment(data_dir, da
     assert at.selectbox(key=f"before_{c.id}").value == ids[0]
     specs = [_json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
     measures = [s for s in specs if "layer" in s]
-    assert measures and any(layer["mark"]["type"] == "errorbar" for s in measures for layer in s["layer"])
+    whiskers = [layer["encoding"] for s in measures for layer in s["layer"] if layer["mark"]["type"] == "rule"]
+    assert whiskers and all((w["y"]["field"], w["y2"]["field"]) == ("low", "high") for w in whiskers)
     assert any(x.value.startswith("Whiskers: each reading ± 2 × its uncertainty") for x in at.caption)
 
 

@@ -103,7 +103,7 @@ def test_trend_charts_show_the_margin_and_mark_self_checks(assessed):
     assert [p.self_check for p in tilt] == [False, True]
     spec = measures_chart(key, list(ticks.values())).to_dict()
     layers = {(layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]): layer for layer in spec["layer"]}
-    whisker = layers["errorbar"]["encoding"]
+    whisker = layers["rule"]["encoding"]
     assert (whisker["y"]["field"], whisker["y2"]["field"]) == ("low", "high")
     rows = spec["data"]["values"]
     row = next(r for r in rows if r["measure"] == "Shoulder tilt (back)" and r["taken"] == "assessment")

@@ -56,12 +56,19 @@ def measures_chart(points: list[MeasurePoint], ticks: list[str]) -> alt.LayerCha
     colour = alt.Color("measure:N", title=None, legend=_LEGEND)
     tooltip = ["session:N", _WHEN, "measure:N", "value:Q", "±:Q", "low:Q", "high:Q", "taken:N"]
     base = alt.Chart(alt.Data(values=rows)).encode(x=_axis(ticks), color=colour)
-    line = base.mark_line().encode(y=alt.Y("value:Q", title=None))
-    whiskers = base.mark_errorbar(ticks=True).encode(y=alt.Y("low:Q", title=None), y2="high:Q", tooltip=tooltip)
-    marks = base.mark_point(size=60, filled=True).encode(
-        y="value:Q", tooltip=tooltip,
-        shape=alt.Shape("taken:N", title=None, scale=alt.Scale(domain=["assessment", "self check"],
-                                                               range=["circle", "diamond"])),
-        fill=alt.condition(alt.datum.taken == "self check", alt.value("white"), alt.Fill("measure:N", legend=None)),
+    y = alt.Y("value:Q", title=None)
+    line = base.mark_line().encode(y=y)
+    # A plain vertical whisker: an error bar's ticks would span the whole session band.
+    whiskers = base.mark_rule(strokeWidth=2, opacity=0.45).encode(y=alt.Y("low:Q", title=None), y2="high:Q",
+                                                                  tooltip=tooltip)
+    marks = base.mark_point(size=70, filled=True, opacity=1).encode(
+        y=y, tooltip=tooltip,
+        # No legend: the axis label says "self check" and the note under the charts explains the marks.
+        shape=alt.Shape("taken:N", legend=None, scale=alt.Scale(domain=["assessment", "self check"],
+                                                                 range=["circle", "diamond"])),
+        fillOpacity=alt.condition(alt.datum.taken == "self check", alt.value(0.0), alt.value(1.0)),
     )
-    return alt.LayerChart(layer=[line, whiskers, marks], height=_height(180, len({p.measure for p in points})))
+    # Room on the left for the y axis: stretched to its column, a layered chart's axis labels
+    # otherwise fall outside the drawing (seen in Chromium).
+    return alt.LayerChart(layer=[line, whiskers, marks], height=_height(180, len({p.measure for p in points})),
+                          padding={"left": 36, "top": 5, "right": 5, "bottom": 5})
