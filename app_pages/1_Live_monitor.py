@@ -80,7 +80,8 @@ def status() -> None:
                 with st.container(key="live_chime"):  # hidden by the style below; it still plays
                     st.audio(alert_chime(float(st.session_state.get("live_volume", 0.25))), autoplay=True)
     if monitor.streaming and last.measures:
-        rows = [live_value(n, v) for n, v in last.measures.items() if v is not None]
+        # The graded readings (robust means over the last 2 s), none without a person in view.
+        rows = [live_value(n, v) for n, v in last.now.items()]
         st.markdown("**Now:** " + " · ".join(rows) if rows else "**Now:** no measure in view")
     st.markdown(f"Frames processed: **{stats['frames']}** · alerts: **{alerts}** · "
                 f"longest poor streak: **{float(stats['longest_poor_streak_s']):.0f} s**")  # type: ignore[arg-type]

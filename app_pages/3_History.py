@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from posture.core.assessment import Assessment
-from posture.core.compare import compare
+from posture.core.compare import CHANGE_RULE, compare
 from posture.core.image.imaging import load_image
 from posture.report.filenames import download_name
 from posture.report.html import to_html
@@ -23,11 +21,13 @@ from posture.ui.clients import client_picker
 from posture.ui.handout_builder import handout_builder
 from posture.ui.messages import show_flash
 from posture.ui.page import get_store
+from posture.ui.trend_chart import WHISKER_NOTE, measures_chart, pain_chart
 from posture.ui.workflows import (
     annotated_jpeg,
     change_lines,
     change_table,
     counted,
+    default_after,
     default_pair,
     key_measures_over_sessions,
     pain_over_sessions,
@@ -83,25 +83,7 @@ if len(sessions) == 1:
     st.info(f"One assessment so far ({session_date(only.created)}). Pain and measures are charted over sessions "
             "from the second assessment on; this one is below.")
 else:
-    # Sessions evenly spaced by number ("#2 · 3 Mar"), in order: on a time axis two sessions
-    # minutes apart share one spot and their labels overlap.
     ticks = list(session_ticks(sessions).values())
-    axis = alt.Axis(labelAngle=0 if len(ticks) <= 4 else -35, labelPadding=6, labelLimit=140)
-    tooltip_when = alt.Tooltip("when:T", title="time", format="%-d %b %Y %H:%M")
-    # One legend entry a line, at full length: measure names are long ("Neck inclination
-    # (ear-shoulder line from vertical) (left)") and a cut name is a guess.
-    legend = alt.Legend(orient="bottom", columns=1, labelLimit=0)
-
-    def chart(frame: pd.DataFrame, y: alt.Y, colour: str, plot_height: int) -> alt.Chart:
-        # The chart fits its container: the height given is the whole chart's, axis and
-        # legend included, so each legend line is added to keep the plot itself readable.
-        height = plot_height + 45 + 22 * frame[colour].nunique()
-        return alt.Chart(frame).mark_line(point=True).encode(
-            x=alt.X("session:O", title=None, axis=axis, sort=ticks, scale=alt.Scale(domain=ticks)),
-            y=y, color=alt.Color(f"{colour}:N", title=None, legend=legend),
-            tooltip=["session", tooltip_when, *[c for c in frame.columns if c not in ("when", "session")]],
-        ).properties(height=height)
-
     # Side by side on a wide window; one under the other when narrow (see the style below).
     st.html("<style>@media (max-width: 1100px){.st-key-story_charts [data-testid=stHorizontalBlock]{flex-wrap:wrap}"
             ".st-key-story_charts [data-testid=stColumn]{min-width:100%}}</style>")
@@ -109,20 +91,18 @@ else:
         left, right = st.columns(2)
     left.markdown("**Pain per area (0–10)**")
     if pain:
-        frame = pd.DataFrame([{"session": p.session, "when": p.when, "area": p.area, "level": p.level} for p in pain])
-        left.altair_chart(chart(frame, alt.Y("level:Q", title="pain", scale=alt.Scale(domain=[0, 10])), "area", 200),
-                          width="stretch")
+        left.altair_chart(pain_chart(pain, ticks), width="stretch")
     else:
         left.caption("No pain levels were rated in these sessions' intakes.")
     right.markdown("**Key measures** (degrees)")
     for kind, title in (("frontal", "front and back photos"), ("sagittal", "side photos")):
         rows = [p for p in key if p.kind == kind]
         if rows:
-            frame = pd.DataFrame([{"session": p.session, "when": p.when, "measure": p.measure, "value": round(p.value, 1),
-                                   "±": round(p.uncertainty, 1)} for p in rows])
             right.caption(title.capitalize())
-            right.altair_chart(chart(frame, alt.Y("value:Q", title=None), "measure", 180), width="stretch")
-    if not key:
+            right.altair_chart(measures_chart(rows, ticks), width="stretch")
+    if key:
+        right.caption(WHISKER_NOTE)
+    else:
         right.caption("No key measure was taken in these sessions' photos.")
 
 story = []
@@ -143,7 +123,7 @@ with st.expander("Photos by session", expanded=len(sessions) <= 3):
 # --- before / after ---------------------------------------------------------------------
 labels = {s.id: label(s) for s in sessions}
 ids = [s.id for s in sessions]
-after = sessions[-1]
+after = default_after(sessions)  # the latest assessment: a self check is not the default "After"
 pair = default_pair(sessions)
 if pair is not None:
     st.subheader("Before and after")
@@ -174,7 +154,7 @@ if pair is not None:
         st.image(panel[:, :, ::-1], caption=f"Before ({session_date(before.created)}, left) and after "
                  f"({session_date(after.created)}, right), scaled to the same body height")
         st.markdown(change_table(compare(pb.assessment, pa.assessment)))
-        st.caption("A change counts only when it exceeds the two readings' combined uncertainty (±).")
+        st.caption(CHANGE_RULE)
 
 st.subheader("Pre-session summary of the 'after' assessment")
 earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]

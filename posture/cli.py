@@ -34,6 +34,11 @@ With several images, each is processed; the exit code is that of the first failu
 Every error is one line on stderr; --verbose shows the libraries' logs (TensorFlow Lite, absl,
 OpenCV), --debug (or POSTURE_DEBUG=1) also tracebacks."""
 
+COMPARE_EXIT_HELP = EXIT_HELP + """
+Two photos with nothing to compare (different views, set-ups or stances, or no measure in
+common) are a valid answer, not an error: the reason is printed (and is "nothing_compared"
+in the JSON) and the exit code is 0."""
+
 #: Report formats `--report` writes, by file extension.
 REPORT_SUFFIXES = (".md", ".html", ".htm", ".pdf")
 DEBUG_ENV = "POSTURE_DEBUG"
@@ -91,10 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--intake", metavar="JSON", type=Path, help="intake answers (pain, duration, activities, work_setup, notes)")
 
     c = sub.add_parser("compare", help="before/after change per measure",
-                       epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("before", metavar="BEFORE")
-    c.add_argument("after", metavar="AFTER")
-    c.add_argument("--view", choices=VIEW_CHOICES, default="auto", help=VIEW_HELP)
+                       description="Assess two photos of the same client, taken the same way, and give each "
+                                   "measure's change: a change counts only when it is larger than twice the two "
+                                   "readings' combined uncertainty (the margin a finding must clear). Photos with "
+                                   "different views, set-ups or stances are not compared, and the reason is said.",
+                       epilog=COMPARE_EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("before", metavar="BEFORE", help=f"the earlier photo ({ACCEPTED_TEXT})")
+    c.add_argument("after", metavar="AFTER", help="the later photo, same view and set-up")
+    c.add_argument("--view", choices=VIEW_CHOICES, default="auto",
+                   help="override the detected view of both photos (default: auto); " + VIEW_HELP)
     _camera_options(c)
     c.add_argument("--json", metavar="PATH|-", help="write the comparison as JSON")
 
@@ -108,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--log", type=Path, metavar="PATH", help="per-frame log, .csv or .jsonl")
     lv.add_argument("--alert-after", type=float, default=5.0, metavar="SECONDS",
                     help="time in a poor posture before an alert (default 5)")
-    lv.add_argument("--view", choices=("auto", "side", "front"), default="auto")
+    lv.add_argument("--view", choices=("auto", "side", "front"), default="auto",
+                    help="the camera's place: side (neck and trunk flexion) or front (head, shoulder tilt and "
+                         "side lean); default auto, from the body's turn on each frame")
     lv.add_argument("--user", help="name for the personal baseline (stored under POSTURE_DATA_DIR)")
     lv.add_argument("--calibrate", type=float, default=0.0, metavar="SECONDS",
                     help="first sit upright for this long to set the user's baseline")
@@ -240,6 +252,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
             target = _annotated_path(args.annotate, image_path, several)
             data = encode_png(drawn) if target.suffix.lower() == ".png" else encode_jpeg(drawn, 92)
             _atomic_write(target, data)
+            _written("annotated photo", target)
         if args.json == "-":
             _write_json("-", result.to_dict(), out)
         else:
@@ -247,6 +260,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
     if args.json not in (None, "-") and results:
         payload = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
         _write_json(args.json, payload, out)
+        _written("JSON", args.json)
     if args.report is not None and results:
         summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs, height_cm=args.height_cm)
         suffix = args.report.suffix.lower()
@@ -255,7 +269,13 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
         else:
             report = (to_html(summary) if suffix in (".html", ".htm") else to_markdown(summary)).encode("utf-8")
         _atomic_write(args.report, report)
+        _written("summary", args.report)
     return first_error.exit_code if first_error else 0
+
+
+def _written(what: str, path: Path | str) -> None:
+    """Say where an output file went (on stderr: stdout may be JSON)."""
+    print(f"{what} written to {path}", file=sys.stderr)
 
 
 def _fit(image, max_side: int = 1400):  # type: ignore[no-untyped-def]
@@ -284,6 +304,8 @@ def _read_intake(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    from posture.core.measuring.formatting import label, measure_text
+
     v = result.view
     out.write(f"{result.image.path}: {v.name.value} view, {v.posture.value} (confidence {v.confidence:.2f}, {v.source})\n")
     if result.setup is not None:
@@ -291,11 +313,10 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
         for c in result.setup.checks:
             if c.status.value != "ok":
                 out.write(f"    [{c.status.value}] {c.label}: {c.reading}" + (f" — {c.fix}" if c.fix else "") + "\n")
+    # The plain names and words of the app and the summary ("Shoulder tilt: left higher by 2.1° ± 0.8°").
     for name, m in result.measures.items():
-        if m.value is not None:
-            out.write(f"  {name:28s} {m.value:+8.2f} ± {m.uncertainty:.2f} {m.unit}\n")
-        elif m.relevant:
-            out.write(f"  {name:28s}      —   {m.reason}\n")
+        if m.relevant:
+            out.write(f"  {label(name)}: {measure_text(m)}\n")
     if result.findings:
         out.write("  findings (screening aid, not a diagnosis):\n")
         for f in result.findings:
@@ -310,26 +331,27 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
 
 def _compare(args: argparse.Namespace, out: TextIO) -> int:
     from posture.core.assessment import assess
-    from posture.core.compare import compare
+    from posture.core.compare import CHANGE_RULE, change_line, compare, nothing_compared
 
     check_outputs((args.before, args.after), _given(("--json", args.json)), data=("--json",))
     before = assess(args.before, view=args.view, **_camera_kwargs(args))
     after = assess(args.after, view=args.view, **_camera_kwargs(args))
     changes = compare(before, after)
+    why_not = nothing_compared(before, after, changes)
     if args.json:
-        _write_json(args.json, {"before": args.before, "after": args.after,
+        _write_json(args.json, {"before": args.before, "after": args.after, "nothing_compared": why_not,
                                 "changes": [c.to_dict() for c in changes]}, out)
         if args.json == "-":
             return 0
-    out.write(f"before: {args.before} ({before.view.name.value})\nafter:  {args.after} ({after.view.name.value})\n")
+        _written("JSON", args.json)
+    for word, path, a in (("before:", args.before, before), ("after: ", args.after, after)):
+        out.write(f"{word} {path} ({a.view.name.value} view, {a.view.posture.value})\n")
+    if why_not is not None:
+        out.write(f"nothing compared: {why_not}\n")
+        return 0
     for c in changes:
-        if c.change is None:
-            out.write(f"  {c.name:28s} {c.status.value}: {c.reason}\n")
-        else:
-            out.write(
-                f"  {c.name:28s} {c.before:+7.2f} -> {c.after:+7.2f} {c.unit}  change {c.change:+.2f} "
-                f"(noise ±{c.combined_uncertainty:.2f}): {c.status.value}\n"
-            )
+        out.write(f"  {change_line(c)}\n")
+    out.write(f"{CHANGE_RULE}\n")
     return 0
 
 
@@ -378,11 +400,16 @@ def _live(args: argparse.Namespace, out: TextIO) -> int:
     if args.summary != "-":
         seconds = cast(dict[str, float], stats["seconds_in_state"])  # to_dict's JSON shape
         measures = cast(dict[str, dict[str, float]], stats["measures"])
+        from posture.core.measuring.formatting import label, signed_amount
+        from posture.core.measuring.measures import MEASURES
+
         out.write(f"frames: {stats['frames']} ({stats['frames_with_person']} with a person)\n")
         out.write("time in state: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "\n")
         out.write(f"alerts: {stats['alerts']}; longest poor streak: {stats['longest_poor_streak_s']} s\n")
         for name, m in measures.items():
-            out.write(f"  {name:28s} mean {m['mean']:+7.2f}  range {m['min']:+7.2f} .. {m['max']:+7.2f}\n")
+            unit = MEASURES[name].unit if name in MEASURES else "deg"
+            out.write(f"  {label(name)}: mean {signed_amount(m['mean'], unit)}, range {signed_amount(m['min'], unit)} "
+                      f"to {signed_amount(m['max'], unit)}\n")
     return 0
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from posture.core.errors import UsageError
-from posture.store.accounts import USER_ROLES, Accounts, UserRole, is_locked, utcnow
-from posture.store.actor import Actor
-from posture.store.records import Store
+from posture.store.actor import USER_ROLES, Actor, UserRole
+
+if TYPE_CHECKING:
+    from posture.store.records import Store
 
 #: Who the command line acts as in the trail (whoever has a shell on the server is its admin).
 CLI_ROLE: UserRole = "admin"
@@ -33,6 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace, store: Store | None = None) -> int:
     """Run one `posture users` command; problems are UsageError (one line, exit 2)."""
+    # The database libraries load here, not when the parser is built (`posture --help`).
+    from posture.store.accounts import Accounts, is_locked, utcnow
+    from posture.store.records import Store
+
     accounts = Accounts(store if store is not None else Store())
     by = Actor(name=f"cli:{getpass.getuser()}", role=CLI_ROLE)
     command = args.users_command

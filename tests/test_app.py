@@ -194,6 +194,33 @@ def test_history_compares_two_sessions(data_dir, data_folder):
     assert {b.label for b in at.get("download_button")} >= {"Download HTML", "Download PDF"}
 
 
+def test_history_charts_the_margin_and_opens_after_on_an_assessment(data_dir, data_folder):
+    import json as _json
+
+    from posture import assess
+    from posture.core.intake import Intake
+    from posture.store.records import NewPhoto, Store
+
+    store = Store(data_folder)
+    c = store.create_client("Trend")
+    ids = []
+    for name, kind in (("standing_back_01.jpg", "assessment"), ("standing_back_02.jpg", "assessment"),
+                       ("standing_back_02.jpg", "self_check")):  # the self check is the latest
+        photo = NewPhoto((data_dir / name).read_bytes(), name, assess(data_dir / name))
+        ids.append(store.save_session(c.id, Intake(), [photo], kind))
+    at = AppTest.from_file(str(ROOT / "app_pages/3_History.py"), default_timeout=120)
+    at.session_state["client_id"] = c.id
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=f"after_{c.id}").value == ids[1]  # the latest assessment, not the self check
+    assert at.selectbox(key=f"before_{c.id}").value == ids[0]
+    specs = [_json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
+    measures = [s for s in specs if "layer" in s]
+    whiskers = [layer["encoding"] for s in measures for layer in s["layer"] if layer["mark"]["type"] == "rule"]
+    assert whiskers and all((w["y"]["field"], w["y2"]["field"]) == ("low", "high") for w in whiskers)
+    assert any(x.value.startswith("Whiskers: each reading ± 2 × its uncertainty") for x in at.caption)
+
+
 def test_self_check_gives_advice_and_stores_nothing(data_dir, data_folder):
     at = _run("app_pages/4_Self_check.py")
     at.radio(key="self_source").set_value("Upload")

@@ -121,6 +121,7 @@ def test_durations_rate_eta_and_first_failure_in_input_order():
     t.record(2, "image_unreadable", 3)  # finished later but earlier in the input: its code wins
     assert (t.assessed, t.failed, t.exit_code) == (1, 2, 3)
     assert "1 assessed, 2 failed (1 no_person, 1 image_unreadable)" in t.summary("r.parquet", "2 local workers")
+    assert t.summary("r.parquet", "2 local workers").endswith("; rows written to r.parquet")  # where to look
     assert Tally(total=1).exit_code == 0
 
 

@@ -123,6 +123,14 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
         _wait_text(page, "scaled to the same body height", 30_000)
         _wait_images_decoded(page)
         _wait_text(page, "combined uncertainty", 10_000)
+        # Hunched, then upright (the same man): the neck on the trunk moved back into its neutral
+        # band, so it improved (it read "worse" when "better" meant "toward 0"); the change is
+        # printed with the margin the verdict used.
+        rows = page.locator("table tr").all_inner_texts()
+        (neck,) = [r for r in rows if r.startswith("Neck flexion on the trunk")]
+        assert "needs more than ±" in neck and neck.rstrip().endswith("improved"), neck
+        (ungraded,) = [r for r in rows if r.startswith("Trunk–thigh angle")]
+        assert ungraded.rstrip().endswith("not graded: raises no finding"), ungraded
     finally:
         browser.close()
     assert "Traceback" not in server.log.read_text()

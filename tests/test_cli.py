@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -411,3 +412,70 @@ def test_check_outputs_rules():
     with pytest.raises(UsageError, match="--log run.png: a data file named like a photo"):
         check_outputs([], [("--log", "run.png")], data=("--log",))
     check_outputs([], [("--annotate", "run.png")], data=("--log",))  # a drawing is an image: fine
+
+
+# --- the words people read: plain names, units, where files went (issue 18) ---------------------
+
+IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # craniovertebral_angle_deg, neck_on_trunk_flexion_deg
+
+
+def test_assess_text_uses_the_apps_names_and_words(capsys, data_dir):
+    code, out, err = run(capsys, "assess", str(data_dir / "seated_side_upright_01.jpg"))
+    assert code == 0, err
+    assert "  Neck flexion on the trunk: flexed by 18.4° ± 4.1°\n" in out
+    assert "  Trunk inclination: reclined by 6.5° ± 1.7°\n" in out
+    assert not IDENTIFIER.findall(out) and " deg" not in out, out
+
+
+def test_compare_text_prints_the_margin_the_verdict_uses(capsys, data_dir):
+    code, out, err = run(capsys, "compare", str(data_dir / "seated_side_upright_01.jpg"),
+                         str(data_dir / "seated_side_hunched_01.jpg"))
+    assert code == 0, err
+    assert ("  Neck flexion on the trunk: +18.4° → −7.9°, change −26.3° (needs more than ±11.5° to count): worse\n"
+            in out)
+    assert "  Trunk inclination: −6.5° → +42.2°, change +48.7° (needs more than ±7.2° to count): worse\n" in out
+    assert ("Neck inclination (ear–shoulder line from vertical): +11.9° → +35.3°, "
+            "change +23.3° (needs more than ±10.8° to count): not graded: raises no finding") in out
+    assert "A change counts only when it is larger than the amount shown: 2 × the two readings' combined uncertainty" in out
+    assert not IDENTIFIER.findall(out.replace("seated_side_upright_01", "").replace("seated_side_hunched_01", "")), out
+    assert " deg" not in out and "noise ±" not in out
+
+
+def test_compare_of_two_turned_photos_says_why_nothing_was_compared(capsys, data_dir):
+    a, b = (str(data_dir / "multicam" / f"static_cam01_f{k}.jpg") for k in ("00", "05"))
+    code, out, err = run(capsys, "compare", a, b)
+    # A valid answer, not an error (documented in `posture compare --help`): exit 0, and why.
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1].startswith("nothing compared: no measure was taken from before (a turned view")
+    code, out, _ = run(capsys, "compare", a, b, "--json", "-")
+    assert code == 0 and json.loads(out)["nothing_compared"].startswith("no measure was taken from before")
+
+
+def test_files_written_are_named(capsys, data_dir, tmp_path):
+    report, ann = tmp_path / "summary.md", tmp_path / "a.png"
+    code, out, err = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"), "--report", str(report),
+                         "--annotate", str(ann))
+    assert code == 0
+    assert f"summary written to {report}\n" in err and f"annotated photo written to {ann}\n" in err
+
+
+def test_help_texts(capsys):
+    for argv, wanted in ((["compare", "--help"], ("the earlier photo", "nothing to compare", "combined uncertainty")),
+                         (["live", "--help"], ("the camera's place",))):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        out = capsys.readouterr().out
+        assert exc.value.code == 0 and all(w in out for w in wanted), out
+
+
+def test_help_loads_no_heavy_library():
+    """`posture --help` must not wait for the pose model, OpenCV or the database libraries."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from posture.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "heavy = ['cv2', 'mediapipe', 'sqlalchemy', 'alembic', 'argon2', 'pandas', 'posture.core.assessment']\n"
+             "print(sorted(m for m in heavy if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout[-500:]

@@ -106,7 +106,7 @@ def test_overlay_text_reads_in_words(assessed):
 def test_live_overlay_banner_and_measures():
     frame = np.full((480, 640, 3), 90, np.uint8)
     result = SimpleNamespace(landmarks=None, state=PostureState.POOR, alert=True,
-                             measures={"neck_inclination_deg": 31.26, "torso_inclination_deg": None})
+                             now={"neck_inclination_deg": 31.26})
     out = annotate_live(frame, result)
     assert out.shape == frame.shape and (frame == 90).all()  # drawn on a copy
     assert tuple(out[5, 320]) == (60, 60, 230)  # the poor banner's colour across the top

@@ -33,8 +33,32 @@ def test_no_uncertain_photo_is_used():
     assert not banned & {hashlib.sha256((SAMPLES / n).read_bytes()).hexdigest() for n in VIEWS}
 
 
+_AMOUNT = r"(\d+\.\d)(?:°|%| cm) ± (\d+\.\d)(?:°|%| cm)"
+
+
+def _reading(name: str, text: str) -> tuple[float, float] | None:
+    """(value, ±) from a measure's line as the CLI writes it (`formatting.measure_text`):
+    the sign in the measure's own words ("right higher by 1.2° ± 3.5°" is -1.2)."""
+    from posture.core.measuring.measures import MEASURES
+
+    words = MEASURES[name].words
+    if words is None:  # the number is the reading: "65.8° ± 4.3°"
+        m = re.fullmatch(r"([−-]?)" + _AMOUNT, text)
+        return None if m is None else ((-1 if m.group(1) else 1) * float(m.group(2)), float(m.group(3)))
+    for template, sign in ((words.positive, 1.0), (words.negative, -1.0), (f"{words.neutral} ({{a}})", 0.0)):
+        m = re.fullmatch(re.escape(template).replace(re.escape("{a}"), _AMOUNT), text)
+        if m is not None:
+            return sign * float(m.group(1)), float(m.group(2))
+    return None
+
+
 def _example_values() -> dict[str, dict[str, tuple[float, float]]]:
-    """Each photo's measured values (value, ±) in samples/example-cli-output.txt."""
+    """Each photo's measured values (value, ±) in samples/example-cli-output.txt, whose lines
+    name each measure in plain words ("  Shoulder tilt: left higher by 1.7° ± 2.8°")."""
+    from posture.core.measuring.formatting import label
+    from posture.core.measuring.measures import MEASURES
+
+    names = {label(spec.name): spec.name for spec in MEASURES}
     values: dict[str, dict[str, tuple[float, float]]] = {}
     photo = ""
     for line in (SAMPLES / "example-cli-output.txt").read_text().splitlines():
@@ -42,9 +66,11 @@ def _example_values() -> dict[str, dict[str, tuple[float, float]]]:
         if head:
             photo = head.group(1)
             values[photo] = {"view": head.group(2)}  # type: ignore[dict-item]
-        m = re.match(r"\s+(\w+)\s+([+-]\d+\.\d+) ± (\d+\.\d+)", line)
-        if m:
-            values[photo][m.group(1)] = (float(m.group(2)), float(m.group(3)))
+        m = re.fullmatch(r"  (.+?): (.+)", line)
+        if m and m.group(1) in names:
+            reading = _reading(names[m.group(1)], m.group(2))
+            if reading is not None:
+                values[photo][names[m.group(1)]] = reading
     return values
 
 

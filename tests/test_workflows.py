@@ -15,7 +15,9 @@ def test_change_lines_only_real_changes(assessed):
     before = with_measures(a, shoulder_tilt_deg=(5.0, 0.5))
     after = with_measures(a, shoulder_tilt_deg=(1.0, 0.5))
     lines = change_lines([before], [after])
-    assert any("Shoulder tilt left higher by 5.0° → left higher by 1.0° (improved)" in x for x in lines)
+    # the change with what it had to exceed (2 x the combined 0.71°), as in History's table and `posture compare`
+    assert ("back view: Shoulder tilt left higher by 5.0° → left higher by 1.0° "
+            "(improved: −4.0° (needs more than ±1.4° to count))") in lines
     still = [assessed(f"multicam/static_cam02_f{k}.jpg") for k in ("00", "10")]  # one still pose, two frames
     assert change_lines(still[:1], still[1:]) == ["back view: no change beyond measurement noise"]
     assert change_lines([assessed("seated_side_upright_01.jpg")], [a]) == []  # no earlier back view
@@ -88,6 +90,31 @@ def test_session_story_series(assessed):
     assert {p.session for p in key} == {"#1 · 3 Mar", "#2 · 17 Mar"}
 
 
+def test_trend_charts_show_the_margin_and_mark_self_checks(assessed):
+    from posture.ui.trend_chart import measures_chart
+    from posture.ui.workflows import key_measures_over_sessions, session_ticks
+
+    s1 = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_02.jpg"])
+    s2 = _session(assessed, 2, "2026-03-17T09:30:00", ["standing_back_02.jpg"], kind="self_check")
+    ticks = session_ticks([s1, s2])
+    assert ticks == {1: "#1 · 3 Mar", 2: "#2 · 17 Mar · self check"}  # the axis says who took it
+    key = key_measures_over_sessions([s1, s2])
+    tilt = [p for p in key if p.measure == "Shoulder tilt (back)"]
+    assert [p.self_check for p in tilt] == [False, True]
+    spec = measures_chart(key, list(ticks.values())).to_dict()
+    layers = {(layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]): layer for layer in spec["layer"]}
+    whisker = layers["rule"]["encoding"]
+    assert (whisker["y"]["field"], whisker["y2"]["field"]) == ("low", "high")
+    rows = spec["data"]["values"]
+    row = next(r for r in rows if r["measure"] == "Shoulder tilt (back)" and r["taken"] == "assessment")
+    m = assessed("standing_back_02.jpg").measures["shoulder_tilt_deg"]
+    # the whisker is the margin a finding must clear: 2 x the reading's ±
+    assert row["low"] == pytest.approx(m.value - 2 * m.uncertainty, abs=0.06)
+    assert row["high"] == pytest.approx(m.value + 2 * m.uncertainty, abs=0.06)
+    assert {r["taken"] for r in rows} == {"assessment", "self check"}
+    assert layers["point"]["encoding"]["shape"]["field"] == "taken"
+
+
 def test_session_ticks_tell_close_sessions_apart(assessed):
     from posture.ui.workflows import session_ticks
 
@@ -101,7 +128,7 @@ def test_session_ticks_tell_close_sessions_apart(assessed):
 
 
 def test_before_after_defaults_and_refusals(assessed):
-    from posture.ui.workflows import default_pair, pair_problem, shared_views
+    from posture.ui.workflows import default_after, default_pair, pair_problem, shared_views
 
     back, side = "standing_back_02.jpg", "seated_side_upright_01.jpg"
     a = _session(assessed, 1, "2026-01-01T10:00:00", [back, side])
@@ -109,7 +136,12 @@ def test_before_after_defaults_and_refusals(assessed):
     check = _session(assessed, 3, "2026-02-15T10:00:00", [side], kind="self_check")
     c = _session(assessed, 4, "2026-03-01T10:00:00", [back, side])
     assert default_pair([a, b, check, c]) == (2, 4)  # previous and latest assessment, not first and last
-    assert default_pair([a, check]) == (1, 3)  # fewer than two assessments: self checks count
+    # A self check filed under the client is never the default "After" while there is an assessment.
+    assert default_pair([a, check]) is None and default_after([a, check]) is a
+    assert default_pair([a, b, check]) == (1, 2)
+    early = dataclasses.replace(check, id=5, created="2025-12-01T10:00:00")
+    assert default_pair([early, a]) == (5, 1)  # it may be the "Before" when nothing else came earlier
+    assert default_pair([early, check]) == (5, 3)  # only self checks: they compare among themselves
     assert default_pair([a]) is None
     assert pair_problem(b, c) is None
     assert "later than After" in pair_problem(c, b)
@@ -258,8 +290,9 @@ def test_the_change_table_gives_units_dashes_and_whole_reasons():
 
     header, rule, tilt, head, knee = table.splitlines()
     assert len(shown(header)) == len(shown(rule)) == 4
-    assert shown(tilt)[1:3] == ["−1.2° → +2.0°", "+3.2° (±0.9°)"]
-    assert shown(head)[1:3] == ["+9.0% → +4.1%", "−4.9% (±1.5%)"]
+    # the change with the margin the verdict uses: 2 x the combined uncertainty
+    assert shown(tilt)[1:3] == ["−1.2° → +2.0°", "+3.2° (needs more than ±1.8° to count)"]
+    assert shown(head)[1:3] == ["+9.0% → +4.1%", "−4.9% (needs more than ±3.0% to count)"]
     assert "None" not in table
     knee_cells = shown(knee)  # an escaped "|" in the reason does not start a cell
     assert knee_cells[1:3] == ["— → +91.8°", "—"]

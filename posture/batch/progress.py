@@ -70,7 +70,7 @@ class Tally:
             text += " (" + ", ".join(f"{n} {kind}" for kind, n in self.failures.most_common()) + ")"
         if self.skipped:
             text += f"; {self.skipped} skipped (already in {out_name})"
-        return text
+        return text + f"; rows written to {out_name}"
 
 
 class Progress:

@@ -44,7 +44,7 @@ from posture.core.measuring.gates import withhold, withhold_failed_checks, withh
 from posture.core.measuring.gravity import Levelling, camera_for_photo
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from posture.core.measuring.setup import BODY_POINTS, Setup, assess_setup
-from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG, UNKNOWN_ROLL_SD_DEG, SetupSpread, combine
+from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG, SetupSpread, combine
 
 from .errors import NoPersonError, UsageError
 
@@ -292,10 +292,7 @@ def assess(
 
     ctx = levelling.context(chosen, None if height_cm is None else float(height_cm), perspective=level)
     measures = compute_measures(levelled, levelled_copies, ctx, (image.width, image.height), photo_landmarks=consensus)
-    spread = SetupSpread(
-        roll_sd_deg=(camera.roll_sd_deg or 0.0) if levelling.active else UNKNOWN_ROLL_SD_DEG,
-        pitch_sd_deg=(camera.pitch_sd_deg or 0.0) if levelling.active else UNKNOWN_PITCH_SD_DEG,
-    )
+    spread = SetupSpread.for_camera(camera, levelling.active)
     measures = {
         n: combine(MEASURES[n], m, levelled.xy, ctx, spread, camera.focal_px, camera.principal_point)
         for n, m in measures.items()

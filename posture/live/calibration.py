@@ -13,6 +13,7 @@ import numpy as np
 
 from posture.core.errors import CalibrationError, NoPersonError, PostureError, UsageError
 from posture.core.measuring.findings import Threshold
+from posture.core.measuring.formatting import label
 from posture.store.paths import data_dir, private_dir, write_private_file
 
 from .state import live_keys
@@ -61,6 +62,12 @@ def default_data_dir() -> Path:
 UPRIGHT_KEYS = {"side": "torso_flexion", "front": "trunk_lean"}
 
 
+def _named(name: str) -> str:
+    """A measure's plain name mid-sentence ("trunk side lean")."""
+    text = label(name)
+    return text[:1].lower() + text[1:]
+
+
 def check_calibration(view_kind: str, series: dict[str, list[float]], thresholds: dict[str, Threshold]) -> None:
     """Refuse a calibration that is not still and upright. Both bounds are the findings' own
     'mild' cut-offs (thresholds.toml), so a baseline never absorbs what would be flagged:
@@ -73,23 +80,20 @@ def check_calibration(view_kind: str, series: dict[str, list[float]], thresholds
       make sitting straight read as leaning forward.
     """
 
-    def label(name: str) -> str:
-        return name.removesuffix("_deg").replace("_", " ")
-
     for key in live_keys(view_kind == "side"):
         th = thresholds[key]
         for name in th.measures:
             if values := series.get(name):
                 p10, p90 = (float(x) for x in np.percentile(values, [10, 90]))
                 if p90 - p10 > th.mild:
-                    raise CalibrationError(f"calibration refused: not still ({label(name)} varied by {p90 - p10:.1f}°, "
+                    raise CalibrationError(f"calibration refused: not still ({_named(name)} varied by {p90 - p10:.1f}°, "
                                            f"more than {th.mild:g}°); sit upright and still, and try again")
     th = thresholds[UPRIGHT_KEYS[view_kind]]
     for name in th.measures:
         if values := series.get(name):
             median = float(np.median(values))
             if abs(median) > th.mild:
-                raise CalibrationError(f"calibration refused: not upright ({label(name)} {median:+.1f}°, beyond the "
+                raise CalibrationError(f"calibration refused: not upright ({_named(name)} {median:+.1f}°, beyond the "
                                        f"{th.mild:g}° screening cut-off); sit upright and still, and try again")
 
 

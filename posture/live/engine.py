@@ -23,12 +23,23 @@ from posture.core.image.camera import CameraTilt
 from posture.core.image.imaging import BGRImage
 from posture.core.measuring.findings import Severity, Threshold, load_thresholds
 from posture.core.measuring.gravity import Levelling, camera_from_scene
-from posture.core.measuring.measures import compute_measures
+from posture.core.measuring.measures import MEASURES, FloatArray, Measure, MeasureContext, compute_measures
+from posture.core.measuring.uncertainty import SetupSpread, combine
 
 from .calibration import Baseline, CalibrationWindow
 from .one_euro import OneEuroFilter, OneEuroParams
 from .session import SessionStats
-from .state import FrameResult, Grade, PostureState, StateTracker, grade, live_measures, state_for
+from .state import (
+    FrameResult,
+    Grade,
+    PostureState,
+    Reading,
+    ReadingWindow,
+    StateTracker,
+    grade,
+    live_measures,
+    state_for,
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,10 @@ class LiveEngine:
         self._previous: PoseLandmarks | None = None
         self._levelling: Levelling | None = None
         self._camera_checked_at: float | None = None
+        self._window = ReadingWindow()
+        self._window_view = ""
+        #: The latest frame's levelled landmarks and measure context (for the set-up terms of the ±).
+        self._frame: tuple[FloatArray, MeasureContext] | None = None
 
     @property
     def state(self) -> PostureState:
@@ -107,21 +122,28 @@ class LiveEngine:
             raise ModelError("this live engine was closed (its stream ended); start a new one")
         found = self._detect(frame, timestamp_s)
         model_done = time.perf_counter()
+        readings: dict[str, Reading] = {}
         if found is None:
             self._filter.reset()
             self._previous = None
+            self._window.clear()
             values: dict[str, float | None] = {}
             raw, view, smoothed, graded = PostureState.NO_PERSON, "", None, Grade(Severity.NONE)
         else:
             smoothed = self._smooth(found, timestamp_s)
             view, values = self._evaluate(smoothed, frame, timestamp_s)
-            graded = grade(values, view == "side", self._thresholds,
+            if view != self._window_view:  # another kind of view: its readings start afresh
+                self._window.clear()
+                self._window_view = view
+            self._window.add(timestamp_s, values)
+            readings = self._readings()
+            graded = grade(readings, view == "side", self._thresholds,
                            None if self.baseline is None else self.baseline.measures)
             raw = state_for(graded.severity)
         state, alert = self._update_state(raw, timestamp_s)
         latency = (time.perf_counter() - model_done) * 1000.0
         result = FrameResult(timestamp_s, state, raw, view, values, alert, smoothed, latency,
-                             graded.cause, graded.cause_value)
+                             graded.cause, graded.cause_value, readings)
         dt = 0.0 if self._last_t is None else max(0.0, timestamp_s - self._last_t)
         self._last_t = timestamp_s
         self.stats.add(result, dt)
@@ -180,8 +202,26 @@ class LiveEngine:
         side = view.name.is_sagittal
         names = live_measures(side)
         # The same levelled landmarks and context as a photo; the near side from the view.
-        measures = compute_measures(levelled, [levelled], levelling.context(view), size, names, photo_landmarks=lms)
+        ctx = levelling.context(view)
+        self._frame = (levelled.xy, ctx)
+        measures = compute_measures(levelled, [levelled], ctx, size, names, photo_landmarks=lms)
         return ("side" if side else "front"), {n: m.value for n, m in measures.items()}
+
+    def _readings(self) -> dict[str, Reading]:
+        """The window's readings with a photo's ±: the frames' spread as the repeatability,
+        widened by the set-up terms of the latest frame (camera roll and pitch, body yaw,
+        landmark placement; `uncertainty.combine`)."""
+        assert self._levelling is not None and self._frame is not None
+        xy, ctx = self._frame
+        camera = self._levelling.camera
+        spread = SetupSpread.for_camera(camera, self._levelling.active)
+        out = {}
+        for name, (mean, sd) in self._window.spreads().items():
+            spec = MEASURES[name]
+            m = combine(spec, Measure(name, spec.unit, mean, sd, 1.0), xy, ctx, spread, camera.focal_px,
+                        camera.principal_point)
+            out[name] = Reading(mean, m.uncertainty or 0.0, sd)
+        return out
 
     def _update_state(self, raw: PostureState, t: float) -> tuple[PostureState, bool]:
         # The settings are read on every frame: a changed config applies from the next one.

@@ -25,10 +25,8 @@ class SessionStats:
     def add(self, r: FrameResult, dt: float) -> None:
         self.frames += 1
         self.seconds_in[r.state.value] += dt
-        # A person frame is one the engine shows a person on AND found one on: the shown state
-        # lags by the hold time (someone walking in, or a frame where they are hidden), and
-        # a half-seen entering body gives wild angles. Measures come from person frames only.
-        has_person = r.state is not PostureState.NO_PERSON and r.raw_state is not PostureState.NO_PERSON
+        # Measures come from person frames only (`FrameResult.has_person`).
+        has_person = r.has_person
         self.frames_with_person += int(has_person)
         self.alerts += int(r.alert)
         if r.state is PostureState.POOR:

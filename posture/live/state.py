@@ -1,18 +1,29 @@
 """Posture state for the live monitor: the states, which measures are shown and graded
-(from the measures table, at call time), grading a frame's readings into a state with its
-cause and advice, and the time hysteresis and sustained-poor alert that turn per-frame
-states into what the user sees. No model, no files.
+(from the measures table, at call time), the window of recent readings a state is graded
+on, grading those readings into a state with its cause and advice, and the time hysteresis
+and sustained-poor alert that turn per-frame states into what the user sees. No model, no
+files.
+
+Grading uses a photo's rule: a reading raises a level only when it clears the cut-off by
+more than FINDING_MARGIN_SIGMAS x its uncertainty. A live reading is the robust mean of the
+last WINDOW_S seconds of frames (`ReadingWindow`, the photo's `aggregate`), and its
+uncertainty the spread of those frames (in place of a photo's augmented copies) combined
+with the same set-up terms as a photo (the engine adds camera roll and pitch, body yaw and
+landmark placement with `uncertainty.combine`). With a calibrated baseline, each reading is
+graded as its deviation from it against the finding's deviation bands
+(`Threshold.for_deviation`: the cut-offs less the reading of a neutral posture).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from posture.core.body.landmarks import PoseLandmarks
 from posture.core.measuring.findings import Severity, Threshold
-from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
+from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL, aggregate
 
 
 class PostureState(str, Enum):
@@ -53,6 +64,58 @@ def state_for(severity: Severity) -> PostureState:
     return PostureState.GOOD
 
 
+#: Seconds of frames a live reading is the robust mean of, and its spread the SD over: long
+#: enough that frame-to-frame jitter averages out and a still person's sway shows in the ±,
+#: short against the hold and alert times (1 s and 5 s by default).
+WINDOW_S = 2.0
+#: Fewest readings a live value rests on (a photo's MIN_SAMPLES is 3 copies); until then the
+#: measure shows nothing and grades nothing, so a half-seen body entering the frame never
+#: shows as a wild angle.
+MIN_WINDOW_READINGS = 5
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A live measure as graded and shown: the window's robust mean and its uncertainty."""
+
+    value: float
+    uncertainty: float
+    #: The SD of the window's readings alone (the repeatability part of `uncertainty`).
+    spread: float = 0.0
+
+
+class ReadingWindow:
+    """Each live measure's readings over the last `seconds` of frames with a person. Cleared
+    when nobody is seen or the kind of view changes: a reading never mixes two scenes."""
+
+    def __init__(self, seconds: float = WINDOW_S, min_readings: int = MIN_WINDOW_READINGS) -> None:
+        self.seconds = seconds
+        self.min_readings = min_readings
+        self._series: dict[str, deque[tuple[float, float]]] = {}
+
+    def clear(self) -> None:
+        self._series.clear()
+
+    def add(self, t: float, values: Mapping[str, float | None]) -> None:
+        for name, v in values.items():
+            if v is not None:
+                self._series.setdefault(name, deque()).append((t, v))
+        for series in self._series.values():
+            while series and series[0][0] <= t - self.seconds:
+                series.popleft()
+
+    def spreads(self) -> dict[str, tuple[float, float]]:
+        """(robust mean, SD) of each measure with at least `min_readings` readings, outliers
+        beyond 3 robust SDs dropped as for a photo's copies (`measures.aggregate`)."""
+        out: dict[str, tuple[float, float]] = {}
+        for name, series in self._series.items():
+            if len(series) >= self.min_readings:
+                spec = MEASURES.get(name)
+                mean, sd, _ = aggregate([v for _, v in series], spec.unit if spec else "deg")
+                out[name] = (mean, sd)
+        return out
+
+
 @dataclass(frozen=True)
 class Grade:
     """The worst severity among a frame's live findings, and the finding behind it with its
@@ -63,23 +126,23 @@ class Grade:
     cause_value: float | None = None
 
 
-def grade(values: Mapping[str, float | None], side: bool, thresholds: Mapping[str, Threshold],
+def grade(readings: Mapping[str, Reading], side: bool, thresholds: Mapping[str, Threshold],
           baseline: Mapping[str, float] | None = None) -> Grade:
-    """Grade a frame's readings against the live findings of its kind of view. With a
-    `baseline` (the user's own upright means), each reading is graded as its deviation
-    from it."""
+    """Grade the window's readings against the live findings of its kind of view, as a
+    photo's measures are: a level only beyond its cut-off by FINDING_MARGIN_SIGMAS x the
+    reading's uncertainty (none for a reading without one). With a `baseline` (the user's
+    own upright), each reading is graded as its deviation from it, against the finding's
+    deviation bands."""
     worst = Grade(Severity.NONE)
     for key in live_keys(side):
-        th = thresholds[key]
-        for name in th.measures:
-            value = values.get(name)
-            if value is None:
+        for name in thresholds[key].measures:
+            r = readings.get(name)
+            if r is None or not r.uncertainty > 0.0:
                 continue
+            value, th = r.value, thresholds[key]
             if baseline is not None and name in baseline:
-                value -= baseline[name]  # deviation from the user's own upright
-            if th.direction == "above" and value < 0:
-                continue
-            severity = th.severity(value, 0.0)
+                value, th = value - baseline[name], th.for_deviation()  # from the user's own upright
+            severity = th.severity(value, r.uncertainty)
             if severity > worst.severity:
                 worst = Grade(severity, key, value)
     return worst
@@ -99,6 +162,20 @@ class FrameResult:
     #: none is beyond its cut-off. What the advice is about.
     cause: str = ""
     cause_value: float | None = None
+    #: The window's readings, as graded (empty until MIN_WINDOW_READINGS frames with a person).
+    readings: dict[str, Reading] = field(default_factory=dict)
+
+    @property
+    def has_person(self) -> bool:
+        """A person is both shown and found on this frame: the shown state lags by the hold
+        time (someone walking in, or a frame where they are hidden), and a half-seen entering
+        body gives wild angles. Values are shown, logged and counted on these frames only."""
+        return self.state is not PostureState.NO_PERSON and self.raw_state is not PostureState.NO_PERSON
+
+    @property
+    def now(self) -> dict[str, float]:
+        """What "Now:" shows: each graded reading's value, nothing on a frame without a person."""
+        return {n: r.value for n, r in self.readings.items()} if self.has_person else {}
 
     @property
     def advice(self) -> str:
@@ -112,7 +189,8 @@ class FrameResult:
             "view": self.view,
             "alert": int(self.alert),
         }
-        row.update({k: (None if v is None else round(v, 2)) for k, v in self.measures.items()})
+        # A "no person" row carries no values (its landmarks, if any, are not shown either).
+        row.update({k: (None if v is None or not self.has_person else round(v, 2)) for k, v in self.measures.items()})
         return row
 
 

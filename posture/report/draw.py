@@ -42,7 +42,9 @@ class LiveFrame(Protocol):
     @property
     def alert(self) -> bool: ...
     @property
-    def measures(self) -> dict[str, float | None]: ...
+    def now(self) -> dict[str, float]:
+        """The graded readings to show (none on a frame without a person)."""
+        ...
 
 
 Colour = tuple[int, int, int]  # BGR
@@ -324,8 +326,7 @@ def annotate_live(frame: BGRImage, result: LiveFrame) -> BGRImage:
     ImageDraw.Draw(patch).text((style.pad * 2, style.pad), banner.text, font=font, fill=(0, 0, 0))
     out[: int(bh)] = np.asarray(patch)[:, :, ::-1]
     y = bh + style.pad
-    lines = [Label(live_value(name, value), (0.0, 0.0), smaller=True)
-             for name, value in result.measures.items() if value is not None]
+    lines = [Label(live_value(name, value), (0.0, 0.0), smaller=True) for name, value in result.now.items()]
     boxes: list[tuple[Label, Box]] = []
     for lab in lines:
         lw, lh = _label_size(lab, style)

@@ -29,13 +29,10 @@ from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from posture.core.errors import UsageError
 
-from .actor import Actor
+from .actor import USER_ROLES, Actor, UserRole
 from .audit import LOGIN, LOGIN_FAILED, LOGOUT, insert_event
 from .schema import audit_events, users
 from .transactions import Transactions
-
-UserRole = Literal["therapist", "admin"]
-USER_ROLES: tuple[UserRole, ...] = ("therapist", "admin")
 
 #: Long enough to resist guessing at 5 tries per 15 minutes; no composition rules (NIST SP 800-63B).
 PASSWORD_MIN_CHARS = 10

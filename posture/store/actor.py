@@ -12,6 +12,10 @@ from typing import Literal
 
 Role = Literal["solo", "therapist", "admin", "self_check"]
 ROLES: tuple[Role, ...] = ("solo", "therapist", "admin", "self_check")
+#: The roles a clinic user account can have (here, not in `accounts`, so the command line's
+#: help names them without loading the database libraries).
+UserRole = Literal["therapist", "admin"]
+USER_ROLES: tuple[UserRole, ...] = ("therapist", "admin")
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ import numpy.typing as npt
 
 from posture.core.assessment import Assessment
 from posture.core.body.landmarks import MIN_VISIBILITY
-from posture.core.compare import ChangeStatus, MeasureChange, compare, setup_difference
+from posture.core.compare import ChangeStatus, MeasureChange, change_text, compare, setup_difference, verdict_text
 from posture.core.image.camera import CameraTilt
 from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import BGRImage, LoadedImage, encode_jpeg
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS
 from posture.core.measuring.formatting import label as measure_label
-from posture.core.measuring.formatting import reason_text, signed_words, unit_symbol
+from posture.core.measuring.formatting import signed_amount, signed_words
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
 from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG
 from posture.report.draw import annotate
@@ -57,7 +58,7 @@ def change_lines(previous: list[Assessment], current: list[Assessment]) -> list[
         for c in real:
             assert c.before is not None and c.after is not None
             lines.append(f"{a.view.name.value} view: {measure_label(c.name)} {signed_words(c.name, c.before, c.unit)} → "
-                         f"{signed_words(c.name, c.after, c.unit)} ({c.status.value})")
+                         f"{signed_words(c.name, c.after, c.unit)} ({c.status.value}: {change_text(c)})")
     return lines
 
 
@@ -153,6 +154,7 @@ def session_ticks(sessions: list[SessionRecord]) -> dict[int, str]:
     when the sessions span more than one, the time when two share a day. Charts space the
     sessions evenly by number: two sessions minutes apart would sit on one spot of a time axis."""
     times = {s.id: session_time(s.created) for s in sessions}
+    kinds = {s.id: s.kind for s in sessions}  # a self check is marked on the axis: the client took it
     known = [t for t in times.values() if t is not None]
     years = len({t.year for t in known}) > 1
     days = [t.date() for t in known]
@@ -166,7 +168,7 @@ def session_ticks(sessions: list[SessionRecord]) -> dict[int, str]:
         if days.count(t.date()) > 1:
             text += f" {t:%H:%M}"
         out[s.id] = f"#{number} · {text}"
-    return out
+    return {sid: text + (" · self check" if kinds[sid] == "self_check" else "") for sid, text in out.items()}
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,13 @@ class MeasurePoint:
     unit: str
     kind: str = ""  # "frontal" (front/back photos) or "sagittal" (side photos): charted apart
     session: str = ""  # the session's axis label (`session_ticks`)
+    self_check: bool = False  # taken by the client (the self check), not in an assessment
+
+    @property
+    def margin(self) -> float:
+        """The whisker's half-length: FINDING_MARGIN_SIGMAS x the reading's ±, the margin a
+        finding (and, combined, a before/after change) must clear."""
+        return FINDING_MARGIN_SIGMAS * self.uncertainty
 
 
 def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoint]:
@@ -217,19 +226,29 @@ def key_measures_over_sessions(sessions: list[SessionRecord]) -> list[MeasurePoi
                 m = p.assessment.measures.get(name)
                 if m is not None and m.value is not None:
                     points.append(MeasurePoint(when, f"{measure_label(name)} ({view.value})", m.value,
-                                               m.uncertainty or 0.0, m.unit, kind or "", ticks[s.id]))
+                                               m.uncertainty or 0.0, m.unit, kind or "", ticks[s.id],
+                                               s.kind == "self_check"))
     return points
 
 
-def default_pair(sessions: list[SessionRecord]) -> tuple[int, int] | None:
-    """Before/After to open on: the previous and the latest assessment (self checks only when
-    there are fewer than two assessments); None with fewer than two sessions."""
+def default_after(sessions: list[SessionRecord]) -> SessionRecord:
+    """The session History opens on as "After" (and summarises): the latest assessment, never
+    a self check while there is an assessment (the client took it, seated at a desk); the latest
+    session when there are only self checks."""
     ordered = sorted(sessions, key=lambda s: (s.created, s.id))
-    assessments = [s for s in ordered if s.kind == "assessment"]
-    pool = assessments if len(assessments) >= 2 else ordered
-    if len(pool) < 2:
+    return next((s for s in reversed(ordered) if s.kind == "assessment"), ordered[-1])
+
+
+def default_pair(sessions: list[SessionRecord]) -> tuple[int, int] | None:
+    """Before/After to open on: After is `default_after`; Before the previous assessment, else
+    the latest self check before it. None when nothing comes before it."""
+    ordered = sorted(sessions, key=lambda s: (s.created, s.id))
+    after = default_after(sessions)
+    earlier = ordered[:ordered.index(after)]
+    if not earlier:
         return None
-    return pool[-2].id, pool[-1].id
+    before = next((s for s in reversed(earlier) if s.kind == after.kind), earlier[-1])
+    return before.id, after.id
 
 
 def pair_problem(before: SessionRecord, after: SessionRecord) -> str | None:
@@ -255,21 +274,19 @@ def shared_views(before: SessionRecord, after: SessionRecord) -> list[str]:
 def change_table(changes: list[MeasureChange]) -> str:
     """Before/after per measure as a Markdown table that wraps (a tablet shows every word):
     four columns, so that numbers keep their width at 820 px; values with their unit and sign,
-    "—" where there is none, the change with its noise, the verdict and its reason in full."""
+    "—" where there is none, the change with the margin it must exceed to count (the wording
+    of `posture compare` too: `compare.change_text`), the verdict and its reason in full."""
 
     def signed(value: float | None, unit: str) -> str:
-        return "—" if value is None else _signed(value) + unit_symbol(unit)
+        return "—" if value is None else signed_amount(value, unit)
 
     def cell(text: str) -> str:
         return md_escape(text.replace("\n", " "))  # inert in Markdown; "|" escaped, so it cannot split a cell
 
-    rows = ["| measure | before → after | change (noise ±) | verdict |", "|---|---|---|---|"]
+    rows = ["| measure | before → after | change | verdict |", "|---|---|---|---|"]
     for c in changes:
-        change = signed(c.change, c.unit)
-        if c.combined_uncertainty is not None:
-            change += f" (±{c.combined_uncertainty:.1f}{unit_symbol(c.unit)})"
-        verdict = c.status.value if c.reason is None else f"{c.status.value}: {reason_text(c.reason, c.unit)}"
-        cells = (measure_label(c.name), f"{signed(c.before, c.unit)} → {signed(c.after, c.unit)}", change, verdict)
+        cells = (measure_label(c.name), f"{signed(c.before, c.unit)} → {signed(c.after, c.unit)}", change_text(c),
+                 verdict_text(c))
         rows.append("| " + " | ".join(map(cell, cells)) + " |")
     return "\n".join(rows)
 
@@ -354,10 +371,6 @@ class Draft:
 
 
 # --- the photo's set-up, in words for the page ------------------------------------------------
-
-
-def _signed(value: float) -> str:
-    return f"{value:+.1f}".replace("-", "−")
 
 
 def camera_line(camera: CameraTilt) -> str:

@@ -66,6 +66,16 @@ class Threshold:
     marked: float
     direction: str = "both"  # "both" (|value|), "above" (value), "below" (value under the cut-offs)
     source: str = ""
+    #: What a neutral posture reads with these landmarks (thresholds.toml `neutral`): 0 unless
+    #: the landmarks offset it (the neck on the trunk reads about +15 deg with BlazePose's shoulder).
+    neutral: float = 0.0
+
+    def for_deviation(self) -> Threshold:
+        """The bands for a deviation from the person's own calibrated upright: the cut-offs less
+        the neutral reading (the neck's 25/35/45 deg become RULA's own 10/20/30), since the
+        baseline already holds whatever offset the landmarks have."""
+        n = self.neutral
+        return replace(self, mild=self.mild - n, moderate=self.moderate - n, marked=self.marked - n, neutral=0.0)
 
     def cut_offs(self) -> tuple[tuple[Severity, float], ...]:
         return ((Severity.MILD, self.mild), (Severity.MODERATE, self.moderate), (Severity.MARKED, self.marked))
@@ -166,7 +176,11 @@ def _parse_threshold(key: str, table: dict[str, Any], path: str | Path | None) -
     ordered = (mild > moderate > marked) if direction == "below" else (mild < moderate < marked)
     if not ordered:
         raise ConfigError(f"{where}: cut-offs must get stricter from mild to moderate to marked")
-    return Threshold(key, tuple(names), mild, moderate, marked, direction, str(table.get("source", "")).strip())
+    try:
+        neutral = float(table.get("neutral", 0.0))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: neutral must be a number") from None
+    return Threshold(key, tuple(names), mild, moderate, marked, direction, str(table.get("source", "")).strip(), neutral)
 
 
 # --- wording -----------------------------------------------------------------------------

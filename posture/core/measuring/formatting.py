@@ -49,6 +49,14 @@ def amount(value: float, unit: str, uncertainty: float | None = None, ascii_only
     return text
 
 
+def signed_amount(value: float, unit: str, ascii_only: bool = False) -> str:
+    """A value or a change with its sign and unit, one decimal: "+8.4°", "−4.9%"."""
+    text = f"{value:+.1f}{unit_symbol(unit, ascii_only)}"
+    if round(value, 1) == 0:
+        text = text.lstrip("+-")  # "0.0°": neither way
+    return text if ascii_only else text.replace("-", "−", 1)
+
+
 def signed_words(name: str, value: float, unit: str, uncertainty: float | None = None,
                  ascii_only: bool = False) -> str:
     """The value with its sign in words: "left higher by 2.1° ± 0.8°".

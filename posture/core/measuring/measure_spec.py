@@ -95,10 +95,15 @@ class Grading:
 @dataclass(frozen=True)
 class NeutralBand:
     """Where a measure is best, for before/after: a change toward the band (or into it) is
-    an improvement, away from it is worse."""
+    an improvement, away from it is worse; a change between two readings inside it is
+    neither. `low` may be -inf (a trunk reclined any amount is not worse than upright)."""
 
     low: float
     high: float
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise ValueError(f"neutral band {self.low:g} to {self.high:g}: low must not exceed high")
 
     def distance(self, value: float) -> float:
         return max(self.low - value, value - self.high, 0.0)
@@ -142,8 +147,10 @@ class MeasureSpec:
     fuses_front_back: bool = False
     #: Set-up checks whose "retake" withholds it (`STANCE_CHECK`, `ARMS_CHECK`).
     withheld_by: frozenset[str] = frozenset()
-    #: Before/after: where it is best; None: a change has no better direction.
-    better: NeutralBand | None = NeutralBand(0.0, 0.0)
+    #: Before/after: where it is best (toward it is "improved"); None: a change has no better
+    #: direction. Only a graded measure has one: a measure that raises no finding (plumb-line
+    #: offsets, which move with sway) gets no better/worse verdict.
+    better: NeutralBand | None = None
     #: History charts it over sessions (the measures a therapist follows).
     key: bool = False
     #: Drawn on the annotated photo.
@@ -159,6 +166,8 @@ class MeasureSpec:
             raise ValueError(f"{self.name}: unknown region {self.region!r} (known: {', '.join(REGIONS)})")
         if self.advice is not None and (self.grading is None or not self.live):
             raise ValueError(f"{self.name}: live advice needs a grading and live=True")
+        if self.better is not None and self.grading is None:
+            raise ValueError(f"{self.name}: a 'better' band needs a grading (an ungraded measure gets no verdict)")
         unknown = self.withheld_by - {STANCE_CHECK, ARMS_CHECK}
         if unknown:
             raise ValueError(f"{self.name}: unknown set-up checks {sorted(unknown)}")

@@ -201,6 +201,20 @@ def _as_cm(px: Compute) -> Compute:
     return lambda xy, ctx: px(xy, ctx) / px_per_cm(xy, ctx)
 
 
+#: Before/after, where each graded measure is best (`MeasureSpec.better`). Tilts and leans:
+#: level or upright. Knees: straight.
+LEVEL = NeutralBand(0.0, 0.0)
+STRAIGHT_KNEE = NeutralBand(0.0, 0.0)
+#: Neck on the trunk: RULA's neutral 0-10 deg band moved up 15 deg, as its cut-offs are
+#: (thresholds.toml, neck_flexion: BlazePose's shoulder is below and in front of C7, so a
+#: neutral neck reads about +15 deg). Going from +18 to -8 is worse, not "toward zero".
+NECK_NEUTRAL = NeutralBand(15.0, 25.0)
+#: Trunk inclination: only forward flexion is graded (a supported recline is RULA's best
+#: trunk score), so upright and any recline are alike: a change between them is neither.
+UPRIGHT_OR_RECLINED = NeutralBand(-math.inf, 0.0)
+#: The craniovertebral angle: the ear straight above the shoulder.
+EAR_OVER_SHOULDER = NeutralBand(90.0, 90.0)
+
 _STANCE_AND_ARMS = frozenset({STANCE_CHECK, ARMS_CHECK})
 _STANCE = frozenset({STANCE_CHECK})
 _KNEE_AREAS = ("gluteus medius (often weak)", "gluteus maximus (often weak)", "hip adductors", "TFL / IT band",
@@ -222,7 +236,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             grading=Grading("head_tilt", "Head likely tilted: {side} ear higher",
                             "The {side} ear sits higher by {by}: the head side-bends toward the {other}.",
                             ("sternocleidomastoid", "scalenes", "upper trapezius", "suboccipitals")),
-            key=True, overlay=True, live=True,
+            better=LEVEL, key=True, overlay=True, live=True,
             advice=("Level your head: your left ear is higher than your right.",
                     "Level your head: your right ear is higher than your left."),
         ),
@@ -240,7 +254,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
                             "depressors on the other side; confirm by palpation.",
                             ("upper trapezius (high side)", "levator scapulae (high side)", "latissimus dorsi",
                              "quadratus lumborum")),
-            key=True, overlay=True, live=True,
+            better=LEVEL, key=True, overlay=True, live=True,
             advice=("Let your left shoulder drop: it sits higher than the right (rest both forearms evenly).",
                     "Let your right shoulder drop: it sits higher than the left (rest both forearms evenly)."),
         ),
@@ -260,7 +274,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
                             ("quadratus lumborum (high side)", "gluteus medius (low side)", "hip adductors",
                              "hip abductors")),
             # Not live: at a desk the hips are mostly hidden by it, and sitting moves them little.
-            key=True, overlay=True,
+            better=LEVEL, key=True, overlay=True,
         ),
         MeasureSpec(
             "trunk_lean_deg", "deg", FRONTAL, ANY_POSTURE,
@@ -275,7 +289,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             grading=Grading("trunk_lean", "Likely lateral trunk lean toward the {side}",
                             "The shoulders are shifted toward the client's {side} over the pelvis by {by}.",
                             ("quadratus lumborum", "obliques", "erector spinae")),
-            key=True, overlay=True, live=True,
+            better=LEVEL, key=True, overlay=True, live=True,
             advice=("Sit centred: you lean to your left (weight even on both sit bones, no leaning on one armrest).",
                     "Sit centred: you lean to your right (weight even on both sit bones, no leaning on one armrest)."),
         ),
@@ -300,7 +314,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
                                 f"The hip-knee-ankle line bends {{by}} at the {knee} knee. Foot position and camera "
                                 "height affect this; consider a standing and a squat check.",
                                 _KNEE_AREAS, sides=("valgus (knee inward)", "varus (knee outward)")),
-                overlay=True,
+                better=STRAIGHT_KNEE, overlay=True,
             )
         )
     table += [
@@ -319,7 +333,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
                             ("suboccipitals", "upper trapezius", "levator scapulae",
                              "sternocleidomastoid (often short)", "scalenes (often short)",
                              "deep neck flexors (often weak)")),
-            better=NeutralBand(90.0, 90.0), key=True, overlay=True, live=True,
+            better=EAR_OVER_SHOULDER, key=True, overlay=True, live=True,
         ),
         MeasureSpec(
             "neck_inclination_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -345,7 +359,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             grading=Grading("neck_flexion", "Neck likely flexed on the trunk",
                             "The neck line is {by} forward of the trunk line; at a desk, consider screen height.",
                             ("upper trapezius", "levator scapulae", "cervical extensors", "deep neck flexors")),
-            live=True,
+            better=NECK_NEUTRAL, live=True,
             advice=("Lift your head: bring your ears back over your shoulders (a screen at eye level helps).",) * 2,
         ),
         MeasureSpec(
@@ -360,7 +374,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             grading=Grading("torso_flexion", "Trunk likely flexed forward",
                             "The hip-to-shoulder line leans {by} forward of vertical.",
                             ("thoracic erectors", "hip flexors (iliopsoas)", "abdominals", "pectorals")),
-            key=True, overlay=True, live=True,
+            better=UPRIGHT_OR_RECLINED, key=True, overlay=True, live=True,
             advice=("Sit back: let the backrest carry you and bring the chair closer to the desk.",) * 2,
         ),
         MeasureSpec(
@@ -395,7 +409,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             _sagittal("SHOULDER", "HIP", "KNEE"), _trunk_thigh, max_spread=6.0,
             label="Trunk–thigh angle", short_label="Trunk-thigh",
             words=SignWords("flexed by {a}", "extended by {a}", "straight", overlay=("flexed", "extended")),
-            better=None, overlay=True,
+            overlay=True,
         ),
         MeasureSpec(
             "knee_flexion_deg", "deg", SAGITTAL, ANY_POSTURE,
@@ -405,7 +419,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             _sagittal("HIP", "KNEE", "ANKLE"), _knee_flexion, max_spread=6.0,
             label="Knee bend", short_label="Knee",
             words=SignWords("bent by {a}", "hyperextended by {a}", "straight", overlay=("bent", "hyperextended")),
-            better=None, overlay=True,
+            overlay=True,
         ),
     ]
     for part in ("EAR", "SHOULDER", "HIP", "KNEE"):

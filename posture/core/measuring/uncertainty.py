@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from posture.core.image.camera import CameraTilt
+
 from . import geometry as g
 from .measures import SCALE_REL_ERROR, Measure, MeasureContext, MeasureSpec, value_of
 
@@ -59,6 +61,14 @@ class SetupSpread:
     roll_sd_deg: float
     pitch_sd_deg: float
     yaw_sd_deg: float = YAW_SD_DEG
+
+    @classmethod
+    def for_camera(cls, camera: CameraTilt, levelled: bool) -> SetupSpread:
+        """The camera's own SDs when the landmarks were levelled by it; else the hand-held
+        assumptions (its level unknown)."""
+        if levelled:
+            return cls(camera.roll_sd_deg or 0.0, camera.pitch_sd_deg or 0.0)
+        return cls(UNKNOWN_ROLL_SD_DEG, UNKNOWN_PITCH_SD_DEG)
 
 
 def rotate_about(xy: FloatArray, angle_deg: float, centre: tuple[float, float]) -> FloatArray:
