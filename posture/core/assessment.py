@@ -44,7 +44,7 @@ from posture.core.measuring.gates import withhold, withhold_failed_checks, withh
 from posture.core.measuring.gravity import Levelling, camera_for_photo
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from posture.core.measuring.setup import BODY_POINTS, Setup, assess_setup
-from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG, SetupSpread, combine
+from posture.core.measuring.uncertainty import SetupSpread, combine
 
 from .errors import NoPersonError, UsageError
 

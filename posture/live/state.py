@@ -4,8 +4,9 @@ on, grading those readings into a state with its cause and advice, and the time 
 and sustained-poor alert that turn per-frame states into what the user sees. No model, no
 files.
 
-Grading uses a photo's rule: a reading raises a level only when it clears the cut-off by
-more than FINDING_MARGIN_SIGMAS x its uncertainty. A live reading is the robust mean of the
+Grading uses a photo's rule: a reading raises a level only when the truth is likely past
+the cut-off (at least 80 %, `findings.LIKELY_AT`: it clears the cut-off by 0.84 x its
+uncertainty). A live reading is the robust mean of the
 last WINDOW_S seconds of frames (`ReadingWindow`, the photo's `aggregate`), and its
 uncertainty the spread of those frames (in place of a photo's augmented copies) combined
 with the same set-up terms as a photo (the engine adds camera roll and pitch, body yaw and
@@ -129,7 +130,7 @@ class Grade:
 def grade(readings: Mapping[str, Reading], side: bool, thresholds: Mapping[str, Threshold],
           baseline: Mapping[str, float] | None = None) -> Grade:
     """Grade the window's readings against the live findings of its kind of view, as a
-    photo's measures are: a level only beyond its cut-off by FINDING_MARGIN_SIGMAS x the
+    photo's measures are: a level only where the truth is likely past its cut-off given the
     reading's uncertainty (none for a reading without one). With a `baseline` (the user's
     own upright), each reading is graded as its deviation from it, against the finding's
     deviation bands."""
