@@ -4,9 +4,11 @@ on, grading those readings into a state with its cause and advice, and the time 
 and sustained-poor alert that turn per-frame states into what the user sees. No model, no
 files.
 
-Grading uses a photo's rule: a reading raises a level only when the truth is likely past
-the cut-off (at least 80 %, `findings.LIKELY_AT`: it clears the cut-off by 0.84 x its
-uncertainty). A live reading is the robust mean of the
+Grading uses a photo's rule with a stricter chance: a reading raises a level only when the
+truth is past the cut-off with at least `ALERT_AT` (97.7 %: it clears the cut-off by 2 x its
+uncertainty), where a photo's finding needs 80 %. An alert interrupts the client, and a live
+reading (one frame at a time, in tracking mode) can differ from a photo's by a few degrees:
+on one real still, live read a head tilt of 13° where the photo reads 9° ± 7°. A live reading is the robust mean of the
 last WINDOW_S seconds of frames (`ReadingWindow`, the photo's `aggregate`), and its
 uncertainty the spread of those frames (in place of a photo's augmented copies) combined
 with the same set-up terms as a photo (the engine adds camera roll and pitch, body yaw and
@@ -21,10 +23,14 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from statistics import NormalDist
 
 from posture.core.body.landmarks import PoseLandmarks
-from posture.core.measuring.findings import Severity, Threshold
+from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL, aggregate
+
+#: Chance that the truth is past a cut-off for a live state (2 SD, see the module's docstring).
+ALERT_AT = NormalDist().cdf(FINDING_MARGIN_SIGMAS)
 
 
 class PostureState(str, Enum):
@@ -130,8 +136,7 @@ class Grade:
 def grade(readings: Mapping[str, Reading], side: bool, thresholds: Mapping[str, Threshold],
           baseline: Mapping[str, float] | None = None) -> Grade:
     """Grade the window's readings against the live findings of its kind of view, as a
-    photo's measures are: a level only where the truth is likely past its cut-off given the
-    reading's uncertainty (none for a reading without one). With a `baseline` (the user's
+    photo's measures are, at `ALERT_AT` (none for a reading without an uncertainty). With a `baseline` (the user's
     own upright), each reading is graded as its deviation from it, against the finding's
     deviation bands."""
     worst = Grade(Severity.NONE)
@@ -143,7 +148,7 @@ def grade(readings: Mapping[str, Reading], side: bool, thresholds: Mapping[str, 
             value, th = r.value, thresholds[key]
             if baseline is not None and name in baseline:
                 value, th = value - baseline[name], th.for_deviation()  # from the user's own upright
-            severity = th.severity(value, r.uncertainty)
+            severity = th.severity(value, r.uncertainty, ALERT_AT)
             if severity > worst.severity:
                 worst = Grade(severity, key, value)
     return worst
