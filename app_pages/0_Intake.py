@@ -40,7 +40,7 @@ from posture.ui.guided_camera import guided_webcam
 from posture.ui.handout_builder import handout_builder
 from posture.ui.messages import show_flash
 from posture.ui.page import get_store
-from posture.ui.photo_results import assess_bytes, show_assessed
+from posture.ui.photo_results import assess_bytes, camera_turn_between_views, show_assessed
 from posture.ui.samples import leave_samples_for, sample_button
 from posture.ui.workflows import DraftPhoto, change_lines, work_setup_text
 
@@ -199,7 +199,8 @@ def main() -> None:
     changes = change_lines([p.assessment for p in past[-1].photos], [r.assessment for r in results]) if past else []
     summary = Summary([r.assessment for r in results], client=client.name if client else "", intake=intake,
                       annotated_jpegs=[r.annotated_jpeg for r in results], changes_text=changes,
-                      birth_date=client.birth_date if client else None, height_cm=height)
+                      birth_date=client.birth_date if client else None, height_cm=height,
+                      camera_turn_deg=camera_turn_between_views(results))
 
     st.subheader("3. Pre-session summary")
     # The first page: user text in it went through md_escape (shown exactly as typed, line breaks

@@ -212,9 +212,10 @@ def _annotated_path(base: Path, image: str, several: bool) -> Path:
 
 def _assess(args: argparse.Namespace, out: TextIO) -> int:
     from posture.core.assessment import Assessment, assess
-    from posture.core.image.imaging import encode_jpeg, encode_png, load_image, read_camera_exif
+    from posture.core.image.imaging import BGRImage, encode_jpeg, encode_png, load_image, read_camera_exif
     from posture.core.intake import Intake
     from posture.core.measuring.findings import load_thresholds
+    from posture.core.pair import front_back_turn
     from posture.report.draw import annotate
     from posture.report.html import to_html
     from posture.report.markdown import to_markdown
@@ -233,6 +234,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
     thresholds = load_thresholds(args.thresholds)
     results: list[Assessment] = []
     jpegs: list[bytes | None] = []
+    photos: list[BGRImage] = []  # as loaded, for the front-and-back pair's background check
     first_error: PostureError | None = None
     for image_path in args.images:
         try:
@@ -246,6 +248,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
             first_error = first_error or exc
             continue
         results.append(result)
+        photos.append(loaded.bgr)
         drawn = annotate(loaded.bgr, result) if (args.annotate or args.report) else None
         jpegs.append(encode_jpeg(_fit(drawn), 85) if drawn is not None and args.report else None)
         if args.annotate and drawn is not None:
@@ -262,7 +265,8 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
         _write_json(args.json, payload, out)
         _written("JSON", args.json)
     if args.report is not None and results:
-        summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs, height_cm=args.height_cm)
+        summary = Summary(results, client=args.client, intake=intake, annotated_jpegs=jpegs, height_cm=args.height_cm,
+                          camera_turn_deg=front_back_turn(results, photos))
         suffix = args.report.suffix.lower()
         if suffix == ".pdf":
             report = to_pdf(summary)

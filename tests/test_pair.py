@@ -16,6 +16,7 @@ import pytest
 
 from posture.core.assessment import Assessment
 from posture.core.body.landmarks import Landmark, PoseLandmarks
+from posture.core.body.views import ViewName
 from posture.core.pair import MAX_FEET_SHIFT, PAIR_RESIDUAL_SD, fuse, pair_problem
 
 from . import multicam as mc
@@ -143,3 +144,26 @@ def test_a_nudged_camera_is_measured_from_the_background(data_dir, angle):
     assert background_shift(bgr, bgr, [person]).rotation_deg == pytest.approx(0.0, abs=0.05)
     blank = np.zeros_like(bgr)
     assert background_shift(blank, blank) is None  # nothing to match: not guessed
+
+
+def test_the_camera_turn_between_a_front_and_a_back_photo_is_read_from_the_photos(assessed, data_dir):
+    """Two real photos of one room: the camera's turn between them is read off the background
+    (the people left out) and said in the summary; without a front and a back, nothing."""
+    import cv2
+
+    from posture.core.image.imaging import load_image
+    from posture.core.pair import front_back_turn
+    from posture.report.markdown import to_markdown
+    from posture.report.summary import Summary
+
+    front = assessed("standing_front_05_video.jpg")
+    back = dataclasses.replace(front, view=dataclasses.replace(front.view, name=ViewName.BACK))
+    bgr = load_image(data_dir / "standing_front_05_video.jpg").bgr
+    h, w = bgr.shape[:2]
+    turned = cv2.warpAffine(bgr, cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), 1.5, 1.0), (w, h),
+                            borderMode=cv2.BORDER_REFLECT)
+    turn = front_back_turn([front, back], [bgr, turned])
+    assert turn == pytest.approx(1.5, abs=0.2)
+    assert front_back_turn([front, front], [bgr, turned]) is None  # no back photo
+    md = to_markdown(Summary([front, back], camera_turn_deg=turn))
+    assert f"the camera turned {abs(turn):.1f}° between the photos, taken out" in md

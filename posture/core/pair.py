@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.core.assessment import Assessment
-from posture.core.body.landmarks import Landmark, PoseLandmarks
+from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
 from posture.core.body.views import View, ViewName
+from posture.core.image.background import background_shift
+from posture.core.image.imaging import BGRImage
 from posture.core.measuring import geometry as g
 from posture.core.measuring.measures import MEASURES, MeasureContext, value_of
 from posture.core.measuring.setup import Status
@@ -101,6 +103,27 @@ def pair_problem(front: Assessment, back: Assessment, rotation_deg: float | None
     if rotation_deg is not None and abs(rotation_deg) > MAX_CAMERA_ROTATION_DEG:
         return f"the camera turned {abs(rotation_deg):.1f}° between the photos (measured from the background)"
     return None
+
+
+def camera_turn(front: Assessment, front_bgr: BGRImage, back: Assessment, back_bgr: BGRImage) -> float | None:
+    """How far the back photo's background is turned from the front photo's (counter-clockwise
+    as displayed positive), the two people left out; None when it cannot be told. The images
+    are the photos as loaded: each is oriented as its assessment read it first."""
+    f, b = front.image.orient(front_bgr), back.image.orient(back_bgr)
+    if f.shape != b.shape:
+        return None
+    shift = background_shift(f, b, [front.landmarks.bbox(MIN_VISIBILITY), back.landmarks.bbox(MIN_VISIBILITY)])
+    return None if shift is None else shift.rotation_deg
+
+
+def front_back_turn(assessments: list[Assessment], photos: list[BGRImage]) -> float | None:
+    """`camera_turn` between the first front and the first back photo of a session (photos as
+    loaded, in the order of `assessments`); None without both, or when it cannot be told."""
+    front = next((i for i, a in enumerate(assessments) if a.view.name is ViewName.FRONT), None)
+    back = next((i for i, a in enumerate(assessments) if a.view.name is ViewName.BACK), None)
+    if front is None or back is None:
+        return None
+    return camera_turn(assessments[front], photos[front], assessments[back], photos[back])
 
 
 def _as_drawn(a: Assessment, name: str, unrotate_deg: float = 0.0) -> float | None:

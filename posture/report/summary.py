@@ -42,6 +42,9 @@ class Summary:
     changes_text: list[str] = field(default_factory=list)
     birth_date: str | None = None
     height_cm: float | None = None
+    #: How far the back photo's background is turned from the front photo's, measured from the
+    #: photos (`pair.camera_turn`); None: not measured (the camera is assumed untouched).
+    camera_turn_deg: float | None = None
     #: The cut-offs the findings were graded with (for "likely from ..." per measure).
     thresholds: dict[str, Threshold] = field(default_factory=load_thresholds, repr=False, compare=False)
 

@@ -171,7 +171,7 @@ def pair_lines(summary: Summary) -> list[str]:
     views = {a.view.name.value: a for a in reversed(summary.assessments)}
     if "front" not in views or "back" not in views:
         return []
-    pair = fuse(views["front"], views["back"])
+    pair = fuse(views["front"], views["back"], summary.camera_turn_deg)
     if pair.problem is not None:
         return [f"Not fused: {pair.problem}."]
     lines = []
@@ -182,7 +182,11 @@ def pair_lines(summary: Summary) -> list[str]:
         error = signed_words(name, v.setup_error, v.unit)
         lines.append(f"{label(name)}: {signed_words(name, v.value, v.unit, v.uncertainty)} "
                      f"(camera and perspective put {error} into each photo; taken out)")
-    lines.append("Assumes the camera stayed put while the client turned round in place, feet as before.")
+    if summary.camera_turn_deg is None:
+        lines.append("Assumes the camera stayed put while the client turned round in place, feet as before.")
+    else:
+        lines.append(f"The backgrounds line up: the camera turned {abs(summary.camera_turn_deg):.1f}° between the "
+                     "photos, taken out.")
     return lines
 
 

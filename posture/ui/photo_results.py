@@ -12,6 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from posture.core.assessment import Assessment, assess
 from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import encode_jpeg, load_image, read_camera_exif
+from posture.core.pair import front_back_turn
 from posture.report.markdown import md_escape, measures_markdown
 from posture.report.summary_text import NO_FINDINGS, POSSIBLE_HEADING
 
@@ -47,6 +48,12 @@ def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: flo
         result = replace(result, warnings=[*result.warnings, override])
     # The photo is stored as loaded: the assessment's `image` block says how to orient it.
     return Assessed(result, encode_jpeg(first.bgr, 92), annotated_jpeg(first, result), name)
+
+
+def camera_turn_between_views(results: list[Assessed]) -> float | None:
+    """How far the camera turned between the session's front and back photo, from their
+    backgrounds (`pair.front_back_turn`); None without both or when it cannot be told."""
+    return front_back_turn([r.assessment for r in results], [load_image(r.photo_jpeg).bgr for r in results])
 
 
 def show_setup(a: Assessment, where: DeltaGenerator | None = None) -> None:
