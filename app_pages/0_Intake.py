@@ -39,7 +39,7 @@ from posture.ui.guided_camera import guided_webcam
 from posture.ui.handout_builder import handout_builder
 from posture.ui.messages import show_flash
 from posture.ui.page import get_store
-from posture.ui.photo_results import assess_bytes, show_assessed
+from posture.ui.photo_results import UPLOAD_LIMIT_TEXT, assess_bytes, show_assessed, upload_too_large
 from posture.ui.samples import leave_samples_for, sample_button
 from posture.ui.workflows import DraftPhoto, change_lines, work_setup_text
 
@@ -86,7 +86,10 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
         # No type filter here: a refused type would become a chip whose reason shows only on
         # hover, with the previous photo's results still on screen. Every file is read and a
         # refusal says why, in place of the results.
-        f = st.file_uploader(f"{label} photo ({ACCEPTED_TEXT})", key=form_key(f"up_{view_key}"))
+        f = st.file_uploader(f"{label} photo ({ACCEPTED_TEXT}; {UPLOAD_LIMIT_TEXT})", key=form_key(f"up_{view_key}"))
+        if f is not None and (refused := upload_too_large(f.name, f.size)):
+            st.error(refused)
+            return None  # nothing of this view is shown or summarised: not the previous photo either
         taken = DraftPhoto(f.name, (f.getvalue(),)) if f else None
     elif source == "Webcam burst":
         shot = guided_webcam(form_key(view_key), intended=INTENDED[view_key])

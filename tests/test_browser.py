@@ -480,6 +480,35 @@ def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, 
         browser.close()
 
 
+
+@pytest.mark.parametrize("where", ["intake", "self check"])
+def test_upload_over_the_size_limit_says_so_and_clears_the_results(server, pw, data_dir, tmp_path, where):
+    """A photo over 25 MB is refused on the page, in words (not a red chip with a hover), and the
+    previous photo's results and downloads go (issue 18 item 9)."""
+    big = tmp_path / "big_photo.jpg"
+    big.write_bytes((data_dir / "seated_side_hunched_01.jpg").read_bytes() + b"\0" * (26 * 2**20))
+    shown = {"intake": "Download PDF", "self check": "What to try"}[where]
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url + ("/Self_check" if where == "self check" else ""))
+        page.get_by_text("Screening aid" if where == "intake" else "Desk posture self check").first.wait_for(timeout=30_000)
+        if where == "self check":
+            page.get_by_text("Upload", exact=True).click()
+        upload = page.locator("input[type=file]").first
+        upload.set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
+        _wait_text(page, shown)
+        assert "up to 25 MB" in _body(page) and "Limit 100MB" not in _body(page)  # the limit the page applies
+        upload.set_input_files(str(big))
+        error = page.locator("[data-testid=stAlertContentError]", has_text="over the 25 MB limit for a photo")
+        error.wait_for(timeout=30_000)
+        assert "big_photo.jpg: the file is 27.4 MB" in error.inner_text()  # as its chip says: 27.4MB
+        page.wait_for_function("t => !document.body.innerText.includes(t)", arg=shown, timeout=30_000)
+        _settled(page)
+        page.screenshot(path=str(tmp_path / "refused.png"))
+        assert "Trunk likely flexed forward" not in _body(page) and "Download" not in _body(page)
+    finally:
+        browser.close()
+
 # --- issue 8 item 15: live streams give their memory back -----------------------------------
 
 #: Less than one leaked pose graph: a graph keeps about 114 MB (benchmarks/live_memory.py) and
