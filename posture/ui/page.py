@@ -62,7 +62,7 @@ def page_style() -> None:
     st.html("<style>[data-testid='stMarkdownContainer'], [data-testid='stText']"
             "{overflow-wrap:anywhere}"
             "iframe[title*='streamlit_webrtc']{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}"
-            "[data-testid=stFileUploaderDropzoneInstructions] small{display:none}</style>")
+            "[data-testid=stFileUploaderDropzoneInstructions]{display:none}</style>")
 
 
 @contextmanager
