@@ -194,6 +194,47 @@ def test_history_compares_two_sessions(data_dir, data_folder):
     assert {b.label for b in at.get("download_button")} >= {"Download HTML", "Download PDF"}
 
 
+
+def test_history_draws_nothing_it_does_not_show_and_nothing_twice(data_dir, data_folder, monkeypatch):
+    """Opening History for a client with 4 assessments annotates no photo for the closed
+    "Photos by session" panel nor for a summary nobody downloaded, writes no PDF, and a rerun
+    redraws nothing (it took 7.2 s to open: every run re-read, re-annotated and re-wrote them)."""
+    from posture import assess
+    from posture.core.intake import Intake
+    from posture.report import pdf
+    from posture.store.records import NewPhoto, Store
+    from posture.ui import workflows
+
+    calls: dict[str, int] = {"annotated_jpeg": 0, "to_pdf": 0, "side_by_side": 0}
+
+    def counted_call(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(workflows, "annotated_jpeg", counted_call("annotated_jpeg", workflows.annotated_jpeg))
+    monkeypatch.setattr(workflows, "side_by_side", counted_call("side_by_side", workflows.side_by_side))
+    monkeypatch.setattr(pdf, "to_pdf", counted_call("to_pdf", pdf.to_pdf))
+    store = Store(data_folder)
+    c = store.create_client("Four Visits")
+    photo = data_dir / "standing_back_02.jpg"
+    a = assess(photo)
+    for i in range(4):  # distinct photo files, as real visits have
+        data = photo.read_bytes()
+        store.save_session(c.id, Intake(), [NewPhoto(data[:2] + b"\xff\xfe\x00\x04" + f"{i:02d}".encode() + data[2:],
+                                                    "back.jpg", a)])
+    at = AppTest.from_file(str(ROOT / "app_pages/3_History.py"), default_timeout=120)
+    at.query_params["client"] = str(c.id)
+    at.run()
+    assert not at.exception, at.exception
+    assert calls == {"annotated_jpeg": 0, "to_pdf": 0, "side_by_side": 1}, calls
+    at.radio(key="summary_paper").set_value("Letter")
+    at.run()
+    assert not at.exception, at.exception
+    assert calls == {"annotated_jpeg": 0, "to_pdf": 0, "side_by_side": 1}, calls  # a rerun redraws nothing
+    assert {b.label for b in at.get("download_button")} >= {"Download HTML", "Download PDF"}
+
 def test_self_check_gives_advice_and_stores_nothing(data_dir, data_folder):
     at = _run("app_pages/4_Self_check.py")
     at.radio(key="self_source").set_value("Upload")
