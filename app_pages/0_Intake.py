@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from posture.core.body.views import VIEW_CHOICES, VIEW_HELP
+from posture.core.body.views import VIEW_CHOICES, VIEW_HELP, View, ViewName
 from posture.core.errors import PostureError
 from posture.core.image.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.core.intake import PAIN_AREAS, Intake
@@ -111,6 +111,17 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
     return taken or restored_photo(view_key)
 
 
+def tab_mismatch(view_key: str, view: View) -> str | None:
+    """The photo's view disagrees with the tab it was put in (a front photo in the Back tab), in
+    words; None when they agree or the view is neither front, back nor side (turned)."""
+    seen = {ViewName.FRONT: "front", ViewName.BACK: "back", ViewName.LEFT: "side", ViewName.RIGHT: "side"}.get(view.name)
+    if seen is None or seen == view_key:
+        return None
+    how = "set by hand to" if view.source == "user" else "detected as"
+    return (f"This photo's view is {how} {view.name.value}, but it is in the {view_key.capitalize()} tab. "
+            f"Put it in the {seen.capitalize()} tab, or correct the view below if the detection is wrong.")
+
+
 CAMERA_CHOICES = ("measured from the scene (default)", "levelled on a tripod", "rolled by a stated angle")
 
 
@@ -195,6 +206,8 @@ def main() -> None:
                 st.error(f"Not assessed: {md_escape(str(exc))}")
                 continue
             results.append(item)
+            if wrong := tab_mismatch(view_key, item.assessment.view):
+                st.warning(wrong)
             show_assessed(item)
     digest = keep_draft(store, client, photos)
 

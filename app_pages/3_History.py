@@ -21,7 +21,7 @@ from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor
 from posture.ui.clients import client_picker
 from posture.ui.handout_builder import handout_builder
-from posture.ui.messages import show_flash
+from posture.ui.messages import flash, show_flash
 from posture.ui.page import get_store
 from posture.ui.workflows import (
     annotated_jpeg,
@@ -221,7 +221,12 @@ with st.expander("Delete an assessment"):
     # Nothing chosen until the therapist picks one: a preselected assessment is one click from gone.
     victim = st.selectbox("Assessment", ids, index=None, format_func=labels.get, key=f"delete_session_{client.id}",
                           placeholder="Choose the assessment to delete")
-    if victim is not None and st.checkbox(f"Yes, delete the assessment of {labels[victim]} with its photos",
-                                          key=f"sure_session_{victim}") and st.button("Delete assessment"):
+    # Confirmed by a tick first: the button stays greyed out until then, as for a client.
+    sure = victim is not None and st.checkbox(f"Yes, delete the assessment of {labels[victim]} with its photos",
+                                              key=f"sure_session_{victim}")
+    if st.button("Delete assessment", disabled=not sure, key=f"delete_session_button_{client.id}") and victim is not None:
         store.delete_session(victim, actor=actor)
+        st.session_state.pop(f"delete_session_{client.id}", None)
+        st.session_state.pop(f"sure_session_{victim}", None)
+        flash(f"Deleted the assessment of {md_escape(labels[victim])} with its photos.")
         st.rerun()

@@ -245,6 +245,25 @@ def test_age_on_the_session_date():
     assert Summary([], created=day, birth_date="not a date").age is None
 
 
+
+#: The patterns GitHub-flavoured Markdown turns into live links in text, after escapes are
+#: undone (mdast-util-gfm-autolink-literal, as bundled in Streamlit's frontend).
+GFM_AUTOLINKS = (re.compile(r"(https?:\/\/|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.I),
+                 re.compile(r"(?<![^\s\W])([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)"))
+
+
+@pytest.mark.parametrize("text", ["Visit https://example.com/a?b=c now", "http://192.168.1.5:8501", "www.example.org",
+                                  "mail ana.k@example.com", "HTTPS://EXAMPLE.COM", "notes:\nsee www.x.org\nthanks"])
+def test_user_text_with_an_address_is_never_a_live_link(text):
+    """A URL or an e-mail address in a name or notes stays plain text on a page, shown as typed."""
+    from .conftest import markdown_shown
+
+    escaped = md_escape(text)
+    unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped).replace("  \n", "\n")  # what the parser's text holds
+    assert not [p.pattern for p in GFM_AUTOLINKS if p.search(unescaped)], unescaped
+    assert markdown_shown(escaped).replace("  \n", "\n") == text
+
+
 def test_md_escape():
     assert md_escape("a_b*c<d>") == "a\\_b\\*c\\<d\\>"
     assert md_escape("O'Neil") == "O\\'Neil"  # no HTML entity: Markdown would show "&#x27;"

@@ -290,7 +290,7 @@ def _photo(pen: _Pen, a: Assessment, i: int, jpeg: bytes | None) -> None:
     if pdf.will_page_break(need):
         pdf.add_page()
     pen.heading(photo_label(a, i), 11.5)
-    pen.text(f"Set-up: {setup_status(a)} · {camera_text(a)} · view {a.view.source}, confidence {a.view.confidence:.2f}",
+    pen.text(f"Set-up: {setup_status(a)} · {camera_text(a)} · view {a.view.how_text}",
              7.8, h=3.8, colour=_GREY)
     pdf.ln(1.5)
     top, page = pdf.get_y(), pdf.page

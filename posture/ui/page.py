@@ -61,6 +61,9 @@ def page_style() -> None:
     (their labels give that, see posture.ui.photo_results.UPLOAD_LIMIT_MB)."""
     st.html("<style>[data-testid='stMarkdownContainer'], [data-testid='stText']"
             "{overflow-wrap:anywhere}"
+            # Not in tables: "anywhere" lets a column shrink below its longest word, and at
+            # tablet width the measure names broke mid-word ("Craniov ertebra l").
+            "[data-testid='stMarkdownContainer'] :is(th, td){overflow-wrap:break-word}"
             "iframe[title*='streamlit_webrtc']{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}"
             "[data-testid=stFileUploaderDropzoneInstructions]{display:none}</style>")
 

@@ -84,7 +84,7 @@ def show_assessed(item: Assessed) -> None:
     left, right = st.columns([3, 2])
     v = a.view
     left.image(item.annotated_jpeg, caption=f"{md_escape(item.filename)}: {v.name.value} view, {v.posture.value} "
-               f"({v.source}, confidence {v.confidence:.2f})")
+               f"(view {v.how_text})")
     show_setup(a, right)
     # A Markdown table wraps: every reason shows in full at tablet width (a dataframe cuts it off).
     right.markdown(measures_markdown(a))
