@@ -119,7 +119,7 @@ def tab_mismatch(view_key: str, view: View) -> str | None:
         return None
     how = "set by hand to" if view.source == "user" else "detected as"
     return (f"This photo's view is {how} {view.name.value}, but it is in the {view_key.capitalize()} tab. "
-            f"Put it in the {seen.capitalize()} tab, or correct the view below if the detection is wrong.")
+            f"Put it in the {seen.capitalize()} tab, or correct the view above if the detection is wrong.")
 
 
 CAMERA_CHOICES = ("measured from the scene (default)", "levelled on a tripod", "rolled by a stated angle")
