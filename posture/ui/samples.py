@@ -74,5 +74,4 @@ def sample_button() -> None:
         load_into_form()
         st.rerun()
     right.caption("Fills this form with three real photos (front and back standing, side seated; three different people) "
-                  "and a made-up "
-                  "intake, and runs the assessment. Nothing is saved.")
+                  "and a made-up intake, and runs the assessment. Nothing is saved.")
