@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from posture.core.body.views import VIEW_CHOICES, VIEW_HELP
+from posture.core.body.views import VIEW_CHOICES, VIEW_HELP, View, ViewName
 from posture.core.errors import PostureError
 from posture.core.image.imaging import ACCEPTED_TEXT, read_camera_exif
 from posture.core.intake import PAIN_AREAS, Intake
@@ -40,7 +40,13 @@ from posture.ui.guided_camera import guided_webcam
 from posture.ui.handout_builder import handout_builder
 from posture.ui.messages import show_flash
 from posture.ui.page import get_store
-from posture.ui.photo_results import assess_bytes, camera_turn_between_views, show_assessed
+from posture.ui.photo_results import (
+    UPLOAD_LIMIT_TEXT,
+    assess_bytes,
+    camera_turn_between_views,
+    show_assessed,
+    upload_too_large,
+)
 from posture.ui.samples import leave_samples_for, sample_button
 from posture.ui.workflows import DraftPhoto, change_lines, work_setup_text
 
@@ -87,7 +93,10 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
         # No type filter here: a refused type would become a chip whose reason shows only on
         # hover, with the previous photo's results still on screen. Every file is read and a
         # refusal says why, in place of the results.
-        f = st.file_uploader(f"{label} photo ({ACCEPTED_TEXT})", key=form_key(f"up_{view_key}"))
+        f = st.file_uploader(f"{label} photo ({ACCEPTED_TEXT}; {UPLOAD_LIMIT_TEXT})", key=form_key(f"up_{view_key}"))
+        if f is not None and (refused := upload_too_large(f.name, f.size)):
+            st.error(refused)
+            return None  # nothing of this view is shown or summarised: not the previous photo either
         taken = DraftPhoto(f.name, (f.getvalue(),)) if f else None
     elif source == "Webcam burst":
         shot = guided_webcam(form_key(view_key), intended=INTENDED[view_key])
@@ -101,6 +110,17 @@ def capture(view_key: str, label: str) -> DraftPhoto | None:
     if taken is not None:
         st.session_state[field(f"override_{view_key}")] = note
     return taken or restored_photo(view_key)
+
+
+def tab_mismatch(view_key: str, view: View) -> str | None:
+    """The photo's view disagrees with the tab it was put in (a front photo in the Back tab), in
+    words; None when they agree or the view is neither front, back nor side (turned)."""
+    seen = {ViewName.FRONT: "front", ViewName.BACK: "back", ViewName.LEFT: "side", ViewName.RIGHT: "side"}.get(view.name)
+    if seen is None or seen == view_key:
+        return None
+    how = "set by hand to" if view.source == "user" else "detected as"
+    return (f"This photo's view is {how} {view.name.value}, but it is in the {view_key.capitalize()} tab. "
+            f"Put it in the {seen.capitalize()} tab, or correct the view above if the detection is wrong.")
 
 
 CAMERA_CHOICES = ("measured from the scene (default)", "levelled on a tripod", "rolled by a stated angle")
@@ -187,6 +207,8 @@ def main() -> None:
                 st.error(f"Not assessed: {md_escape(str(exc))}")
                 continue
             results.append(item)
+            if wrong := tab_mismatch(view_key, item.assessment.view):
+                st.warning(wrong)
             show_assessed(item)
     digest = keep_draft(store, client, photos)
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from posture.core.assessment import Assessment
 from posture.core.compare import CHANGE_RULE, compare
-from posture.core.image.imaging import load_image
+from posture.core.image.imaging import encode_jpeg, load_image
 from posture.report.filenames import download_name
 from posture.report.html import to_html
 from posture.report.markdown import md_escape
@@ -19,7 +19,7 @@ from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor
 from posture.ui.clients import client_picker
 from posture.ui.handout_builder import handout_builder
-from posture.ui.messages import show_flash
+from posture.ui.messages import flash, show_flash
 from posture.ui.page import get_store
 from posture.ui.trend_chart import WHISKER_NOTE, measures_chart, pain_chart
 from posture.ui.workflows import (
@@ -69,10 +69,22 @@ st.subheader(f"{md_escape(client.name)}: {counted(len(sessions) - checks, 'asses
              + (f", {counted(checks, 'self check')}" if checks else ""))
 
 
+# What is drawn from stored photos is cached per server: a stored photo and its assessment
+# never change, and redrawing them on every rerun made History slow to open (benchmarks/history.py).
+# The keys are photo ids: a page only asks for photos of sessions its user may see.
 @st.cache_data(show_spinner=False, max_entries=256)
-def thumbnail(sha256: str, photo_id: int, _a: Assessment) -> bytes:
-    """A small annotated photo for the session story (cached: a photo never changes)."""
-    return annotated_jpeg(load_image(store.photo_bytes(sha256, actor=actor)), _a, max_side=360)
+def annotated(sha256: str, photo_id: int, _a: Assessment, max_side: int = 1400) -> bytes:
+    """A stored photo annotated (a thumbnail at `max_side` 360, or the summary's picture)."""
+    return annotated_jpeg(load_image(store.photo_bytes(sha256, actor=actor)), _a, max_side=max_side)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def before_after_panel(before_sha: str, before_id: int, _before: Assessment, after_sha: str, after_id: int,
+                       _after: Assessment) -> bytes:
+    """The two photos side by side, scaled to the same body height, as a JPEG."""
+    img_b = load_image(store.photo_bytes(before_sha, actor=actor)).bgr
+    img_a = load_image(store.photo_bytes(after_sha, actor=actor)).bgr
+    return encode_jpeg(side_by_side(img_b, _before, img_a, _after), 90)
 
 
 # --- the session story: pain per area and the key measures over the sessions --------------
@@ -111,14 +123,18 @@ for s in reversed(sessions):
     top = [f.title for p in s.photos for f in p.assessment.findings][:3]
     story.append({"session": label(s), "pain": rated or "not rated", "findings": "; ".join(top) or "none cleared its threshold"})
 st.dataframe(story, hide_index=True, width="stretch")
-with st.expander("Photos by session", expanded=len(sessions) <= 3):
-    for s in list(reversed(sessions))[:6]:
-        st.caption(label(s))
-        cells = st.columns(max(3, len(s.photos)))
-        for cell, p in zip(cells, s.photos, strict=False):
-            cell.image(thumbnail(p.sha256, p.id, p.assessment), caption=p.assessment.view.name.value)
-    if len(sessions) > 6:
-        st.caption(f"The {len(sessions) - 6} earlier sessions' photos are in the before/after below.")
+# The thumbnails are drawn only while the expander is open (its content runs even when closed).
+photos_panel = st.expander("Photos by session", expanded=len(sessions) <= 3, key=f"photos_by_session_{client.id}",
+                           on_change="rerun")
+if photos_panel.open:
+    with photos_panel:
+        for s in list(reversed(sessions))[:6]:
+            st.caption(label(s))
+            cells = st.columns(max(3, len(s.photos)))
+            for cell, p in zip(cells, s.photos, strict=False):
+                cell.image(annotated(p.sha256, p.id, p.assessment, 360), caption=p.assessment.view.name.value)
+        if len(sessions) > 6:
+            st.caption(f"The {len(sessions) - 6} earlier sessions' photos are in the before/after below.")
 
 # --- before / after ---------------------------------------------------------------------
 labels = {s.id: label(s) for s in sessions}
@@ -148,10 +164,8 @@ if pair is not None:
         view = c3.selectbox("View", views, key=f"hist_view_{before.id}_{after.id}")
         pb = next(p for p in before.photos if p.assessment.view.name.value == view)
         pa = next(p for p in after.photos if p.assessment.view.name.value == view)
-        img_b = load_image(store.photo_bytes(pb.sha256, actor=actor)).bgr
-        img_a = load_image(store.photo_bytes(pa.sha256, actor=actor)).bgr
-        panel = side_by_side(img_b, pb.assessment, img_a, pa.assessment)
-        st.image(panel[:, :, ::-1], caption=f"Before ({session_date(before.created)}, left) and after "
+        panel = before_after_panel(pb.sha256, pb.id, pb.assessment, pa.sha256, pa.id, pa.assessment)
+        st.image(panel, caption=f"Before ({session_date(before.created)}, left) and after "
                  f"({session_date(after.created)}, right), scaled to the same body height")
         st.markdown(change_table(compare(pb.assessment, pa.assessment)))
         st.caption(CHANGE_RULE)
@@ -159,19 +173,27 @@ if pair is not None:
 st.subheader("Pre-session summary of the 'after' assessment")
 earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]
 previous = [p.assessment for p in earlier[-1].photos] if earlier else []
-jpegs = [annotated_jpeg(load_image(store.photo_bytes(p.sha256, actor=actor)), p.assessment) for p in after.photos]
 owner = client.name + (" (self check)" if after.kind == "self_check" else "")
-summary = Summary([p.assessment for p in after.photos], client=owner, intake=after.intake, annotated_jpegs=jpegs,
-                  changes_text=change_lines(previous, [p.assessment for p in after.photos]),
-                  created=dt.datetime.fromisoformat(after.created), birth_date=client.birth_date,
-                  height_cm=client.height_cm)
+after_photos = after.photos
+
+
+def summary() -> Summary:
+    """The 'after' assessment's summary, built when a download is asked for (not on every rerun)."""
+    return Summary([p.assessment for p in after_photos], client=owner, intake=after.intake,
+                   annotated_jpegs=[annotated(p.sha256, p.id, p.assessment) for p in after_photos],
+                   changes_text=change_lines(previous, [p.assessment for p in after_photos]),
+                   created=dt.datetime.fromisoformat(after.created), birth_date=client.birth_date,
+                   height_cm=client.height_cm)
+
+
 # The paper is chosen before the PDF is taken, as on the intake page.
 paper = st.radio("Paper", ("A4", "Letter"), horizontal=True, key="summary_paper",
                  format_func=lambda p: "US Letter" if p == "Letter" else p)
+created = dt.datetime.fromisoformat(after.created)
 d1, d2, _ = st.columns(3)
-d1.download_button("Download HTML", to_html(summary), download_name(client.name, summary.created, "html"), "text/html")
-d2.download_button("Download PDF", to_pdf(summary, "Letter" if paper == "Letter" else "A4"),
-                   download_name(client.name, summary.created, "pdf"), "application/pdf")
+d1.download_button("Download HTML", lambda: to_html(summary()), download_name(client.name, created, "html"), "text/html")
+d2.download_button("Download PDF", lambda: to_pdf(summary(), "Letter" if paper == "Letter" else "A4"),
+                   download_name(client.name, created, "pdf"), "application/pdf")
 handout_builder([p.assessment for p in after.photos], client.name, lambda n: f"{n}@{after.id}",
                 dt.date.fromisoformat(after.created[:10]))
 
@@ -179,7 +201,12 @@ with st.expander("Delete an assessment"):
     # Nothing chosen until the therapist picks one: a preselected assessment is one click from gone.
     victim = st.selectbox("Assessment", ids, index=None, format_func=labels.get, key=f"delete_session_{client.id}",
                           placeholder="Choose the assessment to delete")
-    if victim is not None and st.checkbox(f"Yes, delete the assessment of {labels[victim]} with its photos",
-                                          key=f"sure_session_{victim}") and st.button("Delete assessment"):
+    # Confirmed by a tick first: the button stays greyed out until then, as for a client.
+    sure = victim is not None and st.checkbox(f"Yes, delete the assessment of {labels[victim]} with its photos",
+                                              key=f"sure_session_{victim}")
+    if st.button("Delete assessment", disabled=not sure, key=f"delete_session_button_{client.id}") and victim is not None:
         store.delete_session(victim, actor=actor)
+        st.session_state.pop(f"delete_session_{client.id}", None)
+        st.session_state.pop(f"sure_session_{victim}", None)
+        flash(f"Deleted the assessment of {md_escape(labels[victim])} with its photos.")
         st.rerun()

@@ -27,7 +27,7 @@ from posture.ui.auth import self_check_actor
 from posture.ui.device_capture import device_photo
 from posture.ui.guided_camera import guided_webcam
 from posture.ui.page import get_store
-from posture.ui.photo_results import assess_bytes
+from posture.ui.photo_results import UPLOAD_LIMIT_TEXT, assess_bytes, upload_too_large
 
 st.set_page_config(page_title="Desk self check", layout="wide")
 st.title("Desk posture self check")
@@ -53,7 +53,10 @@ elif source == "Live camera with self-timer":
     override = guided.override if guided else ""
 else:
     # No type filter: a refused file says why here instead of becoming a chip.
-    up = st.file_uploader(f"Side-view photo ({ACCEPTED_TEXT})", key="self_upload")
+    up = st.file_uploader(f"Side-view photo ({ACCEPTED_TEXT}; {UPLOAD_LIMIT_TEXT})", key="self_upload")
+    if up is not None and (refused := upload_too_large(up.name, up.size)):
+        st.error(refused)  # in place of the previous photo's advice
+        st.stop()
     data, name = (up.getvalue(), up.name) if up else (None, "")
     if data is not None:
         front = read_camera_exif(data).front_camera

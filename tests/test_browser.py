@@ -48,7 +48,8 @@ def _wait_text(page, text: str, timeout: float = 60_000) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=timeout)
+        # Without the invisible word joiner that keeps addresses in user text from becoming links.
+        page.wait_for_function("t => document.body.innerText.replaceAll('\\u2060', '').includes(t)", arg=text, timeout=timeout)
     except PlaywrightTimeout:
         pytest.fail(f"{text!r} never appeared; the page says:\n{page.inner_text('body')[-3000:]}")
 
@@ -428,7 +429,8 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
     for name in HOSTILE:
         c = store.create_client(name)
         store.save_session(c.id, Intake(notes="x"), [NewPhoto(photo.read_bytes(), "s.jpg", assessed(photo.name))])
-    notes = "\n".join(HOSTILE) + "\n\n" + LONG_URL
+    addresses = "see https://example.com/a?b=c or www.example.org, mail ana@example.com"
+    notes = "\n".join(HOSTILE) + "\n" + addresses + "\n\n" + LONG_URL
     browser, page = _page(pw)
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server.url) else None)
@@ -453,9 +455,12 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
         page.locator("input[type=file]").nth(1).set_input_files(str(photo))
         _wait_text(page, "Pre-session posture summary")
         summary = page.locator("[data-testid=stMarkdownContainer]", has_text="Pre-session posture summary")
-        text = summary.inner_text()
+        text = summary.inner_text().replace("\u2060", "")  # the word joiner that keeps addresses unlinked is invisible
         assert "Client: :red[red]" in text and "&#" not in text
-        assert "Notes: " + "\n".join(HOSTILE) in text  # every line as typed, line breaks kept
+        assert "Notes: " + "\n".join(HOSTILE) + "\n" + addresses in text  # every line as typed, line breaks kept
+        links = summary.evaluate("(e, own) => Array.from(e.querySelectorAll('a')).map(a => a.href).filter(h => !h.startsWith(own))",
+                                 server.url)
+        assert links == [], links  # no address became a live link (the headings' own anchors aside)
         wraps = summary.evaluate("e => e.scrollWidth <= e.clientWidth")
         assert wraps, "a long URL in the notes overflows the summary"
 
@@ -466,6 +471,7 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
         page.get_by_label("Your name or a pseudonym").fill("Ana ![x](http://127.0.0.3/p.png)")
         page.get_by_role("button", name="Save this check").click()
         _wait_text(page, "for Ana ![x](http://127.0.0.3/p.png).")
+        assert page.locator("[data-testid=stMain] a[href*='127.0.0.3']").count() == 0
         assert outside == [], outside
     finally:
         browser.close()
@@ -495,6 +501,62 @@ def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, 
     finally:
         browser.close()
 
+
+
+@pytest.mark.parametrize("where", ["intake", "self check"])
+def test_upload_over_the_size_limit_says_so_and_clears_the_results(server, pw, data_dir, tmp_path, where):
+    """A photo over 25 MB is refused on the page, in words (not a red chip with a hover), and the
+    previous photo's results and downloads go (issue 18 item 9)."""
+    big = tmp_path / "big_photo.jpg"
+    big.write_bytes((data_dir / "seated_side_hunched_01.jpg").read_bytes() + b"\0" * (26 * 2**20))
+    shown = {"intake": "Download PDF", "self check": "What to try"}[where]
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url + ("/Self_check" if where == "self check" else ""))
+        page.get_by_text("Screening aid" if where == "intake" else "Desk posture self check").first.wait_for(timeout=30_000)
+        if where == "self check":
+            page.get_by_text("Upload", exact=True).click()
+        upload = page.locator("input[type=file]").first
+        upload.set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
+        _wait_text(page, shown)
+        assert "up to 25 MB" in _body(page) and "Limit 100MB" not in _body(page)  # the limit the page applies
+        upload.set_input_files(str(big))
+        error = page.locator("[data-testid=stAlertContentError]", has_text="over the 25 MB limit for a photo")
+        error.wait_for(timeout=30_000)
+        assert "big_photo.jpg: the file is 27.4 MB" in error.inner_text()  # as its chip says: 27.4MB
+        page.wait_for_function("t => !document.body.innerText.includes(t)", arg=shown, timeout=30_000)
+        _settled(page)
+        page.screenshot(path=str(tmp_path / "refused.png"))
+        assert "Trunk likely flexed forward" not in _body(page) and "Download" not in _body(page)
+    finally:
+        browser.close()
+
+
+def test_new_client_form_empties_once_the_client_is_created(server, pw, tmp_path):
+    """The name typed into "New client" is gone once the client exists (left there, it invited a
+    second "Create client", a duplicate)."""
+    browser, page = _page(pw)
+    try:
+        page.goto(server.url)
+        page.get_by_text("Screening aid, not a diagnosis").first.wait_for(timeout=30_000)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        new_client = sidebar.locator("details", has_text="New client")
+        new_client.wait_for(timeout=30_000)
+        _settled(page)
+        if not new_client.evaluate("d => d.open"):  # folded once there are clients
+            sidebar.get_by_text("New client").click()
+        page.get_by_label("Name or pseudonym").fill("Form Empties")
+        page.get_by_label("Date of birth (optional, YYYY-MM-DD)").fill("1980-02-03")
+        page.get_by_role("button", name="Create client").click()
+        page.wait_for_function(CLIENT_IS % "'Form Empties (1980-02-03)'", timeout=20_000)
+        _settled(page)
+        if not new_client.evaluate("d => d.open"):
+            sidebar.get_by_text("New client").click()
+        page.screenshot(path=str(tmp_path / "created.png"))
+        assert sidebar.get_by_label("Name or pseudonym").input_value() == ""
+        assert sidebar.get_by_label("Date of birth (optional, YYYY-MM-DD)").input_value() == ""
+    finally:
+        browser.close()
 
 # --- issue 8 item 15: live streams give their memory back -----------------------------------
 

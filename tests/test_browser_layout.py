@@ -153,3 +153,50 @@ def test_guided_webcam_capture_button_in_view_with_the_video(server, pw, data_di
     finally:
         browser.close()
 
+
+
+
+#: Words of the measures tables drawn on more than one line (a word broken mid-word); hyphens,
+#: dashes and slashes are break points of their own.
+BROKEN_WORDS = """() => {
+    const broken = [];
+    for (const cell of document.querySelectorAll('[data-testid=stMain] td, [data-testid=stMain] th')) {
+        if (cell.offsetParent === null) continue;
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            for (const m of n.data.matchAll(/[^\\s\\-\u2013\u2014\\/]+/g)) {
+                const r = document.createRange();
+                r.setStart(n, m.index);
+                r.setEnd(n, m.index + m[0].length);
+                if (new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1) broken.push(m[0]);
+            }
+        }
+    }
+    return broken;
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_measures_tables_break_no_word(server, pw, size, tmp_path):
+    """The sample photos' measures tables beside their photos: at tablet width the measure names
+    broke mid-word ("Craniov ertebra l"), the columns squeezed below their longest word."""
+    width, height = SIZES[size]
+    browser, page = _page(pw)
+    try:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(server.url)
+        page.get_by_role("button", name="Try with sample photos").click()
+        _wait_text(page, "Pre-session posture summary", 120_000)
+        _settled(page)
+        checked = 0
+        for tab in ("Front", "Side", "Back (optional)"):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(300)
+            page.locator("[data-testid=stMain] table >> visible=true").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / f"intake-{size}-{tab.split()[0].lower()}.png"))
+            checked += page.locator("[data-testid=stMain] td").evaluate_all("cells => cells.filter(c => c.offsetParent).length")
+            assert page.evaluate(BROKEN_WORDS) == [], tab
+        assert checked > 20  # the tables were there
+        _fits_width(page)
+    finally:
+        browser.close()

@@ -190,6 +190,40 @@ def test_pdf_paper_page_numbers_and_client_on_every_page(summary, paper, size_pt
     assert len(badges) == len(_finding_ids(summary.regions()))  # severity named once a finding, in its badge
 
 
+
+def test_pdf_footer_stays_at_the_page_margins_when_a_measures_table_breaks_across_pages(assessed, data_dir):
+    """Three real photos, each annotated, with a height and an intake: the second photo's
+    measures table (right of its photo) breaks onto the next page. Every page's footer starts at
+    the left margin and its page number at the same place (the table had moved the footer to
+    its own left edge, mid-page, where the date overprinted "Page 2 of 4")."""
+    from pypdf import PdfReader
+
+    from posture import assess
+    from posture.ui.workflows import annotated_jpeg
+
+    names = ["standing_front_05_video.jpg", "standing_side_01.jpg", "seated_side_hunched_01.jpg"]
+    photos = [assess(data_dir / n, height_cm=172) for n in names]
+    jpegs = [annotated_jpeg(load_image(data_dir / n), a) for n, a in zip(names, photos, strict=True)]
+    intake = Intake(pain={"neck": 7, "lower back": 3, "shoulders": 4}, duration="about three weeks",
+                    activities="moved house last weekend; long days at a laptop",
+                    work_setup="8 h a day at a desk; mostly sitting at work", notes="Example intake " * 10)
+    summary = Summary(photos, client="Dana Example", intake=intake, annotated_jpegs=jpegs, created=WHEN,
+                      height_cm=172, birth_date="1984-06-02")
+    pages = PdfReader(io.BytesIO(to_pdf(summary))).pages
+    footers, numbers, openings = [], [], []
+    for n, page in enumerate(pages, 1):
+        runs: list[tuple[float, float, str]] = []
+        page.extract_text(visitor_text=lambda t, cm, tm, fd, fs, runs=runs: runs.append((tm[4], tm[5], t)) if t.strip() else None)
+        footers += [(x, y) for x, y, t in runs if t.startswith("Pre-session posture summary · Dana Example · 2025-03-14")]
+        numbers += [(x, y) for x, y, t in runs if t.strip() == f"Page {n} of {len(pages)}"]
+        openings.append(runs[0][2])
+    assert len(footers) == len(numbers) == len(pages) >= 3
+    assert "measure" in openings[1:], openings  # a measures table did break: its heading row opens a page
+    margin_pt = 15 / 25.4 * 72
+    assert all(margin_pt <= x < margin_pt + 5 for x, _ in footers), footers
+    assert len({(round(x, 1), round(y, 1)) for x, y in numbers}) == 1, numbers
+
+
 def test_pdf_refuses_other_paper(summary):
     with pytest.raises(ValueError, match="A4 or Letter"):
         to_pdf(summary, "A3")  # type: ignore[arg-type]
@@ -219,6 +253,25 @@ def test_age_on_the_session_date():
     assert Summary([], created=day, birth_date="1984-06-02").age == 40  # birthday tomorrow
     assert Summary([], created=day, birth_date="1984-06-01").age == 41
     assert Summary([], created=day, birth_date="not a date").age is None
+
+
+
+#: The patterns GitHub-flavoured Markdown turns into live links in text, after escapes are
+#: undone (mdast-util-gfm-autolink-literal, as bundled in Streamlit's frontend).
+GFM_AUTOLINKS = (re.compile(r"(https?:\/\/|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.I),
+                 re.compile(r"(?<![^\s\W])([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)"))
+
+
+@pytest.mark.parametrize("text", ["Visit https://example.com/a?b=c now", "http://192.168.1.5:8501", "www.example.org",
+                                  "mail ana.k@example.com", "HTTPS://EXAMPLE.COM", "notes:\nsee www.x.org\nthanks"])
+def test_user_text_with_an_address_is_never_a_live_link(text):
+    """A URL or an e-mail address in a name or notes stays plain text on a page, shown as typed."""
+    from .conftest import markdown_shown
+
+    escaped = md_escape(text)
+    unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped).replace("  \n", "\n")  # what the parser's text holds
+    assert not [p.pattern for p in GFM_AUTOLINKS if p.search(unescaped)], unescaped
+    assert markdown_shown(escaped).replace("  \n", "\n") == text
 
 
 def test_md_escape():

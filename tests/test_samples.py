@@ -18,7 +18,7 @@ def test_every_sample_photo_has_its_source_and_licence():
     assert photos == sorted(VIEWS)
     for name in photos:
         (row,) = [line for line in attribution.splitlines() if line.startswith(f"| {name} |")]
-        assert re.search(r"Apache-2\.0|BSD 3-Clause|CC BY 4\.0", row) and " @ " in row, row  # licence and commit
+        assert re.search(r"Apache-2\.0|BSD 3-Clause|CC BY 4\.0|MIT License", row) and " @ " in row, row  # licence and commit
 
 
 def test_no_uncertain_photo_is_used():
@@ -101,6 +101,26 @@ def test_the_example_output_is_what_the_tool_gives_on_the_samples():
     assert "Sample client" in summary and all(f"{v} view" in summary for v in VIEWS.values())
 
 
+def test_the_samples_show_a_finding_and_what_to_consider():
+    """A newcomer sees what a finding looks like: at least one sample raises one (a fresh run,
+    not the stored text), its "Consider:" line is in the example summary, and the handout
+    offers it; the side sample is a still pose (no stance caution: not mid-stride)."""
+    from posture import assess
+    from posture.core.measuring.setup import STANCE_CHECK
+    from posture.report import handout
+
+    side = assess(SAMPLES / "side.jpg")
+    assert side.findings, [(k, m.value) for k, m in side.measures.items()]
+    stance = side.setup.check(STANCE_CHECK)
+    assert stance is None or stance.status.value == "ok", stance
+    offered = handout.offer(handout.observed_in([side]))
+    assert [g.finding for g in offered.groups if g.finding is not None]
+    cli = (SAMPLES / "example-cli-output.txt").read_text()
+    assert "no finding cleared" not in cli.split("side.jpg:")[1].split("back.jpg:")[0]
+    assert re.search(r"^\s+\[(mild|moderate|marked)\] ", cli, re.M)
+    assert "Consider:" in (SAMPLES / "example-summary.md").read_text()
+
+
 # --- the intake page's button ------------------------------------------------------------------
 
 
@@ -143,6 +163,10 @@ def test_try_with_sample_photos_runs_a_whole_intake_and_saves_nothing(app, tmp_p
     for view in VIEWS.values():
         assert f"{view} view" in text or f"{view} view" in captions, view
     assert "about three weeks" in text and re.search(r"8 h a day at a desk\\?; mostly sitting at work", text)
+    # A finding on screen, what to consider in the summary, and the handout offering it.
+    assert re.search(r"\*\*(MILD|MODERATE|MARKED)\*\* — ", text), text
+    assert "Consider:" in text
+    assert [c for c in at.checkbox if c.label == "Include: what was seen and what it may mean"]
     assert not [b for b in at.button if b.label == "Save assessment"]  # no client: nothing to save into
 
     from posture.store.records import Store

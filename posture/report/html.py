@@ -168,7 +168,7 @@ def to_html(summary: Summary) -> str:
         if jpeg := summary.annotated_jpeg(i):
             b64 = base64.b64encode(jpeg).decode("ascii")
             parts.append(f"<img alt='{e(photo_label(a, i))}, annotated' src='data:image/jpeg;base64,{b64}'>")
-        parts.append(f"<p>View: {e(a.view.name.value)} ({e(a.view.source)}, confidence {a.view.confidence:.2f}), "
+        parts.append(f"<p>View: {e(a.view.name.value)} ({e(a.view.how_text)}), "
                      f"{e(a.view.posture.value)}. Set-up: {e(setup_status(a))}; "
                      f"{e(camera_text(a))}.</p>")
         notes = [*setup_lines(a)[1:], *a.warnings]

@@ -41,6 +41,11 @@ from posture.report.summary_text import (
 #: Every ASCII punctuation character: CommonMark lets a backslash make any of them literal,
 #: which also disarms Streamlit's extensions (`:red[..]`, `$maths$`, `:emoji:`).
 _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+#: GitHub-flavoured Markdown turns "https://...", "www...." and "name@host.org" into live links
+#: even with every punctuation mark escaped (it looks for them in the text after the escapes
+#: are undone). An invisible word joiner after "http(s)", "www" and "@" breaks each pattern.
+_AUTOLINK = re.compile(r"(?i)(?:\b(?:https?|ftp|mailto|www)(?=[:.])|@)")
+NO_LINK = "\u2060"
 
 
 def md_escape(text: str) -> str:
@@ -48,14 +53,16 @@ def md_escape(text: str) -> str:
 
     The one rule for user text on a page or in a Markdown label (no HTML escaping here:
     `&#x27;` would show as such). Lines become hard breaks; leading spaces are written
-    as character references so they never start a code block.
+    as character references so they never start a code block; web and e-mail addresses stay
+    plain text (see `_AUTOLINK`).
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out = []
     for line in lines:
         body = line.lstrip(" ")
         # An empty line would end the paragraph (and a list item): keep it as a visible blank line.
-        out.append("&#32;" * max(len(line) - len(body), not line) + _MD_PUNCT.sub(r"\\\1", body))
+        inert = _MD_PUNCT.sub(r"\\\1", _AUTOLINK.sub(lambda m: m.group(0) + NO_LINK, body))
+        out.append("&#32;" * max(len(line) - len(body), not line) + inert)
     return "  \n".join(out)
 
 
@@ -147,7 +154,7 @@ def to_markdown(summary: Summary) -> str:
         lines += [f"## {photo_label(a, i)}", ""]
         if a.image.path:
             lines += [f"Image: {md_escape(a.image.path)} ({a.image.width}×{a.image.height}), view "
-                      f"{a.view.source}, confidence {a.view.confidence:.2f}", ""]
+                      f"{a.view.how_text}", ""]
         rows = measure_rows(a.measures)
         lines += [*_table(rows), ""] if rows else [NO_MEASURES, ""]
         notes = [*setup_lines(a)[1:], *map(md_escape, a.warnings)]  # set-up lines are our own words

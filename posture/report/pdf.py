@@ -86,6 +86,10 @@ class _Pen:
         pdf.ln(2)
 
 
+#: The left and right page margins (mm).
+_MARGIN_MM = 15.0
+
+
 def to_pdf(summary: Summary, paper: Paper = "A4") -> bytes:
     """The summary on A4 or US Letter; every page's footer names the client and date and
     numbers the page ("Page 2 of 3"). Only the glyphs used are embedded."""
@@ -95,17 +99,21 @@ def to_pdf(summary: Summary, paper: Paper = "A4") -> bytes:
 
     class Doc(FPDF):
         def footer(self) -> None:
-            self.set_y(-12)
+            # The page's own margins, not self.l_margin: a table breaking across pages (a
+            # photo's measures, right of the photo) has moved l_margin to the table's left
+            # edge, which started the footer mid-page over the page number.
+            left, width = _MARGIN_MM, self.w - 2 * _MARGIN_MM
+            self.set_xy(left, -12)
             self.set_draw_color(200, 200, 200)
-            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+            self.line(left, self.get_y(), left + width, self.get_y())
             self.set_font("dejavu", "", 7.5)
             self.set_text_color(*_GREY)
-            self.cell(0, 5, drawable(self, footer_text), align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+            self.cell(width, 5, drawable(self, footer_text), align="L")
+            self.set_x(left)
+            self.cell(width, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
     pdf = open_document(paper, Doc)
-    pdf.set_margins(15, 14, 15)
+    pdf.set_margins(_MARGIN_MM, 14, _MARGIN_MM)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(TITLE)
     pdf.set_creator("posture")
@@ -282,7 +290,7 @@ def _photo(pen: _Pen, a: Assessment, i: int, jpeg: bytes | None) -> None:
     if pdf.will_page_break(need):
         pdf.add_page()
     pen.heading(photo_label(a, i), 11.5)
-    pen.text(f"Set-up: {setup_status(a)} · {camera_text(a)} · view {a.view.source}, confidence {a.view.confidence:.2f}",
+    pen.text(f"Set-up: {setup_status(a)} · {camera_text(a)} · view {a.view.how_text}",
              7.8, h=3.8, colour=_GREY)
     pdf.ln(1.5)
     top, page = pdf.get_y(), pdf.page

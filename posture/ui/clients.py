@@ -48,8 +48,10 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
         state[select_key] = None
     new_fields = (f"{key}_new_name", f"{key}_new_dob", f"{key}_new_height")
     if state.pop(f"{key}_new_created", False):  # a created client's name is not left to be created twice
-        for field_key in new_fields:
-            state.pop(field_key, None)
+        # Set, not dropped: a dropped key leaves the browser showing what was typed (it sends
+        # its own value back); a value set here is sent to it.
+        for field_key, empty in zip(new_fields, ("", "", None), strict=True):
+            state[field_key] = empty
     with st.sidebar:
         st.header("Client")
         # Option labels are drawn as text, not Markdown: names need no escaping here.

@@ -56,10 +56,16 @@ def privacy_guard() -> None:
 def page_style() -> None:
     """Long words (URLs) in user text wrap instead of overflowing their column. A live
     video (streamlit-webrtc) is no wider than lets its 4:3 picture and the buttons under it
-    fit the window's height (st.camera_input limits its own height already)."""
+    fit the window's height (st.camera_input limits its own height already). The uploaders'
+    own "Limit 100MB per file" line is hidden: the server's limit is not the photo limit
+    (their labels give that, see posture.ui.photo_results.UPLOAD_LIMIT_MB)."""
     st.html("<style>[data-testid='stMarkdownContainer'], [data-testid='stText']"
             "{overflow-wrap:anywhere}"
-            "iframe[title*='streamlit_webrtc']{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}</style>")
+            # Not in tables: "anywhere" lets a column shrink below its longest word, and at
+            # tablet width the measure names broke mid-word ("Craniov ertebra l").
+            "[data-testid='stMarkdownContainer'] :is(th, td){overflow-wrap:break-word}"
+            "iframe[title*='streamlit_webrtc']{max-width:max(320px, calc((100vh - 220px) * 4 / 3))}"
+            "[data-testid=stFileUploaderDropzoneInstructions]{display:none}</style>")
 
 
 @contextmanager

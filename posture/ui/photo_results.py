@@ -18,6 +18,25 @@ from posture.report.summary_text import NO_FINDINGS, POSSIBLE_HEADING
 
 from .workflows import annotated_jpeg, setup_notes
 
+#: The largest photo the app takes, in MB (10^6 bytes, as the uploader's chip counts). The server's own limit
+#: (server.maxUploadSize, posture/ui/serve.py) is higher on purpose: a file the server refuses
+#: becomes a red chip whose reason shows only on hover, with the previous photo's results still
+#: on screen; a file that reaches the page is refused here, in words, in place of the results.
+UPLOAD_LIMIT_MB = 25
+
+
+#: What the uploaders' labels say about the limit (the dropzone's own line, with the server's
+#: higher limit, is hidden by posture.ui.page.page_style).
+UPLOAD_LIMIT_TEXT = f"up to {UPLOAD_LIMIT_MB} MB"
+
+
+def upload_too_large(name: str, size: int) -> str | None:
+    """Why an upload of `size` bytes is refused, in words (None when it is within the limit)."""
+    if size <= UPLOAD_LIMIT_MB * 1_000_000:
+        return None
+    return (f"{md_escape(name)}: the file is {size / 1e6:.1f} MB, over the {UPLOAD_LIMIT_MB} MB limit for a photo. "
+            "Save it smaller (a JPEG from the phone or camera is a few MB) and upload it again.")
+
 
 @dataclass(frozen=True)
 class Assessed:
@@ -76,7 +95,7 @@ def show_assessed(item: Assessed) -> None:
     left, right = st.columns([3, 2])
     v = a.view
     left.image(item.annotated_jpeg, caption=f"{md_escape(item.filename)}: {v.name.value} view, {v.posture.value} "
-               f"({v.source}, confidence {v.confidence:.2f})")
+               f"(view {v.how_text})")
     show_setup(a, right)
     # A Markdown table wraps: every reason shows in full at tablet width (a dataframe cuts it off).
     right.markdown(measures_markdown(a))

@@ -73,5 +73,5 @@ def sample_button() -> None:
     if left.button("Try with sample photos", key=form_key("try_samples")):
         load_into_form()
         st.rerun()
-    right.caption("Fills this form with three real photos (front, side, back; three different people) and a made-up "
-                  "intake, and runs the assessment. Nothing is saved.")
+    right.caption("Fills this form with three real photos (front and back standing, side seated; three different people) "
+                  "and a made-up intake, and runs the assessment. Nothing is saved.")

@@ -20,7 +20,9 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 SETTINGS: dict[str, str] = {
     "browser.gatherUsageStats": "false",
     "server.headless": "true",
-    "server.maxUploadSize": "25",  # MB, photos only
+    # MB. Above the app's photo limit (posture.ui.photo_results.UPLOAD_LIMIT_MB, 25 MB) so that a
+    # file over it reaches the page and is refused there in words, not as a chip with a tooltip.
+    "server.maxUploadSize": "100",
     "server.enableXsrfProtection": "true",
     # streamlit-webrtc races with fast reruns (sessions judged stale before the first frame).
     "runner.fastReruns": "false",

@@ -73,6 +73,14 @@ class View:
     posture_doubt: str | None = None
 
     @property
+    def how_text(self) -> str:
+        """How the view was decided, in words: "set by hand", or "detected automatically,
+        confidence 0.43" (a view set by hand has no confidence worth printing)."""
+        if self.source == "user":
+            return "set by hand"
+        return f"detected automatically, confidence {self.confidence:.2f}"
+
+    @property
     def posture_known(self) -> bool:
         return self.posture_doubt is None
 
