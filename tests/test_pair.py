@@ -167,3 +167,28 @@ def test_the_camera_turn_between_a_front_and_a_back_photo_is_read_from_the_photo
     assert front_back_turn([front, front], [bgr, turned]) is None  # no back photo
     md = to_markdown(Summary([front, back], camera_turn_deg=turn))
     assert f"the camera turned {abs(turn):.1f}° between the photos, taken out" in md
+
+
+def test_the_pdf_carries_the_pair_the_possible_findings_and_where_findings_start():
+    import io
+
+    from pypdf import PdfReader
+
+    from posture.core.measuring.findings import Severity
+    from posture.report.pdf import to_pdf
+    from posture.report.summary import Summary
+    from posture.report.summary_text import PAIR_HEADING
+
+    ref = mc.reference(5)
+    front, back, _ = _pair(mc.cameras()[3], ref)
+    m = dataclasses.replace(front.measures["shoulder_tilt_deg"], value=2.7, uncertainty=0.5)
+    from posture.core.measuring.findings import evaluate_possible, load_thresholds
+
+    front = dataclasses.replace(front, measures={**front.measures, "shoulder_tilt_deg": m},
+                                possible_findings=evaluate_possible({"shoulder_tilt_deg": m}, load_thresholds()))
+    assert [f.severity for f in front.possible_findings] == [Severity.MILD]  # 2.7 ± 0.5 past 2.5: 66 %
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(to_pdf(Summary([front, back])))).pages)
+    text = " ".join(text.split())
+    assert PAIR_HEADING.split(" (")[0] in text
+    assert "Uneven shoulders: left shoulder possibly higher (mild)" in text
+    assert "Likely findings would start" in text

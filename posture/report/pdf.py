@@ -9,11 +9,12 @@ what the embedded fonts cannot draw is replaced (`pdf_document.drawable`).
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from posture.core.assessment import Assessment
-from posture.core.measuring.findings import Severity
+from posture.core.measuring.findings import Severity, Threshold
 from posture.core.measuring.formatting import definition, label, measure_rows
 from posture.report import bodychart
 from posture.report.pdf_document import Paper, drawable, open_document
@@ -24,16 +25,21 @@ from posture.report.summary_text import (
     NO_INTAKE,
     NO_MEASURES,
     NOT_RECORDED,
+    PAIR_HEADING,
+    POSSIBLE_HEADING,
     TITLE,
     camera_text,
     capitalised,
     facts,
     intake_answers,
+    likely_from_lines,
     measured_names,
     no_findings_text,
     pain_text,
     pain_worst_first,
+    pair_lines,
     photo_label,
+    possible_lines,
     setup_lines,
     setup_rows,
     setup_status,
@@ -124,7 +130,7 @@ def to_pdf(summary: Summary, paper: Paper = "A4") -> bytes:
     for i, a in enumerate(summary.assessments):
         if i == 0 and pdf.page == 1:
             pdf.add_page()  # the first page stays the one-page summary
-        _photo(pen, a, i, summary.annotated_jpeg(i))
+        _photo(pen, a, i, summary.annotated_jpeg(i), summary.thresholds)
     names = measured_names(summary)
     if names:
         pen.heading("What the measures mean", 11)
@@ -264,6 +270,16 @@ def _first_page(pen: _Pen, summary: Summary) -> None:
             if m.areas:
                 pen.text("Consider: " + ", ".join(m.areas), 8.2, h=3.9, colour=_GREY, x=indent)
             pdf.ln(1.5)
+    paired = pair_lines(summary)
+    if paired:
+        pen.heading(PAIR_HEADING)
+        for t in paired:
+            pen.text(f"• {t}", 8.5, h=4.0)
+    possible = possible_lines(summary)
+    if possible:
+        pen.heading(POSSIBLE_HEADING, 10.5)
+        for t in possible:
+            pen.text(f"• {t}", 8.2, h=3.9, colour=_GREY)
     if summary.changes_text:
         pen.heading("Change since last assessment")
         for t in summary.changes_text:
@@ -282,7 +298,7 @@ def _face(colour: tuple[int, int, int], bold: bool = False) -> FontFace:
     return FontFace(emphasis="BOLD" if bold else None, color=colour)
 
 
-def _photo(pen: _Pen, a: Assessment, i: int, jpeg: bytes | None) -> None:
+def _photo(pen: _Pen, a: Assessment, i: int, jpeg: bytes | None, thresholds: Mapping[str, Threshold]) -> None:
     pdf, width = pen.pdf, pen.width
     box_w, box_h = 76.0, 104.0
     rows = measure_rows(a.measures)
@@ -324,4 +340,7 @@ def _photo(pen: _Pen, a: Assessment, i: int, jpeg: bytes | None) -> None:
     pdf.set_y(end + 2)
     for w_ in [*setup_lines(a)[1:], *a.warnings]:
         pen.text(f"⚠ {w_}", 7.5, h=3.6, colour=_AMBER)
+    likely_from = likely_from_lines(a, thresholds)
+    if likely_from:
+        pen.text("Likely findings would start (at this photo's ±): " + "; ".join(likely_from), 7.5, h=3.6, colour=_GREY)
     pdf.ln(3)
