@@ -72,7 +72,12 @@ for c in clients:
                     flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if sessions else "."))
                     st.rerun()
 
-unlinked = store.self_checks(actor=actor)
+# The clinic's self-check inbox: checks belong to no therapist until filed, so only admins (and
+# solo mode) see them here; a therapist sees a check once it is filed under one of their clients.
+unlinked = store.self_checks(actor=actor) if actor.sees_every_client else []
+if not actor.sees_every_client and not search:
+    st.caption("Self checks that clients save go to the clinic's inbox, which admins see; once an admin adds one "
+               "to the file of one of your clients, it appears in that client's history.")
 if unlinked and not search:
     st.subheader("Self checks saved by clients")
     st.caption("Made on the Self check page, without an account. They stay apart from client records until you "
@@ -84,6 +89,11 @@ if unlinked and not search:
         target = cols[1].selectbox("Add to the file of", [c.id for c in clients], index=None, key=f"link_to_{s.id}",
                                    format_func={c.id: c.name for c in clients}.get, placeholder="pick a client")
         if cols[2].button("Add", key=f"link_{s.id}", disabled=target is None) and target is not None:
-            store.link_self_check(s.id, target, actor=actor)
-            flash(f"Self check of {s.created.replace('T', ' ')} added to {md_escape(store.get_client(target, actor=actor).name)}.")
-            st.rerun()
+            try:
+                store.link_self_check(s.id, target, actor=actor)
+            except PostureError as exc:
+                st.error(f"Not added: {md_escape(str(exc))}")
+            else:
+                flash(f"Self check of {s.created.replace('T', ' ')} added to "
+                      f"{md_escape(store.get_client(target, actor=actor).name)}.")
+                st.rerun()

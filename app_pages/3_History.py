@@ -10,6 +10,7 @@ import streamlit as st
 
 from posture.core.assessment import Assessment
 from posture.core.compare import compare
+from posture.core.errors import PostureError
 from posture.core.image.imaging import load_image
 from posture.report.filenames import download_name
 from posture.report.html import to_html
@@ -21,7 +22,7 @@ from posture.store.records import SessionRecord
 from posture.ui.auth import current_actor
 from posture.ui.clients import client_picker
 from posture.ui.handout_builder import handout_builder
-from posture.ui.messages import show_flash
+from posture.ui.messages import flash, show_flash
 from posture.ui.page import get_store
 from posture.ui.workflows import (
     annotated_jpeg,
@@ -203,3 +204,19 @@ with st.expander("Delete an assessment"):
                                           key=f"sure_session_{victim}") and st.button("Delete assessment"):
         store.delete_session(victim, actor=actor)
         st.rerun()
+
+filed_checks = [s.id for s in sessions if s.kind == "self_check"]
+if filed_checks:
+    with st.expander("Take a self check out of this file"):
+        st.caption("For a check filed under the wrong client: it goes back to the clinic's self-check inbox, "
+                   "where an admin can file it again. Both moves are recorded in the audit trail.")
+        wrong = st.selectbox("Self check", filed_checks, index=None, format_func=labels.get,
+                             key=f"unlink_check_{client.id}", placeholder="Choose the self check")
+        if wrong is not None and st.button("Take it out of this file", key=f"unlink_{wrong}"):
+            try:
+                store.unlink_self_check(wrong, actor=actor)
+            except PostureError as exc:
+                st.error(f"Not moved: {md_escape(str(exc))}")
+            else:
+                flash(f"The self check of {labels[wrong]} is back in the self-check inbox.")
+                st.rerun()

@@ -5,8 +5,8 @@ two things to change); the measurements are behind "Details". A photo that is no
 view gets one sentence asking for one, and nothing else.
 
 Nothing is stored unless the client chooses to save, and then only as a self check, kept
-apart from the therapist's records (a therapist may link it to a client on the Clients
-page). This page reads no client record and links to no therapist page (see app.py).
+apart from the therapist's records, in the clinic's inbox (in clinic mode an admin files it
+under a client on the Clients page; solo mode's one user does). This page reads no client record and links to no therapist page (see app.py).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ if data is not None:
         for w in item.assessment.warnings:
             st.caption(f"⚠ {md_escape(w)}")
     with st.expander("Save this self check (optional)"):
-        st.caption("It is kept as a self check, apart from your therapist's records; your therapist can add it "
+        st.caption("It is kept as a self check, apart from your therapist's records, until the clinic adds it "
                    "to your file.")
         who = st.text_input("Your name or a pseudonym", key="self_name")
         if st.button("Save this check", key="self_save"):

@@ -1,7 +1,8 @@
 """Who may see and do what: the checks every store call makes before it reads or changes a record.
 
 A therapist sees and edits the clients they own or that are shared with them, an admin (and
-solo mode) every client; only the client's own therapist or an admin may delete it; only an
+solo mode) every client; self checks not yet filed under a client belong to no therapist, so
+only admins (and solo mode) see them, and only someone who may see a client files one there; only the client's own therapist or an admin may delete it; only an
 admin shares and reassigns. The client self check (SELF_CHECK) may save a self check and
 nothing else. A disabled account, or one whose role changed, is refused on its next call, so
 every check reads the users table inside the caller's transaction.
@@ -58,7 +59,8 @@ class AccessControl:
             if row.owner_user_id != actor.user_id:
                 raise AccessDeniedError(f"only the client's own therapist or an admin can do this ({actor.name} cannot)")
             return row
-        if row.is_self_check or row.owner_user_id == actor.user_id or conn.execute(
+        # A self-check owner has no therapist (owner_user_id NULL): the clinic's inbox, admins only.
+        if row.owner_user_id == actor.user_id or conn.execute(
             select(client_shares.c.client_id).where(client_shares.c.client_id == client_id, client_shares.c.user_id == actor.user_id)
         ).first() is not None:
             return row
@@ -102,7 +104,7 @@ def visible_clients(actor: Actor) -> ColumnElement[bool]:
     if actor.sees_every_client:
         return clients.c.id.is_not(None)
     shared = exists().where(client_shares.c.client_id == clients.c.id, client_shares.c.user_id == actor.user_id)
-    return or_(clients.c.owner_user_id == actor.user_id, clients.c.is_self_check == 1, shared)
+    return or_(clients.c.owner_user_id == actor.user_id, shared)
 
 
 def require_user(conn: Connection, user_id: int) -> None:

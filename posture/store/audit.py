@@ -46,6 +46,7 @@ SESSION_CREATE = "session.create"
 SESSION_DELETE = "session.delete"
 SELF_CHECK_CREATE = "self_check.create"
 SELF_CHECK_LINK = "self_check.link"
+SELF_CHECK_UNLINK = "self_check.unlink"  # taken out of a client's file (back to the inbox, or moved to another client)
 AUDIT_EXPORT = "audit.export"
 LOGIN = "login"
 LOGIN_FAILED = "login_failed"

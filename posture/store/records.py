@@ -192,7 +192,7 @@ class Store:
         Any actor may, SELF_CHECK included (and only this). It is never attached to a
         therapist's client, whatever name is typed: it goes to a self-check owner named
         `label` (created on first use, reused for the same label so repeated checks form a
-        series), which `list_clients` never returns. The session's kind is "self_check", so
+        series) in the clinic's inbox (admins only), which `list_clients` never returns. The session's kind is "self_check", so
         `sessions(id)` (assessments only, by default) never shows it. A therapist can attach
         one to a client deliberately with `link_self_check`. Raises UsageError for an empty
         label or no photo.
@@ -202,13 +202,23 @@ class Store:
     def self_checks(self, *, actor: Actor = SOLO) -> list[SessionRecord]:
         """Self checks not linked to a client, oldest first (`client_id` is the self-check owner; `get_client` gives its label).
 
-        Every clinic user sees them: they belong to no therapist until one links them.
+        They belong to no therapist until filed under a client, so only admins (and solo mode)
+        see them: the clinic's self-check inbox. A therapist gets [].
         """
         return self.session_records.self_checks(actor)
 
     def link_self_check(self, session_id: int, client_id: int, *, actor: Actor = SOLO) -> None:
-        """Attach a self check to a therapist's client (it stays marked as a self check)."""
+        """File a self check under a client (it stays marked as a self check); audited.
+
+        The actor must see both where the check is now (the inbox: admins only; or a client's
+        file) and the target client. Moving it from one client to another records an unlink
+        on the first and a link on the second.
+        """
         self.session_records.link_self_check(session_id, client_id, actor)
+
+    def unlink_self_check(self, session_id: int, *, actor: Actor = SOLO) -> None:
+        """Take a self check out of a client's file, back to the inbox under the client's name; audited."""
+        self.session_records.unlink_self_check(session_id, actor)
 
     def sessions(self, client_id: int, kind: SessionKind | None = "assessment", *, actor: Actor = SOLO) -> list[SessionRecord]:
         """A client's sessions of `kind` (assessments by default; None: every kind), oldest first.

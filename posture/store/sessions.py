@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from posture.core.assessment import Assessment
-from posture.core.errors import ClientNotFoundError, ConflictError, StorageError, UsageError
+from posture.core.errors import AccessDeniedError, ClientNotFoundError, ConflictError, StorageError, UsageError
 from posture.core.intake import Intake
 
 from . import audit
-from .access import AccessControl, require_reader
+from .access import AccessControl, require_reader, visible_clients
 from .actor import Actor
 from .photo_files import PhotoFiles, check_hash
 from .schema import clients, drafts, photos, sessions
@@ -105,12 +105,7 @@ class SessionRecords:
                 found = _session_with_key(conn, key)
                 if found is not None:
                     return found
-            row = conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1, clients.c.name == label)
-                               .order_by(clients.c.id).limit(1)).first()
-            if row is not None:
-                owner_id = int(row.id)
-            else:
-                owner_id = new_id(conn.execute(insert(clients).values(name=label, created=now(), is_self_check=1)))
+            owner_id = _inbox_owner(conn, label)
             session_id = self._insert_session(conn, owner_id, intake, photos_, hashes, "self_check", key)
             audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_CREATE, owner_id, f"session {session_id}")
             return session_id
@@ -127,26 +122,54 @@ class SessionRecords:
     def self_checks(self, actor: Actor) -> list[SessionRecord]:
         with self.database.read() as conn:
             self.access.check_actor(conn, actor)
-            owners = [int(r[0]) for r in conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1))]
+            # The inbox's owners have no therapist, so only admins (and solo mode) see any.
+            owners = [int(r[0]) for r in conn.execute(
+                select(clients.c.id).where(clients.c.is_self_check == 1, visible_clients(actor)))]
         found = [s for owner in owners for s in self.of_client(owner, "self_check", actor)]
         return sorted(found, key=lambda s: (s.created, s.id))
 
     def link_self_check(self, session_id: int, client_id: int, actor: Actor) -> None:
         with self.database.write() as conn:
-            self.access.check_actor(conn, actor)
-            row = conn.execute(
-                select(sessions.c.kind, clients.c.is_self_check).join(clients, clients.c.id == sessions.c.client_id)
-                .where(sessions.c.id == session_id)
-            ).first()
-            if row is None or row.kind != "self_check":
-                raise StorageError(f"no self check with id {session_id}")
+            source = self._self_check_source(conn, session_id, actor)
             target = self.access.client_row(conn, client_id, actor)
             if target.is_self_check:
                 raise ClientNotFoundError(client_id)
+            if int(source.id) == client_id:
+                return  # already in that file
             conn.execute(update(sessions).where(sessions.c.id == session_id).values(client_id=client_id))
-            # An owner left without checks is dropped, so it does not linger as an empty label.
-            conn.execute(delete(clients).where(clients.c.is_self_check == 1, clients.c.id.not_in(select(sessions.c.client_id))))
-            audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_LINK, client_id, f"session {session_id}")
+            _drop_empty_inbox_owners(conn)
+            if source.is_self_check:
+                audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_LINK, client_id, f"session {session_id}")
+            else:  # moved from one client's file to another's: both files record it
+                audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_UNLINK, int(source.id),
+                                   f"session {session_id} moved to client {client_id}")
+                audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_LINK, client_id,
+                                   f"session {session_id} from client {int(source.id)}")
+
+    def unlink_self_check(self, session_id: int, actor: Actor) -> None:
+        with self.database.write() as conn:
+            source = self._self_check_source(conn, session_id, actor)
+            if source.is_self_check:
+                raise UsageError(f"self check {session_id} is in no client's file")
+            # Back to the inbox, under the client's name (admins, who alone see the inbox, see that client too).
+            owner_id = _inbox_owner(conn, source.name)
+            conn.execute(update(sessions).where(sessions.c.id == session_id).values(client_id=owner_id))
+            audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_UNLINK, int(source.id),
+                               f"session {session_id} back to the self-check inbox")
+
+    def _self_check_source(self, conn: Connection, session_id: int, actor: Actor) -> Row[Any]:
+        """The client (or inbox owner) a self check is filed under, if `actor` may see it there."""
+        self.access.check_actor(conn, actor)
+        row = conn.execute(select(sessions.c.kind, sessions.c.client_id).where(sessions.c.id == session_id)).first()
+        if row is None or row.kind != "self_check":
+            raise StorageError(f"no self check with id {session_id}")
+        try:
+            return self.access.client_row(conn, int(row.client_id), actor)
+        except AccessDeniedError:
+            raise AccessDeniedError(
+                f"self check {session_id} is not {actor.name}'s to move: it is in the clinic's self-check inbox "
+                "(an admin files it) or in the file of a client not shared with them"
+            ) from None
 
     def of_client(self, client_id: int, kind: SessionKind | None, actor: Actor) -> list[SessionRecord]:
         kinds = SESSION_KINDS if kind is None else (valid_kind(kind),)
@@ -204,6 +227,20 @@ class SessionRecords:
             for h, p in zip(hashes, photos_, strict=True)
         ])
         return session_id
+
+
+def _inbox_owner(conn: Connection, label: str) -> int:
+    """The self-check owner named `label` (created on first use, so one label's checks form a series)."""
+    row = conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1, clients.c.name == label)
+                       .order_by(clients.c.id).limit(1)).first()
+    if row is not None:
+        return int(row.id)
+    return new_id(conn.execute(insert(clients).values(name=label, created=now(), is_self_check=1)))
+
+
+def _drop_empty_inbox_owners(conn: Connection) -> None:
+    """An owner left without checks is dropped, so it does not linger as an empty label."""
+    conn.execute(delete(clients).where(clients.c.is_self_check == 1, clients.c.id.not_in(select(sessions.c.client_id))))
 
 
 def _session_with_key(conn: Connection, key: str) -> int | None:
