@@ -11,6 +11,7 @@ from posture.core.errors import PostureError
 from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.report.markdown import md_escape
 from posture.store.export import export_client
+from posture.store.records import SessionCounts
 from posture.ui.auth import current_actor
 from posture.ui.clients import client_line, forget_client
 from posture.ui.messages import flash, show_flash
@@ -27,10 +28,11 @@ search = st.text_input("Find a client", key="client_search")
 clients = store.list_clients(search, actor=actor)
 if not clients:
     st.info("No clients yet: create one in the sidebar of the intake page." if not search else "No client matches.")
+# Counted, not read: listing a client is not opening them (no view in the audit trail, no assessment parsed).
+session_counts = store.session_counts(actor=actor)
 for c in clients:
-    sessions = store.sessions(c.id, kind=None, actor=actor)
-    checks = sum(s.kind == "self_check" for s in sessions)
-    counts = counted(len(sessions) - checks, "assessment") + (f", {counted(checks, 'self check')}" if checks else "")
+    n = session_counts.get(c.id, SessionCounts())
+    counts = counted(n.assessments, "assessment") + (f", {counted(n.self_checks, 'self check')}" if n.self_checks else "")
     with st.expander(f"{md_escape(c.name)} — {counts}"):
         with st.form(f"edit_{c.id}"):
             name = st.text_input("Name or pseudonym", c.name)
@@ -58,7 +60,8 @@ for c in clients:
             st.download_button("Download the ZIP (client data, photos, summaries, audit events)",
                                zip_bytes, zip_name, "application/zip", key=f"export_dl_{c.id}")
         if actor.sees_every_client or c.owner_user_id == actor.user_id:  # a shared client is not yours to delete
-            what = f"and their {counts} with the photos" if sessions else "(nothing is saved for them yet)"
+            saved_any = n.assessments + n.self_checks > 0
+            what = f"and their {counts} with the photos" if saved_any else "(nothing is saved for them yet)"
             sure = st.checkbox(f"Yes, delete {md_escape(c.name)} {what}", key=f"sure_{c.id}")
             if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
                 try:
@@ -69,7 +72,7 @@ for c in clients:
                     st.session_state.pop(f"sure_{c.id}", None)
                     st.session_state.pop(f"export_zip_{c.id}", None)
                     forget_client(c.id)
-                    flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if sessions else "."))
+                    flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if saved_any else "."))
                     st.rerun()
 
 # The clinic's self-check inbox: checks belong to no therapist until filed, so only admins (and

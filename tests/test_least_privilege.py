@@ -99,3 +99,38 @@ def test_a_self_check_reaches_only_the_clinics_inbox_and_moves_only_with_someone
         (annas.id, f"session {sid} back to the self-check inbox"), (annas.id, f"session {sid} moved to client {bens.id}")]
     with s.read() as conn:  # every inbox owner left empty was dropped
         assert conn.execute(select(schema.clients.c.id).where(schema.clients.c.is_self_check == 1)).fetchall() == []
+
+
+def test_counting_sessions_reads_nothing_and_records_no_view(tmp_path, photo):
+    s = Store(tmp_path, refuse_solo=True)
+    anna, ben = add_user(s, "anna"), add_user(s, "ben")
+    mine = [s.create_client(f"Client {i}", actor=anna) for i in range(5)]
+    bens = s.create_client("Ben's", actor=ben)
+    for i, c in enumerate(mine[:3]):
+        for _ in range(i + 1):
+            s.save_session(c.id, Intake(), [photo], actor=anna)
+    s.save_session(bens.id, Intake(), [photo], actor=ben)
+    sid = s.save_self_check("Client 0", Intake(), [photo], actor=SELF_CHECK)
+    boss = add_user(s, "boss", "admin")
+    s.link_self_check(sid, mine[0].id, actor=boss)
+    views_before = len(events(s, audit.CLIENT_VIEW))
+    counts = s.session_counts(actor=anna)
+    assert {c: (n.assessments, n.self_checks) for c, n in counts.items()} == {
+        mine[0].id: (1, 1), mine[1].id: (2, 0), mine[2].id: (3, 0)}  # ben's client is not hers to count
+    assert len(events(s, audit.CLIENT_VIEW)) == views_before
+    assert s.session_counts(actor=ben)[bens.id].assessments == 1 and mine[0].id not in s.session_counts(actor=ben)
+    with pytest.raises(AccessDeniedError, match="self check can save a self check and nothing else"):
+        s.session_counts(actor=SELF_CHECK)
+
+
+def test_photo_bytes_is_refused_without_a_user_like_every_other_call(tmp_path, photo):
+    s = Store(tmp_path, refuse_solo=True)
+    anna = add_user(s, "anna")
+    c = s.create_client("Photo", actor=anna)
+    s.save_session(c.id, Intake(), [photo], actor=anna)
+    digest = hashlib.sha256(photo.data).hexdigest()
+    assert s.photo_bytes(digest, actor=anna) == photo.data
+    for unnamed in (lambda: s.photo_bytes(digest), lambda: s.session_counts(), lambda: s.self_checks()):
+        with pytest.raises(AccessDeniedError, match="clinic mode: this needs a logged-in user"):
+            unnamed()
+    assert Store(tmp_path).photo_bytes(digest) == photo.data  # solo mode, one person: still every photo

@@ -115,6 +115,27 @@ def test_login_page_first_and_nothing_of_the_records(clinic):
     assert [e.value for e in alone.error] == ["Log in first."] and "Client Alpha" not in _texts(alone)
 
 
+def test_listing_clients_opens_none_of_them(clinic, assessed, data_dir, monkeypatch):
+    """The Clients page counts sessions: no client.view event and no assessment parsed per client listed."""
+    from posture.core.assessment import Assessment
+    from posture.core.intake import Intake
+    from posture.store.records import NewPhoto
+
+    store, _, users, clients = clinic
+    ana = users["ana"].actor()
+    photo = NewPhoto((data_dir / "seated_side_hunched_01.jpg").read_bytes(), "side.jpg", assessed("seated_side_hunched_01.jpg"))
+    for c in (clients["A"], *(store.create_client(f"Client {n}", actor=ana) for n in ("Delta", "Echo", "Foxtrot"))):
+        store.save_session(c.id, Intake(), [photo], actor=ana)
+    views = len(_events(store, action="client.view"))
+    parsed: list[object] = []
+    real = Assessment.from_dict
+    monkeypatch.setattr(Assessment, "from_dict", staticmethod(lambda d: parsed.append(d) or real(d)))
+    at = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 5 and sum("1 assessment" in label for label in labels) == 4  # Charlie has none
+    assert len(_events(store, action="client.view")) == views and parsed == []
+
+
 def test_therapist_sees_own_and_shared_clients_only(clinic):
     at = _login(_app(), "ana")
     options = at.sidebar.selectbox(key="client_id_select_intake").options  # the labels, as shown

@@ -72,11 +72,12 @@ class AccessControl:
             raise AccessDeniedError(f"only an admin can {what} ({actor.name} is a {actor.role})")
 
     def require_photo_visible(self, sha256: str, actor: Actor) -> None:
-        """The photo belongs to a session of a client `actor` may see (solo mode sees every photo)."""
-        if actor.role == "solo":
-            return
+        """The photo belongs to a session of a client `actor` may see (solo mode sees every photo,
+        and is refused like every other call when the store is opened for clinic mode)."""
         with self.database.read() as conn:
             self.check_actor(conn, actor)
+            if actor.role == "solo":
+                return
             owner = conn.execute(
                 select(clients.c.id).join(sessions, sessions.c.client_id == clients.c.id)
                 .join(photos, photos.c.session_id == sessions.c.id).where(photos.c.sha256 == sha256, visible_clients(actor)).limit(1)

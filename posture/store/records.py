@@ -43,14 +43,14 @@ from .drafts import Drafts
 from .legacy import LEGACY_MIGRATIONS, MIGRATIONS, SCHEMA_VERSION
 from .paths import PRIVATE_FILE_MODE, data_dir, photo_dir, private_dir
 from .photo_files import ABANDONED_AFTER_S, PhotoFiles, make_folder_private
-from .sessions import NewPhoto, PhotoRecord, SessionRecord, SessionRecords
+from .sessions import NewPhoto, PhotoRecord, SessionCounts, SessionRecord, SessionRecords
 from .transactions import Database
 from .validation import SESSION_KINDS, SessionKind
 
 # The names callers have always imported from here; each is defined in its room.
 __all__ = [
     "ABANDONED_AFTER_S", "LEGACY_MIGRATIONS", "MIGRATIONS", "SCHEMA_VERSION", "SELF_CHECK_ONLY", "SESSION_KINDS",
-    "Client", "NewPhoto", "PhotoRecord", "SessionKind", "SessionRecord", "Store", "search_key",
+    "Client", "NewPhoto", "PhotoRecord", "SessionCounts", "SessionKind", "SessionRecord", "Store", "search_key",
 ]
 
 
@@ -226,6 +226,14 @@ class Store:
         A client that no longer exists has no sessions (an empty list).
         """
         return self.session_records.of_client(client_id, kind, actor)
+
+    def session_counts(self, *, actor: Actor = SOLO) -> dict[int, SessionCounts]:
+        """Sessions of each kind per client the actor may see (a client with none is absent).
+
+        Counted in the database: nothing is read or parsed, and no view is recorded, so a list
+        of clients does not look in the audit trail as if each had been opened.
+        """
+        return self.session_records.counts(actor)
 
     def delete_session(self, session_id: int, *, actor: Actor = SOLO) -> None:
         """Delete one session and its photo records (nothing happens if it is already gone)."""

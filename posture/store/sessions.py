@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from posture.core.assessment import Assessment
 from posture.core.errors import AccessDeniedError, ClientNotFoundError, ConflictError, StorageError, UsageError
@@ -45,6 +45,14 @@ class SessionRecord:
     intake: Intake
     photos: list[PhotoRecord]
     kind: SessionKind = "assessment"
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    """How many sessions of each kind a client has (counted, not read: no view is recorded)."""
+
+    assessments: int = 0
+    self_checks: int = 0
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,19 @@ class SessionRecords:
                           by_session.get(int(r.id), []), cast(SessionKind, r.kind))
             for r in rows
         ]
+
+    def counts(self, actor: Actor) -> dict[int, SessionCounts]:
+        # One grouped query over the clients `actor` may see: no row read, no assessment parsed, no view noted.
+        with self.database.read() as conn:
+            self.access.check_actor(conn, actor)
+            rows = conn.execute(
+                select(sessions.c.client_id, sessions.c.kind, func.count()).join(clients, clients.c.id == sessions.c.client_id)
+                .where(clients.c.is_self_check == 0, visible_clients(actor)).group_by(sessions.c.client_id, sessions.c.kind)
+            ).fetchall()
+        tally: dict[int, dict[str, int]] = {}
+        for client_id, kind, n in rows:
+            tally.setdefault(int(client_id), {})[str(kind)] = int(n)
+        return {c: SessionCounts(k.get("assessment", 0), k.get("self_check", 0)) for c, k in tally.items()}
 
     def delete(self, session_id: int, actor: Actor) -> None:
         with self.database.write() as conn:
