@@ -108,3 +108,19 @@ class PgServer:
     def drop_database(self, name: str) -> None:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def create_two_roles(self, name: str) -> tuple[str, str]:
+        """docs/clinic.md's two roles: `<name>_owner` owns a new database `name` (it runs the
+        migrations), `<name>_app` is an ordinary login with no rights yet. Returns their URLs."""
+        with self._admin() as conn:
+            conn.execute(f'CREATE ROLE "{name}_owner" LOGIN')
+            conn.execute(f'CREATE ROLE "{name}_app" LOGIN')
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}_owner"')
+        base = f"@127.0.0.1:{self.port}/{name}"
+        return f"postgresql+psycopg://{name}_owner{base}", f"postgresql+psycopg://{name}_app{base}"
+
+    def drop_two_roles(self, name: str) -> None:
+        self.drop_database(name)
+        with self._admin() as conn:
+            conn.execute(f'DROP ROLE IF EXISTS "{name}_app"')
+            conn.execute(f'DROP ROLE IF EXISTS "{name}_owner"')

@@ -28,7 +28,7 @@ def guide_environment() -> dict[str, str]:
     """The KEY=VALUE lines of the guide's environment block (step 2 of "Deploying for a clinic")."""
     text = GUIDE.read_text()
     deploy = text[text.index("## Deploying for a clinic"):]
-    block = next(b for b in re.findall(r"```sh\n(.*?)```", deploy, re.S) if "POSTURE_DATABASE_URL=" in b)
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", deploy, re.S) if "POSTURE_DATA_DIR=" in b)
     pairs = (line.split("#", 1)[0].strip().split("=", 1) for line in block.splitlines())
     return {kv[0]: kv[1] for kv in pairs if len(kv) == 2}
 
@@ -112,15 +112,26 @@ def test_privacy_guard_refuses_a_network_address_in_solo_mode_even_when_allowed(
         config.set_option("server.address", saved)
 
 
-def test_guide_as_written_serves_the_login_page_on_loopback(tmp_path, pg_url, monkeypatch):
-    """Step 2's environment (the database URL, host and folders swapped for the test server's),
-    the launcher on 127.0.0.1: the server is healthy, and the app it serves asks for a login."""
+def test_guide_as_written_serves_the_login_page_on_loopback(tmp_path, pg_two_roles, monkeypatch, capsys):
+    """Step 1's two roles (the owner runs `posture db upgrade --app-role`), step 2's environment
+    (the app role's URL, host and folders swapped for the test server's), the launcher on
+    127.0.0.1: the server is healthy, and the app it serves, as the app role, asks for a login."""
+    from sqlalchemy.engine import make_url
     from streamlit.testing.v1 import AppTest
 
+    from posture import cli
     from tests.pg import free_port
 
+    owner_url, app_url = pg_two_roles
+    guide = GUIDE.read_text()
+    assert "posture db upgrade --app-role posture" in guide and "createdb --owner posture_owner posture" in guide
+    monkeypatch.setenv("POSTURE_DATABASE_URL", owner_url)
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "owner"))
+    assert cli.main(["db", "upgrade", "--app-role", make_url(app_url).username or ""]) == 0
+    capsys.readouterr()
     env = guide_environment()
-    env["POSTURE_DATABASE_URL"] = pg_url
+    assert make_url(env["POSTURE_DATABASE_URL"]).username == "posture"  # the app role, not posture_owner
+    env["POSTURE_DATABASE_URL"] = app_url
     env["POSTURE_DATA_DIR"] = str(tmp_path / "srv")
     env["POSTURE_PHOTO_DIR"] = str(tmp_path / "srv" / "photos")
     port = free_port()
