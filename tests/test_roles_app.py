@@ -184,6 +184,30 @@ def test_admin_shares_a_client_and_the_therapist_then_sees_it(clinic):
     assert any("Client Bravo" in e.label for e in at2.expander)
 
 
+def test_audit_trail_shows_names_not_ids(clinic):
+    store, _, users, clients = clinic  # the fixture shared Charlie (bob's) with ana
+    at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
+    trail = at.dataframe[-1].value
+    share = trail[trail["action"] == "client.share"].iloc[0]
+    assert share["detail"] == "shared with ana" and share["client"] == f"Client Charlie (id {clients['C'].id})"
+    created = trail[(trail["action"] == "client.create") & (trail["user"] == "ana")].iloc[0]
+    assert created["detail"] == "owner ana"
+    login = trail[trail["action"] == "login"].iloc[0]
+    assert login["client"] == "—" and login["detail"] == "root"
+    assert not trail["detail"].str.contains(r"user \d|None").any() and "None" not in set(trail["client"])
+
+
+def test_a_colleagues_link_to_a_client_not_shared_says_so_truly(clinic):
+    _, _, _, clients = clinic
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["client"] = str(clients["B"].id)  # bob's, not shared with ana
+    at.run()
+    at = _login(at, "ana")
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"The address names client {clients['B'].id}, who is not one of your clients: a colleague's, not shared" in warnings
+    assert "no longer in your list" not in warnings and "Client Bravo" not in _texts(at)
+
+
 def test_admin_account_and_owner_changes_say_what_was_done_or_refused(clinic):
     store, accounts, users, clients = clinic
     at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
