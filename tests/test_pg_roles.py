@@ -57,13 +57,15 @@ def test_app_role_works_but_cannot_touch_the_audit_trail(pg_two_roles, tmp_path,
     with s.write() as conn:
         uid = conn.execute(insert(schema.users).values(name="anna", role="therapist", password_hash="x",
                                                        created_at=dt.datetime.now(dt.UTC))).inserted_primary_key[0]
+        boss_id = conn.execute(insert(schema.users).values(name="boss", role="admin", password_hash="x",
+                                                           created_at=dt.datetime.now(dt.UTC))).inserted_primary_key[0]
     anna = Actor("anna", "therapist", int(uid))
     c = s.create_client("Two roles", actor=anna)
     photo = NewPhoto((data_dir / "seated_side_hunched_01.jpg").read_bytes(), "side.jpg", assessed("seated_side_hunched_01.jpg"))
     sid = s.save_session(c.id, Intake(), [photo], actor=anna)
     assert [x.id for x in s.sessions(c.id, actor=anna)] == [sid]
     s.delete_session(sid, actor=anna)
-    trail = audit.list_events(s, actor=Actor("boss", "admin", None))
+    trail = audit.list_events(s, actor=Actor("boss", "admin", int(boss_id)))
     assert [e.action for e in reversed(trail)] == ["client.create", "session.create", "client.view", "session.delete"]
     # Every attack on the trail, as the app's role: refused for lack of rights (SQLSTATE 42501).
     with _connect(app_url) as conn:

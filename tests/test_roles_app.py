@@ -339,3 +339,38 @@ def test_therapist_exports_a_client_zip_and_it_is_recorded(clinic):
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert json.loads(zf.read("client.json"))["client"]["name"] == "Client Alpha"
     assert [(e.actor_name, e.client_id) for e in _events(store, action="client.export")] == [("ana", a)]
+
+
+PAGES = ("app_pages/0_Intake.py", "app_pages/2_Clients.py", "app_pages/3_History.py", "app_pages/5_Admin.py")
+# Alpha is ana's, shared with no one. Asking for the Admin page, ana lands on her default page (Intake).
+SEES_ALPHA = {"therapist_a": set(PAGES), "admin": set(PAGES)}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "therapist_a", "therapist_b", "admin", "disabled"])
+def test_role_page_matrix(clinic, role):
+    """Each page, reached with the address of ana's client Alpha: who sees Alpha and who gets the
+    Admin page. Anonymous runs each page on its own (past app.py's gate); the others log in
+    through app.py; the disabled user is ana, disabled by an admin after logging in."""
+    store, accounts, users, clients = clinic
+    name = {"therapist_a": "ana", "therapist_b": "bob", "admin": "root", "disabled": "ana"}.get(role)
+    seen: dict[str, tuple[bool, bool]] = {}
+    for page in PAGES:
+        if name is None:
+            at = _page_alone(page)
+            assert [e.value for e in at.error] == ["Log in first."]
+        else:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.query_params["client"] = str(clients["A"].id)
+            at.run()
+            at = _login(at, name)
+            if role == "disabled":
+                accounts.set_disabled("ana", True, by=Actor("setup", "admin"))
+            at = _go(at, page)
+            if role == "disabled":
+                assert "Log in" in [b.label for b in at.button]
+                accounts.set_disabled("ana", False, by=Actor("setup", "admin"))
+        shown = _texts(at) + " ".join(d.value.to_string() for d in at.dataframe)
+        accounts_table = any("failed logins" in d.value.columns for d in at.dataframe)  # the Admin page's content
+        seen[page] = ("Client Alpha" in shown, accounts_table)
+    expected = {page: (page in SEES_ALPHA.get(role, set()), role == "admin" and page == PAGES[3]) for page in PAGES}
+    assert seen == expected

@@ -17,11 +17,12 @@ from sqlalchemy import ColumnElement, Connection, Row, exists, or_, select
 from posture.core.errors import AccessDeniedError, ClientNotFoundError, UsageError
 
 from . import audit
-from .actor import Actor
+from .actor import SELF_CHECK_ONLY, Actor, verify_actor
 from .schema import client_shares, clients, photos, sessions, users
 from .transactions import Transactions
 
-SELF_CHECK_ONLY = "the self check can save a self check and nothing else; it cannot read or change records"
+__all__ = ["SELF_CHECK_ONLY", "AccessControl", "require_reader", "require_user", "visible_clients"]  # SELF_CHECK_ONLY: actor.py's
+
 
 
 class AccessControl:
@@ -34,18 +35,7 @@ class AccessControl:
 
     def check_actor(self, conn: Connection, actor: Actor) -> None:
         """Clinic users must still have an enabled account with that role; the self check reads nothing."""
-        require_reader(actor)
-        if actor.role == "solo":
-            if self.refuse_solo:
-                raise AccessDeniedError("clinic mode: this needs a logged-in user (the call named no user)")
-            return
-        if actor.user_id is None:
-            raise AccessDeniedError(f"{actor.name}: a clinic user needs an account (no user id given)")
-        row = conn.execute(select(users.c.role, users.c.disabled).where(users.c.id == actor.user_id)).first()
-        if row is None or row.disabled:
-            raise AccessDeniedError(f"the account {actor.name!r} is disabled or no longer exists")
-        if row.role != actor.role:
-            raise AccessDeniedError(f"the account {actor.name!r} is no longer {actor.role}; log in again")
+        verify_actor(conn, actor, refuse_solo=self.refuse_solo)
 
     def client_row(self, conn: Connection, client_id: int, actor: Actor, *, owner_only: bool = False) -> Row[Any]:
         """The client's row if `actor` may see it (owner_only: may delete it); clear errors otherwise."""

@@ -109,6 +109,8 @@ class SessionRecords:
         key = valid_key(idempotency_key)
 
         def insert_(conn: Connection, hashes: list[str]) -> int:
+            if actor.role != "self_check":  # anyone may save one, but a clinic user with an account that still holds
+                self.access.check_actor(conn, actor)
             if key is not None:
                 found = _session_with_key(conn, key)
                 if found is not None:
