@@ -13,7 +13,8 @@ has one job, and imports flow one way (the rooms never import this module):
 - photo_files.py: content-addressed photo files, the lock that keeps clean-up away from a
   save, and the clean-up;
 - validation.py: the checks on typed fields;
-- audit.py: the trail, written in the same transaction as each change.
+- audit.py: the trail, written in the same transaction as each change;
+- grants.py (beside the Store, for `posture db upgrade`): the PostgreSQL app role's rights.
 
 The database is the SQLite file `posture.db` in the data folder (`paths.data_dir()`:
 `$POSTURE_DATA_DIR`, default `~/.posture`), or PostgreSQL when `POSTURE_DATABASE_URL` says
