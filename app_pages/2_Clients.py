@@ -10,6 +10,7 @@ import streamlit as st
 from posture.core.errors import PostureError
 from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.report.markdown import md_escape
+from posture.store.accounts import Accounts
 from posture.store.export import export_client
 from posture.store.records import SessionCounts
 from posture.ui.auth import current_actor
@@ -75,12 +76,15 @@ for c in clients:
                     flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if saved_any else "."))
                     st.rerun()
 
-# The clinic's self-check inbox: checks belong to no therapist until filed, so only admins (and
-# solo mode) see them here; a therapist sees a check once it is filed under one of their clients.
-unlinked = store.self_checks(actor=actor) if actor.sees_every_client else []
-if not actor.sees_every_client and not search:
-    st.caption("Self checks that clients save go to the clinic's inbox, which admins see; once an admin adds one "
-               "to the file of one of your clients, it appears in that client's history.")
+# Unfiled self checks: a therapist sees those saved through their own link; admins (and solo
+# mode) also the clinic's inbox, the checks saved without a link.
+unlinked = store.self_checks(actor=actor)
+if actor.role == "therapist" and not search:
+    me = Accounts(store).get_user(actor.user_id) if actor.user_id is not None else None
+    code = me.self_check_code if me is not None else None
+    st.caption("Self checks that your clients save through your link come here: "
+               + (f"`/Self_check?for={code}` (after this server's address)." if code else "ask an admin for it.")
+               + " Those saved without a link go to the clinic's inbox, which admins file.")
 if unlinked and not search:
     st.subheader("Self checks saved by clients")
     st.caption("Made on the Self check page, without an account. They stay apart from client records until you "

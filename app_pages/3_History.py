@@ -208,8 +208,8 @@ with st.expander("Delete an assessment"):
 filed_checks = [s.id for s in sessions if s.kind == "self_check"]
 if filed_checks:
     with st.expander("Take a self check out of this file"):
-        st.caption("For a check filed under the wrong client: it goes back to the clinic's self-check inbox, "
-                   "where an admin can file it again. Both moves are recorded in the audit trail.")
+        st.caption("For a check filed under the wrong client: it goes back among the unfiled self checks of this "
+                   "client's therapist (the Clients page), to be filed again. Both moves are recorded in the audit trail.")
         wrong = st.selectbox("Self check", filed_checks, index=None, format_func=labels.get,
                              key=f"unlink_check_{client.id}", placeholder="Choose the self check")
         if wrong is not None and st.button("Take it out of this file", key=f"unlink_{wrong}"):
@@ -218,5 +218,5 @@ if filed_checks:
             except PostureError as exc:
                 st.error(f"Not moved: {md_escape(str(exc))}")
             else:
-                flash(f"The self check of {labels[wrong]} is back in the self-check inbox.")
+                flash(f"The self check of {labels[wrong]} is back among the unfiled self checks.")
                 st.rerun()

@@ -63,7 +63,8 @@ tab_accounts, tab_clients, tab_audit = st.tabs(["Accounts", "Clients", "Audit tr
 
 with tab_accounts:
     st.dataframe([{"user": u.name, "role": u.role, "state": state(u), "failed logins": u.failed_logins,
-                   "created": u.created_at.astimezone().strftime("%Y-%m-%d")} for u in users],
+                   "created": u.created_at.astimezone().strftime("%Y-%m-%d"),
+                   "self-check link": f"/Self_check?for={u.self_check_code}" if u.self_check_code else "—"} for u in users],
                  hide_index=True, width="stretch")
     with st.form("add_user", clear_on_submit=True):
         st.subheader("Add a user")

@@ -42,7 +42,7 @@ def photo(assessed, data_dir):
 def add_user(store: Store, name: str, role: str = "therapist") -> Actor:
     with store.write() as conn:
         uid = conn.execute(insert(schema.users).values(
-            name=name, role=role, password_hash="x", created_at=dt.datetime.now(dt.UTC),
+            name=name, role=role, password_hash="x", created_at=dt.datetime.now(dt.UTC), self_check_code=f"code-of-{name}",
         )).inserted_primary_key[0]
     return Actor(name=name, role=role, user_id=int(uid))
 
@@ -85,10 +85,10 @@ def test_a_self_check_reaches_only_the_clinics_inbox_and_moves_only_with_someone
     # Anna cannot file it under ben's client either (she may not see it).
     with pytest.raises(AccessDeniedError, match="not one of anna's clients"):
         s.link_self_check(sid, bens.id, actor=anna)
-    # Anna takes it out again: back to the inbox, which she no longer sees.
+    # Anna takes it out again: back among her own unfiled checks (her client's), never ben's.
     s.unlink_self_check(sid, actor=anna)
-    assert s.sessions(annas.id, "self_check", actor=anna) == [] and s.self_checks(actor=anna) == []
-    assert [c.id for c in s.self_checks(actor=boss)] == [sid]
+    assert s.sessions(annas.id, "self_check", actor=anna) == [] and [c.id for c in s.self_checks(actor=anna)] == [sid]
+    assert s.self_checks(actor=ben) == [] and [c.id for c in s.self_checks(actor=boss)] == [sid]
     with pytest.raises(UsageError, match="in no client's file"):
         s.unlink_self_check(sid, actor=boss)
     # Re-filing from one client's file to another's records both ends.
@@ -98,9 +98,31 @@ def test_a_self_check_reaches_only_the_clinics_inbox_and_moves_only_with_someone
     assert events(s, audit.SELF_CHECK_LINK, boss) == [
         (annas.id, f"session {sid}"), (annas.id, f"session {sid}"), (bens.id, f"session {sid} from client {annas.id}")]
     assert events(s, audit.SELF_CHECK_UNLINK, boss) == [
-        (annas.id, f"session {sid} back to the self-check inbox"), (annas.id, f"session {sid} moved to client {bens.id}")]
+        (annas.id, f"session {sid} back to the unfiled self checks"), (annas.id, f"session {sid} moved to client {bens.id}")]
     with s.read() as conn:  # every inbox owner left empty was dropped
         assert conn.execute(select(schema.clients.c.id).where(schema.clients.c.is_self_check == 1)).fetchall() == []
+
+
+def test_a_therapists_link_files_the_check_with_that_therapist_only(tmp_path, photo):
+    s = Store(tmp_path, refuse_solo=True)
+    anna, ben, boss = add_user(s, "anna"), add_user(s, "ben"), add_user(s, "boss", "admin")
+    annas = s.create_client("Ana", actor=anna)
+    via_anna = s.save_self_check("Ana", Intake(), [photo], actor=SELF_CHECK, for_code="code-of-anna")
+    via_ben = s.save_self_check("Ana", Intake(), [photo], actor=SELF_CHECK, for_code="code-of-ben")  # same name, other series
+    no_link = s.save_self_check("Ana", Intake(), [photo], actor=SELF_CHECK)
+    assert [c.id for c in s.self_checks(actor=anna)] == [via_anna] and [c.id for c in s.self_checks(actor=ben)] == [via_ben]
+    assert [c.id for c in s.self_checks(actor=boss)] == [via_anna, via_ben, no_link]
+    assert len({c.client_id for c in s.self_checks(actor=boss)}) == 3  # three owners: anna's, ben's, the inbox's
+    with pytest.raises(AccessDeniedError, match="not ben's to move"):
+        s.link_self_check(via_anna, annas.id, actor=ben)
+    s.link_self_check(via_anna, annas.id, actor=anna)  # hers to file, without an admin
+    assert [x.id for x in s.sessions(annas.id, "self_check", actor=anna)] == [via_anna]
+    # A wrong code, or a disabled user's, saves nothing and names no one.
+    set_disabled(s, ben, True)
+    for code in ("code-of-nobody", "code-of-ben"):
+        with pytest.raises(UsageError, match="This self-check link is not \\(or no longer\\) valid: ask your therapist"):
+            s.save_self_check("Ana", Intake(), [photo], actor=SELF_CHECK, for_code=code)
+    assert len(s.self_checks(actor=boss)) == 2
 
 
 def test_counting_sessions_reads_nothing_and_records_no_view(tmp_path, photo):

@@ -310,6 +310,28 @@ def test_self_check_needs_no_account_and_reads_no_records(clinic):
     assert self_check_actor().role == "self_check"
 
 
+def test_a_check_saved_through_a_therapists_link_reaches_that_therapist_only(clinic, data_dir):
+    store, accounts, _, _ = clinic
+    code = accounts.find("ana").self_check_code
+    assert code and code != accounts.find("bob").self_check_code
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["for"] = code
+    at.run()
+    at = _go(at, "app_pages/4_Self_check.py")
+    at.radio(key="self_source").set_value("Upload")
+    at.run()
+    at.file_uploader(key="self_upload").upload("me.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
+    at.run()
+    at.text_input(key="self_name").set_value("Pat Walkin")
+    next(b for b in at.button if b.label == "Save this check").click()
+    at.run()
+    assert any("Saved as self check" in m.value for m in at.success), _texts(at)
+    ana_page = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
+    assert "saved as Pat Walkin" in _texts(ana_page) and f"/Self_check?for={code}" in _texts(ana_page)
+    bob_page = _go(_login(_app(), "bob"), "app_pages/2_Clients.py")
+    assert "Pat Walkin" not in _texts(bob_page) and code not in _texts(bob_page)
+
+
 def test_solo_mode_has_no_login(clinic, monkeypatch):
     monkeypatch.delenv("POSTURE_MODE")
     at = _app()

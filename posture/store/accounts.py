@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
 from dataclasses import dataclass
 from typing import Literal
 
@@ -160,6 +161,7 @@ class User:
     failed_logins: int
     locked_until: dt.datetime | None
     created_at: dt.datetime
+    self_check_code: str | None = None  # the user's part of the self-check link, /Self_check?for=CODE
 
     def actor(self) -> Actor:
         return Actor(name=self.name, role=self.role, user_id=self.id)
@@ -233,7 +235,7 @@ class Accounts:
                 raise UsageError(f"A user named {clash.name!r} exists already.")
             key = conn.execute(insert(users).values(
                 name=name, role=user_role, password_hash=hashed, disabled=False, failed_logins=0,
-                locked_until=None, created_at=utcnow(),
+                locked_until=None, created_at=utcnow(), self_check_code=secrets.token_urlsafe(12),
             )).inserted_primary_key
             assert key is not None, "INSERT without a primary key"
             user_id = int(key[0])
@@ -380,5 +382,6 @@ def _by_name(conn: Connection, name: str) -> Row | None:
 
 def _user(row: Row) -> User:
     return User(id=row.id, name=row.name, role=valid_role(row.role), disabled=bool(row.disabled),
-                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at)
+                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at,
+                self_check_code=row.self_check_code)
 

@@ -187,24 +187,26 @@ class Store:
         return self.session_records.save(client_id, intake, photos, kind, actor, idempotency_key)
 
     def save_self_check(self, label: str, intake: Intake, photos: list[NewPhoto], *, actor: Actor = SOLO,
-                        idempotency_key: str | None = None) -> int:
+                        idempotency_key: str | None = None, for_code: str | None = None) -> int:
         """Store a self check made by a client without an account; returns the session id.
 
         Any actor may, SELF_CHECK included (and only this). It is never attached to a
         therapist's client, whatever name is typed: it goes to a self-check owner named
         `label` (created on first use, reused for the same label so repeated checks form a
-        series) in the clinic's inbox (admins only), which `list_clients` never returns. The session's kind is "self_check", so
+        series), which `list_clients` never returns: with `for_code` (a therapist's self-check
+        link, `/Self_check?for=CODE`), among that therapist's unfiled checks; without, in the
+        clinic's inbox (admins only). An unknown or disabled user's code is a UsageError. The session's kind is "self_check", so
         `sessions(id)` (assessments only, by default) never shows it. A therapist can attach
         one to a client deliberately with `link_self_check`. Raises UsageError for an empty
         label or no photo.
         """
-        return self.session_records.save_self_check(label, intake, photos, actor, idempotency_key)
+        return self.session_records.save_self_check(label, intake, photos, actor, idempotency_key, for_code)
 
     def self_checks(self, *, actor: Actor = SOLO) -> list[SessionRecord]:
         """Self checks not linked to a client, oldest first (`client_id` is the self-check owner; `get_client` gives its label).
 
-        They belong to no therapist until filed under a client, so only admins (and solo mode)
-        see them: the clinic's self-check inbox. A therapist gets [].
+        A therapist sees those that came through their own link; the clinic's inbox (checks
+        saved without a link) is seen by admins (and solo mode) only.
         """
         return self.session_records.self_checks(actor)
 
@@ -218,7 +220,8 @@ class Store:
         self.session_records.link_self_check(session_id, client_id, actor)
 
     def unlink_self_check(self, session_id: int, *, actor: Actor = SOLO) -> None:
-        """Take a self check out of a client's file, back to the inbox under the client's name; audited."""
+        """Take a self check out of a client's file, back among the unfiled checks of the client's
+        therapist (the clinic's inbox if the client has none), under the client's name; audited."""
         self.session_records.unlink_self_check(session_id, actor)
 
     def sessions(self, client_id: int, kind: SessionKind | None = "assessment", *, actor: Actor = SOLO) -> list[SessionRecord]:

@@ -24,7 +24,7 @@ from . import audit
 from .access import AccessControl, require_reader, visible_clients
 from .actor import Actor
 from .photo_files import PhotoFiles, check_hash
-from .schema import clients, drafts, photos, sessions
+from .schema import clients, drafts, photos, sessions, users
 from .transactions import Database, new_id, now
 from .validation import SESSION_KINDS, SessionKind, valid_key, valid_kind, valid_name
 
@@ -104,9 +104,11 @@ class SessionRecords:
                     raise ClientNotFoundError(client_id) from None
             raise
 
-    def save_self_check(self, label: str, intake: Intake, photos_: list[NewPhoto], actor: Actor, idempotency_key: str | None) -> int:
+    def save_self_check(self, label: str, intake: Intake, photos_: list[NewPhoto], actor: Actor, idempotency_key: str | None,
+                        for_code: str | None) -> int:
         label = valid_name(label, what="Name or pseudonym")
         key = valid_key(idempotency_key)
+        code = (for_code or "").strip() or None
 
         def insert_(conn: Connection, hashes: list[str]) -> int:
             if actor.role != "self_check":  # anyone may save one, but a clinic user with an account that still holds
@@ -115,7 +117,7 @@ class SessionRecords:
                 found = _session_with_key(conn, key)
                 if found is not None:
                     return found
-            owner_id = _inbox_owner(conn, label)
+            owner_id = _inbox_owner(conn, label, None if code is None else _therapist_of_code(conn, code))
             session_id = self._insert_session(conn, owner_id, intake, photos_, hashes, "self_check", key)
             audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_CREATE, owner_id, f"session {session_id}")
             return session_id
@@ -161,11 +163,11 @@ class SessionRecords:
             source = self._self_check_source(conn, session_id, actor)
             if source.is_self_check:
                 raise UsageError(f"self check {session_id} is in no client's file")
-            # Back to the inbox, under the client's name (admins, who alone see the inbox, see that client too).
-            owner_id = _inbox_owner(conn, source.name)
+            # Back to the self checks of the client's therapist (the clinic's inbox if it has none), under the client's name.
+            owner_id = _inbox_owner(conn, source.name, source.owner_user_id)
             conn.execute(update(sessions).where(sessions.c.id == session_id).values(client_id=owner_id))
             audit.insert_event(conn, actor.name, actor.role, audit.SELF_CHECK_UNLINK, int(source.id),
-                               f"session {session_id} back to the self-check inbox")
+                               f"session {session_id} back to the unfiled self checks")
 
     def _self_check_source(self, conn: Connection, session_id: int, actor: Actor) -> Row[Any]:
         """The client (or inbox owner) a self check is filed under, if `actor` may see it there."""
@@ -178,7 +180,7 @@ class SessionRecords:
         except AccessDeniedError:
             raise AccessDeniedError(
                 f"self check {session_id} is not {actor.name}'s to move: it is in the clinic's self-check inbox "
-                "(an admin files it) or in the file of a client not shared with them"
+                "(an admin files it), among another therapist's unfiled checks, or in the file of a client not shared with them"
             ) from None
 
     def of_client(self, client_id: int, kind: SessionKind | None, actor: Actor) -> list[SessionRecord]:
@@ -252,13 +254,24 @@ class SessionRecords:
         return session_id
 
 
-def _inbox_owner(conn: Connection, label: str) -> int:
-    """The self-check owner named `label` (created on first use, so one label's checks form a series)."""
-    row = conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1, clients.c.name == label)
+def _inbox_owner(conn: Connection, label: str, user_id: int | None) -> int:
+    """The self-check owner named `label` among `user_id`'s unfiled checks (None: the clinic's inbox),
+    created on first use, so one label's checks form a series."""
+    mine = clients.c.owner_user_id.is_(None) if user_id is None else clients.c.owner_user_id == user_id
+    row = conn.execute(select(clients.c.id).where(clients.c.is_self_check == 1, clients.c.name == label, mine)
                        .order_by(clients.c.id).limit(1)).first()
     if row is not None:
         return int(row.id)
-    return new_id(conn.execute(insert(clients).values(name=label, created=now(), is_self_check=1)))
+    return new_id(conn.execute(insert(clients).values(name=label, created=now(), is_self_check=1, owner_user_id=user_id)))
+
+
+def _therapist_of_code(conn: Connection, code: str) -> int:
+    """The enabled user whose self-check link carries `code`; a one-line UsageError otherwise (it names no one)."""
+    row = conn.execute(select(users.c.id).where(users.c.self_check_code == code, users.c.disabled == False)).first()  # noqa: E712
+    if row is None:
+        raise UsageError("This self-check link is not (or no longer) valid: ask your therapist for a new one. "
+                         "The check was not saved.")
+    return int(row.id)
 
 
 def _drop_empty_inbox_owners(conn: Connection) -> None:
