@@ -136,6 +136,7 @@ def test_guide_as_written_serves_the_login_page_on_loopback(tmp_path, pg_two_rol
     env["POSTURE_PHOTO_DIR"] = str(tmp_path / "srv" / "photos")
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if k not in NETWORK_VARS}
+    clean["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])  # this checkout's code
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "posture.ui.serve", "--port", str(port)],
