@@ -10,8 +10,8 @@ bytes match its hash, no photo is missing or left over, no save is left register
 audit trail holds one create event per client and per session.
 
 Faults, as a clinic meets them (each optional):
-- `--restart-at S`: S seconds into the run the database is stopped at once (`pg_ctl -m immediate`,
-  as a crash) and started again. Saves in flight fail with a one-line StorageError; each round
+- `--restart`: once half of the therapists' rounds are done, the database is stopped at once
+  (`pg_ctl -m immediate`, as a crash) and started again. Saves in flight fail with a one-line StorageError; each round
   is idempotent (the client found by its exact name if its creation committed, the assessment
   saved again with the same idempotency key), so the therapist retries it until it succeeds.
 - `--kill`: one more therapist runs in a process of its own and is killed (SIGKILL) in the middle
@@ -21,7 +21,7 @@ Faults, as a clinic meets them (each optional):
 Either way, afterwards nothing may be missing and nothing stored twice; the counts are printed.
 
     .venv/bin/python benchmarks/load_store.py [--therapists 20] [--rounds 10] [--photos 2] [--deadline 300]
-                                              [--restart-at 3] [--kill]
+                                              [--restart] [--kill]
 
 Exit status 0 when everything is accounted for within the deadline, 1 otherwise.
 """
@@ -138,8 +138,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--photos", type=int, default=2)
     ap.add_argument("--deadline", type=float, default=300.0, help="seconds; the run fails if it takes longer")
-    ap.add_argument("--restart-at", type=float, default=None, metavar="S",
-                    help="stop the database at once and start it again S seconds into the run")
+    ap.add_argument("--restart", action="store_true",
+                    help="stop the database at once and start it again when half of the rounds are done")
     ap.add_argument("--kill", action="store_true", help="one more therapist in its own process, killed mid-save, then redone")
     args = ap.parse_args()
 
@@ -186,11 +186,14 @@ def main() -> int:
 
         def restart_database() -> None:
             start.wait()
-            time.sleep(args.restart_at)  # the moment of the fault, not a wait for a result
+            half = args.therapists * args.rounds // 2
+            while sum(len(v) for v in expected.values()) < half and any(t.is_alive() for t in threads[:args.therapists]):
+                time.sleep(0.01)  # polling the run's progress for the moment of the fault
+            done_before = sum(len(v) for v in expected.values())
             t0 = time.perf_counter()
             server.restart()
-            faults.append(f"database stopped at once (-m immediate) and restarted {args.restart_at:g} s into the run, "
-                          f"back in {time.perf_counter() - t0:.1f} s")
+            faults.append(f"database stopped at once (-m immediate) after {done_before} of {args.therapists * args.rounds} "
+                          f"rounds and restarted, back in {time.perf_counter() - t0:.1f} s")
 
         def kill_and_redo(actor: Actor) -> None:
             spawn = multiprocessing.get_context("spawn")
@@ -219,7 +222,7 @@ def main() -> int:
                     (f"{actor.name} client {r}", f"{actor.user_id}-{r}") for r in range(args.rounds))
 
         threads = [threading.Thread(target=therapist, args=(a,)) for a in actors]
-        if args.restart_at is not None:
+        if args.restart:
             threads.append(threading.Thread(target=restart_database))
         else:
             start = threading.Barrier(len(threads) + 1)
