@@ -10,7 +10,9 @@ import streamlit as st
 from posture.core.errors import PostureError
 from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.report.markdown import md_escape
+from posture.store.accounts import Accounts
 from posture.store.export import export_client
+from posture.store.records import SessionCounts
 from posture.ui.auth import current_actor
 from posture.ui.clients import client_line, forget_client
 from posture.ui.messages import flash, show_flash
@@ -27,10 +29,11 @@ search = st.text_input("Find a client", key="client_search")
 clients = store.list_clients(search, actor=actor)
 if not clients:
     st.info("No clients yet: create one in the sidebar of the intake page." if not search else "No client matches.")
+# Counted, not read: listing a client is not opening them (no view in the audit trail, no assessment parsed).
+session_counts = store.session_counts(actor=actor)
 for c in clients:
-    sessions = store.sessions(c.id, kind=None, actor=actor)
-    checks = sum(s.kind == "self_check" for s in sessions)
-    counts = counted(len(sessions) - checks, "assessment") + (f", {counted(checks, 'self check')}" if checks else "")
+    n = session_counts.get(c.id, SessionCounts())
+    counts = counted(n.assessments, "assessment") + (f", {counted(n.self_checks, 'self check')}" if n.self_checks else "")
     with st.expander(f"{md_escape(c.name)} — {counts}"):
         with st.form(f"edit_{c.id}"):
             name = st.text_input("Name or pseudonym", c.name)
@@ -58,7 +61,8 @@ for c in clients:
             st.download_button("Download the ZIP (client data, photos, summaries, audit events)",
                                zip_bytes, zip_name, "application/zip", key=f"export_dl_{c.id}")
         if actor.sees_every_client or c.owner_user_id == actor.user_id:  # a shared client is not yours to delete
-            what = f"and their {counts} with the photos" if sessions else "(nothing is saved for them yet)"
+            saved_any = n.assessments + n.self_checks > 0
+            what = f"and their {counts} with the photos" if saved_any else "(nothing is saved for them yet)"
             sure = st.checkbox(f"Yes, delete {md_escape(c.name)} {what}", key=f"sure_{c.id}")
             if st.button("Delete client", key=f"delete_{c.id}", disabled=not sure, type="secondary"):
                 try:
@@ -69,10 +73,18 @@ for c in clients:
                     st.session_state.pop(f"sure_{c.id}", None)
                     st.session_state.pop(f"export_zip_{c.id}", None)
                     forget_client(c.id)
-                    flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if sessions else "."))
+                    flash(f"Deleted {md_escape(c.name)}" + (f" and {counts}." if saved_any else "."))
                     st.rerun()
 
+# Unfiled self checks: a therapist sees those saved through their own link; admins (and solo
+# mode) also the clinic's inbox, the checks saved without a link.
 unlinked = store.self_checks(actor=actor)
+if actor.role == "therapist" and not search:
+    me = Accounts(store).get_user(actor.user_id) if actor.user_id is not None else None
+    code = me.self_check_code if me is not None else None
+    st.caption("Self checks that your clients save through your link come here: "
+               + (f"`/Self_check?for={code}` (after this server's address)." if code else "ask an admin for it.")
+               + " Those saved without a link go to the clinic's inbox, which admins file.")
 if unlinked and not search:
     st.subheader("Self checks saved by clients")
     st.caption("Made on the Self check page, without an account. They stay apart from client records until you "
@@ -84,6 +96,11 @@ if unlinked and not search:
         target = cols[1].selectbox("Add to the file of", [c.id for c in clients], index=None, key=f"link_to_{s.id}",
                                    format_func={c.id: c.name for c in clients}.get, placeholder="pick a client")
         if cols[2].button("Add", key=f"link_{s.id}", disabled=target is None) and target is not None:
-            store.link_self_check(s.id, target, actor=actor)
-            flash(f"Self check of {s.created.replace('T', ' ')} added to {md_escape(store.get_client(target, actor=actor).name)}.")
-            st.rerun()
+            try:
+                store.link_self_check(s.id, target, actor=actor)
+            except PostureError as exc:
+                st.error(f"Not added: {md_escape(str(exc))}")
+            else:
+                flash(f"Self check of {s.created.replace('T', ' ')} added to "
+                      f"{md_escape(store.get_client(target, actor=actor).name)}.")
+                st.rerun()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from posture.core.assessment import Assessment
 from posture.core.compare import CHANGE_RULE, compare
+from posture.core.errors import PostureError
 from posture.core.image.imaging import encode_jpeg, load_image
 from posture.report.filenames import download_name
 from posture.report.html import to_html
@@ -210,3 +211,19 @@ with st.expander("Delete an assessment"):
         st.session_state.pop(f"sure_session_{victim}", None)
         flash(f"Deleted the assessment of {md_escape(labels[victim])} with its photos.")
         st.rerun()
+
+filed_checks = [s.id for s in sessions if s.kind == "self_check"]
+if filed_checks:
+    with st.expander("Take a self check out of this file"):
+        st.caption("For a check filed under the wrong client: it goes back among the unfiled self checks of this "
+                   "client's therapist (the Clients page), to be filed again. Both moves are recorded in the audit trail.")
+        wrong = st.selectbox("Self check", filed_checks, index=None, format_func=labels.get,
+                             key=f"unlink_check_{client.id}", placeholder="Choose the self check")
+        if wrong is not None and st.button("Take it out of this file", key=f"unlink_{wrong}"):
+            try:
+                store.unlink_self_check(wrong, actor=actor)
+            except PostureError as exc:
+                st.error(f"Not moved: {md_escape(str(exc))}")
+            else:
+                flash(f"The self check of {labels[wrong]} is back among the unfiled self checks.")
+                st.rerun()

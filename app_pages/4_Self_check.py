@@ -5,8 +5,9 @@ two things to change); the measurements are behind "Details". A photo that is no
 view gets one sentence asking for one, and nothing else.
 
 Nothing is stored unless the client chooses to save, and then only as a self check, kept
-apart from the therapist's records (a therapist may link it to a client on the Clients
-page). This page reads no client record and links to no therapist page (see app.py).
+apart from the therapist's records: with a therapist's link (`?for=CODE`) among that
+therapist's unfiled checks, otherwise in the clinic's inbox, which admins see (solo mode's one
+user sees every check). It is filed under a client on the Clients page. This page reads no client record and links to no therapist page (see app.py).
 """
 
 from __future__ import annotations
@@ -97,9 +98,11 @@ if data is not None:
                      hide_index=True, width="stretch")
         for w in item.assessment.warnings:
             st.caption(f"⚠ {md_escape(w)}")
+    # A therapist's link (/Self_check?for=CODE) files the check with them; without one it goes to the clinic's inbox.
+    for_code = st.query_params.get("for", "").strip() or None
     with st.expander("Save this self check (optional)"):
-        st.caption("It is kept as a self check, apart from your therapist's records; your therapist can add it "
-                   "to your file.")
+        st.caption("It is kept as a self check, apart from your therapist's records, until "
+                   + ("your therapist adds it to your file." if for_code else "the clinic adds it to your file."))
         who = st.text_input("Your name or a pseudonym", key="self_name")
         if st.button("Save this check", key="self_save"):
             if not who.strip():
@@ -107,7 +110,7 @@ if data is not None:
             else:
                 try:
                     sid = get_store().save_self_check(who, Intake(), [NewPhoto(item.photo_jpeg, name, item.assessment)],
-                                                actor=self_check_actor())
+                                                actor=self_check_actor(), for_code=for_code)
                 except PostureError as exc:
                     st.error(f"Not saved: {md_escape(str(exc))}")
                 else:

@@ -7,6 +7,7 @@ The audit trail is read-only here, as everywhere in the app.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from posture.core.errors import PostureError
 from posture.report.markdown import md_escape
 from posture.store import audit
 from posture.store.accounts import USER_ROLES, Accounts, User, is_locked, utcnow
+from posture.ui.audit_view import audit_rows
 from posture.ui.auth import current_actor
 from posture.ui.messages import flash, show_flash
 from posture.ui.page import get_store
@@ -61,7 +63,8 @@ tab_accounts, tab_clients, tab_audit = st.tabs(["Accounts", "Clients", "Audit tr
 
 with tab_accounts:
     st.dataframe([{"user": u.name, "role": u.role, "state": state(u), "failed logins": u.failed_logins,
-                   "created": u.created_at.astimezone().strftime("%Y-%m-%d")} for u in users],
+                   "created": u.created_at.astimezone().strftime("%Y-%m-%d"),
+                   "self-check link": f"/Self_check?for={u.self_check_code}" if u.self_check_code else "—"} for u in users],
                  hide_index=True, width="stretch")
     with st.form("add_user", clear_on_submit=True):
         st.subheader("Add a user")
@@ -133,7 +136,7 @@ with tab_clients:
 with tab_audit:
     st.caption("Every login, failed login, lockout and logout; every change, export and share of a client; and who "
                "viewed a client (once per user and client every 5 minutes, not every page load). "
-               "Times are this server's local time; the CSV has UTC. Nothing can edit or delete the trail.")
+               "Times are this server's local time, users by name; the CSV has UTC and user ids. Nothing can edit or delete the trail.")
     f1, f2, f3, f4 = st.columns(4)
     who = f1.selectbox("User", [None, *sorted({u.name for u in users})], key="audit_user",
                        format_func=lambda n: "anyone" if n is None else n)
@@ -141,7 +144,7 @@ with tab_audit:
                                      audit.CLIENT_CREATE, audit.CLIENT_EDIT, audit.CLIENT_DELETE, audit.CLIENT_EXPORT,
                                      audit.CLIENT_ERASE, audit.CLIENT_SHARE, audit.CLIENT_UNSHARE, audit.CLIENT_REASSIGN,
                                      audit.SESSION_CREATE, audit.SESSION_DELETE, audit.SELF_CHECK_CREATE,
-                                     audit.SELF_CHECK_LINK, audit.AUDIT_EXPORT, "user.add", "user.passwd",
+                                     audit.SELF_CHECK_LINK, audit.SELF_CHECK_UNLINK, audit.AUDIT_EXPORT, "user.add", "user.passwd",
                                      "user.disable", "user.enable"],
                           key="audit_action", format_func=lambda a: "any" if a is None else a)
     client_id = f3.number_input("Client id", min_value=1, value=None, step=1, key="audit_client")
@@ -155,9 +158,8 @@ with tab_audit:
     filters = audit.EventFilter(actor_name=who, action=action, client_id=None if client_id is None else int(client_id),
                                 since=since, until=until, limit=5000)
     events = audit.list_events(store, filters, actor=actor)
-    st.dataframe([{"when": e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), "user": e.actor_name, "role": e.actor_role,
-                   "action": e.action, "client": e.client_id, "detail": e.detail} for e in events],
-                 hide_index=True, width="stretch")
+    listed = {c.id: c.name for c in store.list_clients(actor=actor)}
+    st.dataframe([dataclasses.asdict(row) for row in audit_rows(events, names, listed)], hide_index=True, width="stretch")
     st.caption(f"{len(events)} event(s), newest first" + (" (the newest 5000 shown)" if len(events) == 5000 else ""))
     # The export is itself an audited action: recorded when prepared, not at every page load.
     if st.button("Prepare CSV of these events", key="audit_prepare"):

@@ -9,7 +9,19 @@ accounted for: each therapist's clients and sessions exist exactly once, each ph
 bytes match its hash, no photo is missing or left over, no save is left registered, and the
 audit trail holds one create event per client and per session.
 
+Faults, as a clinic meets them (each optional):
+- `--restart`: once half of the therapists' rounds are done, the database is stopped at once
+  (`pg_ctl -m immediate`, as a crash) and started again. Saves in flight fail with a one-line StorageError; each round
+  is idempotent (the client found by its exact name if its creation committed, the assessment
+  saved again with the same idempotency key), so the therapist retries it until it succeeds.
+- `--kill`: one more therapist runs in a process of its own and is killed (SIGKILL) in the middle
+  of a save, half-way through its rounds; a new process then does that therapist's rounds again
+  from the start, idempotently. The killed save's orphan files and registration are removed by
+  the clean-up (`collect_garbage`), and counted.
+Either way, afterwards nothing may be missing and nothing stored twice; the counts are printed.
+
     .venv/bin/python benchmarks/load_store.py [--therapists 20] [--rounds 10] [--photos 2] [--deadline 300]
+                                              [--restart] [--kill]
 
 Exit status 0 when everything is accounted for within the deadline, 1 otherwise.
 """
@@ -19,13 +31,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
+import signal
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,6 +51,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from posture import assess  # noqa: E402
+from posture.core.assessment import Assessment  # noqa: E402
+from posture.core.errors import StorageError  # noqa: E402
 from posture.core.intake import Intake  # noqa: E402
 from posture.store import audit, db, schema  # noqa: E402
 from posture.store.actor import Actor  # noqa: E402
@@ -40,6 +60,72 @@ from posture.store.records import NewPhoto, Store  # noqa: E402
 from tests.pg import PgServer  # noqa: E402
 
 PHOTO = ROOT / "tests" / "data" / "seated_side_hunched_01.jpg"
+RETRY_WAIT_S = 0.25  # between tries while the database is away (a restart takes about a second)
+RETRY_FOR_S = 60.0  # a round still failing after this long is reported, not retried forever
+
+
+@dataclass
+class Retries:
+    """Errors a round met and retried (one-line messages, by kind)."""
+
+    seen: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, exc: Exception) -> None:
+        with self.lock:
+            self.seen[f"{type(exc).__name__}: {str(exc).split('(')[0].strip()}"] += 1
+
+
+def one_round(store: Store, actor: Actor, r: int, data: bytes, assessment: Assessment, n_photos: int, retries: Retries,
+              before_save: Callable[[], None] = lambda: None) -> dict[str, float]:
+    """Create round `r`'s client and save its assessment, then open the list and the history;
+    idempotent, so retried after an error until it succeeds. Returns the latencies of the try that did."""
+    name, key = f"{actor.name} client {r}", f"{actor.user_id}-{r}"
+    photos = [NewPhoto(data + f"{key}/{k}".encode(), f"p{k}.jpg", assessment) for k in range(n_photos)]
+    give_up = time.monotonic() + RETRY_FOR_S
+    while True:
+        try:
+            t0 = time.perf_counter()
+            # A creation that committed before the error is found again, never made twice.
+            client = next((c for c in store.list_clients(name, actor=actor) if c.name == name), None)
+            if client is None:
+                client = store.create_client(name, actor=actor)
+            t1 = time.perf_counter()
+            before_save()
+            store.save_session(client.id, Intake(notes=key), photos, actor=actor, idempotency_key=key)
+            t2 = time.perf_counter()
+            store.list_clients(actor=actor)
+            store.sessions(client.id, actor=actor)
+            t3 = time.perf_counter()
+            return {"create client": t1 - t0, "save assessment": t2 - t1, "open list + history": t3 - t2}
+        except StorageError as exc:
+            retries.note(exc)
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(RETRY_WAIT_S)  # the database is restarting: ask again shortly
+
+
+def killed_therapist(url: str, folder: str, actor: Actor, rounds: int, n_photos: int, assessment: Assessment,
+                     progress: Any, saving: Any) -> None:
+    """One therapist in a process of its own (the one --kill kills, and the one that redoes its rounds)."""
+    give_up = time.monotonic() + RETRY_FOR_S
+    while True:  # the database may be restarting (--restart-at) as this process starts
+        try:
+            store = Store(folder, url=url)
+            break
+        except StorageError:
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(RETRY_WAIT_S)
+    data = PHOTO.read_bytes()
+
+    def mark_saving() -> None:
+        saving.value = 1
+
+    for r in range(rounds):
+        one_round(store, actor, r, data, assessment, n_photos, Retries(), mark_saving)
+        saving.value = 0
+        progress.value = r + 1
 
 
 def p95(values: list[float]) -> float:
@@ -52,6 +138,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--photos", type=int, default=2)
     ap.add_argument("--deadline", type=float, default=300.0, help="seconds; the run fails if it takes longer")
+    ap.add_argument("--restart", action="store_true",
+                    help="stop the database at once and start it again when half of the rounds are done")
+    ap.add_argument("--kill", action="store_true", help="one more therapist in its own process, killed mid-save, then redone")
     args = ap.parse_args()
 
     data = PHOTO.read_bytes()
@@ -63,17 +152,20 @@ def main() -> int:
         store = Store(folder, url=url)
         actors = []
         with store.write() as conn:
-            for i in range(args.therapists):
+            for i in range(args.therapists + (1 if args.kill else 0)):
                 uid = conn.execute(insert(schema.users).values(
                     name=f"therapist-{i:02d}", role="therapist", password_hash="-", created_at=dt.datetime.now(dt.UTC),
                 )).inserted_primary_key[0]
                 actors.append(Actor(name=f"therapist-{i:02d}", role="therapist", user_id=int(uid)))
+        victim = actors.pop() if args.kill else None
+        retries = Retries()
+        faults: list[str] = []
 
         latencies: dict[str, list[float]] = defaultdict(list)
         expected: dict[int, list[tuple[str, str]]] = defaultdict(list)  # user id -> (client name, form key)
         errors: list[str] = []
         lock = threading.Lock()
-        start = threading.Barrier(args.therapists + 1)
+        start = threading.Barrier(args.therapists + 2)  # the therapists, this thread, the restarter
         stop_at = [0.0]
 
         def therapist(actor: Actor) -> None:
@@ -82,27 +174,60 @@ def main() -> int:
                 if time.monotonic() > stop_at[0]:
                     errors.append(f"{actor.name}: deadline reached at round {r}")
                     return
-                name, key = f"{actor.name} client {r}", f"{actor.user_id}-{r}"
-                photos = [NewPhoto(data + f"{key}/{k}".encode(), f"p{k}.jpg", assessment) for k in range(args.photos)]
                 try:
-                    t0 = time.perf_counter()
-                    client = store.create_client(name, actor=actor)
-                    t1 = time.perf_counter()
-                    store.save_session(client.id, Intake(notes=key), photos, actor=actor, idempotency_key=key)
-                    t2 = time.perf_counter()
-                    store.list_clients(actor=actor)
-                    store.sessions(client.id, actor=actor)
-                    t3 = time.perf_counter()
+                    took = one_round(store, actor, r, data, assessment, args.photos, retries)
                 except Exception as exc:  # counted and reported: the run fails
                     errors.append(f"{actor.name} round {r}: {type(exc).__name__}: {exc}")
                     continue
                 with lock:
-                    latencies["create client"].append(t1 - t0)
-                    latencies["save assessment"].append(t2 - t1)
-                    latencies["open list + history"].append(t3 - t2)
-                    expected[int(actor.user_id or 0)].append((name, key))
+                    for what, seconds in took.items():
+                        latencies[what].append(seconds)
+                    expected[int(actor.user_id or 0)].append((f"{actor.name} client {r}", f"{actor.user_id}-{r}"))
+
+        def restart_database() -> None:
+            start.wait()
+            half = args.therapists * args.rounds // 2
+            while sum(len(v) for v in expected.values()) < half and any(t.is_alive() for t in threads[:args.therapists]):
+                time.sleep(0.01)  # polling the run's progress for the moment of the fault
+            done_before = sum(len(v) for v in expected.values())
+            t0 = time.perf_counter()
+            server.restart()
+            faults.append(f"database stopped at once (-m immediate) after {done_before} of {args.therapists * args.rounds} "
+                          f"rounds and restarted, back in {time.perf_counter() - t0:.1f} s")
+
+        def kill_and_redo(actor: Actor) -> None:
+            spawn = multiprocessing.get_context("spawn")
+            progress, saving = spawn.Value("i", 0), spawn.Value("i", 0)
+            job = (url, str(folder), actor, args.rounds, args.photos, assessment, progress, saving)
+            proc = spawn.Process(target=killed_therapist, args=job)
+            proc.start()
+            while proc.is_alive() and not (progress.value >= args.rounds // 2 and saving.value == 1):
+                time.sleep(0.001)  # polling the victim's progress, to kill it inside a save
+            at_round = progress.value
+            if proc.is_alive() and proc.pid is not None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.join()
+            faults.append(f"{actor.name}'s process killed (SIGKILL) during the save of round {at_round} of {args.rounds}; "
+                          f"exit code {proc.exitcode}")
+            progress, saving = spawn.Value("i", 0), spawn.Value("i", 0)  # held here until the child has them
+            redo = spawn.Process(target=killed_therapist, args=(url, str(folder), actor, args.rounds, args.photos, assessment,
+                                                                progress, saving))
+            redo.start()
+            redo.join()
+            if redo.exitcode != 0:
+                errors.append(f"{actor.name}: the redo process ended with exit code {redo.exitcode}")
+                return
+            with lock:
+                expected[int(actor.user_id or 0)].extend(
+                    (f"{actor.name} client {r}", f"{actor.user_id}-{r}") for r in range(args.rounds))
 
         threads = [threading.Thread(target=therapist, args=(a,)) for a in actors]
+        if args.restart:
+            threads.append(threading.Thread(target=restart_database))
+        else:
+            start = threading.Barrier(len(threads) + 1)
+        if victim is not None:
+            threads.append(threading.Thread(target=kill_and_redo, args=(victim,)))
         for t in threads:
             t.start()
         stop_at[0] = time.monotonic() + args.deadline
@@ -113,9 +238,14 @@ def main() -> int:
         wall = time.perf_counter() - t_start
 
         # --- account for everything ---------------------------------------------------
+        # A killed save leaves its photo files and registration behind; the clean-up (which a later
+        # deletion runs anyway) removes them once no process is saving.
+        with store.read() as conn:
+            orphans = conn.execute(select(func.count()).select_from(schema.pending_photos)).scalar_one()
+        cleaned = store.collect_garbage(abandoned_after=0.0)
         problems: list[str] = list(errors)
         with store.read() as conn:
-            for actor in actors:
+            for actor in actors + ([victim] if victim is not None else []):
                 rows = conn.execute(select(schema.clients.c.id, schema.clients.c.name)
                                     .where(schema.clients.c.owner_user_id == actor.user_id)).fetchall()
                 names = sorted(r.name for r in rows)
@@ -151,8 +281,14 @@ def main() -> int:
         for what, values in latencies.items():
             print(f"  {what:22s} n={len(values):4d}  median {statistics.median(values) * 1e3:7.1f} ms  p95 {p95(values) * 1e3:7.1f} ms  "
                   f"max {max(values) * 1e3:7.1f} ms")
-        print(f"accounted for: {len(keys)} clients, {len(stored)} sessions, {len(photo_rows)} photo rows, {len(files)} files "
-              f"(hashes checked), audit {events}")
+        for fault in faults:
+            print(f"fault: {fault}")
+        if retries.seen or faults:
+            print(f"errors met and retried (the same round, idempotently): {dict(retries.seen) or 'none'}")
+            print(f"left behind by interrupted saves: {orphans} photo registrations; clean-up removed {cleaned} orphan files")
+        duplicates = len(stored) - len(set(stored))
+        print(f"accounted for: {len(keys)} clients, {len(stored)} sessions ({duplicates} stored twice), {len(photo_rows)} photo rows, "
+              f"{len(files)} files (hashes checked, {len(bad)} bad), {pending} registrations left, audit {events}")
         if problems:
             print("PROBLEMS:\n  " + "\n  ".join(problems[:20]))
             return 1

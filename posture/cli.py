@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from posture.cli_accounts import add_arguments as _users_arguments
 
     _users_arguments(sub.add_parser("users", help="clinic mode: add users, set passwords, disable users"))
+    from posture.cli_db import add_arguments as _db_arguments
+
+    _db_arguments(sub.add_parser("db", help="the database: migrations as its owner, the app role's rights (PostgreSQL)"))
     return parser
 
 
@@ -155,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from posture.cli_accounts import run_command as _users
 
                 return _users(args)
+            if args.command == "db":
+                from posture.cli_db import run_command as _db
+
+                return _db(args)
             return _compare(args, sys.stdout)
         except PostureError as exc:
             print(f"posture: error: {exc}", file=sys.stderr)

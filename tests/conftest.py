@@ -14,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 # --- Markers for `make test-fast` (registered in pyproject.toml), from what a test uses ---
 
 BROWSER_FIXTURES = {"pw", "server"}  # Playwright's driver, the app's launcher (a real browser drives it)
-POSTGRES_FIXTURES = {"pg_server", "pg_url"}
+POSTGRES_FIXTURES = {"pg_server", "pg_url", "pg_two_roles"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -155,6 +155,20 @@ def pg_url(pg_server):
     yield url
     db.dispose_engines()
     pg_server.drop_database(name)
+
+
+@pytest.fixture
+def pg_two_roles(pg_server):
+    """A new database owned by its owner role, and an app role with no rights yet (the deploy
+    guide's set-up, tests/pg.py): (owner_url, app_url). Dropped with both roles afterwards."""
+    import secrets
+
+    from posture.store import db
+
+    name = f"t_{secrets.token_hex(6)}"
+    yield pg_server.create_two_roles(name)
+    db.dispose_engines()
+    pg_server.drop_two_roles(name)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,7 @@ class PgServer:
         self.port = 0
         self.bin_dir = Path()
         self._as: list[str] = []
+        self.options = ""
 
     @property
     def admin_url(self) -> str:
@@ -82,12 +83,21 @@ class PgServer:
             if not durable:
                 options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             self.bin_dir = bin_dir
+            self.options = options
             run = subprocess.run([*self._as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
                                   "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True)
             if run.returncode == 0:
                 return self
             last = (self.folder / "log").read_text(errors="replace")[-2000:] if (self.folder / "log").exists() else run.stderr
         raise PgUnavailable(f"pg_ctl could not start PostgreSQL: {last.strip()}")
+
+    def restart(self) -> None:
+        """Stop the server at once (as a crash would: `-m immediate`) and start it again on the same port."""
+        data = str(self.folder / "data") if self.folder else ""
+        subprocess.run([*self._as, str(self.bin_dir / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
+                       capture_output=True, text=True, check=True)
+        subprocess.run([*self._as, str(self.bin_dir / "pg_ctl"), "-D", data, "-l", str(self.folder / "log") if self.folder else "",
+                        "-o", self.options, "-w", "-t", "60", "start"], capture_output=True, text=True, check=True)
 
     def stop(self) -> None:
         if self.folder is None:
@@ -108,3 +118,19 @@ class PgServer:
     def drop_database(self, name: str) -> None:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def create_two_roles(self, name: str) -> tuple[str, str]:
+        """docs/clinic.md's two roles: `<name>_owner` owns a new database `name` (it runs the
+        migrations), `<name>_app` is an ordinary login with no rights yet. Returns their URLs."""
+        with self._admin() as conn:
+            conn.execute(f'CREATE ROLE "{name}_owner" LOGIN')
+            conn.execute(f'CREATE ROLE "{name}_app" LOGIN')
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}_owner"')
+        base = f"@127.0.0.1:{self.port}/{name}"
+        return f"postgresql+psycopg://{name}_owner{base}", f"postgresql+psycopg://{name}_app{base}"
+
+    def drop_two_roles(self, name: str) -> None:
+        self.drop_database(name)
+        with self._admin() as conn:
+            conn.execute(f'DROP ROLE IF EXISTS "{name}_app"')
+            conn.execute(f'DROP ROLE IF EXISTS "{name}_owner"')

@@ -300,9 +300,12 @@ def test_privacy_guard_refuses_usage_statistics_and_open_address(monkeypatch):
     config.set_option("server.address", "0.0.0.0")
     at = _run()
     assert any("will not run" in e.value and "0.0.0.0" in e.value for e in at.error)
-    monkeypatch.setenv("POSTURE_ALLOW_NETWORK", "1")  # a clinic network, deliberately
+    monkeypatch.setenv("POSTURE_ALLOW_NETWORK", "1")  # a clinic network, deliberately...
     at = _run()
-    assert not at.error and at.title[0].value == "Intake assessment"
+    assert any("will not run" in e.value and "solo mode, which has no logins" in e.value for e in at.error)
+    monkeypatch.setenv("POSTURE_MODE", "clinic")  # ...needs clinic mode's logins
+    at = _run()
+    assert not at.error and "Log in" in [b.label for b in at.button]
 
 
 def test_launcher_passes_the_privacy_settings():

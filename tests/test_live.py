@@ -101,6 +101,22 @@ def test_config_validation():
         LiveConfig(alert_after_s=-1)
 
 
+@pytest.mark.parametrize("name", ["log.csv", "log.jsonl"])
+def test_frame_log_is_owner_only_whatever_the_umask(tmp_path, name):
+    import os
+
+    old = tmp_path / name
+    old.write_text("an older, world-readable log\n")
+    old.chmod(0o644)
+    mask = os.umask(0o022)
+    try:
+        for path in (old, tmp_path / f"new-{name}"):
+            FrameLog(path).close()
+            assert path.stat().st_mode & 0o777 == 0o600 and path.read_text() == ""
+    finally:
+        os.umask(mask)
+
+
 def test_engine_on_real_video_with_stats_and_log(data_dir, tmp_path):
     engine = LiveEngine(LiveConfig(alert_after_s=2.0))
     log = FrameLog(tmp_path / "log.jsonl")

@@ -115,6 +115,27 @@ def test_login_page_first_and_nothing_of_the_records(clinic):
     assert [e.value for e in alone.error] == ["Log in first."] and "Client Alpha" not in _texts(alone)
 
 
+def test_listing_clients_opens_none_of_them(clinic, assessed, data_dir, monkeypatch):
+    """The Clients page counts sessions: no client.view event and no assessment parsed per client listed."""
+    from posture.core.assessment import Assessment
+    from posture.core.intake import Intake
+    from posture.store.records import NewPhoto
+
+    store, _, users, clients = clinic
+    ana = users["ana"].actor()
+    photo = NewPhoto((data_dir / "seated_side_hunched_01.jpg").read_bytes(), "side.jpg", assessed("seated_side_hunched_01.jpg"))
+    for c in (clients["A"], *(store.create_client(f"Client {n}", actor=ana) for n in ("Delta", "Echo", "Foxtrot"))):
+        store.save_session(c.id, Intake(), [photo], actor=ana)
+    views = len(_events(store, action="client.view"))
+    parsed: list[object] = []
+    real = Assessment.from_dict
+    monkeypatch.setattr(Assessment, "from_dict", staticmethod(lambda d: parsed.append(d) or real(d)))
+    at = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 5 and sum("1 assessment" in label for label in labels) == 4  # Charlie has none
+    assert len(_events(store, action="client.view")) == views and parsed == []
+
+
 def test_therapist_sees_own_and_shared_clients_only(clinic):
     at = _login(_app(), "ana")
     options = at.sidebar.selectbox(key="client_id_select_intake").options  # the labels, as shown
@@ -161,6 +182,30 @@ def test_admin_shares_a_client_and_the_therapist_then_sees_it(clinic):
     assert [(e.actor_name, e.client_id) for e in shares][-1] == ("root", clients["B"].id)
     at2 = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
     assert any("Client Bravo" in e.label for e in at2.expander)
+
+
+def test_audit_trail_shows_names_not_ids(clinic):
+    store, _, users, clients = clinic  # the fixture shared Charlie (bob's) with ana
+    at = _go(_login(_app(), "root"), "app_pages/5_Admin.py")
+    trail = at.dataframe[-1].value
+    share = trail[trail["action"] == "client.share"].iloc[0]
+    assert share["detail"] == "shared with ana" and share["client"] == f"Client Charlie (id {clients['C'].id})"
+    created = trail[(trail["action"] == "client.create") & (trail["user"] == "ana")].iloc[0]
+    assert created["detail"] == "owner ana"
+    login = trail[trail["action"] == "login"].iloc[0]
+    assert login["client"] == "—" and login["detail"] == "root"
+    assert not trail["detail"].str.contains(r"user \d|None").any() and "None" not in set(trail["client"])
+
+
+def test_a_colleagues_link_to_a_client_not_shared_says_so_truly(clinic):
+    _, _, _, clients = clinic
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["client"] = str(clients["B"].id)  # bob's, not shared with ana
+    at.run()
+    at = _login(at, "ana")
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"The address names client {clients['B'].id}, who is not one of your clients: a colleague's, not shared" in warnings
+    assert "no longer in your list" not in warnings and "Client Bravo" not in _texts(at)
 
 
 def test_admin_account_and_owner_changes_say_what_was_done_or_refused(clinic):
@@ -265,6 +310,28 @@ def test_self_check_needs_no_account_and_reads_no_records(clinic):
     assert self_check_actor().role == "self_check"
 
 
+def test_a_check_saved_through_a_therapists_link_reaches_that_therapist_only(clinic, data_dir):
+    store, accounts, _, _ = clinic
+    code = accounts.find("ana").self_check_code
+    assert code and code != accounts.find("bob").self_check_code
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["for"] = code
+    at.run()
+    at = _go(at, "app_pages/4_Self_check.py")
+    at.radio(key="self_source").set_value("Upload")
+    at.run()
+    at.file_uploader(key="self_upload").upload("me.jpg", (data_dir / "seated_side_hunched_01.jpg").read_bytes(), "image/jpeg")
+    at.run()
+    at.text_input(key="self_name").set_value("Pat Walkin")
+    next(b for b in at.button if b.label == "Save this check").click()
+    at.run()
+    assert any("Saved as self check" in m.value for m in at.success), _texts(at)
+    ana_page = _go(_login(_app(), "ana"), "app_pages/2_Clients.py")
+    assert "saved as Pat Walkin" in _texts(ana_page) and f"/Self_check?for={code}" in _texts(ana_page)
+    bob_page = _go(_login(_app(), "bob"), "app_pages/2_Clients.py")
+    assert "Pat Walkin" not in _texts(bob_page) and code not in _texts(bob_page)
+
+
 def test_solo_mode_has_no_login(clinic, monkeypatch):
     monkeypatch.delenv("POSTURE_MODE")
     at = _app()
@@ -294,3 +361,38 @@ def test_therapist_exports_a_client_zip_and_it_is_recorded(clinic):
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert json.loads(zf.read("client.json"))["client"]["name"] == "Client Alpha"
     assert [(e.actor_name, e.client_id) for e in _events(store, action="client.export")] == [("ana", a)]
+
+
+PAGES = ("app_pages/0_Intake.py", "app_pages/2_Clients.py", "app_pages/3_History.py", "app_pages/5_Admin.py")
+# Alpha is ana's, shared with no one. Asking for the Admin page, ana lands on her default page (Intake).
+SEES_ALPHA = {"therapist_a": set(PAGES), "admin": set(PAGES)}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "therapist_a", "therapist_b", "admin", "disabled"])
+def test_role_page_matrix(clinic, role):
+    """Each page, reached with the address of ana's client Alpha: who sees Alpha and who gets the
+    Admin page. Anonymous runs each page on its own (past app.py's gate); the others log in
+    through app.py; the disabled user is ana, disabled by an admin after logging in."""
+    store, accounts, users, clients = clinic
+    name = {"therapist_a": "ana", "therapist_b": "bob", "admin": "root", "disabled": "ana"}.get(role)
+    seen: dict[str, tuple[bool, bool]] = {}
+    for page in PAGES:
+        if name is None:
+            at = _page_alone(page)
+            assert [e.value for e in at.error] == ["Log in first."]
+        else:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.query_params["client"] = str(clients["A"].id)
+            at.run()
+            at = _login(at, name)
+            if role == "disabled":
+                accounts.set_disabled("ana", True, by=Actor("setup", "admin"))
+            at = _go(at, page)
+            if role == "disabled":
+                assert "Log in" in [b.label for b in at.button]
+                accounts.set_disabled("ana", False, by=Actor("setup", "admin"))
+        shown = _texts(at) + " ".join(d.value.to_string() for d in at.dataframe)
+        accounts_table = any("failed logins" in d.value.columns for d in at.dataframe)  # the Admin page's content
+        seen[page] = ("Client Alpha" in shown, accounts_table)
+    expected = {page: (page in SEES_ALPHA.get(role, set()), role == "admin" and page == PAGES[3]) for page in PAGES}
+    assert seen == expected

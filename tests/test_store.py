@@ -420,6 +420,19 @@ def test_deleting_a_client_while_another_save_is_in_flight_keeps_its_photo(tmp_p
     assert [x.name for x in s.photos_dir.iterdir()] == [f"{p.sha256}.jpg"]  # no temporary file left
 
 
+def test_a_killed_writes_temporary_file_goes_even_when_its_photo_was_saved_again(tmp_path, photo):
+    # Found by the load benchmark's --kill run: the process died while writing a photo; its redo
+    # saved the same photo. The temporary file was kept for ever because the hash was in use.
+    s = Store(tmp_path)
+    c = s.create_client("Redone")
+    s.save_session(c.id, Intake(), [photo])
+    digest = hashlib.sha256(photo.data).hexdigest()
+    left = s.photos_dir / f".{digest}.jpg.k1ll3d.tmp"
+    left.write_bytes(photo.data[:1000])
+    assert s.collect_garbage() == 1
+    assert [p.name for p in s.photos_dir.iterdir()] == [f"{digest}.jpg"]
+
+
 def test_a_save_that_outlived_its_registration_rewrites_its_photo(tmp_path, photo, monkeypatch):
     s = Store(tmp_path)
     c = s.create_client("Slow")

@@ -1,4 +1,4 @@
-"""The live monitor's per-frame log file: one row per frame, as CSV or JSON Lines."""
+"""The live monitor's per-frame log file: one row per frame, as CSV or JSON Lines, owner-only (0600)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from posture.core.errors import UsageError
+from posture.store.paths import open_private_text
 
 from .state import FrameResult, live_measures
 
@@ -21,7 +22,7 @@ class FrameLog:
         if path.suffix.lower() not in (".csv", ".jsonl", ".json", ".ndjson"):
             raise UsageError(f"--log must end in .csv or .jsonl, got {path}")
         try:
-            self._fh: IO[str] = open(path, "w", encoding="utf-8", newline="")
+            self._fh: IO[str] = open_private_text(path)  # per-frame readings of a person: owner-only
         except OSError as exc:
             raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None
         self._writer: csv.DictWriter[str] | None = None

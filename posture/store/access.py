@@ -1,7 +1,8 @@
 """Who may see and do what: the checks every store call makes before it reads or changes a record.
 
 A therapist sees and edits the clients they own or that are shared with them, an admin (and
-solo mode) every client; only the client's own therapist or an admin may delete it; only an
+solo mode) every client; self checks not yet filed under a client belong to no therapist, so
+only admins (and solo mode) see them, and only someone who may see a client files one there; only the client's own therapist or an admin may delete it; only an
 admin shares and reassigns. The client self check (SELF_CHECK) may save a self check and
 nothing else. A disabled account, or one whose role changed, is refused on its next call, so
 every check reads the users table inside the caller's transaction.
@@ -16,11 +17,12 @@ from sqlalchemy import ColumnElement, Connection, Row, exists, or_, select
 from posture.core.errors import AccessDeniedError, ClientNotFoundError, UsageError
 
 from . import audit
-from .actor import Actor
+from .actor import SELF_CHECK_ONLY, Actor, verify_actor
 from .schema import client_shares, clients, photos, sessions, users
 from .transactions import Transactions
 
-SELF_CHECK_ONLY = "the self check can save a self check and nothing else; it cannot read or change records"
+__all__ = ["SELF_CHECK_ONLY", "AccessControl", "require_reader", "require_user", "visible_clients"]  # SELF_CHECK_ONLY: actor.py's
+
 
 
 class AccessControl:
@@ -33,18 +35,7 @@ class AccessControl:
 
     def check_actor(self, conn: Connection, actor: Actor) -> None:
         """Clinic users must still have an enabled account with that role; the self check reads nothing."""
-        require_reader(actor)
-        if actor.role == "solo":
-            if self.refuse_solo:
-                raise AccessDeniedError("clinic mode: this needs a logged-in user (the call named no user)")
-            return
-        if actor.user_id is None:
-            raise AccessDeniedError(f"{actor.name}: a clinic user needs an account (no user id given)")
-        row = conn.execute(select(users.c.role, users.c.disabled).where(users.c.id == actor.user_id)).first()
-        if row is None or row.disabled:
-            raise AccessDeniedError(f"the account {actor.name!r} is disabled or no longer exists")
-        if row.role != actor.role:
-            raise AccessDeniedError(f"the account {actor.name!r} is no longer {actor.role}; log in again")
+        verify_actor(conn, actor, refuse_solo=self.refuse_solo)
 
     def client_row(self, conn: Connection, client_id: int, actor: Actor, *, owner_only: bool = False) -> Row[Any]:
         """The client's row if `actor` may see it (owner_only: may delete it); clear errors otherwise."""
@@ -58,7 +49,8 @@ class AccessControl:
             if row.owner_user_id != actor.user_id:
                 raise AccessDeniedError(f"only the client's own therapist or an admin can do this ({actor.name} cannot)")
             return row
-        if row.is_self_check or row.owner_user_id == actor.user_id or conn.execute(
+        # A self-check owner has no therapist (owner_user_id NULL): the clinic's inbox, admins only.
+        if row.owner_user_id == actor.user_id or conn.execute(
             select(client_shares.c.client_id).where(client_shares.c.client_id == client_id, client_shares.c.user_id == actor.user_id)
         ).first() is not None:
             return row
@@ -70,11 +62,12 @@ class AccessControl:
             raise AccessDeniedError(f"only an admin can {what} ({actor.name} is a {actor.role})")
 
     def require_photo_visible(self, sha256: str, actor: Actor) -> None:
-        """The photo belongs to a session of a client `actor` may see (solo mode sees every photo)."""
-        if actor.role == "solo":
-            return
+        """The photo belongs to a session of a client `actor` may see (solo mode sees every photo,
+        and is refused like every other call when the store is opened for clinic mode)."""
         with self.database.read() as conn:
             self.check_actor(conn, actor)
+            if actor.role == "solo":
+                return
             owner = conn.execute(
                 select(clients.c.id).join(sessions, sessions.c.client_id == clients.c.id)
                 .join(photos, photos.c.session_id == sessions.c.id).where(photos.c.sha256 == sha256, visible_clients(actor)).limit(1)
@@ -102,7 +95,7 @@ def visible_clients(actor: Actor) -> ColumnElement[bool]:
     if actor.sees_every_client:
         return clients.c.id.is_not(None)
     shared = exists().where(client_shares.c.client_id == clients.c.id, client_shares.c.user_id == actor.user_id)
-    return or_(clients.c.owner_user_id == actor.user_id, clients.c.is_self_check == 1, shared)
+    return or_(clients.c.owner_user_id == actor.user_id, shared)
 
 
 def require_user(conn: Connection, user_id: int) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,9 +28,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
-from posture.core.errors import UsageError
+from posture.core.errors import AccessDeniedError, UsageError
 
-from .actor import USER_ROLES, Actor, UserRole
+from .actor import USER_ROLES, Actor, UserRole, verify_actor
 from .audit import LOGIN, LOGIN_FAILED, LOGOUT, insert_event
 from .schema import audit_events, users
 from .transactions import Transactions
@@ -81,6 +82,15 @@ def minutes_left(locked_until: dt.datetime, now: dt.datetime) -> int:
     """Whole minutes until the lock ends, rounded up (a lock never reads "0 minutes")."""
     seconds = (locked_until - now).total_seconds()
     return max(1, -int(-seconds // 60))
+
+
+def _require_account_admin(conn: Connection, by: Actor, refuse_solo: bool) -> None:
+    """Accounts are changed by an admin: one logged in (an enabled admin account, checked on `conn`),
+    or the server's command line (an admin actor with no account: whoever has a shell there)."""
+    if by.role not in ("admin", "solo"):
+        raise AccessDeniedError(f"only an admin can change accounts ({by.name} is {by.role})")
+    if by.user_id is not None or by.role == "solo":
+        verify_actor(conn, by, refuse_solo=refuse_solo)
 
 
 def hash_password(password: str) -> str:
@@ -148,6 +158,7 @@ class User:
     failed_logins: int
     locked_until: dt.datetime | None
     created_at: dt.datetime
+    self_check_code: str | None = None  # the user's part of the self-check link, /Self_check?for=CODE
 
     def actor(self) -> Actor:
         return Actor(name=self.name, role=self.role, user_id=self.id)
@@ -187,6 +198,8 @@ class Accounts:
     def __init__(self, store: Transactions, policy: LockoutPolicy = DEFAULT_POLICY) -> None:
         self.store = store
         self.policy = policy
+        # Clinic mode's store refuses a change that names no user (SOLO), as every store call does.
+        self.refuse_solo = bool(getattr(store, "refuse_solo", False))
 
     # --- reading -------------------------------------------------------------------------
 
@@ -212,13 +225,14 @@ class Accounts:
         name, user_role = valid_user_name(name), valid_role(role)
         hashed = hash_password(valid_password(password, name))
         with self.store.write() as conn:
+            _require_account_admin(conn, by, self.refuse_solo)
             # Names differing only in case would be told apart only by the password typed.
             clash = conn.execute(select(users.c.name).where(func.lower(users.c.name) == name.lower())).first()
             if clash is not None:
                 raise UsageError(f"A user named {clash.name!r} exists already.")
             key = conn.execute(insert(users).values(
                 name=name, role=user_role, password_hash=hashed, disabled=False, failed_logins=0,
-                locked_until=None, created_at=utcnow(),
+                locked_until=None, created_at=utcnow(), self_check_code=secrets.token_urlsafe(12),
             )).inserted_primary_key
             assert key is not None, "INSERT without a primary key"
             user_id = int(key[0])
@@ -230,6 +244,7 @@ class Accounts:
         user = self.find(name)
         hashed = hash_password(valid_password(password, user.name))
         with self.store.write() as conn:
+            _require_account_admin(conn, by, self.refuse_solo)
             conn.execute(update(users).where(users.c.id == user.id).values(
                 password_hash=hashed, failed_logins=0, locked_until=None))
             insert_event(conn, by.name, by.role, USER_PASSWD, None, f"user {user.id} {user.name}")
@@ -241,6 +256,7 @@ class Accounts:
         someone can always manage the accounts from the app."""
         user = self.find(name)
         with self.store.write() as conn:
+            _require_account_admin(conn, by, self.refuse_solo)
             if disabled and user.role == "admin":
                 others = conn.execute(select(func.count()).select_from(users).where(
                     users.c.role == "admin", users.c.disabled == False, users.c.id != user.id)).scalar_one()  # noqa: E712
@@ -363,5 +379,6 @@ def _by_name(conn: Connection, name: str) -> Row | None:
 
 def _user(row: Row) -> User:
     return User(id=row.id, name=row.name, role=valid_role(row.role), disabled=bool(row.disabled),
-                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at)
+                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at,
+                self_check_code=row.self_check_code)
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, insert, select
 
 from posture.core.errors import AccessDeniedError
 
-from .actor import Actor
+from .actor import Actor, verify_actor
 from .paths import write_private_file
 from .schema import audit_events
 from .transactions import Transactions
@@ -46,6 +46,7 @@ SESSION_CREATE = "session.create"
 SESSION_DELETE = "session.delete"
 SELF_CHECK_CREATE = "self_check.create"
 SELF_CHECK_LINK = "self_check.link"
+SELF_CHECK_UNLINK = "self_check.unlink"  # taken out of a client's file (back to the inbox, or moved to another client)
 AUDIT_EXPORT = "audit.export"
 LOGIN = "login"
 LOGIN_FAILED = "login_failed"
@@ -112,8 +113,8 @@ def record_event(store: Transactions, action: str, *, actor: Actor | None = None
 
 def list_events(store: Transactions, filters: EventFilter = EventFilter(), *, actor: Actor) -> list[AuditEvent]:
     """Events matching `filters`, newest first. Admins (and solo mode) only."""
-    _require_auditor(actor)
     with store.read() as conn:
+        _require_auditor(store, conn, actor)
         return _select(conn, filters)
 
 
@@ -124,8 +125,8 @@ def export_csv(store: Transactions, filters: EventFilter = EventFilter(), *, act
     that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with an
     apostrophe: names and details are typed by people.
     """
-    _require_auditor(actor)
     with store.write() as conn:
+        _require_auditor(store, conn, actor)
         events = _select(conn, filters)
         insert_event(conn, actor.name, actor.role, AUDIT_EXPORT, None, f"{len(events)} events")
     out = io.StringIO()
@@ -175,9 +176,11 @@ def _select(conn: Connection, f: EventFilter) -> list[AuditEvent]:
     return [AuditEvent(r.id, r.at, r.actor_name, r.actor_role, r.action, r.client_id, r.detail) for r in conn.execute(q)]
 
 
-def _require_auditor(actor: Actor) -> None:
-    if not actor.sees_every_client:
+def _require_auditor(store: Transactions, conn: Connection, actor: Actor) -> None:
+    """An admin whose account is still enabled and an admin (or solo mode, unless the store is clinic mode's)."""
+    if actor.reads_records and not actor.sees_every_client:
         raise AccessDeniedError(f"only an admin can read the audit trail ({actor.name} is {actor.role})")
+    verify_actor(conn, actor, refuse_solo=bool(getattr(store, "refuse_solo", False)))
 
 
 _FORMULA_START: Sequence[str] = ("=", "+", "-", "@", "\t", "\r")

@@ -71,7 +71,8 @@ def export_client(store: Store, client_id: int, dest: Path | str, *, actor: Acto
         data: dict[str, bytes] = {}  # read each stored file once
         for p in photo_rows:
             if p.sha256 not in data:
-                data[p.sha256] = store.photo_bytes(p.sha256)  # hash checked: a damaged photo stops the export
+                # The client's row was checked for `actor` above; hash checked: a damaged photo stops the export.
+                data[p.sha256] = store.photo_files.read(p.sha256)
             assessment = json.loads(p.assessment_json)
             name = photo_member(int(p.session_id), _view_of(assessment), p.sha256, image_extension(data[p.sha256]))
             if members.setdefault(name, p.sha256) != p.sha256:  # 12 hex digits alike: 1 in 2**48, still kept apart

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from posture.core.errors import StorageError
 
@@ -54,6 +55,18 @@ def private_dir(path: Path | str) -> Path:
     except OSError as exc:
         raise StorageError(f"{path}: folder cannot be created ({exc.strerror or exc})") from None
     return path
+
+
+def open_private_text(path: Path | str) -> IO[str]:
+    """Open `path` to write text, created or truncated owner-only (0600), whatever the umask or
+    the mode an older file had. For files written as they grow (a log); the rest use write_private_file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        return os.fdopen(fd, "w", encoding="utf-8", newline="")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def write_private_file(path: Path | str, data: bytes) -> None:

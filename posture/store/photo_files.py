@@ -139,10 +139,11 @@ class PhotoFiles:
         removed = 0
         with self.lock(exclusive=True) as conn:
             conn.execute(delete(pending_photos).where(pending_photos.c.started < time.time() - abandoned_after))
-            keep = {r[0] for r in conn.execute(select(photos.c.sha256).union(select(pending_photos.c.sha256)))}
+            in_progress = {r[0] for r in conn.execute(select(pending_photos.c.sha256))}
+            keep = in_progress | {r[0] for r in conn.execute(select(photos.c.sha256))}
             try:
                 for path in self.folder.iterdir():
-                    if _collectable(path.name, keep):
+                    if _collectable(path.name, keep, in_progress):
                         path.unlink(missing_ok=True)
                         removed += 1
             except OSError as exc:
@@ -150,12 +151,13 @@ class PhotoFiles:
         return removed
 
 
-def _collectable(name: str, keep: set[str]) -> bool:
-    """Whether a file in photos/ may go: an unused photo, or a temporary file of no save in progress."""
+def _collectable(name: str, keep: set[str], in_progress: set[str]) -> bool:
+    """Whether a file in photos/ may go: an unused photo, or a temporary file of no save in progress
+    (a killed write's, even when the same photo was saved again since and is in use)."""
     if name.endswith(".tmp"):
         # `.<hash>.jpg.<random>.tmp` (write_private_file); older versions' `.incoming-*.tmp` have no hash.
         match = re.fullmatch(r"\.([0-9a-f]{64})\.jpg\..*\.tmp", name)
-        return match is None or match.group(1) not in keep
+        return match is None or match.group(1) not in in_progress
     return name.endswith(".jpg") and name.removesuffix(".jpg") not in keep
 
 

@@ -13,7 +13,8 @@ has one job, and imports flow one way (the rooms never import this module):
 - photo_files.py: content-addressed photo files, the lock that keeps clean-up away from a
   save, and the clean-up;
 - validation.py: the checks on typed fields;
-- audit.py: the trail, written in the same transaction as each change.
+- audit.py: the trail, written in the same transaction as each change;
+- grants.py (beside the Store, for `posture db upgrade`): the PostgreSQL app role's rights.
 
 The database is the SQLite file `posture.db` in the data folder (`paths.data_dir()`:
 `$POSTURE_DATA_DIR`, default `~/.posture`), or PostgreSQL when `POSTURE_DATABASE_URL` says
@@ -43,14 +44,14 @@ from .drafts import Drafts
 from .legacy import LEGACY_MIGRATIONS, MIGRATIONS, SCHEMA_VERSION
 from .paths import PRIVATE_FILE_MODE, data_dir, photo_dir, private_dir
 from .photo_files import ABANDONED_AFTER_S, PhotoFiles, make_folder_private
-from .sessions import NewPhoto, PhotoRecord, SessionRecord, SessionRecords
+from .sessions import NewPhoto, PhotoRecord, SessionCounts, SessionRecord, SessionRecords
 from .transactions import Database
 from .validation import SESSION_KINDS, SessionKind
 
 # The names callers have always imported from here; each is defined in its room.
 __all__ = [
     "ABANDONED_AFTER_S", "LEGACY_MIGRATIONS", "MIGRATIONS", "SCHEMA_VERSION", "SELF_CHECK_ONLY", "SESSION_KINDS",
-    "Client", "NewPhoto", "PhotoRecord", "SessionKind", "SessionRecord", "Store", "search_key",
+    "Client", "NewPhoto", "PhotoRecord", "SessionCounts", "SessionKind", "SessionRecord", "Store", "search_key",
 ]
 
 
@@ -186,29 +187,42 @@ class Store:
         return self.session_records.save(client_id, intake, photos, kind, actor, idempotency_key)
 
     def save_self_check(self, label: str, intake: Intake, photos: list[NewPhoto], *, actor: Actor = SOLO,
-                        idempotency_key: str | None = None) -> int:
+                        idempotency_key: str | None = None, for_code: str | None = None) -> int:
         """Store a self check made by a client without an account; returns the session id.
 
         Any actor may, SELF_CHECK included (and only this). It is never attached to a
         therapist's client, whatever name is typed: it goes to a self-check owner named
         `label` (created on first use, reused for the same label so repeated checks form a
-        series), which `list_clients` never returns. The session's kind is "self_check", so
+        series), which `list_clients` never returns: with `for_code` (a therapist's self-check
+        link, `/Self_check?for=CODE`), among that therapist's unfiled checks; without, in the
+        clinic's inbox (admins only). An unknown or disabled user's code is a UsageError. The session's kind is "self_check", so
         `sessions(id)` (assessments only, by default) never shows it. A therapist can attach
         one to a client deliberately with `link_self_check`. Raises UsageError for an empty
         label or no photo.
         """
-        return self.session_records.save_self_check(label, intake, photos, actor, idempotency_key)
+        return self.session_records.save_self_check(label, intake, photos, actor, idempotency_key, for_code)
 
     def self_checks(self, *, actor: Actor = SOLO) -> list[SessionRecord]:
         """Self checks not linked to a client, oldest first (`client_id` is the self-check owner; `get_client` gives its label).
 
-        Every clinic user sees them: they belong to no therapist until one links them.
+        A therapist sees those that came through their own link; the clinic's inbox (checks
+        saved without a link) is seen by admins (and solo mode) only.
         """
         return self.session_records.self_checks(actor)
 
     def link_self_check(self, session_id: int, client_id: int, *, actor: Actor = SOLO) -> None:
-        """Attach a self check to a therapist's client (it stays marked as a self check)."""
+        """File a self check under a client (it stays marked as a self check); audited.
+
+        The actor must see both where the check is now (the inbox: admins only; or a client's
+        file) and the target client. Moving it from one client to another records an unlink
+        on the first and a link on the second.
+        """
         self.session_records.link_self_check(session_id, client_id, actor)
+
+    def unlink_self_check(self, session_id: int, *, actor: Actor = SOLO) -> None:
+        """Take a self check out of a client's file, back among the unfiled checks of the client's
+        therapist (the clinic's inbox if the client has none), under the client's name; audited."""
+        self.session_records.unlink_self_check(session_id, actor)
 
     def sessions(self, client_id: int, kind: SessionKind | None = "assessment", *, actor: Actor = SOLO) -> list[SessionRecord]:
         """A client's sessions of `kind` (assessments by default; None: every kind), oldest first.
@@ -216,6 +230,14 @@ class Store:
         A client that no longer exists has no sessions (an empty list).
         """
         return self.session_records.of_client(client_id, kind, actor)
+
+    def session_counts(self, *, actor: Actor = SOLO) -> dict[int, SessionCounts]:
+        """Sessions of each kind per client the actor may see (a client with none is absent).
+
+        Counted in the database: nothing is read or parsed, and no view is recorded, so a list
+        of clients does not look in the audit trail as if each had been opened.
+        """
+        return self.session_records.counts(actor)
 
     def delete_session(self, session_id: int, *, actor: Actor = SOLO) -> None:
         """Delete one session and its photo records (nothing happens if it is already gone)."""

@@ -6,9 +6,11 @@ a table here without adding a migration.
 
 - clients, sessions, photos, drafts, pending_photos: the solo-mode tables of schema 3
   (`created` stays local-time ISO text, as written since the first version).
-- users: clinic-mode accounts (solo mode has none).
-- clients.owner_user_id: the therapist who owns the client; NULL in solo mode (and for
-  self-check owners, which belong to no one until a therapist links the check).
+- users: clinic-mode accounts (solo mode has none); `self_check_code` is the user's part of
+  the self-check link (`/Self_check?for=CODE`) that files a client's check with them.
+- clients.owner_user_id: the therapist who owns the client; NULL in solo mode. A self-check
+  owner (is_self_check 1) belongs to the therapist whose link the check came through, or to
+  no one (the clinic's inbox, admins only).
 - client_shares: a client shared with another therapist (admin decision).
 - audit_events: append-only (database triggers refuse UPDATE and DELETE); `client_id` has
   no foreign key so the trail outlives a deleted client; timestamps are UTC.
@@ -84,7 +86,9 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default=text("0")),
     Column("locked_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("self_check_code", String(32), nullable=True),
     CheckConstraint(ROLES_SQL, name="users_role"),
+    Index("users_by_self_check_code", "self_check_code", unique=True),
     sqlite_autoincrement=True,
 )
 

@@ -78,8 +78,15 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the database to the newest schema (see db.upgrade)."""
-        with self._guard():
-            db.upgrade(self.engine, self.where)
+        try:
+            with self._guard():
+                db.upgrade(self.engine, self.where)
+        except StorageError as exc:
+            if "permission denied" not in str(exc):
+                raise
+            # The app's own PostgreSQL role has no DDL rights (grants.py): the owner migrates.
+            raise StorageError(f"{self.where}: the database needs its migrations and this role may not run them: "
+                               "run `posture db upgrade --app-role ROLE` as the database's owner, then start the app") from None
 
 
 def now() -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 import streamlit as st
 
@@ -26,25 +25,14 @@ from posture.core.errors import UsageError
 from posture.store.accounts import Accounts
 from posture.store.actor import SELF_CHECK, SOLO, Actor
 
-MODE_ENV = "POSTURE_MODE"
+from .launch_policy import Mode, app_mode
+
 IDLE_ENV = "POSTURE_IDLE_MINUTES"
 DEFAULT_IDLE_MINUTES = 30.0
-
-Mode = Literal["solo", "clinic"]
 
 _ACTOR = "_auth_actor"
 _LAST_SEEN = "_auth_last_seen"  # time.monotonic() of the last full rerun
 _NOTICE = "_auth_notice"  # why the last session ended, shown on the login page
-
-
-def app_mode() -> Mode:
-    """`solo` unless POSTURE_MODE says `clinic`; anything else is a one-line error."""
-    value = os.environ.get(MODE_ENV, "").strip().lower()
-    if value in ("", "solo"):
-        return "solo"
-    if value == "clinic":
-        return "clinic"
-    raise UsageError(f"{MODE_ENV}={value!r} is not a mode: use solo (the default) or clinic.")
 
 
 def idle_limit_s() -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from posture.core.errors import PostureError
+from posture.core.errors import AccessDeniedError, ClientNotFoundError, PostureError
 from posture.core.measuring.measures import HEIGHT_RANGE_CM
 from posture.report.markdown import md_escape
 from posture.store.records import Client, Store
@@ -43,9 +43,13 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
         state[select_key] = state.pop(f"{key}_pending")
     elif select_key not in state:
         state[select_key] = state.get(key, _client_from_address())
-    gone = state[select_key] is not None and state[select_key] not in ids
-    if gone:  # deleted (here, in another tab or by a colleague), or no longer shared
+    listed: set[int] = state.setdefault(f"{key}_listed", set())  # every client this session's lists have shown
+    gone = None
+    if state[select_key] is not None and state[select_key] not in ids:
+        # Deleted (here, in another tab or by a colleague), no longer shared, or a link to a client not theirs.
+        gone = why_not_listed(store, int(state[select_key]), was_listed=state[select_key] in listed)
         state[select_key] = None
+    listed.update(ids)
     new_fields = (f"{key}_new_name", f"{key}_new_dob", f"{key}_new_height")
     if state.pop(f"{key}_new_created", False):  # a created client's name is not left to be created twice
         # Set, not dropped: a dropped key leaves the browser showing what was typed (it sends
@@ -80,9 +84,27 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
                         flash(f"Created: {client_line(c)}")
                         st.rerun()
     if gone:
-        st.warning("The client you had open is no longer in your list: deleted (in another tab or by a colleague) "
-                   "or no longer shared with you. Nothing typed for them since can be saved; pick a client in the sidebar.")
+        st.warning(gone)
     return next((c for c in clients if c.id == state.get(key)), None)
+
+
+def why_not_listed(store: Store, client_id: int, *, was_listed: bool) -> str:
+    """The true reason a chosen client is not in the user's list, in words: deleted, no longer
+    shared, or (from a link a colleague sent) never shared with them."""
+    try:
+        store.get_client(client_id, actor=current_actor())
+    except ClientNotFoundError:
+        if was_listed:
+            return ("The client you had open is no longer in your list: deleted (in another tab or by a colleague). "
+                    "Nothing typed for them since can be saved; pick a client in the sidebar.")
+        return f"The address names client {client_id}, who no longer exists (deleted). Pick a client in the sidebar."
+    except AccessDeniedError:
+        if was_listed:
+            return ("The client you had open is no longer in your list: no longer shared with you. "
+                    "Nothing typed for them since can be saved; pick a client in the sidebar.")
+        return (f"The address names client {client_id}, who is not one of your clients: a colleague's, not shared "
+                "with you. An admin can share them with you; meanwhile pick a client in the sidebar.")
+    return "The client you had open is not in your list just now; pick them again in the sidebar."
 
 
 def forget_client(client_id: int, key: str = "client_id") -> None:

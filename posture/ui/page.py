@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,9 +14,7 @@ from posture.report.markdown import md_escape
 from posture.store.records import Store
 
 from .auth import app_mode
-
-#: Set to 1 to let the app listen beyond this machine (a clinic network, behind a firewall).
-ALLOW_NETWORK_ENV = "POSTURE_ALLOW_NETWORK"
+from .launch_policy import network_problem
 
 
 def privacy_problems() -> list[str]:
@@ -26,21 +22,10 @@ def privacy_problems() -> list[str]:
     problems = []
     if st.get_option("browser.gatherUsageStats"):
         problems.append("usage statistics are switched on (browser.gatherUsageStats)")
-    address = (st.get_option("server.address") or "").strip()
-    if not _is_loopback(address) and os.environ.get(ALLOW_NETWORK_ENV) != "1":
-        where = f"address {address}" if address else "every network interface"
-        problems.append(f"the server listens on {where}, not only on this machine "
-                        f"(set {ALLOW_NETWORK_ENV}=1 to allow it on a clinic network)")
+    problem = network_problem(st.get_option("server.address") or "")
+    if problem is not None:
+        problems.append(problem)
     return problems
-
-
-def _is_loopback(address: str) -> bool:
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 def privacy_guard() -> None:

@@ -5,6 +5,10 @@ Streamlit reads `.streamlit/config.toml` from the current folder only, so `strea
 interface and look up the machine's external address. This launcher passes the settings
 on the command line instead (they win over any config file); app.py also refuses to run
 without them (posture.ui.page.privacy_guard).
+
+An address beyond this machine is refused, with one line and exit status 2, unless both
+POSTURE_ALLOW_NETWORK=1 and POSTURE_MODE=clinic are set (posture.ui.launch_policy): solo mode
+has no logins.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import argparse
 import os
 import sys
 from pathlib import Path
+
+from .launch_policy import ALLOW_NETWORK_ENV, MODE_ENV, network_problem
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -45,12 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posture.ui.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
     parser.add_argument("--address", default="127.0.0.1",
-                        help="listen address; anything but this machine also needs POSTURE_ALLOW_NETWORK=1")
+                        help=f"listen address; anything but this machine also needs {ALLOW_NETWORK_ENV}=1 and {MODE_ENV}=clinic")
     parser.add_argument("--ssl-cert", type=Path, help="serve HTTPS with this certificate (PEM; with --ssl-key)")
     parser.add_argument("--ssl-key", type=Path, help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
     if not APP.is_file():
         print(f"posture.ui.serve: {APP} not found (run from a source checkout)", file=sys.stderr)
+        return 2
+    problem = network_problem(args.address)
+    if problem is not None:
+        print(f"posture.ui.serve: refused: {problem}", file=sys.stderr)
         return 2
     if (args.ssl_cert is None) != (args.ssl_key is None):
         print("posture.ui.serve: --ssl-cert and --ssl-key go together", file=sys.stderr)
