@@ -495,6 +495,8 @@ def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, 
         page.wait_for_function("!document.body.innerText.includes('front view, standing')", timeout=30_000)
         upload.set_input_files(str(also_junk))
         page.locator(error, has_text="notes.jpg: not an image").wait_for(timeout=30_000)
+        # the rerun that shows the new reason may still be replacing the old one: wait for it to end
+        page.wait_for_function(f"document.querySelectorAll('{error}').length === 1", timeout=30_000)
         errors = page.locator(error).all_inner_texts()
         assert len(errors) == 1 and "notes.jpg" in errors[0], errors
         assert page.locator("[data-testid=stFileChip]").count() == 1  # no pile of refused chips
