@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import argparse
 
-from posture.store import db, grants
-from posture.store.paths import data_dir
-from posture.store.transactions import Database
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The `posture db` sub-commands (registered by posture.cli)."""
@@ -22,6 +18,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    # The store (SQLAlchemy, Alembic) loads only when the command runs: `posture --help` stays fast.
+    from posture.store import db, grants
+    from posture.store.paths import data_dir
+    from posture.store.transactions import Database
+
     url = db.database_url(data_dir())
     where = db.safe_url(url)
     database = Database(url, where)

@@ -17,9 +17,10 @@ from sqlalchemy import ColumnElement, Connection, Row, exists, or_, select
 from posture.core.errors import AccessDeniedError, ClientNotFoundError, UsageError
 
 from . import audit
-from .actor import SELF_CHECK_ONLY, Actor, verify_actor
+from .actor import SELF_CHECK_ONLY, Actor
 from .schema import client_shares, clients, photos, sessions, users
 from .transactions import Transactions
+from .verify import verify_actor
 
 __all__ = ["SELF_CHECK_ONLY", "AccessControl", "require_reader", "require_user", "visible_clients"]  # SELF_CHECK_ONLY: actor.py's
 

@@ -30,10 +30,11 @@ from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from posture.core.errors import AccessDeniedError, UsageError
 
-from .actor import USER_ROLES, Actor, UserRole, verify_actor
+from .actor import USER_ROLES, Actor, UserRole
 from .audit import LOGIN, LOGIN_FAILED, LOGOUT, insert_event
 from .schema import audit_events, users
 from .transactions import Transactions
+from .verify import verify_actor
 
 #: Long enough to resist guessing at 5 tries per 15 minutes; no composition rules (NIST SP 800-63B).
 PASSWORD_MIN_CHARS = 10

@@ -27,10 +27,11 @@ from sqlalchemy import Connection, insert, select
 
 from posture.core.errors import AccessDeniedError
 
-from .actor import Actor, verify_actor
+from .actor import Actor
 from .paths import write_private_file
 from .schema import audit_events
 from .transactions import Transactions
+from .verify import verify_actor
 
 # Actions (free text up to 40 characters; these are the ones the store and the login use).
 CLIENT_CREATE = "client.create"
