@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     sub.add_parser("passwd", help="set a new password (also ends a lockout)").add_argument("name", metavar="NAME")
     sub.add_parser("disable", help="disable a user: no more logins, open sessions end").add_argument("name", metavar="NAME")
     sub.add_parser("enable", help="enable a disabled user again").add_argument("name", metavar="NAME")
+    sub.add_parser("new-code", help="give a user a new self-check link (the old one stops working)").add_argument(
+        "name", metavar="NAME")
     sub.add_parser("list", help="list the users")
 
 
@@ -50,6 +52,9 @@ def run_command(args: argparse.Namespace, store: Store | None = None) -> int:
     if command == "add":
         user = accounts.add(args.name, args.role, read_new_password(), by=by)
         print(f"Added {user.role} {user.name}.")
+    elif command == "new-code":
+        user = accounts.new_self_check_code(args.name, by=by)
+        print(f"New self-check link for {user.name}: /Self_check?for={user.self_check_code}")
     elif command == "passwd":
         accounts.find(args.name)  # an unknown name fails before the password is asked for
         user = accounts.set_password(args.name, read_new_password(), by=by)

@@ -315,3 +315,38 @@ def test_cli_role_is_required_and_checked(store, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:
         _cli(["users", "add", "ana", "--role", "owner"], PW + "\n", monkeypatch, capsys)
     assert exc.value.code == 2
+
+
+def test_a_new_self_check_code_retires_the_old_link(store, accounts, data_dir):
+    """A link that went where it should not can be replaced: the old code saves nothing, the
+    new one reaches the same therapist, and the change is in the audit trail."""
+    from posture import assess
+    from posture.core.errors import AccessDeniedError, UsageError
+    from posture.core.intake import Intake
+    from posture.store.actor import Actor
+    from posture.store.records import NewPhoto
+
+    ana = accounts.add("ana", "therapist", PW, by=_admin())
+    old = ana.self_check_code
+    new = accounts.new_self_check_code("ana", by=_admin()).self_check_code
+    assert old and new and new != old
+    photo = data_dir / "seated_side_hunched_01.jpg"
+    check = [NewPhoto(photo.read_bytes(), "me.jpg", assess(photo))]
+    self_check = Actor("self check", "self_check", None)
+    with pytest.raises(UsageError):
+        store.save_self_check("Pat", Intake(), check, actor=self_check, for_code=old)
+    assert store.save_self_check("Pat", Intake(), check, actor=self_check, for_code=new) > 0
+    assert [e.detail for e in _events(store) if e.action == acc.USER_NEW_CODE] == [f"user {ana.id} ana"]
+    with pytest.raises(AccessDeniedError):  # only an admin (or the server's shell) gives new codes
+        accounts.new_self_check_code("ana", by=Actor("ana", "therapist", ana.id))
+
+
+def test_users_new_code_on_the_command_line(store, accounts, capsys):
+    import argparse
+
+    from posture.cli_accounts import run_command
+
+    old = accounts.add("ana", "therapist", PW, by=_admin()).self_check_code
+    assert run_command(argparse.Namespace(users_command="new-code", name="ana"), store) == 0
+    new = accounts.find("ana").self_check_code
+    assert new != old and capsys.readouterr().out.strip() == f"New self-check link for ana: /Self_check?for={new}"

@@ -188,6 +188,7 @@ USER_ADD = "user.add"
 USER_PASSWD = "user.passwd"
 USER_DISABLE = "user.disable"
 USER_ENABLE = "user.enable"
+USER_NEW_CODE = "user.self_check_code"
 
 
 class Accounts:
@@ -249,6 +250,16 @@ class Accounts:
             conn.execute(update(users).where(users.c.id == user.id).values(
                 password_hash=hashed, failed_logins=0, locked_until=None))
             insert_event(conn, by.name, by.role, USER_PASSWD, None, f"user {user.id} {user.name}")
+        return self._get(user.id)
+
+    def new_self_check_code(self, name: str, *, by: Actor) -> User:
+        """A new self-check code for a user (the old link stops reaching them at once): for a
+        link that went where it should not, or a therapist leaving a practice's shared device."""
+        user = self.find(name)
+        with self.store.write() as conn:
+            _require_account_admin(conn, by, self.refuse_solo)
+            conn.execute(update(users).where(users.c.id == user.id).values(self_check_code=secrets.token_urlsafe(12)))
+            insert_event(conn, by.name, by.role, USER_NEW_CODE, None, f"user {user.id} {user.name}")
         return self._get(user.id)
 
     def set_disabled(self, name: str, disabled: bool, *, by: Actor) -> User:
