@@ -240,6 +240,7 @@ ACTIONS: dict[str, tuple[Callable[[Store, Actor, World, Colleague], object], fro
     "audit.export_csv": (lambda s, a, w, b: audit.export_csv(s, actor=a), ADMIN),
     "accounts.add": (lambda s, a, w, b: accounts.Accounts(s).add(f"u{w.client}", "therapist", "long enough pw", by=a), ADMIN),
     "accounts.disable": (lambda s, a, w, b: accounts.Accounts(s).set_disabled(b.name, True, by=a), ADMIN),
+    "accounts.new_self_check_code": (lambda s, a, w, b: accounts.Accounts(s).new_self_check_code(b.name, by=a), ADMIN),
 }
 
 
