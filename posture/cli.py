@@ -241,7 +241,7 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
     thresholds = load_thresholds(args.thresholds)
     results: list[Assessment] = []
     jpegs: list[bytes | None] = []
-    photos: list[BGRImage] = []  # as loaded, for the front-and-back pair's background check
+    photos: list[BGRImage] = []  # as loaded, for the report's front-and-back background check
     first_error: PostureError | None = None
     for image_path in args.images:
         try:
@@ -255,7 +255,8 @@ def _assess(args: argparse.Namespace, out: TextIO) -> int:
             first_error = first_error or exc
             continue
         results.append(result)
-        photos.append(loaded.bgr)
+        if args.report is not None:
+            photos.append(loaded.bgr)
         drawn = annotate(loaded.bgr, result) if (args.annotate or args.report) else None
         jpegs.append(encode_jpeg(_fit(drawn), 85) if drawn is not None and args.report else None)
         if args.annotate and drawn is not None:

@@ -116,8 +116,7 @@ def _stance(a: Assessment) -> str | None:
 
 def _body_share(a: Assessment) -> float:
     """Nose-to-ankle height as a share of the photo's height (resolution does not matter)."""
-    ys = a.landmarks.xy[[0, 27, 28], 1]
-    return float(max(ys) - min(ys)) / a.image.height if a.image.height else 0.0
+    return a.landmarks.head_to_feet_px() / a.image.height if a.image.height else 0.0
 
 
 def compare(before: Assessment, after: Assessment) -> list[MeasureChange]:

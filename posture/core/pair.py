@@ -17,12 +17,13 @@ Pure: assessments (and an optional measured rotation between the shots) in, valu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from posture.core.assessment import Assessment
-from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
+from posture.core.body.landmarks import MIN_VISIBILITY
 from posture.core.body.views import View, ViewName
 from posture.core.image.background import background_shift
 from posture.core.image.imaging import BGRImage
@@ -71,15 +72,6 @@ class FrontBackPair:
     rotation_deg: float | None = None
 
 
-def _height(lms: PoseLandmarks) -> float:
-    ys = lms.xy[[Landmark.NOSE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE], 1]
-    return float(ys.max() - ys.min())
-
-
-def _feet(lms: PoseLandmarks) -> np.ndarray:
-    return np.asarray((lms.xy[Landmark.LEFT_ANKLE] + lms.xy[Landmark.RIGHT_ANKLE]) / 2, dtype=np.float64)
-
-
 def pair_problem(front: Assessment, back: Assessment, rotation_deg: float | None = None) -> str | None:
     """Why `front` and `back` cannot be fused, in words, or None."""
     if front.view.name is not ViewName.FRONT or back.view.name is not ViewName.BACK:
@@ -92,11 +84,11 @@ def pair_problem(front: Assessment, back: Assessment, rotation_deg: float | None
         stance = a.setup.check("stance") if a.setup is not None else None
         if stance is not None and stance.status is Status.RETAKE:
             return f"the {which} photo's stance is not neutral ({stance.reading})"
-    hf, hb = _height(front.landmarks), _height(back.landmarks)
+    hf, hb = front.landmarks.head_to_feet_px(), back.landmarks.head_to_feet_px()
     if min(hf, hb) <= 0 or abs(hf - hb) / max(hf, hb) > MAX_HEIGHT_CHANGE:
         return (f"the body fills the two photos differently ({hf:.0f} vs {hb:.0f} px tall): "
                 "the camera moved, or the client stepped toward it")
-    shift = float(np.hypot(*(_feet(front.landmarks) - _feet(back.landmarks)))) / max(hf, hb)
+    shift = float(np.hypot(*(front.landmarks.middle("ANKLE") - back.landmarks.middle("ANKLE")))) / max(hf, hb)
     if shift > MAX_FEET_SHIFT:
         return (f"the feet moved by {shift:.0%} of the body's height between the photos: "
                 "turn round in place, feet as before")
@@ -116,13 +108,20 @@ def camera_turn(front: Assessment, front_bgr: BGRImage, back: Assessment, back_b
     return None if shift is None else shift.rotation_deg
 
 
+def first_front_and_back(assessments: Sequence[Assessment]) -> tuple[int, int] | None:
+    """The indices of a session's first front and first back photo: the pair it fuses."""
+    front = next((i for i, a in enumerate(assessments) if a.view.name is ViewName.FRONT), None)
+    back = next((i for i, a in enumerate(assessments) if a.view.name is ViewName.BACK), None)
+    return None if front is None or back is None else (front, back)
+
+
 def front_back_turn(assessments: list[Assessment], photos: list[BGRImage]) -> float | None:
     """`camera_turn` between the first front and the first back photo of a session (photos as
     loaded, in the order of `assessments`); None without both, or when it cannot be told."""
-    front = next((i for i, a in enumerate(assessments) if a.view.name is ViewName.FRONT), None)
-    back = next((i for i, a in enumerate(assessments) if a.view.name is ViewName.BACK), None)
-    if front is None or back is None:
+    pair = first_front_and_back(assessments)
+    if pair is None:
         return None
+    front, back = pair
     return camera_turn(assessments[front], photos[front], assessments[back], photos[back])
 
 

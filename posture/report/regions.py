@@ -25,8 +25,8 @@ def region_of(finding_id: str) -> str:
     """The region a finding belongs to ("knee_valgus_left" -> "knees"); "other" if unknown."""
     if finding_id in _PATTERN_REGION:
         return _PATTERN_REGION[finding_id]
-    return (MEASURES.region_of_finding(finding_id) or MEASURES.region_of_finding(finding_id.rsplit("_", 1)[0])
-            or "other")
+    spec = MEASURES.graded_for(finding_id)
+    return (spec.region if spec is not None else None) or "other"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from posture.core.intake import Intake
 from posture.core.measuring.findings import Threshold
 from posture.core.measuring.formatting import label, measure_rows, measure_text, signed_words, unit_symbol
 from posture.core.measuring.measures import MEASURES
-from posture.core.pair import fuse
+from posture.core.pair import first_front_and_back, fuse
 from posture.report.regions import MergedFinding, RegionGroup
 from posture.report.summary import Summary
 
@@ -168,10 +168,10 @@ PAIR_HEADING = "Front and back together (the camera's error cancels)"
 def pair_lines(summary: Summary) -> list[str]:
     """The first front and back photos of the session fused (`core/pair.py`), a line a measure,
     or why they could not be; [] without both views."""
-    views = {a.view.name.value: a for a in reversed(summary.assessments)}
-    if "front" not in views or "back" not in views:
+    found = first_front_and_back(summary.assessments)
+    if found is None:
         return []
-    pair = fuse(views["front"], views["back"], summary.camera_turn_deg)
+    pair = fuse(summary.assessments[found[0]], summary.assessments[found[1]], summary.camera_turn_deg)
     if pair.problem is not None:
         return [f"Not fused: {pair.problem}."]
     lines = []

@@ -12,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from posture.core.assessment import Assessment, assess
 from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import encode_jpeg, load_image, read_camera_exif
-from posture.core.pair import front_back_turn
+from posture.core.pair import camera_turn, first_front_and_back
 from posture.report.markdown import md_escape, measures_markdown
 from posture.report.summary_text import NO_FINDINGS, POSSIBLE_HEADING
 
@@ -71,8 +71,23 @@ def assess_bytes(frames: tuple[bytes, ...], name: str, view: str, height_cm: flo
 
 def camera_turn_between_views(results: list[Assessed]) -> float | None:
     """How far the camera turned between the session's front and back photo, from their
-    backgrounds (`pair.front_back_turn`); None without both or when it cannot be told."""
-    return front_back_turn([r.assessment for r in results], [load_image(r.photo_jpeg).bgr for r in results])
+    backgrounds (`pair.camera_turn`); None without both or when it cannot be told."""
+    found = first_front_and_back([r.assessment for r in results])
+    if found is None:
+        return None
+    front, back = (results[i] for i in found)
+    # What the match depends on besides the photos (how each was oriented, where its person
+    # is), so a rerun of the page reuses it instead of decoding and matching both again.
+    read_as = tuple((a.image.mirrored, a.image.quarter_turns, a.landmarks.bbox())
+                    for a in (front.assessment, back.assessment))
+    return _camera_turn(front.photo_jpeg, back.photo_jpeg, read_as, front.assessment, back.assessment)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _camera_turn(front_jpeg: bytes, back_jpeg: bytes, read_as: object, _front: Assessment,
+                 _back: Assessment) -> float | None:
+    """Cached on the photos and `read_as`; the assessments (underscored: not hashed) follow from them."""
+    return camera_turn(_front, load_image(front_jpeg).bgr, _back, load_image(back_jpeg).bgr)
 
 
 def show_setup(a: Assessment, where: DeltaGenerator | None = None) -> None:

@@ -25,7 +25,7 @@ from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS
 from posture.core.measuring.formatting import label as measure_label
 from posture.core.measuring.formatting import signed_amount, signed_words
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL
-from posture.core.measuring.uncertainty import UNKNOWN_PITCH_SD_DEG
+from posture.core.measuring.uncertainty import pitch_unknown
 from posture.report.draw import annotate
 from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
@@ -379,7 +379,7 @@ def camera_line(camera: CameraTilt) -> str:
         # a level or a roll stated by you gives the roll only; the pitch is the scene's, or unknown
         roll = ("camera levelled on a tripod (stated by you)" if camera.roll_deg == 0.0
                 else f"camera roll {camera.roll_text(with_sd=False)} (stated by you)")
-        if (camera.pitch_sd_deg or 0.0) >= UNKNOWN_PITCH_SD_DEG:
+        if pitch_unknown(camera):
             return f"{roll}: roll taken as stated; the pitch is unknown (no vertical lines in the scene)"
         way = "down" if (camera.pitch_deg or 0.0) > 0 else "up"
         return f"{roll}: roll taken as stated; pointing {abs(camera.pitch_deg or 0.0):.0f}° {way}, from the scene"

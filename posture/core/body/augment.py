@@ -90,14 +90,16 @@ def _to3(m: FloatArray) -> FloatArray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
-def trunk_angle_deg(lms: PoseLandmarks) -> float:
-    """Angle of mid-hip -> mid-shoulder from 'straight up', CCW as displayed positive."""
-    xy = lms.xy
-    sh = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
-    hp = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
-    dx, dy = sh[0] - hp[0], sh[1] - hp[1]
+def up_angle_deg(base: FloatArray, top: FloatArray) -> float:
+    """Angle of the base -> top segment from 'straight up' in the photo, CCW as displayed positive."""
+    dx, dy = top[0] - base[0], top[1] - base[1]
     # Straight up is (0, -1); a top leaning to image-left is a CCW (positive) turn.
     return math.degrees(math.atan2(-dx, -dy))
+
+
+def trunk_angle_deg(lms: PoseLandmarks) -> float:
+    """Angle of mid-hip -> mid-shoulder from 'straight up', CCW as displayed positive."""
+    return up_angle_deg(lms.middle("HIP"), lms.middle("SHOULDER"))
 
 
 def _visible_box(lms: PoseLandmarks, image_shape: tuple[int, ...]) -> tuple[float, float, float, float]:

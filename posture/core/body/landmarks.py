@@ -138,6 +138,16 @@ class PoseLandmarks:
     def point(self, lm: Landmark) -> FloatArray:
         return self.xy[int(lm)]
 
+    def middle(self, part: str) -> FloatArray:
+        """The point half-way between the subject's left and right `part` ("ANKLE", "HIP")."""
+        return np.asarray((self.xy[Landmark[f"LEFT_{part}"]] + self.xy[Landmark[f"RIGHT_{part}"]]) / 2,
+                          dtype=np.float64)
+
+    def head_to_feet_px(self) -> float:
+        """How tall the body stands in the photo: nose to the lower ankle, in pixels."""
+        ys = self.xy[[Landmark.NOSE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE], 1]
+        return float(ys.max() - ys.min())
+
     def swapped_left_right(self) -> PoseLandmarks:
         """Relabel: every left landmark becomes the right one and vice versa."""
         idx = list(LEFT_RIGHT_SWAP)

@@ -7,7 +7,6 @@ person leaning, not a photo on its side.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import cv2
@@ -15,7 +14,7 @@ import numpy as np
 
 from posture.core.image.imaging import LoadedImage
 
-from .augment import trunk_angle_deg
+from .augment import trunk_angle_deg, up_angle_deg
 from .landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
 from .views import angle_difference_deg
 
@@ -58,6 +57,4 @@ def legs_angle_deg(lms: PoseLandmarks) -> float | None:
     parts = (Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
     if min(lms.visibility[int(lm)] for lm in parts) < MIN_VISIBILITY:
         return None
-    ankle = (lms.xy[Landmark.LEFT_ANKLE] + lms.xy[Landmark.RIGHT_ANKLE]) / 2
-    knee = (lms.xy[Landmark.LEFT_KNEE] + lms.xy[Landmark.RIGHT_KNEE]) / 2
-    return math.degrees(math.atan2(-(knee[0] - ankle[0]), -(knee[1] - ankle[1])))
+    return up_angle_deg(lms.middle("ANKLE"), lms.middle("KNEE"))

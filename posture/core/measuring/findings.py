@@ -196,15 +196,9 @@ UPPER_CROSSED_GIRDLE: tuple[str, ...] = (
 
 def areas_for(finding_id: str) -> tuple[str, ...]:
     """Muscle groups to consider for a finding id (e.g. ``knee_valgus_left``, ``upper_crossed``)."""
-    if finding_id == "upper_crossed":
-        return _areas("forward_head") + UPPER_CROSSED_GIRDLE
-    return _areas(finding_id) or _areas(finding_id.rsplit("_", 1)[0])
-
-
-def _areas(key: str) -> tuple[str, ...]:
-    names = MEASURES.graded_by(key)
-    grading = MEASURES[names[0]].grading if names else None
-    return grading.areas if grading is not None else ()
+    spec = MEASURES.graded_for("forward_head" if finding_id == "upper_crossed" else finding_id)
+    areas = spec.grading.areas if spec is not None and spec.grading is not None else ()
+    return areas + UPPER_CROSSED_GIRDLE if finding_id == "upper_crossed" else areas
 
 
 def _describe(m: Measure) -> tuple[str, str]:

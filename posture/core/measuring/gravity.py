@@ -6,12 +6,12 @@ same levelled landmarks and the same `MeasureContext`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from posture.core.body.augment import up_angle_deg
 from posture.core.body.landmarks import MIN_VISIBILITY, PoseLandmarks
 from posture.core.body.landmarks import Landmark as L
 from posture.core.body.views import SEATED_THIGH_DEG, View, thigh_angle_deg
@@ -101,10 +101,8 @@ def standing_body_off_vertical_deg(lms: PoseLandmarks, tilt: CameraTilt) -> floa
     ankles = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
     if thigh is None or thigh >= SEATED_THIGH_DEG or min(lms.visibility[int(a)] for a in ankles) < MIN_VISIBILITY:
         return None
-    xy = Levelling.for_camera(tilt).apply(lms).xy
-    ankle = (xy[L.LEFT_ANKLE] + xy[L.RIGHT_ANKLE]) / 2
-    shoulder = (xy[L.LEFT_SHOULDER] + xy[L.RIGHT_SHOULDER]) / 2
-    return math.degrees(math.atan2(-(shoulder[0] - ankle[0]), -(shoulder[1] - ankle[1])))
+    levelled = Levelling.for_camera(tilt).apply(lms)
+    return up_angle_deg(levelled.middle("ANKLE"), levelled.middle("SHOULDER"))
 
 
 def _unknown(tilt: CameraTilt, why: str) -> CameraTilt:

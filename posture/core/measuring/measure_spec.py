@@ -233,8 +233,14 @@ class MeasureTable:
         "not assessed", not "no finding")."""
         return tuple(s.name for s in self if s.region == region and s.grading is not None)
 
-    def region_of_finding(self, key: str) -> str | None:
-        return next((s.region for s in self if s.grading is not None and s.grading.key == key), None)
+    def graded_for(self, finding_id: str) -> MeasureSpec | None:
+        """The (first) measure behind a finding id: its threshold key ("shoulder_tilt"), or the
+        key and the side of a two-sided finding ("knee_valgus_left"); None for a pattern."""
+        for key in (finding_id, finding_id.rsplit("_", 1)[0]):
+            spec = next((s for s in self if s.grading is not None and s.grading.key == key), None)
+            if spec is not None:
+                return spec
+        return None
 
     def key_measures(self, views: frozenset[ViewName]) -> tuple[str, ...]:
         """The measures History charts for photos of these views (FRONTAL or SAGITTAL)."""

@@ -27,7 +27,7 @@ from posture.core.image.camera import CameraTilt, LineSegment
 from posture.core.image.imaging import BGRImage
 
 from .measure_spec import ARMS_CHECK, STANCE_CHECK
-from .uncertainty import UNKNOWN_PITCH_SD_DEG
+from .uncertainty import pitch_unknown
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -190,7 +190,7 @@ def check_yaw(view: View) -> SetupCheck:
 def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
     if camera.status == "stated":
         roll = SetupCheck("roll", "Camera level (roll)", Status.OK, f"stated by the user: roll {camera.roll_text(with_sd=False)}")
-        if (camera.pitch_sd_deg or 0.0) >= UNKNOWN_PITCH_SD_DEG:
+        if pitch_unknown(camera):
             # a spirit level (or a stated roll) says nothing of the pitch, and the scene did not either
             return roll, SetupCheck("pitch", "Camera tilt up/down (pitch)", Status.CAUTION,
                                     "camera pitch unknown (a stated level does not give it, and the scene has no "

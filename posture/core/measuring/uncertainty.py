@@ -42,6 +42,12 @@ UNKNOWN_ROLL_SD_DEG = 2.0
 #: Pitch unknown: a camera held anywhere from hip to eye height 2-4 m away points within
 #: about +-10 deg of level (SD).
 UNKNOWN_PITCH_SD_DEG = 10.0
+
+
+def pitch_unknown(camera: CameraTilt) -> bool:
+    """A stated level (or roll) whose pitch the scene did not give either: `gravity` gives it
+    the unknown pitch's SD."""
+    return (camera.pitch_sd_deg or 0.0) >= UNKNOWN_PITCH_SD_DEG
 #: BlazePose's body yaw (from its 3-D world landmarks): SD of its error. Against the
 #: four-camera reference (frame 5) it was off by 5.0, 1.6, 2.7 and 7.1 deg (RMS 4.6); 6 deg.
 YAW_SD_DEG = 6.0
