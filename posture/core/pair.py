@@ -24,7 +24,7 @@ import numpy as np
 
 from posture.core.assessment import Assessment
 from posture.core.body.landmarks import MIN_VISIBILITY
-from posture.core.body.views import View, ViewName
+from posture.core.body.views import ViewName
 from posture.core.image.background import background_shift
 from posture.core.image.imaging import BGRImage
 from posture.core.measuring import geometry as g
@@ -131,7 +131,7 @@ def _as_drawn(a: Assessment, name: str, unrotate_deg: float = 0.0) -> float | No
     xy = a.landmarks.xy
     if unrotate_deg:
         xy = g.rotate_points(xy, -unrotate_deg, ((a.image.width - 1) / 2, (a.image.height - 1) / 2))
-    return value_of(MEASURES[name], xy, MeasureContext(View(a.view.name, a.view.posture, 1.0, "user")))
+    return value_of(MEASURES[name], xy, MeasureContext(a.view))  # no camera in the context: as drawn
 
 
 def _noise(a: Assessment, name: str) -> float | None:

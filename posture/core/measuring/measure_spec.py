@@ -192,7 +192,7 @@ class MeasureTable:
             self.by_name[spec.name] = spec
 
     def __iter__(self) -> Iterator[MeasureSpec]:
-        return iter(list(self.by_name.values()))
+        return iter(self.by_name.values())
 
     def __len__(self) -> int:
         return len(self.by_name)
