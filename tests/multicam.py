@@ -456,3 +456,82 @@ def simulated_front_back(camera: Camera, ref: Reference) -> tuple[Any, Any, floa
     off = abs(truth.yaw_deg) if faces_camera else 180.0 - abs(truth.yaw_deg)
     return photo(front, ViewName.FRONT), photo(back, ViewName.BACK), off
 
+
+
+@dataclass(frozen=True)
+class PlacementResidual:
+    """One camera's frontal reading with its set-up known exactly (the calibration's roll,
+    pitch and yaw), against the truth: what is left is where BlazePose placed the points."""
+
+    camera: str
+    frame: int
+    measure: str
+    off_square_deg: float
+    error_loo: float  # against the truth triangulated without this camera (biased high)
+    error_all: float  # against the truth from all cameras, this one included (biased low)
+    #: The reading's change per torso length of placement error on every landmark it uses.
+    sensitivity_per_torso: float
+    #: The package's landmark-placement term (one SD, degrees) for this view.
+    declared_sd: float
+
+    @property
+    def error(self) -> float:
+        """The view's own error: between the two biased estimates (their RMS)."""
+        return math.sqrt((self.error_loo**2 + self.error_all**2) / 2)
+
+    @property
+    def implied_sd_torso(self) -> float:
+        """The placement SD (torso lengths per coordinate) that explains `error` alone."""
+        return self.error / self.sensitivity_per_torso
+
+
+#: A placement step (torso lengths) small enough for the readings to move linearly.
+SMALL_STEP = 1e-3
+
+
+def placement_residuals(frame: int) -> list[PlacementResidual]:
+    """Each camera's frontal tilts at `frame`, levelled by the calibration's true roll and
+    pitch (undistorted, its own focal length) and perspective-corrected with the true yaw."""
+    from posture.core.body.landmarks import PoseLandmarks
+    from posture.core.body.views import Posture, View, ViewName
+    from posture.core.image.camera import stated_camera
+    from posture.core.measuring import uncertainty
+    from posture.core.measuring.gravity import Levelling
+    from posture.core.measuring.measure_spec import MeasureContext
+    from posture.core.measuring.measures import MEASURES, value_of
+
+    ref = reference(frame)
+    out = []
+    for i, (number, cam) in enumerate(zip(CAMERA_NUMBERS, cameras(), strict=True)):
+        a = assessment(number, frame)
+        truth = ref.camera(cam.name)
+        focal, centre = float(cam.K[0, 0]), (float(cam.K[0, 2]), float(cam.K[1, 2]))
+        tilt = stated_camera(truth.roll_deg, truth.pitch_deg, width=cam.size[0], height=cam.size[1],
+                             focal_px=focal, principal_point=centre)
+        xy = Levelling.for_camera(tilt).apply(PoseLandmarks(cam.undistort_points(a.landmarks.xy),
+                                                            a.landmarks.visibility)).xy
+        faces = abs(truth.yaw_deg) < 90.0
+        view = View(ViewName.FRONT if faces else ViewName.BACK, Posture.STANDING, 1.0, "user",
+                    yaw_deg=truth.yaw_camera_axes_deg)
+        ctx = MeasureContext(view, "left", None, focal_px=focal, principal_point=centre, yaw_deg=truth.yaw_camera_axes_deg)
+        for name in FRONTAL_MEASURES:
+            spec = MEASURES[name]
+            value = value_of(spec, xy, ctx)
+            if value is None:
+                continue
+            # The term is linear in the step: per torso length, from a small one.
+            per_torso = uncertainty.landmark_term(spec, xy, ctx, sd=lambda lm, c: SMALL_STEP) / SMALL_STEP
+            out.append(PlacementResidual(
+                cam.name, frame, name, view.yaw_off_deg or 0.0, value - ref.leave_one_out[name][i],
+                value - ref.truth(name), per_torso, uncertainty.landmark_term(spec, xy, ctx)))
+    return out
+
+
+def fit_placement(rows: Sequence[PlacementResidual], measure: str) -> tuple[float, float]:
+    """Least-squares `square + turned * sin^2(off)` through the implied placement SDs of
+    `measure` (torso lengths), the model `uncertainty.PlacementSD` declares."""
+    mine = [r for r in rows if r.measure == measure]
+    a = np.array([[1.0, math.sin(math.radians(r.off_square_deg)) ** 2] for r in mine])
+    b = np.array([r.implied_sd_torso for r in mine])
+    (square, turned), *_ = np.linalg.lstsq(a, b, rcond=None)
+    return float(square), float(turned)

@@ -123,6 +123,21 @@ def test_a_spirit_level_gives_the_roll_not_the_pitch(data_dir):
     assert "(from the scene)" in scene.setup.check("pitch").reading
 
 
+def test_a_camera_stated_level_narrows_the_roll_part_of_the_plus_minus(data_dir):
+    """A camera stated level (roll 0, pitch 0) levels by the identity: the ± used to carry the
+    hand-held camera's 2° roll all the same, as if nothing had been said."""
+    from posture import assess
+
+    hand_held = assess(data_dir / "standing_back_02.jpg")
+    levelled = assess(data_dir / "standing_back_02.jpg", camera_level=True)
+    for name in ("shoulder_tilt_deg", "head_tilt_deg", "trunk_lean_deg"):
+        held, level = dict(hand_held.measures[name].parts), dict(levelled.measures[name].parts)
+        # A tilt moves degree for degree with the roll: its part is the roll's SD.
+        assert held["camera roll"] == pytest.approx(2.0, abs=0.1)
+        assert level["camera roll"] == pytest.approx(0.5, abs=0.05)
+        assert levelled.measures[name].uncertainty < hand_held.measures[name].uncertainty
+
+
 def test_the_image_scale_is_never_negative():
     from posture.core.body.landmarks import Landmark as L
     from posture.core.body.views import Posture, View, ViewName

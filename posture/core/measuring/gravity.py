@@ -148,18 +148,17 @@ class Levelling:
     camera: CameraTilt
     homography: FloatArray
     rotation: FloatArray
+    #: The camera's level is known and applied. Not "the homography moves the points": a
+    #: camera stated level (roll 0, pitch 0) levels by the identity and is still levelled.
+    active: bool = False
 
     @classmethod
     def for_camera(cls, camera: CameraTilt, enabled: bool = True) -> Levelling:
         """Identity when the camera's tilt is unknown (or levelling is switched off)."""
         width, height = camera.image_size
         if enabled and camera.known and camera.up_cam is not None:
-            return cls(camera, leveling_homography(camera, width, height), leveling_rotation(camera.up_cam))
+            return cls(camera, leveling_homography(camera, width, height), leveling_rotation(camera.up_cam), active=True)
         return cls(camera, np.eye(3), np.eye(3))
-
-    @property
-    def active(self) -> bool:
-        return not np.array_equal(self.homography, np.eye(3))
 
     def apply(self, lms: PoseLandmarks) -> PoseLandmarks:
         xy = level_points(lms.xy, self.homography)

@@ -145,6 +145,10 @@ class MeasureSpec:
     #: (`core/pair.py`). Not the trunk's lean: through the four calibrated cameras its fused
     #: reading stayed up to 2.8° off (the body's depth), where the lines' stayed within 1°.
     fuses_front_back: bool = False
+    #: SD (degrees) of the measured line's lean toward or away from the camera, which a photo
+    #: cannot see; a body turned from square shows tan(turn) of it as if it were in the
+    #: photo's plane (`uncertainty.combine`). 0: the measure has no such part.
+    hidden_depth_sd_deg: float = 0.0
     #: Set-up checks whose "retake" withholds it (`STANCE_CHECK`, `ARMS_CHECK`).
     withheld_by: frozenset[str] = frozenset()
     #: Before/after: where it is best (toward it is "improved"); None: a change has no better

@@ -285,7 +285,9 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             label="Trunk side lean", short_label="Trunk",
             words=SignWords("leaning toward the left by {a}", "leaning toward the right by {a}", "upright",
                             overlay=("leans L", "leans R")),
-            region="trunk", sided=True, reads_gravity=True, withheld_by=_STANCE,
+            # The trunk's forward or backward lean in quiet standing, unseen from the front:
+            # 5 deg SD, our assumption (the four-camera reference stood 3 deg back).
+            region="trunk", sided=True, reads_gravity=True, withheld_by=_STANCE, hidden_depth_sd_deg=5.0,
             grading=Grading("trunk_lean", "Likely lateral trunk lean toward the {side}",
                             "The shoulders are shifted toward the client's {side} over the pelvis by {by}.",
                             ("quadratus lumborum", "obliques", "erector spinae")),

@@ -21,11 +21,14 @@ between photos.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from posture.core.body.landmarks import Landmark
+from posture.core.body.views import angle_difference_deg
 from posture.core.image.camera import CameraTilt
 
 from . import geometry as g
@@ -52,10 +55,54 @@ def pitch_unknown(camera: CameraTilt) -> bool:
 #: four-camera reference (frame 5) it was off by 5.0, 1.6, 2.7 and 7.1 deg (RMS 4.6); 6 deg.
 YAW_SD_DEG = 6.0
 #: Where BlazePose places a landmark against where it is on the body, beyond what varies
-#: between augmented copies: SD per coordinate, in torso lengths (mid-hip to mid-shoulder).
-#: From the four-camera reference (docs/measures.md, "Uncertainty"): the residual spread of single-view
-#: tilts after levelling and the perspective correction.
-LANDMARK_SD_TORSO = 0.015
+#: between augmented copies: SD per coordinate, in torso lengths (mid-hip to mid-shoulder),
+#: growing with the body's turn from the view's square yaw as `square + turned * sin^2(off)`.
+#: Measured for the frontal views' ears, shoulders and hips on the four-camera reference with
+#: the set-up known exactly (the calibration's roll, pitch and yaw): each view's remaining
+#: tilt error against the triangulated truth, as the per-point SD that explains it, fitted and
+#: rounded up (`benchmarks/placement.py` prints the data and the fit; views 12-45 deg off
+#: square, cameras 18-25 deg above: conservative for a hip-height camera, which it did not
+#: see). Ears are placed far more consistently than the torso's joints (0.15-0.5 %), hips
+#: worst and worse the more the body is turned (1.7 % at 12 deg, 7 % at 45 deg).
+@dataclass(frozen=True)
+class PlacementSD:
+    """A landmark's placement SD (torso lengths per coordinate) as the body turns from square."""
+
+    square: float
+    turned: float
+
+    def at(self, off_square_deg: float) -> float:
+        return self.square + self.turned * math.sin(math.radians(off_square_deg)) ** 2
+
+
+_EARS = PlacementSD(0.002, 0.006)
+_SHOULDERS = PlacementSD(0.016, 0.015)
+_HIPS = PlacementSD(0.016, 0.10)
+FRONTAL_PLACEMENT: dict[Landmark, PlacementSD] = {
+    Landmark.LEFT_EAR: _EARS, Landmark.RIGHT_EAR: _EARS,
+    Landmark.LEFT_SHOULDER: _SHOULDERS, Landmark.RIGHT_SHOULDER: _SHOULDERS,
+    Landmark.LEFT_HIP: _HIPS, Landmark.RIGHT_HIP: _HIPS,
+}
+#: Every other landmark, and every landmark in a side view: not measured (no reference sees
+#: them), the assumption of 1.5 % of the torso, the shoulders' value seen square.
+ASSUMED_PLACEMENT = PlacementSD(0.015, 0.0)
+
+
+def placement_sd(lm: Landmark, ctx: MeasureContext) -> float:
+    """The placement SD of `lm` (torso lengths per coordinate) in this view at this yaw."""
+    if not ctx.view.name.is_frontal:
+        return ASSUMED_PLACEMENT.at(0.0)
+    return FRONTAL_PLACEMENT.get(lm, ASSUMED_PLACEMENT).at(off_square_deg(ctx))
+
+
+def off_square_deg(ctx: MeasureContext) -> float:
+    """How far the body (at the context's yaw) is turned from its view's square yaw; 0 unknown."""
+    intended = ctx.view.name.intended_yaw_deg
+    if ctx.yaw_deg is None or intended is None:
+        return 0.0
+    return abs(angle_difference_deg(ctx.yaw_deg, intended))
+
+
 #: No reading is known better than this (per unit).
 FLOOR = {"deg": 0.5, "cm": 0.5, "% torso": 0.5, "% height": 0.3}
 
@@ -101,16 +148,19 @@ def _slope(spec: MeasureSpec, plus: FloatArray | None, minus: FloatArray | None,
     return (a - b) / (2 * STEP_DEG)
 
 
-def _landmark_term(spec: MeasureSpec, xy: FloatArray, ctx: MeasureContext) -> float:
+def landmark_term(spec: MeasureSpec, xy: FloatArray, ctx: MeasureContext,
+                  sd: Callable[[Landmark, MeasureContext], float] | None = None) -> float:
     """SD of the value from where BlazePose puts each landmark it uses (error shared by all
-    copies of a photo, so their spread cannot show it): each used point moved by
-    `LANDMARK_SD_TORSO` torso lengths along x and along y, the effects added in quadrature."""
+    copies of a photo, so their spread cannot show it): each used point moved by its
+    placement SD (`sd`, torso lengths; default `placement_sd`) along x and along y, the
+    effects added in quadrature."""
+    sd = placement_sd if sd is None else sd
     torso = float(np.hypot(*((xy[11] + xy[12]) / 2 - (xy[23] + xy[24]) / 2)))
     if not torso > 0:
         return 0.0
-    step = LANDMARK_SD_TORSO * torso
     total = 0.0
     for lm in set(spec.landmarks(ctx)):
+        step = sd(lm, ctx) * torso
         for axis in (0, 1):
             plus, minus = xy.copy(), xy.copy()
             plus[int(lm), axis] += step
@@ -119,6 +169,16 @@ def _landmark_term(spec: MeasureSpec, xy: FloatArray, ctx: MeasureContext) -> fl
             if a is not None and b is not None:
                 total += ((a - b) / 2) ** 2
     return math.sqrt(total)
+
+
+def _hidden_depth_term(spec: MeasureSpec, ctx: MeasureContext) -> float:
+    """SD of the value from the part of the measured line that runs toward the camera, which
+    the photo cannot see: a body turned by `off` from square shows `tan(off)` of it as if it
+    were side to side (a trunk leaning 5 deg forward, seen 30 deg off square, reads about
+    2.9 deg of lateral lean). Zero seen squarely."""
+    if not spec.hidden_depth_sd_deg or ctx.yaw_deg is None:
+        return 0.0
+    return math.tan(math.radians(min(off_square_deg(ctx), 60.0))) * spec.hidden_depth_sd_deg
 
 
 def combine(spec: MeasureSpec, measure: Measure, xy: FloatArray, ctx: MeasureContext, spread: SetupSpread,
@@ -137,7 +197,8 @@ def combine(spec: MeasureSpec, measure: Measure, xy: FloatArray, ctx: MeasureCon
     if ctx.yaw_deg is not None:
         yaw = _slope(spec, None, None, replace(ctx, yaw_deg=ctx.yaw_deg + STEP_DEG), replace(ctx, yaw_deg=ctx.yaw_deg - STEP_DEG), xy)
         parts.append(("body yaw", abs(yaw) * spread.yaw_sd_deg))
-    parts.append(("landmark placement", _landmark_term(spec, xy, ctx)))
+    parts.append(("landmark placement", landmark_term(spec, xy, ctx)))
+    parts.append(("depth toward the camera", _hidden_depth_term(spec, ctx)))
     if spec.unit == "cm":
         parts.append(("body scale", abs(measure.value) * SCALE_REL_ERROR))
     total = math.sqrt(sum(sd * sd for _, sd in parts))
