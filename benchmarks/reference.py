@@ -186,7 +186,8 @@ def _raw_yaw_cached(path: Path, raw_times: list[float]) -> float | None:
 
 def _summary(run: Run) -> None:
     print(f"\n{run.label}: summary (covered = truth inside value ± 2u)\n")
-    print(f"{'measure':10s} {'given':>9s} {'covered':>9s} {'median|err|':>12s} {'max|err|':>9s}")
+    print(f"{'measure':10s} {'given':>9s} {'covered':>9s} {'median|err|':>12s} {'p90|err|':>9s} {'max|err|':>9s} "
+          f"{'median u':>9s}")
     groups = [(SHORT[m], [r for r in run.rows if r.measure == m]) for m in mc.FRONTAL_MEASURES]
     for label, rows in [*groups, ("overall", run.rows)]:
         given = [r for r in rows if r.error is not None]
@@ -194,8 +195,10 @@ def _summary(run: Run) -> None:
         errors = [abs(r.error) for r in given if r.error is not None]
         med = f"{statistics.median(errors):.1f}" if errors else "-"
         mx = f"{max(errors):.1f}" if errors else "-"
+        p90 = f"{float(np.percentile(errors, 90)):.1f}" if errors else "-"
+        u = f"{statistics.median(r.uncertainty for r in given if r.uncertainty is not None):.1f}" if given else "-"
         cov = f"{len(covered)}/{len(given)}" if given else "-"
-        print(f"{label:10s} {len(given):>3d}/{len(rows):<3d}   {cov:>9s} {med:>12s} {mx:>9s}")
+        print(f"{label:10s} {len(given):>3d}/{len(rows):<3d}   {cov:>9s} {med:>12s} {p90:>9s} {mx:>9s} {u:>9s}")
     sev = ", ".join(f"{k} {run.false_alarms.get(k, 0)}" for k in ("mild", "moderate", "marked"))
     total = sum(run.findings_frontal.values())
     print(f"\nfrontal findings raised although the truth is below the mild cut-off: {sev} "

@@ -529,3 +529,20 @@ def test_no_person_rows_show_and_log_no_values(data_dir, tmp_path):
     blanks = [i for i, (image, _) in enumerate(stream) if image is blank]
     after_blank = [results[i + k] for i in blanks for k in range(1, MIN_WINDOW_READINGS) if i + k < len(results)]
     assert after_blank and all(r.now == {} for r in after_blank)
+
+
+def test_someone_walking_in_is_shown_after_the_hold_even_while_their_grade_flickers():
+    """From "no person", a person present for the hold time is shown, with their latest grade:
+    a grade flickering good/poor used to restart the hold on every change, so a person moving
+    in view could stay "no person" indefinitely."""
+    from posture.live.state import StateTracker
+
+    tracker = StateTracker()
+    good, poor, nobody = PostureState.GOOD, PostureState.POOR, PostureState.NO_PERSON
+    assert tracker.update(nobody, 0.0, hold_s=0.5, alert_after_s=5.0)[0] is nobody
+    shown = [tracker.update(good if i % 2 else poor, 0.1 * i, hold_s=0.5, alert_after_s=5.0)[0] for i in range(1, 9)]
+    assert shown[:5] == [nobody] * 5  # 0.1-0.5 s: present, not yet for the 0.5 s hold
+    assert shown[5] is poor  # at 0.6 s, present since 0.1 s: shown, with the grade of this frame
+    assert shown[6] is poor  # 0.7 s: a new grade needs its own hold
+    # Once shown, a grade change still needs its own hold (hysteresis unchanged).
+    assert tracker.update(good, 0.9, hold_s=0.5, alert_after_s=5.0)[0] is poor

@@ -93,3 +93,29 @@ def test_the_declared_placement_is_the_measured_fit_rounded_up(residuals, measur
     assert declared.square >= square and declared.turned >= turned
     # Rounded up, not inflated: within 0.1 % of the torso square, 1 % turned.
     assert declared.square - square <= 0.001 and declared.turned - turned <= 0.01
+
+
+def test_the_head_line_is_read_half_way_between_the_body_and_square() -> None:
+    """A level ear line seen from below on a head that faces the camera while the body is turned
+    25°: read with the body's yaw it looks tilted; the head is taken half-way (12.5°), and its
+    ± carries the rest of the doubt (8° and the turn's uniform spread)."""
+    from posture.core.measuring import geometry as g
+    from posture.core.measuring.measures import value_of
+
+    head = MEASURES["head_tilt_deg"]
+    assert head.line_turn is not None
+    ears = {L.LEFT_EAR: (560.0, 200.0), L.RIGHT_EAR: (440.0, 200.0)}  # level in the photo, 300 px above the horizon
+    body = synthetic_landmarks({**ears, L.LEFT_SHOULDER: (600.0, 320.0), L.RIGHT_SHOULDER: (400.0, 320.0),
+                                L.LEFT_HIP: (560.0, 700.0), L.RIGHT_HIP: (440.0, 700.0)})
+    ctx = _ctx(ViewName.FRONT, 25.0)
+    half_way = g.level_line_tilt_deg(ears[L.LEFT_EAR], ears[L.RIGHT_EAR], 12.5, 1500.0, (500.0, 500.0))
+    body_yaw = g.level_line_tilt_deg(ears[L.LEFT_EAR], ears[L.RIGHT_EAR], 25.0, 1500.0, (500.0, 500.0))
+    assert value_of(head, body.xy, ctx) == pytest.approx(half_way)
+    assert abs(half_way) < abs(body_yaw)
+    # The shoulders face where the body does.
+    assert MEASURES["shoulder_tilt_deg"].line_turn is None
+    m = compute_measures(body, [body] * 3, ctx, (1000, 1000), names=("head_tilt_deg",))["head_tilt_deg"]
+    parts = dict(combine(head, m, body.xy, ctx, SetupSpread(0.0, 0.0), 1500.0, (500.0, 500.0)).parts)
+    assert parts["head turned on the body"] == pytest.approx(
+        parts["body yaw"] / 6.0 * 2 * math.hypot(8.0, 25.0 / math.sqrt(12)), rel=1e-6)
+    assert head.line_turn.yaw_sd_deg(0.0) == 8.0

@@ -219,8 +219,14 @@ class StateTracker:
         in POOR. Both are passed on each frame, so changed settings apply from the next one."""
         if not self._started:  # the first frame of a stream sets the state at once
             self.state, self._started = raw, True
+        # Someone walking in is shown once they have stayed for the hold time, whatever their
+        # grade did meanwhile (a grade flickering good/poor must not keep them "not seen").
+        arriving = (self.state is PostureState.NO_PERSON and raw is not PostureState.NO_PERSON
+                    and self._candidate not in (None, PostureState.NO_PERSON))
         if raw is self.state:
             self._candidate = None
+        elif arriving:
+            self._candidate = raw  # still arriving: the latest grade, the same start
         elif raw is not self._candidate:
             self._candidate, self._candidate_since = raw, t
         if self._candidate is not None and t - self._candidate_since >= hold_s:

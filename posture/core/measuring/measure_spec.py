@@ -10,6 +10,7 @@ nothing elsewhere keeps a list of measure names.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from posture.core.body.landmarks import Landmark
-from posture.core.body.views import Posture, View, ViewName
+from posture.core.body.views import Posture, View, ViewName, angle_difference_deg
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -110,6 +111,23 @@ class NeutralBand:
 
 
 @dataclass(frozen=True)
+class LineTurn:
+    """A line that turns on the body, as the ear line on the neck. The body's yaw is read from
+    the shoulders and hips; a client turned from square often looks back toward the camera (or,
+    from behind, straight ahead), so the line's yaw is taken as lying anywhere between the
+    body's and square, uniformly: half-way, with SD = the turn / sqrt(12), and `sd_deg` on top
+    for the head's own turn when square."""
+
+    sd_deg: float
+
+    def yaw_deg(self, body_yaw_deg: float, square_yaw_deg: float) -> float:
+        return body_yaw_deg - angle_difference_deg(body_yaw_deg, square_yaw_deg) / 2
+
+    def yaw_sd_deg(self, off_square_deg: float) -> float:
+        return math.hypot(self.sd_deg, off_square_deg / math.sqrt(12))
+
+
+@dataclass(frozen=True)
 class MeasureSpec:
     name: str
     unit: str
@@ -149,6 +167,9 @@ class MeasureSpec:
     #: cannot see; a body turned from square shows tan(turn) of it as if it were in the
     #: photo's plane (`uncertainty.combine`). 0: the measure has no such part.
     hidden_depth_sd_deg: float = 0.0
+    #: A line that turns on the body (the head on the neck): its own yaw for the perspective
+    #: correction, and the SD of that yaw (`LineTurn`). None: the line faces where the body does.
+    line_turn: LineTurn | None = None
     #: Set-up checks whose "retake" withholds it (`STANCE_CHECK`, `ARMS_CHECK`).
     withheld_by: frozenset[str] = frozenset()
     #: Before/after: where it is best (toward it is "improved"); None: a change has no better

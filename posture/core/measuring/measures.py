@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from .measure_spec import (
     Compute,
     FloatArray,
     Grading,
+    LineTurn,
     Measure,
     MeasureContext,
     MeasureSpec,
@@ -233,6 +235,9 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             words=SignWords("left ear higher by {a}", "right ear higher by {a}", "level",
                             overlay=("L ear higher", "R ear higher")),
             region="head and neck", sided=True, reads_gravity=True, fuses_front_back=True, withheld_by=_STANCE_AND_ARMS,
+            # Clients asked to look ahead keep the head within a few degrees of the trunk (4-6 deg
+            # on the four-camera reference): 8 deg SD is our assumption.
+            line_turn=LineTurn(8.0),
             grading=Grading("head_tilt", "Head likely tilted: {side} ear higher",
                             "The {side} ear sits higher by {by}: the head side-bends toward the {other}.",
                             ("sternocleidomastoid", "scalenes", "upper trapezius", "suboccipitals")),
@@ -504,6 +509,9 @@ def compute_measures(
 
 def value_of(spec: MeasureSpec, xy: FloatArray, ctx: MeasureContext) -> float | None:
     """One reading of `spec` on one set of landmarks, or None where it is undefined."""
+    square = ctx.view.name.intended_yaw_deg
+    if spec.line_turn is not None and ctx.yaw_deg is not None and square is not None:
+        ctx = replace(ctx, yaw_deg=spec.line_turn.yaw_deg(ctx.yaw_deg, square))
     try:
         value = spec.compute(xy, ctx)
     except (ValueError, ZeroDivisionError):

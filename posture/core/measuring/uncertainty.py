@@ -197,6 +197,9 @@ def combine(spec: MeasureSpec, measure: Measure, xy: FloatArray, ctx: MeasureCon
     if ctx.yaw_deg is not None:
         yaw = _slope(spec, None, None, replace(ctx, yaw_deg=ctx.yaw_deg + STEP_DEG), replace(ctx, yaw_deg=ctx.yaw_deg - STEP_DEG), xy)
         parts.append(("body yaw", abs(yaw) * spread.yaw_sd_deg))
+        if spec.line_turn is not None:
+            # `yaw` is the line's slope against the body's yaw, of which the line takes half.
+            parts.append(("head turned on the body", abs(yaw) * 2 * spec.line_turn.yaw_sd_deg(off_square_deg(ctx))))
     parts.append(("landmark placement", landmark_term(spec, xy, ctx)))
     parts.append(("depth toward the camera", _hidden_depth_term(spec, ctx)))
     if spec.unit == "cm":
