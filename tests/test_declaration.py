@@ -154,3 +154,12 @@ def test_a_declaration_that_contradicts_itself_is_refused():
     from posture.core.measuring.measure_spec import MeasureTable
     with pytest.raises(ValueError, match="declared twice"):
         MeasureTable((WRIST_TILT, WRIST_TILT))
+
+
+def test_no_measure_claims_a_turn_its_views_do_not_hold():
+    from posture.core.body.views import turn_limit_deg
+
+    for spec in MEASURES:
+        assert spec.max_turn_deg <= min(turn_limit_deg(v) for v in spec.views), spec.name
+    # Only the head and shoulder lines are read past 30 deg (measured to hold to 45).
+    assert {s.name for s in MEASURES if s.max_turn_deg > 30.0} == {"head_tilt_deg", "shoulder_tilt_deg"}

@@ -55,8 +55,11 @@ def test_json_schema(assessed):
     ("photo", "view", "posture"),
     [
         ("mediapipe_pose_test.jpg", "front", None),
-        # the body is turned 41-45 deg from this camera (four-camera reference): neither front nor side
-        ("standing_front_04_tpose.jpg", "turned", "standing"),
+        # the body is turned 41-45 deg from this camera (four-camera reference): still a front
+        # view (to 45 deg), with only its head and shoulder lines read
+        ("standing_front_04_tpose.jpg", "front", "standing"),
+        # 52 deg from facing the camera, 38 from a side: neither front nor side
+        ("standing_front_03_skier.jpg", "turned", None),
         ("multi_person_01.jpg", "front", "standing"),
         ("standing_back_01.jpg", "back", "standing"),
         ("standing_back_02.jpg", "back", "standing"),

@@ -57,7 +57,7 @@ def _leaning_trunk(yaw: float) -> tuple[MeasureContext, object]:
     return ctx, combine(MEASURES["trunk_lean_deg"], m, body.xy, ctx, SetupSpread(0.0, 0.0), 1500.0, (500.0, 500.0))
 
 
-@pytest.mark.parametrize("yaw", [10.0, 25.0, -25.0, 40.0])
+@pytest.mark.parametrize("yaw", [10.0, 25.0, -25.0, 40.0])  # compute reads at any turn; the photo gate withholds
 def test_the_trunks_unseen_depth_enters_its_plus_minus_as_tan_of_the_turn(yaw: float) -> None:
     """A trunk leaning toward or away from the camera shows tan(turn) of that lean as if it were
     sideways; its SD is the declared one."""

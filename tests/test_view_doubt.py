@@ -99,9 +99,11 @@ def test_yaw_pitch_height_and_size_retakes_say_they_withhold_everything():
     from posture.core.image.camera import stated_camera
     from posture.core.measuring.setup import check_camera, check_yaw
 
-    chosen = View(ViewName.FRONT, Posture.STANDING, 1.0, "user", yaw_deg=40.0)
+    chosen = View(ViewName.FRONT, Posture.STANDING, 1.0, "user", yaw_deg=50.0)
     assert check_yaw(chosen).status is Status.RETAKE and check_yaw(chosen).withholds_all
     assert not check_yaw(dataclasses.replace(chosen, yaw_deg=20.0)).withholds_all
+    side = View(ViewName.LEFT, Posture.STANDING, 1.0, "user", yaw_deg=90.0 + 35.0)
+    assert check_yaw(side).status is Status.RETAKE and check_yaw(side).withholds_all
     measured = dataclasses.replace(stated_camera(0.0, 35.0, width=1000, height=1500), status="measured")
     _, pitch = check_camera(measured)
     assert pitch.status is Status.RETAKE and pitch.withholds_all

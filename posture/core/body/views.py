@@ -11,9 +11,9 @@ The decision uses BlazePose's 3-D world landmarks: the yaw of the shoulder and h
 image is then taken from where the nose points relative to the ears, which the model gets
 right far more often than which side is near.
 
-A body turned far from every intended view (0, +-90, 180 deg) is neither a front nor a side
-photo: it is classed TURNED, no measure applies to it, and the set-up check says how to
-fix it. One function, `decide_view`, serves photos and the live monitor alike.
+A body turned far from every intended view (more than 45 deg from front and back and 30 from
+either side: `turn_limit_deg`) is neither a front nor a side photo: it is classed TURNED, no
+measure applies to it, and the set-up check says how to fix it. One function, `decide_view`, serves photos and the live monitor alike.
 """
 
 from __future__ import annotations
@@ -140,10 +140,21 @@ VIEW_HELP = (
     "the camera (they face image-left); right: their RIGHT side is toward the camera (they face image-right)"
 )
 
-#: Beyond this many degrees from the nearest intended yaw the body is TURNED: a frontal tilt
-#: read at 30 deg of yaw from a camera 20 deg above the shoulders is off by about 6 deg (see
-#: docs/measures.md, "Set-up limits"), more than the mild cut-offs.
-TURNED_BEYOND_DEG = 30.0
+#: How far the body may be turned from a view's square yaw before the view no longer holds
+#: (then it is TURNED, and no measure applies). A side view's sagittal lines need it within
+#: 30 deg. A front or back view holds to 45 deg, the half-way point to a side view: its head and
+#: shoulder lines are still read there, with the ± their turn earns (measured on the
+#: four-camera reference: `uncertainty.PlacementSD`); each measure declares its own limit
+#: (`MeasureSpec.max_turn_deg`, 30 deg unless it says more).
+SIDE_TURN_LIMIT_DEG = 30.0
+FRONTAL_TURN_LIMIT_DEG = 45.0
+
+
+def turn_limit_deg(name: ViewName) -> float:
+    """How far from square `name` still holds (see above)."""
+    return FRONTAL_TURN_LIMIT_DEG if name.is_frontal else SIDE_TURN_LIMIT_DEG
+
+
 #: A user's choice is contradicted only by a detection at least this confident.
 CONTRADICTION_MIN_CONFIDENCE = 0.6
 
@@ -265,9 +276,9 @@ def decide_view(lms: PoseLandmarks, copies: list[PoseLandmarks] | None = None) -
     The side of a side view comes from where the nose points (the model gets that right far
     more often than the sign of its depth), so the near side is the side the subject faces
     away from: facing image-left means the LEFT side is toward the camera. Confidence is
-    measured from the intended view: 1 when squarely on it, falling to 0 at
-    `TURNED_BEYOND_DEG` off (for TURNED: rising from 0 there to 1 at 45 deg off), times
-    the share of augmented copies that agree.
+    measured from the intended view: 1 when squarely on it, falling to 0 at its
+    `turn_limit_deg` (for TURNED: rising from 0 there to 1 at 45 deg off), times the share of
+    augmented copies that agree.
     """
     yaw = yaw_deg(lms)
     if yaw is None:
@@ -280,15 +291,16 @@ def decide_view(lms: PoseLandmarks, copies: list[PoseLandmarks] | None = None) -
     intended = nearest.intended_yaw_deg
     assert intended is not None
     off = abs(angle_difference_deg(yaw, intended))
-    name = ViewName.TURNED if off > TURNED_BEYOND_DEG else nearest
+    limit = turn_limit_deg(nearest)
+    name = ViewName.TURNED if off > limit else nearest
     if name is ViewName.TURNED:
-        closeness = min(1.0, (off - TURNED_BEYOND_DEG) / (45.0 - TURNED_BEYOND_DEG))
+        closeness = min(1.0, (off - limit) / (FRONTAL_TURN_LIMIT_DEG - limit))
     else:
-        closeness = 1.0 - off / TURNED_BEYOND_DEG
+        closeness = 1.0 - off / limit
     yaws = [y for y in (yaw_deg(c) for c in copies or []) if y is not None]
     if yaws:
         # |yaw| against |intended| works for every view: front 0, sides 90, back 180.
-        turned = [abs(abs(y) - abs(intended)) > TURNED_BEYOND_DEG for y in yaws]
+        turned = [abs(abs(y) - abs(intended)) > limit for y in yaws]
         agreement = sum(t == (name is ViewName.TURNED) for t in turned) / len(yaws)
     else:
         agreement = 1.0

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from posture.core.body import augment
 from posture.core.body.landmarks import PoseLandmarks
+from posture.core.body.views import View, turn_limit_deg
 
 from .measures import MEASURES, Measure
 from .setup import Setup
@@ -31,6 +32,23 @@ def withhold_if_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> 
     return withhold(measures, MEASURES.reading_gravity(),
                      f"not measured: camera level unknown and the trunk looks tilted {trunk:.0f}° in the photo, so the "
                      "camera was probably not level; hold it level or state that it was levelled")
+
+
+def withhold_beyond_their_turn(measures: dict[str, Measure], view: View) -> dict[str, Measure]:
+    """A photo's measures read past the turn they declare they hold to (`max_turn_deg`),
+    withheld with the turn as the reason. Beyond the view's own limit the yaw check withholds
+    everything. (The live monitor reads on: a desk worker's baseline absorbs the offset.)"""
+    off = view.yaw_off_deg
+    if off is None or off > turn_limit_deg(view.name):
+        return measures
+    out = dict(measures)
+    for name, m in measures.items():
+        spec = MEASURES[name]
+        if m.value is not None and spec.max_turn_deg < off:
+            out[name] = replace(m, value=None, confidence=0.0,
+                                reason=f"not measured: body turned {off:.0f}° from a squarely {view.name.value} view; "
+                                       f"{spec.label.lower()} needs it within {spec.max_turn_deg:.0f}°")
+    return out
 
 
 def withhold_failed_checks(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:

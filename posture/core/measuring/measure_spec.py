@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from posture.core.body.landmarks import Landmark
-from posture.core.body.views import Posture, View, ViewName, angle_difference_deg
+from posture.core.body.views import SIDE_TURN_LIMIT_DEG, Posture, View, ViewName, angle_difference_deg
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -170,6 +170,10 @@ class MeasureSpec:
     #: A line that turns on the body (the head on the neck): its own yaw for the perspective
     #: correction, and the SD of that yaw (`LineTurn`). None: the line faces where the body does.
     line_turn: LineTurn | None = None
+    #: How far the body may be turned from the view's square yaw for it to be read (degrees);
+    #: beyond, it is withheld with the turn as the reason. At most the view's own limit
+    #: (`views.turn_limit_deg`).
+    max_turn_deg: float = SIDE_TURN_LIMIT_DEG
     #: Set-up checks whose "retake" withholds it (`STANCE_CHECK`, `ARMS_CHECK`).
     withheld_by: frozenset[str] = frozenset()
     #: Before/after: where it is best (toward it is "improved"); None: a change has no better

@@ -22,11 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
-from posture.core.body.views import Posture, View, ViewName, angle_difference_deg
+from posture.core.body.views import Posture, View, ViewName, angle_difference_deg, turn_limit_deg
 from posture.core.image.camera import CameraTilt, LineSegment
 from posture.core.image.imaging import BGRImage
 
 from .measure_spec import ARMS_CHECK, STANCE_CHECK
+from .measures import MEASURES
 from .uncertainty import pitch_unknown
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,7 +110,8 @@ class Setup:
 # --- limits (docs/measures.md "Set-up limits" derives them)------------------------------------------
 
 #: Body yaw off the intended view: up to 15 deg a frontal tilt moves by under ~1 deg for a
-#: camera within 15 deg of the shoulders' height; 30 deg is where the view becomes TURNED.
+#: camera within 15 deg of the shoulders' height; beyond 30 deg a retake (a side view becomes
+#: TURNED; a front or back view keeps only the measures that hold to 45 deg).
 YAW_OK_DEG = 15.0
 YAW_RETAKE_DEG = 30.0
 #: Camera pitch: levelled out, but a steep camera foreshortens the body and magnifies yaw
@@ -183,8 +185,17 @@ def check_yaw(view: View) -> SetupCheck:
     reading = f"body turned {off:.0f}° from a squarely {view.name.value} view"
     if off <= YAW_OK_DEG:
         return SetupCheck("yaw", label, Status.OK, reading)
-    status = Status.CAUTION if off <= YAW_RETAKE_DEG else Status.RETAKE
-    return SetupCheck("yaw", label, status, reading, _turn_words(delta), withholds_all=status is Status.RETAKE)
+    if off <= YAW_RETAKE_DEG:
+        return SetupCheck("yaw", label, Status.CAUTION, reading, _turn_words(delta))
+    if off <= turn_limit_deg(view.name):
+        # A front or back view turned 30-45 deg: the measures that declare they hold there are
+        # read (their ± grows with the turn); `measures` withholds the others with this reason.
+        read = [spec.label.lower() for spec in MEASURES
+                if view.name in spec.views and view.posture in spec.postures and spec.max_turn_deg >= off]
+        return SetupCheck("yaw", label, Status.RETAKE,
+                          f"{reading}: only {' and '.join(read)} are read (with the wider ± the turn brings); "
+                          "the other measures are withheld", _turn_words(delta))
+    return SetupCheck("yaw", label, Status.RETAKE, reading, _turn_words(delta), withholds_all=True)
 
 
 def check_camera(camera: CameraTilt) -> tuple[SetupCheck, SetupCheck]:
