@@ -92,6 +92,27 @@ def test_pairs_that_are_not_one_stance_from_one_camera_are_refused():
     assert refused.problem and all(v.value is None and v.reason == refused.problem for v in refused.values.values())
 
 
+def test_a_measure_withheld_for_what_the_pair_cannot_cancel_is_not_fused():
+    """An arm raised above the head lifts the shoulder in that photo: the pair does not cancel
+    it, so the fused shoulder tilt is withheld with that photo's reason. A measure withheld for
+    the camera alone (its unknown level, the body's turn) is still fused: that is what the pair
+    cancels."""
+    ref = mc.reference(5)
+    front, back, _ = _pair(mc.cameras()[3], ref)
+    arms = "not measured: an arm is raised above the head: this lifts the shoulder; shoulder and head tilt withheld"
+    raised = dataclasses.replace(back, measures={**back.measures, "shoulder_tilt_deg": dataclasses.replace(
+        back.measures["shoulder_tilt_deg"], value=None, reason=arms)})
+    fused = fuse(front, raised).values["shoulder_tilt_deg"]
+    assert fused.value is None and fused.reason == f"withheld in the back photo: {arms}"
+    assert fuse(front, raised).values["hip_tilt_deg"].value is not None  # the others still fuse
+    for reason in ("not measured: camera level unknown and the trunk looks tilted 9° in the photo, so the camera "
+                   "was probably not level; hold it level or state that it was levelled",
+                   "not measured: body turned 38° from a squarely back view; hip tilt needs it within 30°"):
+        camera_only = dataclasses.replace(back, measures={**back.measures, "hip_tilt_deg": dataclasses.replace(
+            back.measures["hip_tilt_deg"], value=None, reason=reason)})
+        assert fuse(front, camera_only).values["hip_tilt_deg"].value == pytest.approx(fuse(front, back).values["hip_tilt_deg"].value)
+
+
 def test_every_fused_measure_states_its_residual():
     from posture.core.measuring.measures import MEASURES
 

@@ -28,6 +28,7 @@ from posture.core.body.views import ViewName
 from posture.core.image.background import background_shift
 from posture.core.image.imaging import BGRImage
 from posture.core.measuring import geometry as g
+from posture.core.measuring.gates import withheld_for_the_camera_only
 from posture.core.measuring.measures import MEASURES, MeasureContext, value_of
 from posture.core.measuring.setup import Status
 
@@ -159,6 +160,15 @@ def fuse(front: Assessment, back: Assessment, rotation_deg: float | None = None)
                              problem, rotation_deg)
     values: dict[str, FusedValue] = {}
     for name in names:
+        # A measure withheld for what the pair cannot cancel (raised arms, an unstable reading,
+        # a doubted view...) is not fused either; one withheld for the camera alone is.
+        kept = [(which, m) for which, m in (("front", front.measures.get(name)), ("back", back.measures.get(name)))
+                if m is not None and m.value is None and not withheld_for_the_camera_only(m.reason)]
+        if kept:
+            which, m = kept[0]
+            values[name] = FusedValue(name, MEASURES[name].unit, None, None, None, None, None,
+                                      f"withheld in the {which} photo: {m.reason}")
+            continue
         f, b = _as_drawn(front, name), _as_drawn(back, name, rotation_deg or 0.0)
         nf, nb = _noise(front, name), _noise(back, name)
         unit = MEASURES[name].unit

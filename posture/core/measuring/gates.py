@@ -22,6 +22,17 @@ from .uncertainty import UNKNOWN_ROLL_SD_DEG
 #: leaning client: frontal tilts are withheld rather than read against the photo's edges.
 UNLEVELLED_TRUNK_LIMIT_DEG = 3 * UNKNOWN_ROLL_SD_DEG
 
+#: How the two withholdings that come from the camera's set-up alone begin (an unknown level
+#: with a tilted-looking trunk; a body turned past a measure's limit): a front and back pair
+#: from one camera cancels what they guard against, so it may still fuse such a measure.
+UNLEVELLED_REASON = "not measured: camera level unknown and the trunk looks tilted"
+TURNED_REASON = "not measured: body turned"
+
+
+def withheld_for_the_camera_only(reason: str | None) -> bool:
+    """The measure was withheld only for the camera's level or the body's turn (see above)."""
+    return reason is not None and reason.startswith((UNLEVELLED_REASON, TURNED_REASON))
+
 
 def withhold_if_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> dict[str, Measure]:
     """With the camera's level unknown: the measures read against gravity withheld when the
@@ -30,7 +41,7 @@ def withhold_if_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> 
     if trunk <= UNLEVELLED_TRUNK_LIMIT_DEG:
         return measures
     return withhold(measures, MEASURES.reading_gravity(),
-                     f"not measured: camera level unknown and the trunk looks tilted {trunk:.0f}° in the photo, so the "
+                     f"{UNLEVELLED_REASON} {trunk:.0f}° in the photo, so the "
                      "camera was probably not level; hold it level or state that it was levelled")
 
 
@@ -46,7 +57,7 @@ def withhold_beyond_their_turn(measures: dict[str, Measure], view: View) -> dict
         spec = MEASURES[name]
         if m.value is not None and spec.max_turn_deg < off:
             out[name] = replace(m, value=None, confidence=0.0,
-                                reason=f"not measured: body turned {off:.0f}° from a squarely {view.name.value} view; "
+                                reason=f"{TURNED_REASON} {off:.0f}° from a squarely {view.name.value} view; "
                                        f"{spec.label.lower()} needs it within {spec.max_turn_deg:.0f}°")
     return out
 
