@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from posture import PostureError, assess  # noqa: E402
 from posture.core import metamorphic as mm  # noqa: E402
 from posture.core.body.augment import Augmentation  # noqa: E402
 from posture.core.image.imaging import load_image  # noqa: E402
@@ -44,6 +45,15 @@ DEFAULT_PHOTOS = [
 ]
 
 
+def _setup_status(photo: Path) -> str:
+    """The photo's set-up status as assessed normally ("ok", "caution", "retake")."""
+    try:
+        a = assess(photo)
+    except PostureError as exc:
+        return f"error: {exc}"
+    return a.setup.status.value if a.setup is not None else "unknown"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photos", nargs="*", type=Path, default=DEFAULT_PHOTOS)
@@ -55,19 +65,24 @@ def main() -> int:
     for label, augs in modes:
         start = time.perf_counter()
         readings: list[mm.Reading] = []
+        valid: list[mm.Reading] = []
         for photo in args.photos:
             bgr = load_image(photo).bgr
             rs = mm.check_image(bgr, photo.name, augmentations=augs)
             s = mm.summarise(rs)
+            status = _setup_status(photo)
             print(f"  {photo.name:32s} given {s.given}/{s.readings}  within 0.5: {s.within_half_degree}"
-                  f"  p90 {s.p90_error:.2f}  max {s.max_error:.2f}")
+                  f"  p90 {s.p90_error:.2f}  max {s.max_error:.2f}  set-up {status}")
             readings += rs
-        s = mm.summarise(readings)
-        print(
-            f"{label}: {s.readings} readings, given {100 * s.given_fraction:.1f} %, "
-            f"within 0.5 deg {100 * s.within_fraction:.1f} %, p90 {s.p90_error:.2f} deg, "
-            f"max {s.max_error:.2f} deg  ({time.perf_counter() - start:.0f} s)"
-        )
+            if status != "retake":
+                valid += rs
+        for which, rs in ((label, readings), (f"{label}, set-up valid (no retake)", valid)):
+            s = mm.summarise(rs)
+            print(
+                f"{which}: {s.readings} readings, given {100 * s.given_fraction:.1f} %, "
+                f"within 0.5 deg {100 * s.within_fraction:.1f} %, p90 {s.p90_error:.2f} deg, "
+                f"max {s.max_error:.2f} deg  ({time.perf_counter() - start:.0f} s)"
+            )
     return 0
 
 
