@@ -128,7 +128,8 @@ def test_desk_framing_needs_head_to_hips_only() -> None:
         (-160.0, "back", None, "turn a little to your left"),
         (70.0, "side", True, "turn a little to your right"),  # left side toward the camera, 20 deg short
         (-80.0, "side", False, None),
-        (40.0, "auto", None, "you are turned 40° from the camera: face it squarely, or turn fully side-on"),
+        (40.0, "auto", None, "turn about 40° to your left"),  # a front view to 45°: back to square
+        (55.0, "auto", None, "you are turned 55° from the camera: face it squarely, or turn fully side-on"),
         (-22.0, "auto", None, "turn a little to your right"),
     ],
 )
