@@ -161,6 +161,34 @@ def test_a_squat_is_not_a_neutral_stance(assessed) -> None:
     assert not [f for f in a.findings if f.id in ("hip_tilt", "trunk_lean", "shoulder_tilt")]
 
 
+#: Every photo in tests/data of a person standing on both feet (squat_front_05_video: both
+#: knees bent, its own retake).
+ON_BOTH_FEET = [
+    "mediapipe_pose_test.jpg", "standing_front_03_skier.jpg", "standing_front_04_tpose.jpg",
+    "standing_front_05_video.jpg", "standing_back_01.jpg", "standing_back_02.jpg", "standing_back_03.jpg",
+    "standing_back_04_tpose.jpg", "standing_back_05_video.jpg", "standing_side_01.jpg", "standing_side_02.jpg",
+    *(f"multicam/static_cam0{c}_f{f:02d}.jpg" for c in range(1, 5) for f in (0, 5, 10)),
+]
+
+
+@pytest.mark.parametrize("photo", ON_BOTH_FEET)
+def test_no_raised_foot_on_a_photo_on_both_feet(assessed, photo: str) -> None:
+    stance = assessed(photo).setup.check("stance")
+    assert stance is not None and "one leg" not in stance.reading, stance.reading
+
+
+def test_a_step_with_one_foot_off_the_floor_is_withheld_as_a_stance(assessed) -> None:
+    """Mid-step from behind, the left foot lifted behind: its ankle alone is 0.39 shank above
+    the other (under the old ankle rule's 0.4), its sole 0.47 once the world landmarks are
+    turned to the photo's vertical."""
+    a = assessed("stepping_back_01.jpg")
+    stance = a.setup.check("stance")
+    assert stance is not None and stance.status is Status.RETAKE and "one leg" in stance.reading
+    for name in ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg"):
+        assert a.measures[name].value is None
+        assert a.measures[name].reason == f"not measured: {stance.reading}", name
+
+
 def test_live_and_photo_agree_on_a_still_photo(assessed, data_dir) -> None:
     """The same still fed to the live engine as a 2-second video reads within the photo's
     stated uncertainty (one engine: the same view, near side, levelling and measures)."""

@@ -210,3 +210,56 @@ def test_thighs_half_way_are_neither_seated_nor_standing_and_read_as_standing() 
     assert view.posture_doubt is not None and "thighs read 50° from vertical, near the 50° line" in view.posture_doubt
     # Three in four copies on the consensus's side are enough to call it.
     assert classify_view(body, [_body_with_thighs(a) for a in (49.0, 51.0, 52.0, 53.0)]).posture is Posture.SEATED
+
+
+def _one_leg_leaning(world_roll_deg: float) -> PoseLandmarks:
+    """Standing on the left leg, the right leg out to the side 50° (its sole 0.7 shank up), the
+    trunk leaning 30° over the left leg; a levelled photo at 400 px/m. BlazePose's world frame
+    is rolled by `world_roll_deg` against the true vertical (it follows the body)."""
+    sin, cos = math.sin(math.radians(50)), math.cos(math.radians(50))
+    lean = math.radians(30)
+    neck = np.array([0.6 * math.sin(lean), -0.6 * math.cos(lean)])
+    across = 0.18 * np.array([math.cos(lean), math.sin(lean)])
+    truth = {
+        L.LEFT_HIP: (0.1, 0.0), L.RIGHT_HIP: (-0.1, 0.0), L.LEFT_KNEE: (0.1, 0.45), L.LEFT_ANKLE: (0.1, 0.9),
+        L.RIGHT_KNEE: (-0.1 - 0.45 * sin, 0.45 * cos), L.RIGHT_ANKLE: (-0.1 - 0.9 * sin, 0.9 * cos),
+        L.LEFT_SHOULDER: tuple(neck + across), L.RIGHT_SHOULDER: tuple(neck - across),
+        L.NOSE: tuple(neck * 1.4), L.LEFT_WRIST: (0.35, 0.1), L.RIGHT_WRIST: (-0.1, 0.2),
+    }
+    for side in ("LEFT", "RIGHT"):
+        ax, ay = truth[L[f"{side}_ANKLE"]]
+        truth[L[f"{side}_HEEL"]] = (ax, ay + 0.05)
+        truth[L[f"{side}_FOOT_INDEX"]] = (ax, ay + 0.05)
+    lms = synthetic_landmarks({lm: (500 + 400 * x, 500 + 400 * y) for lm, (x, y) in truth.items()})
+    r = math.radians(world_roll_deg)
+    turn = np.array([[math.cos(r), math.sin(r)], [-math.sin(r), math.cos(r)]])
+    world = np.zeros((NUM_LANDMARKS, 3))
+    for lm, p in truth.items():
+        world[int(lm), :2] = np.array(p) @ turn
+    return PoseLandmarks(lms.xy, lms.visibility, world)
+
+
+def test_a_raised_foot_is_caught_whatever_way_the_world_landmarks_lean() -> None:
+    """Standing on one leg with the trunk tilted used to pass: BlazePose's world "down" follows
+    the body, and rolled to put the two ankles level it hid the raised foot."""
+    ankles = (int(L.LEFT_ANKLE), int(L.RIGHT_ANKLE))
+    for roll in (0.0, -19.9, 25.0):
+        body = _one_leg_leaning(roll)
+        assert body.world is not None
+        if roll == -19.9:  # the world frame has put the two ankles level
+            assert abs(body.world[ankles[0], 1] - body.world[ankles[1], 1]) < 0.01
+        stance, _ = check_stance(body, FRONT)
+        assert stance.status is Status.RETAKE and "one leg" in stance.reading, roll
+    # the same body on both feet (the right leg straight down): no retake, however the world leans
+    for roll in (0.0, -19.9, 25.0):
+        body = _one_leg_leaning(roll)
+        xy, world = body.xy.copy(), body.world.copy() if body.world is not None else None
+        assert world is not None
+        for lm, (x, y) in {L.RIGHT_KNEE: (-0.1, 0.45), L.RIGHT_ANKLE: (-0.1, 0.9), L.RIGHT_HEEL: (-0.1, 0.95),
+                           L.RIGHT_FOOT_INDEX: (-0.1, 0.95)}.items():
+            r = math.radians(roll)
+            xy[int(lm)] = (500 + 400 * x, 500 + 400 * y)
+            world[int(lm), :2] = np.array([x, y]) @ np.array([[math.cos(r), math.sin(r)], [-math.sin(r), math.cos(r)]])
+        on_floor = PoseLandmarks(xy, body.visibility, world)
+        assert check_stance(on_floor, FRONT)[0].status is Status.OK, roll
+

@@ -134,10 +134,19 @@ EDGE_MARGIN = 0.02
 #: standing woman seen from above), so both signs must agree.
 KNEE_STRAIGHT_RATIO = 0.97
 KNEE_BENT_DEG = 25.0
-#: Ankle heights differing by more than this share of the shank = one foot raised (a tree
-#: pose puts it at knee height: about 1 shank). In 3-D (world landmarks, levelled) 0.4; in
-#: the photo 0.6, because a body turned 45 deg under a camera 20 deg above it puts the
-#: nearer foot 0.35 shank lower (the four-camera T-pose frames).
+#: One foot raised: the two soles' heights (a sole is the lowest of the foot's ankle, heel and
+#: toe, so a foot lifted at the heel behind the body counts, not only a lifted ankle) differ by
+#: more than this share of the shank (a tree pose puts a foot at knee height: about 1 shank).
+#: In 3-D (world landmarks, turned in the photo's plane to the levelled photo's vertical, see
+#: `_world_upright`) 0.4; in the photo, where no world landmarks exist, 0.6: a body turned 45°
+#: under a camera 20° above it puts the nearer foot lower by depth alone.
+#: 3-D sole gaps on the standing photos of tests/data: standing_back_01..05 0.07 0.02 0.05 0.08
+#: 0.10, standing_front_03_skier 0.04, _04_tpose 0.14, _05_video 0.02, standing_side_01/02 0.18
+#: 0.22, mediapipe_pose_test 0.15, multicam static cam01 0.09, cam02 0.04, cam03 0.16, cam04
+#: 0.12-0.31 (frames 0, 5, 10): at most 0.31. One foot raised: standing_front_02_tree_pose (shared
+#: data, not in the repo) 1.23; stepping_back_01 (mid-step, the left foot lifted behind) 0.47,
+#: whose ankles alone differ by 0.39 (it passed the old ankle rule). In the photo the soles of the same
+#: standing photos differ by up to 0.58 (static cam03, turned 45° under a high camera).
 ONE_FOOT_RAISED_SHANK_3D = 0.4
 ONE_FOOT_RAISED_SHANK = 0.6
 #: Sharpness (variance of the Laplacian with the body scaled to 500 px tall) and exposure.
@@ -318,15 +327,45 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
     return stance, arms
 
 
+#: Each foot's points: the lowest of them is its sole (image and world y point down).
+FOOT_POINTS = {side: tuple(int(Landmark[f"{side}_{p}"]) for p in ("ANKLE", "HEEL", "FOOT_INDEX"))
+               for side in ("LEFT", "RIGHT")}
+#: The body's frame, by which the world landmarks are turned to the photo's vertical.
+_FRAME_POINTS = tuple(int(Landmark[f"{side}_{p}"]) for side in ("LEFT", "RIGHT")
+                      for p in ("SHOULDER", "HIP", "KNEE", "ANKLE"))
+
+
+def sole_gap_shanks(lms: PoseLandmarks) -> tuple[float, float] | None:
+    """How far one sole is above the other, in shanks, and the limit past which a foot is
+    raised: by the world landmarks where known, else in the photo; None without a shank."""
+    points, limit = (_world_upright(lms), ONE_FOOT_RAISED_SHANK_3D) if lms.world is not None \
+        else (lms.xy, ONE_FOOT_RAISED_SHANK)
+    shank = min(float(np.linalg.norm(points[int(Landmark[f"{s}_KNEE"])] - points[int(Landmark[f"{s}_ANKLE"])]))
+                for s in ("LEFT", "RIGHT"))
+    if not shank > 0:
+        return None
+    left, right = (max(float(points[i][1]) for i in FOOT_POINTS[side]) for side in ("LEFT", "RIGHT"))
+    return abs(left - right) / shank, limit
+
+
 def _foot_raised(lms: PoseLandmarks) -> bool:
-    """One ankle well above the other: by the 3-D world landmarks (levelled, y down) where
-    known, else in the photo, with the larger allowance that perspective needs there."""
-    ankles = (int(Landmark.LEFT_ANKLE), int(Landmark.RIGHT_ANKLE))
-    knees = (int(Landmark.LEFT_KNEE), int(Landmark.RIGHT_KNEE))
-    points, limit = (lms.world, ONE_FOOT_RAISED_SHANK_3D) if lms.world is not None else (lms.xy, ONE_FOOT_RAISED_SHANK)
-    shank = min(float(np.linalg.norm(points[k] - points[a])) for k, a in zip(knees, ankles, strict=True))
-    gap = abs(float(points[ankles[0]][1] - points[ankles[1]][1]))
-    return shank > 0 and gap > limit * shank
+    gap = sole_gap_shanks(lms)
+    return gap is not None and gap[0] > gap[1]
+
+
+def _world_upright(lms: PoseLandmarks) -> FloatArray:
+    """The world landmarks turned about the camera's axis so that their layout in the photo's
+    plane matches the (levelled) photo's: BlazePose's world "down" follows the body, so a
+    trunk tilted sideways tilts it too and a foot raised out to the side reads level."""
+    assert lms.world is not None
+    a = lms.world[list(_FRAME_POINTS), :2]
+    b = lms.xy[list(_FRAME_POINTS)]
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    angle = math.atan2(float(np.sum(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])), float(np.sum(a * b)))
+    c, s = math.cos(angle), math.sin(angle)
+    out = np.array(lms.world, dtype=np.float64)
+    out[:, :2] = lms.world[:, :2] @ np.array([[c, s], [-s, c]])
+    return out
 
 
 def _knee_flexion_3d(lms: PoseLandmarks, side: str) -> float | None:
