@@ -189,6 +189,60 @@ def test_a_step_with_one_foot_off_the_floor_is_withheld_as_a_stance(assessed) ->
         assert a.measures[name].reason == f"not measured: {stance.reading}", name
 
 
+def _withheld_as_headlined(a) -> None:
+    """The page's headline names exactly the measures the set-up's retakes withhold: each named
+    one has no value, and each value withheld with a retake's reading is named."""
+    from posture.core.measuring.measures import MEASURES
+    from posture.report.summary_text import setup_headline
+
+    headline = setup_headline(a)
+    named = {n for n in a.measures if MEASURES[n].label.lower() in headline}
+    retakes = {f"not measured: {c.reading}" for c in a.setup.checks if c.status is Status.RETAKE}
+    assert all(a.measures[n].value is None for n in named), headline
+    assert {n for n, m in a.measures.items() if m.reason in retakes} <= named or "every measure" in headline, headline
+
+
+def test_a_camera_far_above_the_hips_keeps_the_head_and_shoulders(assessed) -> None:
+    """An upper-body close-up with the camera level with the shoulders and 29° above the hips
+    used to lose every measure; the hips' and knees' readings go, the head's and shoulders' stay."""
+    a = assessed("upper_body_front_01_astronaut.png")
+    height = a.setup.check("camera_height")
+    assert height is not None and height.status is Status.RETAKE and not height.withholds_all
+    assert a.measures["head_tilt_deg"].value is not None and a.measures["shoulder_tilt_deg"].value is not None
+    assert a.measures["hip_tilt_deg"].value is None
+    assert "hip tilt" in height.reading and "head tilt" not in height.reading
+    from posture.report.summary_text import setup_headline
+
+    headline = setup_headline(a)
+    assert headline.startswith("Photo set-up: retake — withheld: hip tilt") and "shoulder tilt" not in headline
+    _withheld_as_headlined(a)
+    # a stored record says the same
+    from posture.core.measuring.setup import Setup
+
+    assert Setup.from_dict(a.setup.to_dict()).checks == a.setup.checks
+
+
+@pytest.mark.parametrize("photo", ["standing_front_04_tpose.jpg", "squat_front_05_video.jpg", "stepping_back_01.jpg",
+                                   "multi_person_03.jpg", "upper_body_front_01_astronaut.png"])
+def test_every_retake_headline_names_what_is_withheld(assessed, photo: str) -> None:
+    a = assessed(photo)
+    assert a.setup.status is Status.RETAKE
+    _withheld_as_headlined(a)
+
+
+@pytest.mark.parametrize(("photo", "view"), [("standing_front_04_tpose.jpg", "front"), ("standing_front_05_video.jpg", "left"),
+                                             ("seated_side_upright_02.jpg", "front")])
+def test_a_chosen_view_the_body_is_turned_from_withholds_every_measure_and_says_so(assessed, photo: str, view: str) -> None:
+    """A view chosen by hand is not turned into "turned": the yaw check's retake withholds every
+    measure, and the headline says so."""
+    from posture.report.summary_text import setup_headline
+
+    a = assessed(photo, view)
+    assert a.view.name.value == view and a.setup.failed("yaw")
+    assert all(m.value is None for m in a.measures.values())
+    assert setup_headline(a) == "Photo set-up: retake — every measure of this photo is withheld"
+
+
 def test_live_and_photo_agree_on_a_still_photo(assessed, data_dir) -> None:
     """The same still fed to the live engine as a 2-second video reads within the photo's
     stated uncertainty (one engine: the same view, near side, levelling and measures)."""

@@ -263,3 +263,54 @@ def test_a_raised_foot_is_caught_whatever_way_the_world_landmarks_lean() -> None
         on_floor = PoseLandmarks(xy, body.visibility, world)
         assert check_stance(on_floor, FRONT)[0].status is Status.OK, roll
 
+
+
+def _seen_from(shoulders_deg: float, hips_deg: float) -> tuple[PoseLandmarks, object]:
+    """A front view standing body whose shoulders and hips lie `shoulders_deg` and `hips_deg`
+    below a level camera's horizon (f = 1000 px, horizon at row 750); head 120 px above the
+    shoulders, knees and ankles below the hips in proportion."""
+    import dataclasses
+
+    camera = dataclasses.replace(stated_camera(0.0, 0.0, width=1000, height=1500, focal_px=1000.0,
+                                               principal_point=(500.0, 750.0)), status="measured")
+    sy = 750 + 1000 * math.tan(math.radians(shoulders_deg))
+    hy = 750 + 1000 * math.tan(math.radians(hips_deg))
+    leg = hy - sy
+    body = _standing(nose=(500, sy - 120), left_ear=(530, sy - 100), right_ear=(470, sy - 100),
+                     left_shoulder=(600, sy), right_shoulder=(400, sy), left_hip=(560, hy), right_hip=(440, hy),
+                     left_knee=(560, hy + leg * 0.7), right_knee=(440, hy + leg * 0.7),
+                     left_ankle=(560, hy + leg * 1.4), right_ankle=(440, hy + leg * 1.4),
+                     left_wrist=(620, hy), right_wrist=(380, hy))
+    return body, camera
+
+
+def test_camera_height_withholds_only_the_measures_whose_parts_are_far_from_the_horizon() -> None:
+    """A camera level with the shoulders but 30° above the hips: head and shoulder tilt keep
+    their values (their parts are at the horizon); the hips and the knees are withheld, and the
+    check says which. The trunk's lean is read at its middle (16° below): kept."""
+    from posture.core.measuring.gates import withhold_failed_checks
+    from posture.core.measuring.setup import Setup, check_camera_height
+
+    body, camera = _seen_from(0.0, 30.0)
+    check = check_camera_height(body, camera, FRONT)
+    assert check.status is Status.RETAKE and not check.withholds_all
+    assert set(check.withheld()) == {"hip_tilt_deg", "left_knee_valgus_deg", "right_knee_valgus_deg"}
+    for name in check.withheld():
+        assert MEASURES[name].label.lower() in check.reading
+    assert "head tilt" not in check.reading and "shoulder tilt" not in check.reading and "trunk" not in check.reading
+    measures = {n: Measure(n, "deg", 1.0, 0.5, 1.0) for n in MEASURES.names()}
+    out = withhold_failed_checks(measures, Setup((check,), camera))  # type: ignore[arg-type]
+    assert {n for n, m in out.items() if m.value is None} == set(check.withheld())
+    assert out["hip_tilt_deg"].reason == f"not measured: {check.reading}"
+    # a side view reads the ear, shoulder, hip, knee and ankle: those far from the horizon go
+    side = View(ViewName.LEFT, Posture.STANDING, 1.0, "auto", yaw_deg=90.0)
+    withheld_side = set(check_camera_height(body, camera, side).withheld())
+    assert "neck_inclination_deg" not in withheld_side and "knee_flexion_deg" in withheld_side
+    # near the horizon everywhere: ok; the shoulders 14° above it (a camera at hip height, close): caution,
+    # nothing withheld
+    assert check_camera_height(*_seen_from(0.0, 8.0), FRONT).status is Status.OK
+    caution = check_camera_height(*_seen_from(-14.0, 0.0), FRONT)
+    assert caution.status is Status.CAUTION and caution.withheld() == ()
+    # far from everything (a camera 35° above the shoulders): every frontal measure of the view goes
+    high = check_camera_height(*_seen_from(35.0, 50.0), FRONT)
+    assert set(high.withheld()) == {s.name for s in MEASURES if s.frontal}

@@ -37,9 +37,18 @@ def withhold_failed_checks(measures: dict[str, Measure], setup: Setup) -> dict[s
     """Withhold the measures a failed set-up check invalidates, with the check's words."""
     for check in setup.checks:
         if check.status is SetupStatus.RETAKE:
-            names = tuple(measures) if check.withholds_all else MEASURES.withheld_by(check.key)
-            measures = withhold(measures, names, f"not measured: {check.reading}")
+            measures = withhold(measures, check.withheld(), f"not measured: {check.reading}")
     return measures
+
+
+def withheld_by_setup(setup: Setup, measures: dict[str, Measure]) -> tuple[str, ...]:
+    """The measures of this photo (those meant for its view) that its failed set-up checks
+    withhold, in table order: what the page's headline names."""
+    retakes = [c for c in setup.checks if c.status is SetupStatus.RETAKE]
+    names = {n for c in retakes for n in c.withheld()}
+    # a record stored before the checks named what they withhold still says it in the reasons
+    reasons = {f"not measured: {c.reading}" for c in retakes}
+    return tuple(n for n, m in measures.items() if m.relevant and (n in names or m.reason in reasons))
 
 
 def withhold(measures: dict[str, Measure], names: tuple[str, ...], reason: str) -> dict[str, Measure]:

@@ -26,7 +26,8 @@ from posture.core.body.views import Posture, View, ViewName, angle_difference_de
 from posture.core.image.camera import CameraTilt, LineSegment
 from posture.core.image.imaging import BGRImage
 
-from .measure_spec import ARMS_CHECK, STANCE_CHECK
+from .measure_spec import ARMS_CHECK, STANCE_CHECK, MeasureContext
+from .measures import MEASURES
 from .uncertainty import pitch_unknown
 
 FloatArray = npt.NDArray[np.float64]
@@ -50,12 +51,24 @@ class SetupCheck:
     reading: str  # what was seen, in words
     fix: str = ""  # what to do about it ("" when ok)
     #: A "retake" that makes the whole photo unfit to measure (a body turned off the view, a
-    #: steep or high camera, a body too small): every measure is withheld, not only those
-    #: that declare this check in `MeasureSpec.withheld_by`.
+    #: steep camera, a body too small): every measure is withheld, not only those that
+    #: declare this check in `MeasureSpec.withheld_by`.
     withholds_all: bool = False
+    #: The measures a "retake" withholds by what the check saw (camera height: those whose
+    #: parts lie too far from the horizon), besides those that declare it in `withheld_by`.
+    withholds: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"key": self.key, "label": self.label, "status": self.status.value, "reading": self.reading, "fix": self.fix}
+    def withheld(self) -> tuple[str, ...]:
+        """The measures this check withholds: none unless it says "retake"."""
+        if self.status is not Status.RETAKE:
+            return ()
+        if self.withholds_all:
+            return MEASURES.names()
+        return tuple(dict.fromkeys(MEASURES.withheld_by(self.key) + self.withholds))
+
+    def to_dict(self) -> dict[str, object]:
+        return {"key": self.key, "label": self.label, "status": self.status.value, "reading": self.reading, "fix": self.fix,
+                "withholds_all": self.withholds_all, "withholds": list(self.withholds)}
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,9 @@ class Setup:
     def from_dict(cls, data: dict[str, Any]) -> Setup:
         """A stored set-up (what `to_dict` wrote); the camera keeps its numbers, not its lines."""
         checks = tuple(
-            SetupCheck(c["key"], c["label"], Status(c["status"]), c["reading"], c.get("fix", "")) for c in data.get("checks", [])
+            SetupCheck(c["key"], c["label"], Status(c["status"]), c["reading"], c.get("fix", ""),
+                       bool(c.get("withholds_all", False)), tuple(c.get("withholds", ())))
+            for c in data.get("checks", [])
         )
         cam = data.get("camera") or {}
         size = tuple(cam.get("image_size") or (0, 0))
@@ -249,26 +264,40 @@ def check_level_agreement(device: CameraTilt, scene: CameraTilt | None) -> Setup
                       "hold the device still for the shot; check that the lines behind the client are truly vertical")
 
 
-def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt) -> SetupCheck:
-    """Where the camera is relative to the body: in a levelled view the horizon is the row cy."""
+def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt, view: View) -> SetupCheck:
+    """Where the camera is relative to the body: in a levelled view the horizon is the row cy.
+    Past DEPRESSION_CAUTION_DEG from the shoulders or the hips it says "retake" and withholds
+    the measures of this view whose own parts (the middle of the landmarks each declares) lie
+    that far from the horizon, and only those: a camera level with the shoulders but far above
+    the hips spoils the hips' readings, not the head's."""
     label = "Camera height"
     if not camera.known:
         return SetupCheck("camera_height", label, Status.CAUTION, "camera height unknown (camera level unknown)", "")
     cy, f = camera.principal_point[1], camera.focal_px
-    angles = {}
-    for part, (a, b) in {"shoulders": (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
-                         "hips": (Landmark.LEFT_HIP, Landmark.RIGHT_HIP)}.items():
-        y = float((_p(levelled, a)[1] + _p(levelled, b)[1]) / 2)
-        angles[part] = math.degrees(math.atan2(y - cy, f))  # + below the horizon: camera above
+
+    def below_horizon(points: tuple[Landmark, ...]) -> float:  # + below the horizon: camera above
+        y = float(np.mean([_p(levelled, lm)[1] for lm in points]))
+        return math.degrees(math.atan2(y - cy, f))
+
+    angles = {"shoulders": below_horizon((Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)),
+              "hips": below_horizon((Landmark.LEFT_HIP, Landmark.RIGHT_HIP))}
+    ctx = MeasureContext(view, view.near_side if view.name.is_sagittal else "left")
+    measured_here = [spec for spec in MEASURES if view.name in spec.views and view.posture in spec.postures]
+    too_far = tuple(spec.name for spec in measured_here if abs(below_horizon(spec.landmarks(ctx))) > DEPRESSION_CAUTION_DEG)
     worst_part = max(angles, key=lambda k: abs(angles[k]))
     worst = angles[worst_part]
     where = "above" if worst > 0 else "below"
     reading = f"camera {abs(worst):.0f}° {where} the {worst_part} (shoulders {angles['shoulders']:+.0f}°, hips {angles['hips']:+.0f}°)"
+    if too_far and abs(worst) > DEPRESSION_CAUTION_DEG:
+        withheld = ", ".join(MEASURES[n].label.lower() for n in too_far)
+        return SetupCheck("camera_height", label, Status.RETAKE,
+                          f"{reading}: more than {DEPRESSION_CAUTION_DEG:.0f}° from the horizon for {withheld}, withheld",
+                          "camera at hip height, about 3 m away", withholds=too_far)
     if abs(worst) <= DEPRESSION_OK_DEG:
         return SetupCheck("camera_height", label, Status.OK, reading)
-    status = Status.CAUTION if abs(worst) <= DEPRESSION_CAUTION_DEG else Status.RETAKE
-    return SetupCheck("camera_height", label, status, reading, "camera at hip height, about 3 m away",
-                      withholds_all=status is Status.RETAKE)
+    if abs(worst) > DEPRESSION_CAUTION_DEG:  # none of this view's measures reads that part
+        reading += f": none of this view's measures reads a part more than {DEPRESSION_CAUTION_DEG:.0f}° from the horizon"
+    return SetupCheck("camera_height", label, Status.CAUTION, reading, "camera at hip height, about 3 m away")
 
 
 def check_framing(lms: PoseLandmarks, size: tuple[int, int]) -> SetupCheck:
@@ -426,6 +455,15 @@ def check_image(bgr: BGRImage, lms: PoseLandmarks) -> tuple[SetupCheck, SetupChe
     return sharpness, exposure
 
 
+def live_checks(levelled: PoseLandmarks, view: View, camera: CameraTilt) -> tuple[SetupCheck, ...]:
+    """The checks that withhold on a live frame as on a photo: the camera's pitch and height
+    (from the scene, re-read every few seconds) and the arms. Not the body's turn: a desk
+    worker sitting obliquely is monitored in the nearest view, their own baseline absorbing
+    the offset; nor framing and stance, made for a standing whole body."""
+    _, pitch = check_camera(camera)
+    return pitch, check_camera_height(levelled, camera, view), _check_arms(levelled)
+
+
 def assess_setup(
     bgr: BGRImage,
     lms: PoseLandmarks,
@@ -445,7 +483,7 @@ def assess_setup(
     stance, arms = check_stance(levelled, view)
     sharpness, exposure = check_image(bgr, lms)
     checks = (
-        check_yaw(view), roll, pitch, check_camera_height(levelled, camera), check_framing(lms, size),
+        check_yaw(view), roll, pitch, check_camera_height(levelled, camera, view), check_framing(lms, size),
         stance, arms, sharpness, exposure, *((agreement,) if agreement else ()),
     )
     return Setup(checks, camera, mirrored)
