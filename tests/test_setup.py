@@ -125,6 +125,10 @@ def test_framing_checks() -> None:
     cut = check_framing(_standing(), (1000, 880))
     assert cut.status is Status.RETAKE and "ankle" in cut.reading
     assert check_framing(_standing(left_shoulder=(995, 200)), (1000, 1000)).status is Status.CAUTION
+    # the ankles cut off: the measures of the view that read them are named and withheld, no others
+    cut = check_framing(_standing(), (1000, 880), FRONT)
+    assert set(cut.withheld()) == {"left_knee_valgus_deg", "right_knee_valgus_deg"} and not cut.withholds_all
+    assert "left knee alignment, right knee alignment withheld" in cut.reading
 
 
 def test_camera_checks_say_when_the_level_is_unknown() -> None:

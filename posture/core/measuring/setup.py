@@ -26,7 +26,7 @@ from posture.core.body.views import Posture, View, ViewName, angle_difference_de
 from posture.core.image.camera import CameraTilt, LineSegment
 from posture.core.image.imaging import BGRImage
 
-from .measure_spec import ARMS_CHECK, STANCE_CHECK, MeasureContext
+from .measure_spec import ARMS_CHECK, STANCE_CHECK, MeasureContext, MeasureSpec
 from .measures import MEASURES
 from .uncertainty import pitch_unknown
 
@@ -150,8 +150,8 @@ EDGE_MARGIN = 0.02
 KNEE_STRAIGHT_RATIO = 0.97
 KNEE_BENT_DEG = 25.0
 #: One foot raised: the two soles' heights (a sole is the lowest of the foot's ankle, heel and
-#: toe, so a foot lifted at the heel behind the body counts, not only a lifted ankle) differ by
-#: more than this share of the shank (a tree pose puts a foot at knee height: about 1 shank).
+#: toe: where it would touch the floor, whichever way the foot points) differ by more than this
+#: share of the shank (a tree pose puts a foot at knee height: about 1 shank).
 #: In 3-D (world landmarks, turned in the photo's plane to the levelled photo's vertical, see
 #: `_world_upright`) 0.4; in the photo, where no world landmarks exist, 0.6: a body turned 45°
 #: under a camera 20° above it puts the nearer foot lower by depth alone.
@@ -281,9 +281,8 @@ def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt, view: View)
 
     angles = {"shoulders": below_horizon((Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)),
               "hips": below_horizon((Landmark.LEFT_HIP, Landmark.RIGHT_HIP))}
-    ctx = MeasureContext(view, view.near_side if view.name.is_sagittal else "left")
-    measured_here = [spec for spec in MEASURES if view.name in spec.views and view.posture in spec.postures]
-    too_far = tuple(spec.name for spec in measured_here if abs(below_horizon(spec.landmarks(ctx))) > DEPRESSION_CAUTION_DEG)
+    ctx = _context(view)
+    too_far = tuple(spec.name for spec in _measured_in(view) if abs(below_horizon(spec.landmarks(ctx))) > DEPRESSION_CAUTION_DEG)
     worst_part = max(angles, key=lambda k: abs(angles[k]))
     worst = angles[worst_part]
     where = "above" if worst > 0 else "below"
@@ -300,13 +299,28 @@ def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt, view: View)
     return SetupCheck("camera_height", label, Status.CAUTION, reading, "camera at hip height, about 3 m away")
 
 
-def check_framing(lms: PoseLandmarks, size: tuple[int, int]) -> SetupCheck:
+def _context(view: View) -> MeasureContext:
+    """The measure context whose declared landmarks the checks look at (near side of a side view)."""
+    return MeasureContext(view, view.near_side if view.name.is_sagittal else "left")
+
+
+def _measured_in(view: View) -> list[MeasureSpec]:
+    return [spec for spec in MEASURES if view.name in spec.views and view.posture in spec.postures]
+
+
+def check_framing(lms: PoseLandmarks, size: tuple[int, int], view: View | None = None) -> SetupCheck:
+    """Whole body in view and big enough. A body cut off withholds the measures of `view`
+    that read a landmark outside the photo (and says which)."""
     w, h = size
     label = "Framing"
-    outside = [lm.key for lm in BODY_POINTS if not (0 <= _p(lms, lm)[0] <= w and 0 <= _p(lms, lm)[1] <= h)]
+    outside = [lm for lm in BODY_POINTS if not (0 <= _p(lms, lm)[0] <= w and 0 <= _p(lms, lm)[1] <= h)]
     if outside:
-        return SetupCheck("framing", label, Status.RETAKE, "body cut off: " + ", ".join(outside) + " outside the photo",
-                          "step back so the whole body, head to feet, is in view")
+        cut = () if view is None else tuple(
+            spec.name for spec in _measured_in(view) if set(spec.landmarks(_context(view))) & set(outside))
+        withheld = f"; {', '.join(MEASURES[n].label.lower() for n in cut)} withheld" if cut else ""
+        return SetupCheck("framing", label, Status.RETAKE,
+                          "body cut off: " + ", ".join(lm.key for lm in outside) + " outside the photo" + withheld,
+                          "step back so the whole body, head to feet, is in view", withholds=cut)
     mx, my = EDGE_MARGIN * w, EDGE_MARGIN * h
     edge = [lm.key for lm in BODY_POINTS if not (mx <= _p(lms, lm)[0] <= w - mx and my <= _p(lms, lm)[1] <= h - my)]
     ys = [float(_p(lms, lm)[1]) for lm in BODY_POINTS]
@@ -483,7 +497,7 @@ def assess_setup(
     stance, arms = check_stance(levelled, view)
     sharpness, exposure = check_image(bgr, lms)
     checks = (
-        check_yaw(view), roll, pitch, check_camera_height(levelled, camera, view), check_framing(lms, size),
+        check_yaw(view), roll, pitch, check_camera_height(levelled, camera, view), check_framing(lms, size, view),
         stance, arms, sharpness, exposure, *((agreement,) if agreement else ()),
     )
     return Setup(checks, camera, mirrored)
