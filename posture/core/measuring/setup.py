@@ -157,8 +157,8 @@ KNEE_BENT_DEG = 25.0
 #: under a camera 20° above it puts the nearer foot lower by depth alone.
 #: 3-D sole gaps on the standing photos of tests/data: standing_back_01..05 0.07 0.02 0.05 0.08
 #: 0.10, standing_front_03_skier 0.04, _04_tpose 0.14, _05_video 0.02, standing_side_01/02 0.18
-#: 0.22, mediapipe_pose_test 0.15, multicam static cam01 0.09, cam02 0.04, cam03 0.16, cam04
-#: 0.12-0.31 (frames 0, 5, 10): at most 0.31. One foot raised: standing_front_02_tree_pose (shared
+#: 0.22, mediapipe_pose_test 0.15, multicam static cam01 0.08-0.09, cam02 0.04, cam03 0.15-0.17,
+#: cam04 0.12-0.31 (frames 0, 5, 10): at most 0.31. One foot raised: standing_front_02_tree_pose (shared
 #: data, not in the repo) 1.23; stepping_back_01 (mid-step, the left foot lifted behind) 0.47,
 #: whose ankles alone differ by 0.39 (it passed the old ankle rule). In the photo the soles of the same
 #: standing photos differ by up to 0.58 (static cam03, turned 45° under a high camera).
