@@ -189,6 +189,21 @@ def test_a_step_with_one_foot_off_the_floor_is_withheld_as_a_stance(assessed) ->
         assert a.measures[name].reason == f"not measured: {stance.reading}", name
 
 
+def test_a_runner_on_one_leg_seen_from_the_side_is_withheld_not_read_as_posture(assessed) -> None:
+    """A man running, seen from the side: trunk leaning about 45° over the standing leg, the other
+    foot high behind. The stance check said "retake ... trunk and knee readings withheld" but
+    withheld nothing in a side view, and the photo raised "Trunk likely flexed forward" and
+    "Likely forward head posture"."""
+    a = assessed("running_side_01.jpg")
+    stance = a.setup.check("stance")
+    assert a.view.name.is_sagittal
+    assert stance is not None and stance.status is Status.RETAKE and "one leg" in stance.reading
+    assert stance.reading.endswith("every measure withheld")
+    relevant = [m for m in a.measures.values() if m.relevant]
+    assert relevant and all(m.value is None and m.reason == f"not measured: {stance.reading}" for m in relevant)
+    assert a.findings == [] and a.possible_findings == []
+
+
 def _withheld_as_headlined(a) -> None:
     """The page's headline names exactly the measures the set-up's retakes withhold: each named
     one has no value, and each value withheld with a retake's reading is named."""
@@ -223,7 +238,7 @@ def test_a_camera_far_above_the_hips_keeps_the_head_and_shoulders(assessed) -> N
 
 
 @pytest.mark.parametrize("photo", ["standing_front_04_tpose.jpg", "squat_front_05_video.jpg", "stepping_back_01.jpg",
-                                   "multi_person_03.jpg", "upper_body_front_01_astronaut.png"])
+                                   "running_side_01.jpg", "multi_person_03.jpg", "upper_body_front_01_astronaut.png"])
 def test_every_retake_headline_names_what_is_withheld(assessed, photo: str) -> None:
     a = assessed(photo)
     assert a.setup.status is Status.RETAKE

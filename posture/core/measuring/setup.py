@@ -356,17 +356,17 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
         bent = [s for s, is_bent, _ in legs if is_bent]
         if _foot_raised(lms):
             stance = SetupCheck(STANCE_CHECK, label, Status.RETAKE,
-                                "standing on one leg (one foot raised): not a neutral stance; pelvis, trunk and knee readings withheld",
+                                "standing on one leg (one foot raised): not a neutral stance" + _withheld_words(STANCE_CHECK, view),
                                 "stand on both feet, hip-width apart, weight even")
         elif len(bent) == 2:
             stance = SetupCheck(STANCE_CHECK, label, Status.RETAKE,
-                                "both knees bent (squat or crouch): not a neutral stance; pelvis, trunk and knee readings withheld",
+                                "both knees bent (squat or crouch): not a neutral stance" + _withheld_words(STANCE_CHECK, view),
                                 "stand tall with knees straight")
         elif bent:
             stance = SetupCheck(STANCE_CHECK, label, Status.CAUTION, f"{bent[0]} knee bent", "stand with both knees straight")
         else:
             stance = SetupCheck(STANCE_CHECK, label, Status.OK, "standing on both feet, knees straight")
-    arms = _check_arms(lms)
+    arms = _check_arms(lms, view)
     return stance, arms
 
 
@@ -423,14 +423,22 @@ def _knee_flexion_3d(lms: PoseLandmarks, side: str) -> float | None:
     return 180.0 - math.degrees(math.acos(max(-1.0, min(1.0, float(u @ v) / (nu * nv)))))
 
 
-def _check_arms(lms: PoseLandmarks) -> SetupCheck:
+def _withheld_words(check: str, view: View) -> str:
+    """"; shoulder tilt, head tilt withheld": the measures of `view` that declare `check`."""
+    names = [spec.label.lower() for spec in _measured_in(view) if check in spec.withheld_by]
+    if not names:
+        return f"; no {view.name.value} view measure depends on it"
+    return f"; {', '.join(names)} withheld" if len(names) < len(_measured_in(view)) else "; every measure withheld"
+
+
+def _check_arms(lms: PoseLandmarks, view: View) -> SetupCheck:
     label = "Arms"
     nose_y = float(_p(lms, Landmark.NOSE)[1])
     shoulder_y = float((_p(lms, Landmark.LEFT_SHOULDER)[1] + _p(lms, Landmark.RIGHT_SHOULDER)[1]) / 2)
     wrists = [float(_p(lms, lm)[1]) for lm in (Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST)]
     if min(wrists) < nose_y:
         return SetupCheck(ARMS_CHECK, label, Status.RETAKE,
-                          "an arm is raised above the head: this lifts the shoulder; shoulder and head tilt withheld",
+                          "an arm is raised above the head: this lifts the shoulder" + _withheld_words(ARMS_CHECK, view),
                           "let the arms hang relaxed at the sides")
     torso = abs(float((_p(lms, Landmark.LEFT_HIP)[1] + _p(lms, Landmark.RIGHT_HIP)[1]) / 2) - shoulder_y)
     if min(wrists) < shoulder_y + 0.25 * torso:
@@ -475,7 +483,7 @@ def live_checks(levelled: PoseLandmarks, view: View, camera: CameraTilt) -> tupl
     worker sitting obliquely is monitored in the nearest view, their own baseline absorbing
     the offset; nor framing and stance, made for a standing whole body."""
     _, pitch = check_camera(camera)
-    return pitch, check_camera_height(levelled, camera, view), _check_arms(levelled)
+    return pitch, check_camera_height(levelled, camera, view), _check_arms(levelled, view)
 
 
 def assess_setup(
