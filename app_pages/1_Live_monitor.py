@@ -83,6 +83,8 @@ def status() -> None:
         # The graded readings (robust means over the last 2 s), none without a person in view.
         rows = [live_value(n, v) for n, v in last.now.items()]
         st.markdown("**Now:** " + " · ".join(rows) if rows else "**Now:** no measure in view")
+        for line in last.withheld_lines:  # the set-up's own words, as under a photo
+            st.caption(line)
     st.markdown(f"Frames processed: **{stats['frames']}** · alerts: **{alerts}** · "
                 f"longest poor streak: **{float(stats['longest_poor_streak_s']):.0f} s**")  # type: ignore[arg-type]
     seconds: dict[str, float] = stats["seconds_in_state"]  # type: ignore[assignment]

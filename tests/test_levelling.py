@@ -160,10 +160,12 @@ def test_a_front_view_turned_30_to_45_deg_reads_only_its_head_and_shoulder_lines
             assert abs(m.value - ref.truth(name)) <= 2 * m.uncertainty, (frame, name, m.value, m.uncertainty)
         for name in ("hip_tilt_deg", "trunk_lean_deg", "left_knee_valgus_deg"):
             m = a.measures[name]
-            assert m.value is None and m.reason is not None and "needs it within 30°" in m.reason, (name, m.reason)
+            assert m.value is None and m.reason is not None and "need the body within 30°" in m.reason, (name, m.reason)
         check = a.setup.check("yaw")
         assert check.status is Status.RETAKE and not check.withholds_all and "turn" in check.fix
         assert "only head tilt and shoulder tilt are read" in check.reading.lower()
+        assert {"hip_tilt_deg", "trunk_lean_deg", "left_knee_valgus_deg"} <= set(check.withheld())
+        assert not {"head_tilt_deg", "shoulder_tilt_deg"} & set(check.withheld())
 
 
 def test_a_body_turned_between_front_and_side_is_not_measured_and_says_why(assessed) -> None:
@@ -179,6 +181,103 @@ def test_a_squat_is_not_a_neutral_stance(assessed) -> None:
     a = assessed("squat_front_05_video.jpg")
     assert a.setup.check("stance").status is Status.RETAKE
     assert not [f for f in a.findings if f.id in ("hip_tilt", "trunk_lean", "shoulder_tilt")]
+
+
+#: Every photo in tests/data of a person standing on both feet (squat_front_05_video: both
+#: knees bent, its own retake).
+ON_BOTH_FEET = [
+    "mediapipe_pose_test.jpg", "standing_front_03_skier.jpg", "standing_front_04_tpose.jpg",
+    "standing_front_05_video.jpg", "standing_back_01.jpg", "standing_back_02.jpg", "standing_back_03.jpg",
+    "standing_back_04_tpose.jpg", "standing_back_05_video.jpg", "standing_side_01.jpg", "standing_side_02.jpg",
+    *(f"multicam/static_cam0{c}_f{f:02d}.jpg" for c in range(1, 5) for f in (0, 5, 10)),
+]
+
+
+@pytest.mark.parametrize("photo", ON_BOTH_FEET)
+def test_no_raised_foot_on_a_photo_on_both_feet(assessed, photo: str) -> None:
+    stance = assessed(photo).setup.check("stance")
+    assert stance is not None and "one leg" not in stance.reading, stance.reading
+
+
+def test_a_step_with_one_foot_off_the_floor_is_withheld_as_a_stance(assessed) -> None:
+    """Mid-step from behind, the left foot lifted behind: its ankle alone is 0.39 shank above
+    the other (under the old ankle rule's 0.4), its sole 0.47 once the world landmarks are
+    turned to the photo's vertical."""
+    a = assessed("stepping_back_01.jpg")
+    stance = a.setup.check("stance")
+    assert stance is not None and stance.status is Status.RETAKE and "one leg" in stance.reading
+    for name in ("head_tilt_deg", "shoulder_tilt_deg", "hip_tilt_deg", "trunk_lean_deg"):
+        assert a.measures[name].value is None
+        assert a.measures[name].reason == f"not measured: {stance.reading}", name
+
+
+def test_a_runner_on_one_leg_seen_from_the_side_is_withheld_not_read_as_posture(assessed) -> None:
+    """A man running, seen from the side: trunk leaning about 45° over the standing leg, the other
+    foot high behind. The stance check said "retake ... trunk and knee readings withheld" but
+    withheld nothing in a side view, and the photo raised "Trunk likely flexed forward" and
+    "Likely forward head posture"."""
+    a = assessed("running_side_01.jpg")
+    stance = a.setup.check("stance")
+    assert a.view.name.is_sagittal
+    assert stance is not None and stance.status is Status.RETAKE and "one leg" in stance.reading
+    assert stance.reading.endswith("every measure withheld")
+    relevant = [m for m in a.measures.values() if m.relevant]
+    assert relevant and all(m.value is None and m.reason == f"not measured: {stance.reading}" for m in relevant)
+    assert a.findings == [] and a.possible_findings == []
+
+
+def _withheld_as_headlined(a) -> None:
+    """The page's headline names exactly the measures the set-up's retakes withhold: each named
+    one has no value, and each value withheld with a retake's reading is named."""
+    from posture.core.measuring.measures import MEASURES
+    from posture.report.summary_text import setup_headline
+
+    headline = setup_headline(a)
+    named = {n for n in a.measures if MEASURES[n].label.lower() in headline}
+    retakes = {f"not measured: {c.reading}" for c in a.setup.checks if c.status is Status.RETAKE}
+    assert all(a.measures[n].value is None for n in named), headline
+    assert {n for n, m in a.measures.items() if m.reason in retakes} <= named or "every measure" in headline, headline
+
+
+def test_a_camera_far_above_the_hips_keeps_the_head_and_shoulders(assessed) -> None:
+    """An upper-body close-up with the camera level with the shoulders and 29° above the hips
+    used to lose every measure; the hips' and knees' readings go, the head's and shoulders' stay."""
+    a = assessed("upper_body_front_01_astronaut.png")
+    height = a.setup.check("camera_height")
+    assert height is not None and height.status is Status.RETAKE and not height.withholds_all
+    assert a.measures["head_tilt_deg"].value is not None and a.measures["shoulder_tilt_deg"].value is not None
+    assert a.measures["hip_tilt_deg"].value is None
+    assert "hip tilt" in height.reading and "head tilt" not in height.reading
+    from posture.report.summary_text import setup_headline
+
+    headline = setup_headline(a)
+    assert headline.startswith("Photo set-up: retake — withheld: hip tilt") and "shoulder tilt" not in headline
+    _withheld_as_headlined(a)
+    # a stored record says the same
+    from posture.core.measuring.setup import Setup
+
+    assert Setup.from_dict(a.setup.to_dict()).checks == a.setup.checks
+
+
+@pytest.mark.parametrize("photo", ["standing_front_04_tpose.jpg", "squat_front_05_video.jpg", "stepping_back_01.jpg",
+                                   "running_side_01.jpg", "multi_person_03.jpg", "upper_body_front_01_astronaut.png"])
+def test_every_retake_headline_names_what_is_withheld(assessed, photo: str) -> None:
+    a = assessed(photo)
+    assert a.setup.status is Status.RETAKE
+    _withheld_as_headlined(a)
+
+
+@pytest.mark.parametrize(("photo", "view"), [("standing_front_03_skier.jpg", "front"), ("standing_front_05_video.jpg", "left"),
+                                             ("seated_side_upright_02.jpg", "front")])
+def test_a_chosen_view_the_body_is_turned_from_withholds_every_measure_and_says_so(assessed, photo: str, view: str) -> None:
+    """A view chosen by hand is not turned into "turned": the yaw check's retake withholds every
+    measure, and the headline says so."""
+    from posture.report.summary_text import setup_headline
+
+    a = assessed(photo, view)
+    assert a.view.name.value == view and a.setup.failed("yaw")
+    assert all(m.value is None for m in a.measures.values())
+    assert setup_headline(a) == "Photo set-up: retake — every measure of this photo is withheld"
 
 
 def test_live_and_photo_agree_on_a_still_photo(assessed, data_dir) -> None:

@@ -546,3 +546,47 @@ def test_someone_walking_in_is_shown_after_the_hold_even_while_their_grade_flick
     assert shown[6] is poor  # 0.7 s: a new grade needs its own hold
     # Once shown, a grade change still needs its own hold (hysteresis unchanged).
     assert tracker.update(good, 0.9, hold_s=0.5, alert_after_s=5.0)[0] is poor
+
+
+def test_a_set_up_retake_withholds_live_as_on_a_photo():
+    """Arms overhead lift the shoulder girdle: a photo withholds shoulder and head tilt, and so
+    does the live monitor, on that frame and in its window (no earlier reading stands in)."""
+    from posture.core.body.landmarks import Landmark as L
+    from posture.core.body.landmarks import PoseLandmarks
+
+    from .conftest import synthetic_landmarks
+
+    body = {
+        L.NOSE: (500, 120), L.LEFT_EAR: (530, 130), L.RIGHT_EAR: (470, 128), L.LEFT_SHOULDER: (600, 220),
+        L.RIGHT_SHOULDER: (400, 224), L.LEFT_WRIST: (620, 480), L.RIGHT_WRIST: (380, 480), L.LEFT_HIP: (560, 500),
+        L.RIGHT_HIP: (440, 500), L.LEFT_KNEE: (560, 700), L.RIGHT_KNEE: (440, 700), L.LEFT_ANKLE: (560, 900),
+        L.RIGHT_ANKLE: (440, 900),
+    }
+
+    class Still:
+        """A tracking estimator that sees `points` on every frame."""
+
+        points = body
+
+        def detect_frame(self, frame, timestamp_us):
+            lms = synthetic_landmarks(self.points)
+            return PoseLandmarks(lms.xy, lms.visibility, None)
+
+        def close(self):
+            pass
+
+    estimator = Still()
+    frame = np.full((1000, 1000, 3), 128, np.uint8)
+    with LiveEngine(LiveConfig(view="front"), estimator=estimator) as engine:
+        for i in range(20):
+            down = engine.process(frame, i / 10)
+        assert down.measures["shoulder_tilt_deg"] is not None and "shoulder_tilt_deg" in down.readings
+        assert down.withheld == {}
+        estimator.points = {**body, L.LEFT_WRIST: (640, 40)}  # the left hand above the head
+        for i in range(20, 30):  # the landmarks' filter follows within a few frames
+            up = engine.process(frame, i / 10)
+    for name in ("shoulder_tilt_deg", "head_tilt_deg"):
+        assert up.measures[name] is None and name not in up.readings and name not in up.now
+        assert "above the head" in up.withheld[name]
+    assert up.measures["trunk_lean_deg"] is not None  # the arms do not move the trunk's line
+    assert any("Shoulder tilt" in line and "above the head" in line for line in up.withheld_lines)

@@ -113,6 +113,20 @@ def test_a_measure_withheld_for_what_the_pair_cannot_cancel_is_not_fused():
         assert fuse(front, camera_only).values["hip_tilt_deg"].value == pytest.approx(fuse(front, back).values["hip_tilt_deg"].value)
 
 
+def test_a_photo_turned_past_its_views_limit_is_not_paired():
+    """A view chosen by hand with the body turned 50° from it: its yaw check withholds every
+    measure, and the pair does not read its lines either."""
+    from posture.core.image.camera import stated_camera
+    from posture.core.measuring.setup import Setup, SetupCheck, Status
+
+    front, back, _ = _pair(mc.cameras()[3], mc.reference(5))
+    turned = SetupCheck("yaw", "Body turned to the camera", Status.RETAKE, "body turned 50° from a squarely back view",
+                        "ask the client to turn about 50° to their left", withholds_all=True)
+    setup = Setup((turned,), stated_camera(0.0, 0.0, width=back.image.width, height=back.image.height))
+    problem = pair_problem(front, dataclasses.replace(back, setup=setup))
+    assert problem == "the back photo is turned too far from square (body turned 50° from a squarely back view)"
+
+
 def test_every_fused_measure_states_its_residual():
     from posture.core.measuring.measures import MEASURES
 

@@ -127,6 +127,10 @@ def test_framing_checks() -> None:
     cut = check_framing(_standing(), (1000, 880))
     assert cut.status is Status.RETAKE and "ankle" in cut.reading
     assert check_framing(_standing(left_shoulder=(995, 200)), (1000, 1000)).status is Status.CAUTION
+    # the ankles cut off: the measures of the view that read them are named and withheld, no others
+    cut = check_framing(_standing(), (1000, 880), FRONT)
+    assert set(cut.withheld()) == {"left_knee_valgus_deg", "right_knee_valgus_deg"} and not cut.withholds_all
+    assert "left knee alignment, right knee alignment withheld" in cut.reading
 
 
 def test_camera_checks_say_when_the_level_is_unknown() -> None:
@@ -212,3 +216,107 @@ def test_thighs_half_way_are_neither_seated_nor_standing_and_read_as_standing() 
     assert view.posture_doubt is not None and "thighs read 50° from vertical, near the 50° line" in view.posture_doubt
     # Three in four copies on the consensus's side are enough to call it.
     assert classify_view(body, [_body_with_thighs(a) for a in (49.0, 51.0, 52.0, 53.0)]).posture is Posture.SEATED
+
+
+def _one_leg_leaning(world_roll_deg: float) -> PoseLandmarks:
+    """Standing on the left leg, the right leg out to the side 50° (its sole 0.7 shank up), the
+    trunk leaning 30° over the left leg; a levelled photo at 400 px/m. BlazePose's world frame
+    is rolled by `world_roll_deg` against the true vertical (it follows the body)."""
+    sin, cos = math.sin(math.radians(50)), math.cos(math.radians(50))
+    lean = math.radians(30)
+    neck = np.array([0.6 * math.sin(lean), -0.6 * math.cos(lean)])
+    across = 0.18 * np.array([math.cos(lean), math.sin(lean)])
+    truth = {
+        L.LEFT_HIP: (0.1, 0.0), L.RIGHT_HIP: (-0.1, 0.0), L.LEFT_KNEE: (0.1, 0.45), L.LEFT_ANKLE: (0.1, 0.9),
+        L.RIGHT_KNEE: (-0.1 - 0.45 * sin, 0.45 * cos), L.RIGHT_ANKLE: (-0.1 - 0.9 * sin, 0.9 * cos),
+        L.LEFT_SHOULDER: tuple(neck + across), L.RIGHT_SHOULDER: tuple(neck - across),
+        L.NOSE: tuple(neck * 1.4), L.LEFT_WRIST: (0.35, 0.1), L.RIGHT_WRIST: (-0.1, 0.2),
+    }
+    for side in ("LEFT", "RIGHT"):
+        ax, ay = truth[L[f"{side}_ANKLE"]]
+        truth[L[f"{side}_HEEL"]] = (ax, ay + 0.05)
+        truth[L[f"{side}_FOOT_INDEX"]] = (ax, ay + 0.05)
+    lms = synthetic_landmarks({lm: (500 + 400 * x, 500 + 400 * y) for lm, (x, y) in truth.items()})
+    r = math.radians(world_roll_deg)
+    turn = np.array([[math.cos(r), math.sin(r)], [-math.sin(r), math.cos(r)]])
+    world = np.zeros((NUM_LANDMARKS, 3))
+    for lm, p in truth.items():
+        world[int(lm), :2] = np.array(p) @ turn
+    return PoseLandmarks(lms.xy, lms.visibility, world)
+
+
+def test_a_raised_foot_is_caught_whatever_way_the_world_landmarks_lean() -> None:
+    """Standing on one leg with the trunk tilted used to pass: BlazePose's world "down" follows
+    the body, and rolled to put the two ankles level it hid the raised foot."""
+    ankles = (int(L.LEFT_ANKLE), int(L.RIGHT_ANKLE))
+    for roll in (0.0, -19.9, 25.0):
+        body = _one_leg_leaning(roll)
+        assert body.world is not None
+        if roll == -19.9:  # the world frame has put the two ankles level
+            assert abs(body.world[ankles[0], 1] - body.world[ankles[1], 1]) < 0.01
+        stance, _ = check_stance(body, FRONT)
+        assert stance.status is Status.RETAKE and "one leg" in stance.reading, roll
+    # the same body on both feet (the right leg straight down): no retake, however the world leans
+    for roll in (0.0, -19.9, 25.0):
+        body = _one_leg_leaning(roll)
+        xy, world = body.xy.copy(), body.world.copy() if body.world is not None else None
+        assert world is not None
+        for lm, (x, y) in {L.RIGHT_KNEE: (-0.1, 0.45), L.RIGHT_ANKLE: (-0.1, 0.9), L.RIGHT_HEEL: (-0.1, 0.95),
+                           L.RIGHT_FOOT_INDEX: (-0.1, 0.95)}.items():
+            r = math.radians(roll)
+            xy[int(lm)] = (500 + 400 * x, 500 + 400 * y)
+            world[int(lm), :2] = np.array([x, y]) @ np.array([[math.cos(r), math.sin(r)], [-math.sin(r), math.cos(r)]])
+        on_floor = PoseLandmarks(xy, body.visibility, world)
+        assert check_stance(on_floor, FRONT)[0].status is Status.OK, roll
+
+
+
+def _seen_from(shoulders_deg: float, hips_deg: float) -> tuple[PoseLandmarks, object]:
+    """A front view standing body whose shoulders and hips lie `shoulders_deg` and `hips_deg`
+    below a level camera's horizon (f = 1000 px, horizon at row 750); head 120 px above the
+    shoulders, knees and ankles below the hips in proportion."""
+    import dataclasses
+
+    camera = dataclasses.replace(stated_camera(0.0, 0.0, width=1000, height=1500, focal_px=1000.0,
+                                               principal_point=(500.0, 750.0)), status="measured")
+    sy = 750 + 1000 * math.tan(math.radians(shoulders_deg))
+    hy = 750 + 1000 * math.tan(math.radians(hips_deg))
+    leg = hy - sy
+    body = _standing(nose=(500, sy - 120), left_ear=(530, sy - 100), right_ear=(470, sy - 100),
+                     left_shoulder=(600, sy), right_shoulder=(400, sy), left_hip=(560, hy), right_hip=(440, hy),
+                     left_knee=(560, hy + leg * 0.7), right_knee=(440, hy + leg * 0.7),
+                     left_ankle=(560, hy + leg * 1.4), right_ankle=(440, hy + leg * 1.4),
+                     left_wrist=(620, hy), right_wrist=(380, hy))
+    return body, camera
+
+
+def test_camera_height_withholds_only_the_measures_whose_parts_are_far_from_the_horizon() -> None:
+    """A camera level with the shoulders but 30° above the hips: head and shoulder tilt keep
+    their values (their parts are at the horizon); the hips and the knees are withheld, and the
+    check says which. The trunk's lean is read at its middle (16° below): kept."""
+    from posture.core.measuring.gates import withhold_failed_checks
+    from posture.core.measuring.setup import Setup, check_camera_height
+
+    body, camera = _seen_from(0.0, 30.0)
+    check = check_camera_height(body, camera, FRONT)
+    assert check.status is Status.RETAKE and not check.withholds_all
+    assert set(check.withheld()) == {"hip_tilt_deg", "left_knee_valgus_deg", "right_knee_valgus_deg"}
+    for name in check.withheld():
+        assert MEASURES[name].label.lower() in check.reading
+    assert "head tilt" not in check.reading and "shoulder tilt" not in check.reading and "trunk" not in check.reading
+    measures = {n: Measure(n, "deg", 1.0, 0.5, 1.0) for n in MEASURES.names()}
+    out = withhold_failed_checks(measures, Setup((check,), camera))  # type: ignore[arg-type]
+    assert {n for n, m in out.items() if m.value is None} == set(check.withheld())
+    assert out["hip_tilt_deg"].reason == f"not measured: {check.reading}"
+    # a side view reads the ear, shoulder, hip, knee and ankle: those far from the horizon go
+    side = View(ViewName.LEFT, Posture.STANDING, 1.0, "auto", yaw_deg=90.0)
+    withheld_side = set(check_camera_height(body, camera, side).withheld())
+    assert "neck_inclination_deg" not in withheld_side and "knee_flexion_deg" in withheld_side
+    # near the horizon everywhere: ok; the shoulders 14° above it (a camera at hip height, close): caution,
+    # nothing withheld
+    assert check_camera_height(*_seen_from(0.0, 8.0), FRONT).status is Status.OK
+    caution = check_camera_height(*_seen_from(-14.0, 0.0), FRONT)
+    assert caution.status is Status.CAUTION and caution.withheld() == ()
+    # far from everything (a camera 35° above the shoulders): every frontal measure of the view goes
+    high = check_camera_height(*_seen_from(35.0, 50.0), FRONT)
+    assert set(high.withheld()) == {s.name for s in MEASURES if s.frontal}

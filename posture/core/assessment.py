@@ -40,7 +40,7 @@ from posture.core.measuring.findings import (
     evaluate_possible,
     load_thresholds,
 )
-from posture.core.measuring.gates import withhold, withhold_beyond_their_turn, withhold_failed_checks, withhold_if_unlevelled
+from posture.core.measuring.gates import withhold, withhold_failed_checks, withhold_if_unlevelled
 from posture.core.measuring.gravity import Levelling, camera_for_photo
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
 from posture.core.measuring.setup import BODY_POINTS, Setup, assess_setup
@@ -300,7 +300,6 @@ def assess(
     if view_doubt:  # first: its reason says what to do, the set-up checks' follow from it
         measures = withhold(measures, tuple(measures), f"not measured: {view_doubt}")
     measures = withhold_failed_checks(measures, setup)
-    measures = withhold_beyond_their_turn(measures, chosen)
     if level and not levelling.active:
         measures = withhold_if_unlevelled(measures, levelled)
     findings = [] if chosen.contradiction else evaluate(measures, thresholds)

@@ -85,6 +85,9 @@ def pair_problem(front: Assessment, back: Assessment, rotation_deg: float | None
         stance = a.setup.check("stance") if a.setup is not None else None
         if stance is not None and stance.status is Status.RETAKE:
             return f"the {which} photo's stance is not neutral ({stance.reading})"
+        yaw = a.setup.check("yaw") if a.setup is not None else None
+        if yaw is not None and yaw.status is Status.RETAKE and yaw.withholds_all:
+            return f"the {which} photo is turned too far from square ({yaw.reading})"
     hf, hb = front.landmarks.head_to_feet_px(), back.landmarks.head_to_feet_px()
     if min(hf, hb) <= 0 or abs(hf - hb) / max(hf, hb) > MAX_HEIGHT_CHANGE:
         return (f"the body fills the two photos differently ({hf:.0f} vs {hb:.0f} px tall): "

@@ -22,8 +22,10 @@ from posture.core.errors import ModelError, UsageError
 from posture.core.image.camera import CameraTilt
 from posture.core.image.imaging import BGRImage
 from posture.core.measuring.findings import Severity, Threshold, load_thresholds
+from posture.core.measuring.gates import withhold_failed_checks
 from posture.core.measuring.gravity import Levelling, camera_from_scene
 from posture.core.measuring.measures import MEASURES, FloatArray, Measure, MeasureContext, compute_measures
+from posture.core.measuring.setup import Setup, live_checks
 from posture.core.measuring.uncertainty import SetupSpread, combine
 
 from .calibration import Baseline, CalibrationWindow
@@ -123,6 +125,7 @@ class LiveEngine:
         found = self._detect(frame, timestamp_s)
         model_done = time.perf_counter()
         readings: dict[str, Reading] = {}
+        withheld: dict[str, str] = {}
         if found is None:
             self._filter.reset()
             self._previous = None
@@ -131,10 +134,11 @@ class LiveEngine:
             raw, view, smoothed, graded = PostureState.NO_PERSON, "", None, Grade(Severity.NONE)
         else:
             smoothed = self._smooth(found, timestamp_s)
-            view, values = self._evaluate(smoothed, frame, timestamp_s)
+            view, values, withheld = self._evaluate(smoothed, frame, timestamp_s)
             if view != self._window_view:  # another kind of view: its readings start afresh
                 self._window.clear()
                 self._window_view = view
+            self._window.drop(withheld)
             self._window.add(timestamp_s, values)
             readings = self._readings()
             graded = grade(readings, view == "side", self._thresholds,
@@ -143,7 +147,7 @@ class LiveEngine:
         state, alert = self._update_state(raw, timestamp_s)
         latency = (time.perf_counter() - model_done) * 1000.0
         result = FrameResult(timestamp_s, state, raw, view, values, alert, smoothed, latency,
-                             graded.cause, graded.cause_value, readings)
+                             graded.cause, graded.cause_value, readings, withheld)
         dt = 0.0 if self._last_t is None else max(0.0, timestamp_s - self._last_t)
         self._last_t = timestamp_s
         self.stats.add(result, dt)
@@ -191,8 +195,10 @@ class LiveEngine:
                 name = name_from_yaw(yaw) if yaw is not None and abs(yaw) >= 135.0 else ViewName.FRONT
         return View(name, Posture.SEATED, confidence, "auto" if kind == "auto" else "user", yaw_deg=yaw)
 
-    def _evaluate(self, lms: PoseLandmarks, frame: BGRImage, t: float) -> tuple[str, dict[str, float | None]]:
-        """The kind of view ("side" or "front") and the live measures of its smoothed landmarks."""
+    def _evaluate(self, lms: PoseLandmarks, frame: BGRImage, t: float) -> tuple[str, dict[str, float | None], dict[str, str]]:
+        """The kind of view ("side" or "front"), the live measures of its smoothed landmarks,
+        and those a set-up check withholds on this frame, with its words (as for a photo:
+        a steep or high camera, arms overhead; `setup.live_checks`)."""
         self._update_camera(frame, lms, t)
         assert self._levelling is not None
         levelling = self._levelling
@@ -205,7 +211,9 @@ class LiveEngine:
         ctx = levelling.context(view)
         self._frame = (levelled.xy, ctx)
         measures = compute_measures(levelled, [levelled], ctx, size, names, photo_landmarks=lms)
-        return ("side" if side else "front"), {n: m.value for n, m in measures.items()}
+        gated = withhold_failed_checks(measures, Setup(live_checks(levelled, view, levelling.camera), levelling.camera))
+        withheld = {n: m.reason or "" for n, m in gated.items() if m.value is None and measures[n].value is not None}
+        return ("side" if side else "front"), {n: m.value for n, m in gated.items()}, withheld
 
     def _readings(self) -> dict[str, Reading]:
         """The window's readings with a photo's ±: the frames' spread as the repeatability,
@@ -238,5 +246,5 @@ class LiveEngine:
         for frame, t in frames:
             found = self._detect(frame, t)
             if found is not None:
-                window.add(*self._evaluate(self._smooth(found, t), frame, t))
+                window.add(*self._evaluate(self._smooth(found, t), frame, t)[:2])
         return window.baseline(user, len(frames), self._thresholds)

@@ -20,13 +20,14 @@ graded as its deviation from it against the finding's deviation bands
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from statistics import NormalDist
 
 from posture.core.body.landmarks import PoseLandmarks
 from posture.core.measuring.findings import FINDING_MARGIN_SIGMAS, Severity, Threshold
+from posture.core.measuring.formatting import label
 from posture.core.measuring.measures import FRONTAL, MEASURES, SAGITTAL, aggregate
 
 #: Chance that the truth is past a cut-off for a live state (2 SD, see the module's docstring).
@@ -111,6 +112,12 @@ class ReadingWindow:
             while series and series[0][0] <= t - self.seconds:
                 series.popleft()
 
+    def drop(self, names: Iterable[str]) -> None:
+        """Forget these measures' readings: withheld now, their earlier values must not
+        stand in for them."""
+        for name in names:
+            self._series.pop(name, None)
+
     def spreads(self) -> dict[str, tuple[float, float]]:
         """(robust mean, SD) of each measure with at least `min_readings` readings, outliers
         beyond 3 robust SDs dropped as for a photo's copies (`measures.aggregate`)."""
@@ -170,6 +177,8 @@ class FrameResult:
     cause_value: float | None = None
     #: The window's readings, as graded (empty until MIN_WINDOW_READINGS frames with a person).
     readings: dict[str, Reading] = field(default_factory=dict)
+    #: The measures a set-up check withholds on this frame, with its words (`setup.live_checks`).
+    withheld: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_person(self) -> bool:
@@ -187,6 +196,15 @@ class FrameResult:
     def advice(self) -> str:
         """What to change, for the problem at hand (empty when posture is fine)."""
         return advice_for(self.cause, self.cause_value)
+
+    @property
+    def withheld_lines(self) -> list[str]:
+        """Each reason a set-up check withholds measures on this frame, after their names
+        ("Shoulder tilt, Head tilt: not measured: an arm is raised above the head ...")."""
+        by_reason: dict[str, list[str]] = {}
+        for name, reason in self.withheld.items():
+            by_reason.setdefault(reason, []).append(label(name))
+        return [f"{', '.join(names)}: {reason}" for reason, names in by_reason.items()] if self.has_person else []
 
     def to_row(self) -> dict[str, object]:
         row: dict[str, object] = {

@@ -14,6 +14,7 @@ from posture.core.assessment import Assessment
 from posture.core.intake import Intake
 from posture.core.measuring.findings import Threshold
 from posture.core.measuring.formatting import label, measure_rows, measure_text, signed_words, unit_symbol
+from posture.core.measuring.gates import withheld_by_setup
 from posture.core.measuring.measures import MEASURES
 from posture.core.pair import first_front_and_back, fuse
 from posture.report.regions import MergedFinding, RegionGroup
@@ -101,12 +102,31 @@ def camera_text(a: Assessment) -> str:
     return f"camera levelled from {source} (roll {cam.roll_text()})"
 
 
+def setup_headline(a: Assessment) -> str:
+    """The set-up's status in a line; for a retake, exactly which of the photo's measures its
+    failed checks withhold (`gates.withheld_by_setup`, the gate's own list)."""
+    if a.setup is None:
+        return f"Photo set-up: {NOT_RECORDED}"
+    status = a.setup.status.value
+    if status == "ok":
+        return "Photo set-up: ok"
+    if status == "caution":
+        return "Photo set-up: caution — read the notes below"
+    withheld = withheld_by_setup(a.setup, a.measures)
+    meant = [n for n, m in a.measures.items() if m.relevant]
+    if not withheld:
+        return "Photo set-up: retake — none of this photo's measures is withheld by it; read the notes below"
+    if len(withheld) == len(meant):
+        return "Photo set-up: retake — every measure of this photo is withheld"
+    return "Photo set-up: retake — withheld: " + ", ".join(MEASURES[n].label.lower() for n in withheld)
+
+
 def setup_lines(a: Assessment) -> list[str]:
-    """The photo's set-up in words: the overall status, then each check that is not ok
-    (what was seen and the fix). Empty for records made before set-up checks existed."""
+    """The photo's set-up in words: the headline, then each check that is not ok (what was
+    seen and the fix). Empty for records made before set-up checks existed."""
     if a.setup is None:
         return []
-    out = [f"Photo set-up: {a.setup.status.value}"]
+    out = [setup_headline(a)]
     for c in a.setup.checks:
         if c.status.value != "ok":
             out.append(f"{c.status.value}: {c.label.lower()}: {c.reading}" + (f" (fix: {c.fix})" if c.fix else ""))

@@ -97,9 +97,7 @@ def show_setup(a: Assessment, where: DeltaGenerator | None = None) -> None:
     if notes is None:
         return
     box = where if where is not None else st.container()
-    headline = {"ok": "Photo set-up: ok", "caution": "Photo set-up: caution — read the notes below",
-                "retake": "Photo set-up: retake — the affected measures are withheld"}[notes.status]
-    {"ok": box.success, "caution": box.warning, "retake": box.error}[notes.status](headline)
+    {"ok": box.success, "caution": box.warning, "retake": box.error}[notes.status](notes.headline)
     for line in notes.view:
         box.warning(line)
     box.markdown("\n".join(f"- {t}" for t in (notes.camera, *notes.checks)))

@@ -29,6 +29,7 @@ from posture.core.measuring.uncertainty import pitch_unknown
 from posture.report.draw import annotate
 from posture.report.markdown import md_escape
 from posture.report.selfcheck import self_check_advice
+from posture.report.summary_text import setup_headline
 from posture.store.records import SessionRecord
 
 
@@ -400,6 +401,7 @@ class SetupNotes:
     (what was seen and the fix) and what the view means. Plain words, no user text."""
 
     status: str  # "ok", "caution", "retake"
+    headline: str  # the status in words; a retake names what it withholds
     camera: str
     checks: tuple[str, ...]
     view: tuple[str, ...]
@@ -422,4 +424,4 @@ def setup_notes(a: Assessment) -> SetupNotes | None:
         view.append(f"Turned: the body is turned{turned} from facing the camera, between a front and a side view. "
                     "No measure is taken from a turned photo: ask the client to face the camera squarely (front/back) "
                     "or turn fully side-on (side view), and retake it.")
-    return SetupNotes(a.setup.status.value, camera_line(a.setup.camera), checks, tuple(view))
+    return SetupNotes(a.setup.status.value, setup_headline(a), camera_line(a.setup.camera), checks, tuple(view))

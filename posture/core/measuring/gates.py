@@ -10,7 +10,6 @@ from dataclasses import replace
 
 from posture.core.body import augment
 from posture.core.body.landmarks import PoseLandmarks
-from posture.core.body.views import View, turn_limit_deg
 
 from .measures import MEASURES, Measure
 from .setup import Setup
@@ -45,30 +44,22 @@ def withhold_if_unlevelled(measures: dict[str, Measure], lms: PoseLandmarks) -> 
                      "camera was probably not level; hold it level or state that it was levelled")
 
 
-def withhold_beyond_their_turn(measures: dict[str, Measure], view: View) -> dict[str, Measure]:
-    """A photo's measures read past the turn they declare they hold to (`max_turn_deg`),
-    withheld with the turn as the reason. Beyond the view's own limit the yaw check withholds
-    everything. (The live monitor reads on: a desk worker's baseline absorbs the offset.)"""
-    off = view.yaw_off_deg
-    if off is None or off > turn_limit_deg(view.name):
-        return measures
-    out = dict(measures)
-    for name, m in measures.items():
-        spec = MEASURES[name]
-        if m.value is not None and spec.max_turn_deg < off:
-            out[name] = replace(m, value=None, confidence=0.0,
-                                reason=f"{TURNED_REASON} {off:.0f}° from a squarely {view.name.value} view; "
-                                       f"{spec.label.lower()} needs it within {spec.max_turn_deg:.0f}°")
-    return out
-
-
 def withhold_failed_checks(measures: dict[str, Measure], setup: Setup) -> dict[str, Measure]:
     """Withhold the measures a failed set-up check invalidates, with the check's words."""
     for check in setup.checks:
         if check.status is SetupStatus.RETAKE:
-            names = tuple(measures) if check.withholds_all else MEASURES.withheld_by(check.key)
-            measures = withhold(measures, names, f"not measured: {check.reading}")
+            measures = withhold(measures, check.withheld(), f"not measured: {check.reading}")
     return measures
+
+
+def withheld_by_setup(setup: Setup, measures: dict[str, Measure]) -> tuple[str, ...]:
+    """The measures of this photo (those meant for its view) that its failed set-up checks
+    withhold, in table order: what the page's headline names."""
+    retakes = [c for c in setup.checks if c.status is SetupStatus.RETAKE]
+    names = {n for c in retakes for n in c.withheld()}
+    # a record stored before the checks named what they withhold still says it in the reasons
+    reasons = {f"not measured: {c.reading}" for c in retakes}
+    return tuple(n for n, m in measures.items() if m.relevant and (n in names or m.reason in reasons))
 
 
 def withhold(measures: dict[str, Measure], names: tuple[str, ...], reason: str) -> dict[str, Measure]:

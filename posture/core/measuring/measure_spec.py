@@ -31,8 +31,10 @@ STANDING = frozenset({Posture.STANDING})
 REGIONS: tuple[str, ...] = ("head and neck", "shoulders", "trunk", "pelvis", "knees")
 
 #: Set-up checks (`setup.py`) that can withhold a measure when they say "retake": a
-#: non-neutral stance (one leg, squat) moves the pelvis, trunk and knees by itself; arms
-#: overhead lift the shoulder girdle, so shoulder (and head) height say nothing then.
+#: non-neutral stance (one leg, squat) moves the pelvis, trunk and knees by itself, and with
+#: them the head's carriage and the plumb line, from the front and from the side (a runner's
+#: trunk leaning 45° over one leg is no forward flexion to report); arms overhead lift the
+#: shoulder girdle, so shoulder (and head) height say nothing then.
 STANCE_CHECK = "stance"
 ARMS_CHECK = "arms"
 

@@ -335,7 +335,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "(photographic proxy for the C7-tragus craniovertebral angle; reads higher than the "
             "clinical angle because BlazePose's shoulder sits below and in front of C7).",
             "90 when the ear is straight above the shoulder; smaller means a more forward head.",
-            _sagittal("SHOULDER", "EAR"), _cva, max_spread=4.0,
+            _sagittal("SHOULDER", "EAR"), _cva, max_spread=4.0, withheld_by=_STANCE,
             label="Craniovertebral angle (ear–shoulder proxy)", short_label="CVA",
             region="head and neck",
             grading=Grading("forward_head", "Likely forward head posture",
@@ -352,7 +352,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "vertical. It adds the trunk's lean to the neck's own flexion, so no finding is drawn "
             "from it; the neck finding uses the neck-on-trunk angle.",
             "Positive when the ear is forward of the shoulder (toward where the subject faces).",
-            _sagittal("SHOULDER", "EAR"), _neck, max_spread=4.0,
+            _sagittal("SHOULDER", "EAR"), _neck, max_spread=4.0, withheld_by=_STANCE,
             label="Neck inclination (ear–shoulder line from vertical)", short_label="Neck",
             words=SignWords("forward by {a}", "back by {a}", "upright", overlay=("forward", "back")),
             key=True, overlay=True, live=True,
@@ -363,7 +363,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "hip-to-shoulder line (0 when the neck continues the trunk line), the neck angle "
             "RULA scores (McAtamney & Corlett 1993). Uses the near-side hip, shoulder and ear.",
             "Positive when the ear is forward of the trunk line (flexion); negative in extension.",
-            _sagittal("HIP", "SHOULDER", "EAR"), _neck_on_trunk, max_spread=5.0,
+            _sagittal("HIP", "SHOULDER", "EAR"), _neck_on_trunk, max_spread=5.0, withheld_by=_STANCE,
             label="Neck flexion on the trunk", short_label="Neck/trunk",
             words=SignWords("flexed by {a}", "extended by {a}", "in line with the trunk"),
             region="head and neck",
@@ -378,7 +378,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Angle of the hip-to-shoulder line against the vertical.",
             "Positive when the shoulder is forward of the hip (forward flexion or lean); negative "
             "when reclined. Only forward values are graded: a supported recline is not a finding.",
-            _sagittal("HIP", "SHOULDER"), _torso, max_spread=4.0,
+            _sagittal("HIP", "SHOULDER"), _torso, max_spread=4.0, withheld_by=_STANCE,
             label="Trunk inclination", short_label="Trunk",
             words=SignWords("forward by {a}", "reclined by {a}", "upright", overlay=("forward", "reclined")),
             region="trunk",
@@ -393,7 +393,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "Horizontal distance from the shoulder landmark to the ear, as a percentage of the "
             "shoulder-hip distance (scale-free, so photos at any distance compare).",
             "Positive when the ear is forward of the shoulder.",
-            _sagittal("SHOULDER", "EAR", "HIP"), _as_pct(_head_offset_px, _torso_px), max_spread=8.0,
+            _sagittal("SHOULDER", "EAR", "HIP"), _as_pct(_head_offset_px, _torso_px), max_spread=8.0, withheld_by=_STANCE,
             label="Head forward of shoulder (% of trunk length)", short_label="Head forward",
             words=SignWords("ear forward by {a}", "ear behind by {a}", "ear over the shoulder"),
             live=True,
@@ -406,7 +406,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "+-10 % from body proportions).",
             "Positive when the ear is forward of the shoulder.",
             lambda ctx: _sagittal("SHOULDER", "EAR")(ctx) + _scale_landmarks(ctx),
-            _as_cm(_head_offset_px), max_spread=3.0, needs_height=True,
+            _as_cm(_head_offset_px), max_spread=3.0, withheld_by=_STANCE, needs_height=True,
             label="Head forward of shoulder",
             words=SignWords("ear forward by {a}", "ear behind by {a}", "ear over the shoulder"),
         ),
@@ -417,7 +417,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "hip-joint flexion: the trunk line also moves with the spine and the pelvis.",
             "Positive when the thigh is forward of the trunk line (flexion side); negative when "
             "behind it (extension side).",
-            _sagittal("SHOULDER", "HIP", "KNEE"), _trunk_thigh, max_spread=6.0,
+            _sagittal("SHOULDER", "HIP", "KNEE"), _trunk_thigh, max_spread=6.0, withheld_by=_STANCE,
             label="Trunk–thigh angle", short_label="Trunk-thigh",
             words=SignWords("flexed by {a}", "extended by {a}", "straight", overlay=("flexed", "extended")),
             overlay=True,
@@ -427,7 +427,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             "How far hip-knee-ankle departs from a straight line (0 straight, about 90 seated).",
             "Positive when the knee is forward of the hip-ankle line (flexion); negative when "
             "behind it (hyperextension).",
-            _sagittal("HIP", "KNEE", "ANKLE"), _knee_flexion, max_spread=6.0,
+            _sagittal("HIP", "KNEE", "ANKLE"), _knee_flexion, max_spread=6.0, withheld_by=_STANCE,
             label="Knee bend", short_label="Knee",
             words=SignWords("bent by {a}", "hyperextended by {a}", "straight", overlay=("bent", "hyperextended")),
             overlay=True,
@@ -444,7 +444,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
                 "the vertical through the ankle, as a percentage of the ear-ankle height. A whole-body "
                 "sway moves every plumb offset together, so no finding is drawn from these.",
                 f"Positive when the {name} is forward of the ankle.",
-                _sagittal(part, "ANKLE", "EAR"), _as_pct(px, _ear_ankle_px), max_spread=3.0,
+                _sagittal(part, "ANKLE", "EAR"), _as_pct(px, _ear_ankle_px), max_spread=3.0, withheld_by=_STANCE,
                 label=f"{name.capitalize()} from plumb line (% of height)", words=plumb_words,
             )
         )
@@ -454,7 +454,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
                 f"Horizontal distance of the {name} landmark from the vertical through the ankle, "
                 "in centimetres scaled from the client's height (ear-ankle height = 0.89 H).",
                 f"Positive when the {name} is forward of the ankle.",
-                _sagittal(part, "ANKLE", "EAR"), _as_cm(px), max_spread=4.0, needs_height=True,
+                _sagittal(part, "ANKLE", "EAR"), _as_cm(px), max_spread=4.0, withheld_by=_STANCE, needs_height=True,
                 label=f"{name.capitalize()} from plumb line", words=plumb_words,
             )
         )

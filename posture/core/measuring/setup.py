@@ -26,7 +26,7 @@ from posture.core.body.views import Posture, View, ViewName, angle_difference_de
 from posture.core.image.camera import CameraTilt, LineSegment
 from posture.core.image.imaging import BGRImage
 
-from .measure_spec import ARMS_CHECK, STANCE_CHECK
+from .measure_spec import ARMS_CHECK, STANCE_CHECK, MeasureContext, MeasureSpec
 from .measures import MEASURES
 from .uncertainty import pitch_unknown
 
@@ -51,12 +51,24 @@ class SetupCheck:
     reading: str  # what was seen, in words
     fix: str = ""  # what to do about it ("" when ok)
     #: A "retake" that makes the whole photo unfit to measure (a body turned off the view, a
-    #: steep or high camera, a body too small): every measure is withheld, not only those
-    #: that declare this check in `MeasureSpec.withheld_by`.
+    #: steep camera, a body too small): every measure is withheld, not only those that
+    #: declare this check in `MeasureSpec.withheld_by`.
     withholds_all: bool = False
+    #: The measures a "retake" withholds by what the check saw (camera height: those whose
+    #: parts lie too far from the horizon), besides those that declare it in `withheld_by`.
+    withholds: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"key": self.key, "label": self.label, "status": self.status.value, "reading": self.reading, "fix": self.fix}
+    def withheld(self) -> tuple[str, ...]:
+        """The measures this check withholds: none unless it says "retake"."""
+        if self.status is not Status.RETAKE:
+            return ()
+        if self.withholds_all:
+            return MEASURES.names()
+        return tuple(dict.fromkeys(MEASURES.withheld_by(self.key) + self.withholds))
+
+    def to_dict(self) -> dict[str, object]:
+        return {"key": self.key, "label": self.label, "status": self.status.value, "reading": self.reading, "fix": self.fix,
+                "withholds_all": self.withholds_all, "withholds": list(self.withholds)}
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,9 @@ class Setup:
     def from_dict(cls, data: dict[str, Any]) -> Setup:
         """A stored set-up (what `to_dict` wrote); the camera keeps its numbers, not its lines."""
         checks = tuple(
-            SetupCheck(c["key"], c["label"], Status(c["status"]), c["reading"], c.get("fix", "")) for c in data.get("checks", [])
+            SetupCheck(c["key"], c["label"], Status(c["status"]), c["reading"], c.get("fix", ""),
+                       bool(c.get("withholds_all", False)), tuple(c.get("withholds", ())))
+            for c in data.get("checks", [])
         )
         cam = data.get("camera") or {}
         size = tuple(cam.get("image_size") or (0, 0))
@@ -136,10 +150,19 @@ EDGE_MARGIN = 0.02
 #: standing woman seen from above), so both signs must agree.
 KNEE_STRAIGHT_RATIO = 0.97
 KNEE_BENT_DEG = 25.0
-#: Ankle heights differing by more than this share of the shank = one foot raised (a tree
-#: pose puts it at knee height: about 1 shank). In 3-D (world landmarks, levelled) 0.4; in
-#: the photo 0.6, because a body turned 45 deg under a camera 20 deg above it puts the
-#: nearer foot 0.35 shank lower (the four-camera T-pose frames).
+#: One foot raised: the two soles' heights (a sole is the lowest of the foot's ankle, heel and
+#: toe: where it would touch the floor, whichever way the foot points) differ by more than this
+#: share of the shank (a tree pose puts a foot at knee height: about 1 shank).
+#: In 3-D (world landmarks, turned in the photo's plane to the levelled photo's vertical, see
+#: `_world_upright`) 0.4; in the photo, where no world landmarks exist, 0.6: a body turned 45°
+#: under a camera 20° above it puts the nearer foot lower by depth alone.
+#: 3-D sole gaps on the standing photos of tests/data: standing_back_01..05 0.07 0.02 0.05 0.08
+#: 0.10, standing_front_03_skier 0.04, _04_tpose 0.14, _05_video 0.02, standing_side_01/02 0.18
+#: 0.22, mediapipe_pose_test 0.15, multicam static cam01 0.08-0.09, cam02 0.04, cam03 0.15-0.17,
+#: cam04 0.12-0.31 (frames 0, 5, 10): at most 0.31. One foot raised: standing_front_02_tree_pose (shared
+#: data, not in the repo) 1.23; stepping_back_01 (mid-step, the left foot lifted behind) 0.47,
+#: whose ankles alone differ by 0.39 (it passed the old ankle rule). In the photo the soles of the same
+#: standing photos differ by up to 0.58 (static cam03, turned 45° under a high camera).
 ONE_FOOT_RAISED_SHANK_3D = 0.4
 ONE_FOOT_RAISED_SHANK = 0.6
 #: Sharpness (variance of the Laplacian with the body scaled to 500 px tall) and exposure.
@@ -189,12 +212,15 @@ def check_yaw(view: View) -> SetupCheck:
         return SetupCheck("yaw", label, Status.CAUTION, reading, _turn_words(delta))
     if off <= turn_limit_deg(view.name):
         # A front or back view turned 30-45 deg: the measures that declare they hold there are
-        # read (their ± grows with the turn); `measures` withholds the others with this reason.
-        read = [spec.label.lower() for spec in MEASURES
-                if view.name in spec.views and view.posture in spec.postures and spec.max_turn_deg >= off]
+        # read (their ± grows with the turn); the others are withheld with this reading.
+        applies = [spec for spec in MEASURES if view.name in spec.views and view.posture in spec.postures]
+        read = [spec.label.lower() for spec in applies if spec.max_turn_deg >= off]
+        beyond = [spec for spec in applies if spec.max_turn_deg < off]
         return SetupCheck("yaw", label, Status.RETAKE,
                           f"{reading}: only {' and '.join(read)} are read (with the wider ± the turn brings); "
-                          "the other measures are withheld", _turn_words(delta))
+                          f"the others need the body within {max(spec.max_turn_deg for spec in beyond):.0f}° and are "
+                          "withheld", _turn_words(delta),
+                          withholds=tuple(spec.name for spec in beyond))
     return SetupCheck("yaw", label, Status.RETAKE, reading, _turn_words(delta), withholds_all=True)
 
 
@@ -251,35 +277,63 @@ def check_level_agreement(device: CameraTilt, scene: CameraTilt | None) -> Setup
                       "hold the device still for the shot; check that the lines behind the client are truly vertical")
 
 
-def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt) -> SetupCheck:
-    """Where the camera is relative to the body: in a levelled view the horizon is the row cy."""
+def check_camera_height(levelled: PoseLandmarks, camera: CameraTilt, view: View) -> SetupCheck:
+    """Where the camera is relative to the body: in a levelled view the horizon is the row cy.
+    Past DEPRESSION_CAUTION_DEG from the shoulders or the hips it says "retake" and withholds
+    the measures of this view whose own parts (the middle of the landmarks each declares) lie
+    that far from the horizon, and only those: a camera level with the shoulders but far above
+    the hips spoils the hips' readings, not the head's."""
     label = "Camera height"
     if not camera.known:
         return SetupCheck("camera_height", label, Status.CAUTION, "camera height unknown (camera level unknown)", "")
     cy, f = camera.principal_point[1], camera.focal_px
-    angles = {}
-    for part, (a, b) in {"shoulders": (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
-                         "hips": (Landmark.LEFT_HIP, Landmark.RIGHT_HIP)}.items():
-        y = float((_p(levelled, a)[1] + _p(levelled, b)[1]) / 2)
-        angles[part] = math.degrees(math.atan2(y - cy, f))  # + below the horizon: camera above
+
+    def below_horizon(points: tuple[Landmark, ...]) -> float:  # + below the horizon: camera above
+        y = float(np.mean([_p(levelled, lm)[1] for lm in points]))
+        return math.degrees(math.atan2(y - cy, f))
+
+    angles = {"shoulders": below_horizon((Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)),
+              "hips": below_horizon((Landmark.LEFT_HIP, Landmark.RIGHT_HIP))}
+    ctx = _context(view)
+    too_far = tuple(spec.name for spec in _measured_in(view) if abs(below_horizon(spec.landmarks(ctx))) > DEPRESSION_CAUTION_DEG)
     worst_part = max(angles, key=lambda k: abs(angles[k]))
     worst = angles[worst_part]
     where = "above" if worst > 0 else "below"
     reading = f"camera {abs(worst):.0f}° {where} the {worst_part} (shoulders {angles['shoulders']:+.0f}°, hips {angles['hips']:+.0f}°)"
+    if too_far and abs(worst) > DEPRESSION_CAUTION_DEG:
+        withheld = ", ".join(MEASURES[n].label.lower() for n in too_far)
+        return SetupCheck("camera_height", label, Status.RETAKE,
+                          f"{reading}: more than {DEPRESSION_CAUTION_DEG:.0f}° from the horizon for {withheld}, withheld",
+                          "camera at hip height, about 3 m away", withholds=too_far)
     if abs(worst) <= DEPRESSION_OK_DEG:
         return SetupCheck("camera_height", label, Status.OK, reading)
-    status = Status.CAUTION if abs(worst) <= DEPRESSION_CAUTION_DEG else Status.RETAKE
-    return SetupCheck("camera_height", label, status, reading, "camera at hip height, about 3 m away",
-                      withholds_all=status is Status.RETAKE)
+    if abs(worst) > DEPRESSION_CAUTION_DEG:  # none of this view's measures reads that part
+        reading += f": none of this view's measures reads a part more than {DEPRESSION_CAUTION_DEG:.0f}° from the horizon"
+    return SetupCheck("camera_height", label, Status.CAUTION, reading, "camera at hip height, about 3 m away")
 
 
-def check_framing(lms: PoseLandmarks, size: tuple[int, int]) -> SetupCheck:
+def _context(view: View) -> MeasureContext:
+    """The measure context whose declared landmarks the checks look at (near side of a side view)."""
+    return MeasureContext(view, view.near_side if view.name.is_sagittal else "left")
+
+
+def _measured_in(view: View) -> list[MeasureSpec]:
+    return [spec for spec in MEASURES if view.name in spec.views and view.posture in spec.postures]
+
+
+def check_framing(lms: PoseLandmarks, size: tuple[int, int], view: View | None = None) -> SetupCheck:
+    """Whole body in view and big enough. A body cut off withholds the measures of `view`
+    that read a landmark outside the photo (and says which)."""
     w, h = size
     label = "Framing"
-    outside = [lm.key for lm in BODY_POINTS if not (0 <= _p(lms, lm)[0] <= w and 0 <= _p(lms, lm)[1] <= h)]
+    outside = [lm for lm in BODY_POINTS if not (0 <= _p(lms, lm)[0] <= w and 0 <= _p(lms, lm)[1] <= h)]
     if outside:
-        return SetupCheck("framing", label, Status.RETAKE, "body cut off: " + ", ".join(outside) + " outside the photo",
-                          "step back so the whole body, head to feet, is in view")
+        cut = () if view is None else tuple(
+            spec.name for spec in _measured_in(view) if set(spec.landmarks(_context(view))) & set(outside))
+        withheld = f"; {', '.join(MEASURES[n].label.lower() for n in cut)} withheld" if cut else ""
+        return SetupCheck("framing", label, Status.RETAKE,
+                          "body cut off: " + ", ".join(lm.key for lm in outside) + " outside the photo" + withheld,
+                          "step back so the whole body, head to feet, is in view", withholds=cut)
     mx, my = EDGE_MARGIN * w, EDGE_MARGIN * h
     edge = [lm.key for lm in BODY_POINTS if not (mx <= _p(lms, lm)[0] <= w - mx and my <= _p(lms, lm)[1] <= h - my)]
     ys = [float(_p(lms, lm)[1]) for lm in BODY_POINTS]
@@ -315,29 +369,59 @@ def check_stance(lms: PoseLandmarks, view: View) -> tuple[SetupCheck, SetupCheck
         bent = [s for s, is_bent, _ in legs if is_bent]
         if _foot_raised(lms):
             stance = SetupCheck(STANCE_CHECK, label, Status.RETAKE,
-                                "standing on one leg (one foot raised): not a neutral stance; pelvis, trunk and knee readings withheld",
+                                "standing on one leg (one foot raised): not a neutral stance" + _withheld_words(STANCE_CHECK, view),
                                 "stand on both feet, hip-width apart, weight even")
         elif len(bent) == 2:
             stance = SetupCheck(STANCE_CHECK, label, Status.RETAKE,
-                                "both knees bent (squat or crouch): not a neutral stance; pelvis, trunk and knee readings withheld",
+                                "both knees bent (squat or crouch): not a neutral stance" + _withheld_words(STANCE_CHECK, view),
                                 "stand tall with knees straight")
         elif bent:
             stance = SetupCheck(STANCE_CHECK, label, Status.CAUTION, f"{bent[0]} knee bent", "stand with both knees straight")
         else:
             stance = SetupCheck(STANCE_CHECK, label, Status.OK, "standing on both feet, knees straight")
-    arms = _check_arms(lms)
+    arms = _check_arms(lms, view)
     return stance, arms
 
 
+#: Each foot's points: the lowest of them is its sole (image and world y point down).
+FOOT_POINTS = {side: tuple(int(Landmark[f"{side}_{p}"]) for p in ("ANKLE", "HEEL", "FOOT_INDEX"))
+               for side in ("LEFT", "RIGHT")}
+#: The body's frame, by which the world landmarks are turned to the photo's vertical.
+_FRAME_POINTS = tuple(int(Landmark[f"{side}_{p}"]) for side in ("LEFT", "RIGHT")
+                      for p in ("SHOULDER", "HIP", "KNEE", "ANKLE"))
+
+
+def sole_gap_shanks(lms: PoseLandmarks) -> tuple[float, float] | None:
+    """How far one sole is above the other, in shanks, and the limit past which a foot is
+    raised: by the world landmarks where known, else in the photo; None without a shank."""
+    points, limit = (_world_upright(lms), ONE_FOOT_RAISED_SHANK_3D) if lms.world is not None \
+        else (lms.xy, ONE_FOOT_RAISED_SHANK)
+    shank = min(float(np.linalg.norm(points[int(Landmark[f"{s}_KNEE"])] - points[int(Landmark[f"{s}_ANKLE"])]))
+                for s in ("LEFT", "RIGHT"))
+    if not shank > 0:
+        return None
+    left, right = (max(float(points[i][1]) for i in FOOT_POINTS[side]) for side in ("LEFT", "RIGHT"))
+    return abs(left - right) / shank, limit
+
+
 def _foot_raised(lms: PoseLandmarks) -> bool:
-    """One ankle well above the other: by the 3-D world landmarks (levelled, y down) where
-    known, else in the photo, with the larger allowance that perspective needs there."""
-    ankles = (int(Landmark.LEFT_ANKLE), int(Landmark.RIGHT_ANKLE))
-    knees = (int(Landmark.LEFT_KNEE), int(Landmark.RIGHT_KNEE))
-    points, limit = (lms.world, ONE_FOOT_RAISED_SHANK_3D) if lms.world is not None else (lms.xy, ONE_FOOT_RAISED_SHANK)
-    shank = min(float(np.linalg.norm(points[k] - points[a])) for k, a in zip(knees, ankles, strict=True))
-    gap = abs(float(points[ankles[0]][1] - points[ankles[1]][1]))
-    return shank > 0 and gap > limit * shank
+    gap = sole_gap_shanks(lms)
+    return gap is not None and gap[0] > gap[1]
+
+
+def _world_upright(lms: PoseLandmarks) -> FloatArray:
+    """The world landmarks turned about the camera's axis so that their layout in the photo's
+    plane matches the (levelled) photo's: BlazePose's world "down" follows the body, so a
+    trunk tilted sideways tilts it too and a foot raised out to the side reads level."""
+    assert lms.world is not None
+    a = lms.world[list(_FRAME_POINTS), :2]
+    b = lms.xy[list(_FRAME_POINTS)]
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    angle = math.atan2(float(np.sum(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])), float(np.sum(a * b)))
+    c, s = math.cos(angle), math.sin(angle)
+    out = np.array(lms.world, dtype=np.float64)
+    out[:, :2] = lms.world[:, :2] @ np.array([[c, s], [-s, c]])
+    return out
 
 
 def _knee_flexion_3d(lms: PoseLandmarks, side: str) -> float | None:
@@ -352,14 +436,22 @@ def _knee_flexion_3d(lms: PoseLandmarks, side: str) -> float | None:
     return 180.0 - math.degrees(math.acos(max(-1.0, min(1.0, float(u @ v) / (nu * nv)))))
 
 
-def _check_arms(lms: PoseLandmarks) -> SetupCheck:
+def _withheld_words(check: str, view: View) -> str:
+    """"; shoulder tilt, head tilt withheld": the measures of `view` that declare `check`."""
+    names = [spec.label.lower() for spec in _measured_in(view) if check in spec.withheld_by]
+    if not names:
+        return f"; no {view.name.value} view measure depends on it"
+    return f"; {', '.join(names)} withheld" if len(names) < len(_measured_in(view)) else "; every measure withheld"
+
+
+def _check_arms(lms: PoseLandmarks, view: View) -> SetupCheck:
     label = "Arms"
     nose_y = float(_p(lms, Landmark.NOSE)[1])
     shoulder_y = float((_p(lms, Landmark.LEFT_SHOULDER)[1] + _p(lms, Landmark.RIGHT_SHOULDER)[1]) / 2)
     wrists = [float(_p(lms, lm)[1]) for lm in (Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST)]
     if min(wrists) < nose_y:
         return SetupCheck(ARMS_CHECK, label, Status.RETAKE,
-                          "an arm is raised above the head: this lifts the shoulder; shoulder and head tilt withheld",
+                          "an arm is raised above the head: this lifts the shoulder" + _withheld_words(ARMS_CHECK, view),
                           "let the arms hang relaxed at the sides")
     torso = abs(float((_p(lms, Landmark.LEFT_HIP)[1] + _p(lms, Landmark.RIGHT_HIP)[1]) / 2) - shoulder_y)
     if min(wrists) < shoulder_y + 0.25 * torso:
@@ -398,6 +490,15 @@ def check_image(bgr: BGRImage, lms: PoseLandmarks) -> tuple[SetupCheck, SetupChe
     return sharpness, exposure
 
 
+def live_checks(levelled: PoseLandmarks, view: View, camera: CameraTilt) -> tuple[SetupCheck, ...]:
+    """The checks that withhold on a live frame as on a photo: the camera's pitch and height
+    (from the scene, re-read every few seconds) and the arms. Not the body's turn: a desk
+    worker sitting obliquely is monitored in the nearest view, their own baseline absorbing
+    the offset; nor framing and stance, made for a standing whole body."""
+    _, pitch = check_camera(camera)
+    return pitch, check_camera_height(levelled, camera, view), _check_arms(levelled, view)
+
+
 def assess_setup(
     bgr: BGRImage,
     lms: PoseLandmarks,
@@ -417,7 +518,7 @@ def assess_setup(
     stance, arms = check_stance(levelled, view)
     sharpness, exposure = check_image(bgr, lms)
     checks = (
-        check_yaw(view), roll, pitch, check_camera_height(levelled, camera), check_framing(lms, size),
+        check_yaw(view), roll, pitch, check_camera_height(levelled, camera, view), check_framing(lms, size, view),
         stance, arms, sharpness, exposure, *((agreement,) if agreement else ()),
     )
     return Setup(checks, camera, mirrored)
