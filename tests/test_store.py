@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -47,6 +48,7 @@ SPAWN = multiprocessing.get_context("spawn")
 SQLITE_ONLY = {
     "test_migration_from_schema_2_keeps_every_row_and_id",
     "test_migrating_twice_from_two_processes_is_harmless",
+    "test_opening_a_file_another_connection_is_writing_waits_for_it",
     "test_newer_schema_is_refused",
 }
 
@@ -251,6 +253,25 @@ def test_migrating_twice_from_two_processes_is_harmless(tmp_path):
         p.join(120)
         assert p.exitcode == 0
     s = Store(tmp_path)
+    assert s.schema_version() == SCHEMA_VERSION and [c.name for c in s.list_clients()] == ["Old"]
+
+
+def test_opening_a_file_another_connection_is_writing_waits_for_it(tmp_path):
+    """Switching a pre-WAL file to WAL needs SQLite's lock and does not wait for it by itself:
+    a store opening while another connection writes failed at once with "database is locked"
+    (two app processes starting together hit it now and then). It now waits, as for any lock."""
+    with sqlite3.connect(tmp_path / "posture.db") as conn:
+        conn.executescript(SCHEMA_V2)
+    holder = sqlite3.connect(tmp_path / "posture.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO clients VALUES (1, 'Old', NULL, '2026-01-01T00:00:00', NULL)")
+    release = threading.Timer(0.5, holder.execute, args=("COMMIT",))  # the writer finishes while the store waits
+    release.start()
+    try:
+        s = Store(tmp_path)
+    finally:
+        release.join()
+        holder.close()
     assert s.schema_version() == SCHEMA_VERSION and [c.name for c in s.list_clients()] == ["Old"]
 
 

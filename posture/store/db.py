@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +106,30 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+#: How long a SQLite connection waits for another's lock before giving up, seconds.
+SQLITE_BUSY_S = 30.0
+#: Between tries to switch a new file's journal to WAL (see `_journal_to_wal`).
+_WAL_RETRY_S = 0.05
+
+
+def _journal_to_wal(cur: Any) -> None:
+    """`PRAGMA journal_mode = WAL`, waiting up to SQLITE_BUSY_S for another connection's lock:
+    switching the journal does not go through SQLite's busy handler, so two processes opening a
+    new (or pre-WAL) file at once could fail with "database is locked" at once. Once a file is
+    in WAL it stays so, and the statement no longer needs the lock."""
+    deadline = time.monotonic() + SQLITE_BUSY_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_WAL_RETRY_S)
+
+
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_S})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -113,7 +137,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _journal_to_wal(cur)
         cur.execute("PRAGMA synchronous = FULL")
         cur.close()
 
