@@ -360,7 +360,7 @@ def test_pdf_text_fallback_keeps_what_a_font_has_and_drops_only_invisible_select
 def test_each_photo_shows_its_set_up_checks(assessed):
     a = assessed("standing_front_04_tpose.jpg")  # body turned 41-45 deg: a retake
     md, page = to_markdown(Summary([a])), to_html(Summary([a]))
-    read = "only head tilt and shoulder tilt are read"
+    read = "only shoulder tilt is read"
     assert ", set-up retake: " in md and read in md and "fix: ask the client to turn about 4" in md
     assert "class='st-retake'>retake<" in page and read in page and "fix: ask the client to turn about 4" in page
     skier = assessed("standing_front_03_skier.jpg")  # 52 deg: between front and side, nothing read

@@ -217,7 +217,8 @@ def check_yaw(view: View) -> SetupCheck:
         read = [spec.label.lower() for spec in applies if spec.max_turn_deg >= off]
         beyond = [spec for spec in applies if spec.max_turn_deg < off]
         return SetupCheck("yaw", label, Status.RETAKE,
-                          f"{reading}: only {' and '.join(read)} are read (with the wider ± the turn brings); "
+                          f"{reading}: only {' and '.join(read)} {'is' if len(read) == 1 else 'are'} read (with the "
+                          "wider ± the turn brings); "
                           f"the others need the body within {max(spec.max_turn_deg for spec in beyond):.0f}° and are "
                           "withheld", _turn_words(delta),
                           withholds=tuple(spec.name for spec in beyond))
