@@ -65,6 +65,7 @@ bench: $(RUN_STAMP)
 	$(BIN)/python benchmarks/cost.py
 	$(BIN)/python benchmarks/stability.py --raw
 	$(BIN)/python benchmarks/reference.py
+	$(BIN)/python benchmarks/placement.py
 
 # Longer runs, apart: the batch runner's scaling (200 photos; 1 and 2 workers, Ray) and the
 # store under 20 concurrent therapists on a PostgreSQL server it starts on loopback.
