@@ -13,7 +13,8 @@ right far more often than which side is near.
 
 A body turned far from every intended view (more than 45 deg from front and back and 30 from
 either side: `turn_limit_deg`) is neither a front nor a side photo: it is classed TURNED, no
-measure applies to it, and the set-up check says how to fix it. One function, `decide_view`, serves photos and the live monitor alike.
+measure applies to it, and the set-up check says how to fix it. One function, `decide_view`,
+serves photos and the live monitor alike.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ class ViewName(str, Enum):
     def intended_yaw_deg(self) -> float | None:
         """The body yaw this view asks for (see `yaw_deg`); None for TURNED."""
         return _INTENDED_YAW.get(self.value)
+
+    def off_square_deg(self, yaw_deg: float | None) -> float | None:
+        """How far a body at `yaw_deg` is turned from this view's intended yaw (0 = squarely),
+        degrees; None when either is unknown (TURNED has none)."""
+        intended = self.intended_yaw_deg
+        if yaw_deg is None or intended is None:
+            return None
+        return abs(angle_difference_deg(yaw_deg, intended))
 
     @property
     def is_frontal(self) -> bool:
@@ -96,10 +105,7 @@ class View:
     @property
     def yaw_off_deg(self) -> float | None:
         """How far the body is turned from this view's intended yaw (0 = squarely), degrees."""
-        intended = self.name.intended_yaw_deg
-        if self.yaw_deg is None or intended is None:
-            return None
-        return abs(angle_difference_deg(self.yaw_deg, intended))
+        return self.name.off_square_deg(self.yaw_deg)
 
     @property
     def forward_x(self) -> float:
@@ -142,9 +148,9 @@ VIEW_HELP = (
 
 #: How far the body may be turned from a view's square yaw before the view no longer holds
 #: (then it is TURNED, and no measure applies). A side view's sagittal lines need it within
-#: 30 deg. A front or back view holds to 45 deg, the half-way point to a side view: its head and
-#: shoulder lines are still read there, with the ± their turn earns (measured on the
-#: four-camera reference: `uncertainty.PlacementSD`); each measure declares its own limit
+#: 30 deg. A front or back view holds to 45 deg, the half-way point to a side view: its
+#: shoulder line is still read there, with the ± its turn earns (measured on the four-camera
+#: reference: `uncertainty.PlacementSD`); each measure declares its own limit
 #: (`MeasureSpec.max_turn_deg`, 30 deg unless it says more).
 SIDE_TURN_LIMIT_DEG = 30.0
 FRONTAL_TURN_LIMIT_DEG = 45.0

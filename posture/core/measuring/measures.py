@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from posture.core.body.landmarks import MIN_VISIBILITY, Landmark, PoseLandmarks
-from posture.core.body.views import FRONTAL_TURN_LIMIT_DEG, Posture, ViewName, angle_difference_deg
+from posture.core.body.views import FRONTAL_TURN_LIMIT_DEG, Posture, ViewName
 
 from . import geometry as g
 from .measure_spec import (
@@ -133,8 +133,7 @@ def _trunk_lean(xy: FloatArray, ctx: MeasureContext) -> float:
     # A body turned by psi from square shows its side-to-side lean shortened by cos(psi)
     # (the vertical is not): 30 deg of lean seen 25 deg off square reads 27.6. Undone here,
     # so that the yaw's SD enters the lean's ± like the tilts' (`uncertainty.combine`).
-    intended = ctx.view.name.intended_yaw_deg or 0.0
-    shortening = max(math.cos(math.radians(angle_difference_deg(ctx.yaw_deg, intended))), 0.5)
+    shortening = max(math.cos(math.radians(ctx.view.name.off_square_deg(ctx.yaw_deg) or 0.0)), 0.5)
     sideways = ctx.view.subject_left_x * (shoulder[0] - hip[0]) / shortening
     return math.degrees(math.atan2(sideways, hip[1] - shoulder[1]))
 
@@ -238,7 +237,7 @@ def _build_table() -> tuple[MeasureSpec, ...]:
             # Clients asked to look ahead keep the head within a few degrees of the trunk (4-6 deg
             # on the four-camera reference): 8 deg SD is our assumption.
             line_turn=LineTurn(8.0),
-            # Not past 30 deg: the head's own turn grows with the body's (a client turned away
+            # max_turn_deg stays at 30: the head's own turn grows with the body's (a client turned away
             # looks back or not), and at 31-44 deg off the four-camera heads erred 2-5 deg with
             # two false mild findings, although the ears' placement held.
             grading=Grading("head_tilt", "Head likely tilted: {side} ear higher",

@@ -213,9 +213,8 @@ def check_yaw(view: View) -> SetupCheck:
     if off <= turn_limit_deg(view.name):
         # A front or back view turned 30-45 deg: the measures that declare they hold there are
         # read (their ± grows with the turn); the others are withheld with this reading.
-        applies = [spec for spec in MEASURES if view.name in spec.views and view.posture in spec.postures]
-        read = [spec.label.lower() for spec in applies if spec.max_turn_deg >= off]
-        beyond = [spec for spec in applies if spec.max_turn_deg < off]
+        read = [spec.label.lower() for spec in _measured_in(view) if spec.max_turn_deg >= off]
+        beyond = [spec for spec in _measured_in(view) if spec.max_turn_deg < off]
         return SetupCheck("yaw", label, Status.RETAKE,
                           f"{reading}: only {' and '.join(read)} {'is' if len(read) == 1 else 'are'} read (with the "
                           "wider ± the turn brings); "

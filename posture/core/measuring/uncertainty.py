@@ -28,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 
 from posture.core.body.landmarks import Landmark
-from posture.core.body.views import angle_difference_deg
 from posture.core.image.camera import CameraTilt
 
 from . import geometry as g
@@ -97,10 +96,7 @@ def placement_sd(lm: Landmark, ctx: MeasureContext) -> float:
 
 def off_square_deg(ctx: MeasureContext) -> float:
     """How far the body (at the context's yaw) is turned from its view's square yaw; 0 unknown."""
-    intended = ctx.view.name.intended_yaw_deg
-    if ctx.yaw_deg is None or intended is None:
-        return 0.0
-    return abs(angle_difference_deg(ctx.yaw_deg, intended))
+    return ctx.view.name.off_square_deg(ctx.yaw_deg) or 0.0
 
 
 #: No reading is known better than this (per unit).
@@ -176,8 +172,6 @@ def _hidden_depth_term(spec: MeasureSpec, ctx: MeasureContext) -> float:
     the photo cannot see: a body turned by `off` from square shows `tan(off)` of it as if it
     were side to side (a trunk leaning 5 deg forward, seen 30 deg off square, reads about
     2.9 deg of lateral lean). Zero seen squarely."""
-    if not spec.hidden_depth_sd_deg or ctx.yaw_deg is None:
-        return 0.0
     return math.tan(math.radians(min(off_square_deg(ctx), 60.0))) * spec.hidden_depth_sd_deg
 
 
