@@ -198,3 +198,15 @@ def server(tmp_path_factory):
 def markdown_shown(markdown: str) -> str:
     """What Markdown shows of escaped text (the backslashes before punctuation dropped)."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")  # the word joiner is invisible
+
+
+def use_database(request, monkeypatch) -> str:
+    """POSTURE_DATABASE_URL for a test whose `request.param` names its backend ("sqlite": the
+    file in the data folder; "postgresql": the suite's server, tests/pg.py); the processes it
+    spawns inherit it. The modules that run every test on both call it from their `backend`
+    fixture."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("POSTURE_DATABASE_URL", request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
+    return request.param

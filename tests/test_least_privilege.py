@@ -18,6 +18,8 @@ from posture.store import accounts, audit, export, schema
 from posture.store.actor import SELF_CHECK, Actor
 from posture.store.records import NewPhoto, Store
 
+from .conftest import use_database
+
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
@@ -26,11 +28,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(autouse=True)
 def backend(request, monkeypatch):
-    if request.param == "postgresql":
-        monkeypatch.setenv("POSTURE_DATABASE_URL", request.getfixturevalue("pg_url"))
-    else:
-        monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
-    return request.param
+    return use_database(request, monkeypatch)
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from posture.core.intake import Intake
 from posture.store.photo_files import PhotoFiles
 from posture.store.records import SCHEMA_VERSION, NewPhoto, Store, search_key
 
+from .conftest import use_database
+
 # Today's schema before ids became AUTOINCREMENT (version 2), copied so the migration test
 # does not depend on MIGRATIONS staying as written.
 SCHEMA_V2 = """
@@ -61,12 +63,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(autouse=True)
 def backend(request, monkeypatch):
-    """POSTURE_DATABASE_URL for this test (inherited by the processes it spawns)."""
-    if request.param == "postgresql":
-        monkeypatch.setenv("POSTURE_DATABASE_URL", request.getfixturevalue("pg_url"))
-    else:
-        monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
-    return request.param
+    return use_database(request, monkeypatch)
 
 
 def _count(store, table):

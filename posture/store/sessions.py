@@ -94,15 +94,10 @@ class SessionRecords:
         try:
             return self._save_with_photos(photos_, insert_)
         except ConflictError:
-            # Another save with the same key committed between our check and our insert
-            # (PostgreSQL runs them side by side), or the client went meanwhile.
-            with self.database.read() as conn:
-                found = _session_with_key(conn, key) if key is not None else None
-                if found is not None:
-                    return found
-                if conn.execute(select(clients.c.id).where(clients.c.id == client_id)).first() is None:
-                    raise ClientNotFoundError(client_id) from None
-            raise
+            found = self._saved_meanwhile(key, client_id)
+            if found is None:
+                raise
+            return found
 
     def save_self_check(self, label: str, intake: Intake, photos_: list[NewPhoto], actor: Actor, idempotency_key: str | None,
                         for_code: str | None) -> int:
@@ -125,11 +120,21 @@ class SessionRecords:
         try:
             return self._save_with_photos(photos_, insert_)
         except ConflictError:
-            with self.database.read() as conn:
-                found = _session_with_key(conn, key) if key is not None else None
+            found = self._saved_meanwhile(key)
             if found is None:
                 raise
             return found
+
+    def _saved_meanwhile(self, key: str | None, client_id: int | None = None) -> int | None:
+        """After a save's conflict: the session another save with the same key committed
+        between our check and our insert (PostgreSQL runs them side by side), or None.
+        ClientNotFoundError when `client_id` is given and that client went meanwhile."""
+        with self.database.read() as conn:
+            found = _session_with_key(conn, key) if key is not None else None
+            if found is None and client_id is not None and \
+                    conn.execute(select(clients.c.id).where(clients.c.id == client_id)).first() is None:
+                raise ClientNotFoundError(client_id) from None
+        return found
 
     def self_checks(self, actor: Actor) -> list[SessionRecord]:
         with self.database.read() as conn:
