@@ -58,6 +58,8 @@ def test_units():
     ("left_knee not visible enough (visibility 0.32 < 0.50)", "deg",
      "not measured: left knee not visible enough (visibility 0.32 < 0.50)"),
     (None, "deg", "not measured: no reading"),
+    # a set-up gate's reason begins "not measured: " itself: said once, not twice
+    ("not measured: an arm is raised above the head", "deg", "not measured: an arm is raised above the head"),
 ])
 def test_withheld_values_say_why_in_full(reason, unit, expected):
     assert measure_text(Measure("left_knee_valgus_deg", unit, None, None, 0.0, reason)) == expected

@@ -40,6 +40,7 @@ from posture.core.measuring.findings import (
     evaluate_possible,
     load_thresholds,
 )
+from posture.core.measuring.formatting import NOT_MEASURED
 from posture.core.measuring.gates import withhold, withhold_failed_checks, withhold_if_unlevelled
 from posture.core.measuring.gravity import Levelling, camera_for_photo
 from posture.core.measuring.measures import HEIGHT_RANGE_CM, MEASURES, RENAMED_MEASURES, Measure, MeasureContext, compute_measures
@@ -298,7 +299,7 @@ def assess(
         for n, m in measures.items()
     }
     if view_doubt:  # first: its reason says what to do, the set-up checks' follow from it
-        measures = withhold(measures, tuple(measures), f"not measured: {view_doubt}")
+        measures = withhold(measures, tuple(measures), f"{NOT_MEASURED}{view_doubt}")
     measures = withhold_failed_checks(measures, setup)
     if level and not levelling.active:
         measures = withhold_if_unlevelled(measures, levelled)

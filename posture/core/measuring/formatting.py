@@ -104,6 +104,8 @@ _PCT = re.compile(r"(\d) % (torso|height)\b")
 
 
 _LIMIT = re.compile(r"\(limit ([0-9.]+)\)")
+#: How a withheld value reads in a table or a line.
+NOT_MEASURED = "not measured: "
 
 
 def reason_text(reason: str, unit: str | None = None) -> str:
@@ -121,7 +123,9 @@ def measure_text(m: Measure, ascii_only: bool = False) -> str:
     """What a table or a line shows for a measure: the signed value in words, or
     "not measured: <reason>" in full."""
     if m.value is None:
-        return f"not measured: {reason_text(m.reason or 'no reading', m.unit)}"
+        # A set-up gate's reason already begins "not measured: " (the JSON keeps it so): said once.
+        reason = (m.reason or "no reading").removeprefix(NOT_MEASURED)
+        return f"{NOT_MEASURED}{reason_text(reason, m.unit)}"
     return signed_words(m.name, m.value, m.unit, m.uncertainty, ascii_only)
 
 

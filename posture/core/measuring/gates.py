@@ -11,6 +11,7 @@ from dataclasses import replace
 from posture.core.body import augment
 from posture.core.body.landmarks import PoseLandmarks
 
+from .formatting import NOT_MEASURED
 from .measures import MEASURES, Measure
 from .setup import Setup
 from .setup import Status as SetupStatus
@@ -24,8 +25,8 @@ UNLEVELLED_TRUNK_LIMIT_DEG = 3 * UNKNOWN_ROLL_SD_DEG
 #: How the two withholdings that come from the camera's set-up alone begin (an unknown level
 #: with a tilted-looking trunk; a body turned past a measure's limit): a front and back pair
 #: from one camera cancels what they guard against, so it may still fuse such a measure.
-UNLEVELLED_REASON = "not measured: camera level unknown and the trunk looks tilted"
-TURNED_REASON = "not measured: body turned"
+UNLEVELLED_REASON = f"{NOT_MEASURED}camera level unknown and the trunk looks tilted"
+TURNED_REASON = f"{NOT_MEASURED}body turned"
 
 
 def withheld_for_the_camera_only(reason: str | None) -> bool:
@@ -48,7 +49,7 @@ def withhold_failed_checks(measures: dict[str, Measure], setup: Setup) -> dict[s
     """Withhold the measures a failed set-up check invalidates, with the check's words."""
     for check in setup.checks:
         if check.status is SetupStatus.RETAKE:
-            measures = withhold(measures, check.withheld(), f"not measured: {check.reading}")
+            measures = withhold(measures, check.withheld(), f"{NOT_MEASURED}{check.reading}")
     return measures
 
 
@@ -58,7 +59,7 @@ def withheld_by_setup(setup: Setup, measures: dict[str, Measure]) -> tuple[str, 
     retakes = [c for c in setup.checks if c.status is SetupStatus.RETAKE]
     names = {n for c in retakes for n in c.withheld()}
     # a record stored before the checks named what they withhold still says it in the reasons
-    reasons = {f"not measured: {c.reading}" for c in retakes}
+    reasons = {f"{NOT_MEASURED}{c.reading}" for c in retakes}
     return tuple(n for n, m in measures.items() if m.relevant and (n in names or m.reason in reasons))
 
 
