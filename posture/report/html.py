@@ -66,6 +66,7 @@ vertical-align:top;overflow-wrap:anywhere}th{background:#f3f3f3}
 .photo img{max-width:100%;height:auto;border:1px solid #ccc}
 .warn{color:#8a5300}.user{white-space:pre-wrap;overflow-wrap:anywhere}
 .setup td:nth-child(2),.setup th{white-space:nowrap;overflow-wrap:normal}.setup td:first-child{min-width:9em}
+.measures td:first-child,.measures th{overflow-wrap:normal}
 dl.defs dt{font-weight:600;margin-top:.4em}dl.defs dd{margin:0 0 0 1em;font-size:.92em}
 @media (max-width:760px){.glance,.photo-grid{grid-template-columns:1fr}.chart{max-width:320px}}
 @media print{body{max-width:none;padding:0;font-size:10pt}.photo{break-inside:avoid}h2,h3{break-after:avoid}
