@@ -62,3 +62,11 @@ class Server:
             self.proc.terminate()
             self.proc.wait(timeout=15)
             self.proc = None
+
+
+def photo_input(page, view: str):  # noqa: ANN001, ANN201 (a Playwright page and locator)
+    """The file input of one view's uploader, found by its label ("Front photo (…"): the
+    position of an input in the page is not the tab's, since all tabs render at once and in
+    whichever order their elements arrive."""
+    uploader = page.locator("[data-testid=stFileUploader]").filter(has_text=f"{view} photo (")
+    return uploader.locator("input[type=file]")

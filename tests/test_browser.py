@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser_kit import BASE_ARGS, CHROMIUM, Server
+from .browser_kit import BASE_ARGS, CHROMIUM, Server, photo_input
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,10 +82,10 @@ def test_intake_save_restart_history_compare_download(server, pw, data_dir, tmp_
         page.get_by_label("How long has it hurt?").fill("3 weeks")
         page.get_by_label("Notes").fill("stiff neck after a long drive")
         # Front and side photos.
-        page.locator("input[type=file]").first.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        photo_input(page, "Front").set_input_files(str(data_dir / "standing_front_05_video.jpg"))
         _wait_text(page, "front view, standing")
         page.get_by_role("tab", name="Side").click()
-        page.locator("input[type=file]").nth(1).set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
+        photo_input(page, "Side").set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
         _wait_text(page, "Trunk likely")
         _wait_images_decoded(page)
         page.get_by_role("button", name="Save assessment").click()
@@ -341,7 +341,7 @@ def test_client_switch_starts_clean(server, pw, data_dir):
         _pick_client(page, "Switch A")
         _wait_text(page, "Assessment for Switch A")
         _type_notes(page, "only for A")
-        page.locator("input[type=file]").first.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        photo_input(page, "Front").set_input_files(str(data_dir / "standing_front_05_video.jpg"))
         _wait_text(page, "front view, standing")
         page.get_by_role("button", name="Save assessment").click()
         _wait_text(page, "Saved as session", 20_000)
@@ -353,7 +353,7 @@ def test_client_switch_starts_clean(server, pw, data_dir):
         assert "only for A" not in body and "front view" not in body and "Save assessment" not in body
         _type_notes(page, "only for B")
         page.get_by_role("tab", name="Side").click()
-        page.locator("input[type=file]").nth(1).set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
+        photo_input(page, "Side").set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
         _wait_text(page, "Trunk likely")
         page.get_by_role("button", name="Save assessment").click()
         _wait_text(page, "Saved as session", 20_000)
@@ -392,7 +392,7 @@ def test_reload_keeps_the_draft(server, pw, data_dir):
         page.goto(server.url)
         _pick_client(page, "Reload C")
         _type_notes(page, "typed, then the tab was reloaded")
-        page.locator("input[type=file]").first.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
+        photo_input(page, "Front").set_input_files(str(data_dir / "standing_front_05_video.jpg"))
         _wait_text(page, "front view, standing")
         deadline = time.monotonic() + 20  # the draft is written by the rerun that shows the result
         while time.monotonic() < deadline:
@@ -452,7 +452,7 @@ def test_user_text_shown_exactly_and_fetches_nothing(server, pw, data_dir, asses
         _wait_text(page, "Assessment for :red[red]")
         _type_notes(page, notes)
         page.get_by_role("tab", name="Side").click()
-        page.locator("input[type=file]").nth(1).set_input_files(str(photo))
+        photo_input(page, "Side").set_input_files(str(photo))
         _wait_text(page, "Pre-session posture summary")
         summary = page.locator("[data-testid=stMarkdownContainer]", has_text="Pre-session posture summary")
         text = summary.inner_text().replace("\u2060", "")  # the word joiner that keeps addresses unlinked is invisible
@@ -486,7 +486,7 @@ def test_refused_upload_says_why_and_replaces_the_results(server, pw, data_dir, 
     try:
         page.goto(server.url)
         page.get_by_text("Screening aid, not a diagnosis").first.wait_for(timeout=30_000)
-        upload = page.locator("input[type=file]").first
+        upload = photo_input(page, "Front")
         upload.set_input_files(str(data_dir / "standing_front_05_video.jpg"))
         _wait_text(page, "front view, standing")
         error = "[data-testid=stAlertContentError]"  # the reason, on the page (not in a tooltip)
@@ -518,7 +518,7 @@ def test_upload_over_the_size_limit_says_so_and_clears_the_results(server, pw, d
         page.get_by_text("Screening aid" if where == "intake" else "Desk posture self check").first.wait_for(timeout=30_000)
         if where == "self check":
             page.get_by_text("Upload", exact=True).click()
-        upload = page.locator("input[type=file]").first
+        upload = photo_input(page, "Front") if where == "intake" else page.locator("input[type=file]")
         upload.set_input_files(str(data_dir / "seated_side_hunched_01.jpg"))
         _wait_text(page, shown)
         assert "up to 25 MB" in _body(page) and "Limit 100MB" not in _body(page)  # the limit the page applies
