@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 
 DATA = Path(__file__).parent / "data"
+#: Two back photos of one person from one camera whose set-up lets every frontal measure be
+#: read (a lab camera at shoulder height, 17° down): two "visits" for the history and compare
+#: tests. (The room with the floorboards, standing_back_01/02/03, has its camera about 2 m up
+#: and 31° down: every measure there is withheld.)
+TWO_BACK_PHOTOS = ("standing_back_04_tpose.jpg", "multicam/static_cam02_f00.jpg")
 
 
 # --- Markers for `make test-fast` (registered in pyproject.toml), from what a test uses ---

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import markdown_shown
+from .conftest import TWO_BACK_PHOTOS, markdown_shown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,8 +181,8 @@ def test_history_compares_two_sessions(data_dir, data_folder):
 
     store = Store(data_folder)
     c = store.create_client("Hist")
-    for name in ("standing_back_01.jpg", "standing_back_02.jpg"):
-        store.save_session(c.id, Intake(), [NewPhoto((data_dir / name).read_bytes(), name, assess(data_dir / name))])
+    for name in TWO_BACK_PHOTOS:
+        store.save_session(c.id, Intake(), [NewPhoto((data_dir / name).read_bytes(), Path(name).name, assess(data_dir / name))])
     at = AppTest.from_file(str(ROOT / "app_pages/3_History.py"), default_timeout=120)
     at.session_state["client_id"] = c.id
     at.run()
@@ -204,9 +204,9 @@ def test_history_charts_the_margin_and_opens_after_on_an_assessment(data_dir, da
     store = Store(data_folder)
     c = store.create_client("Trend")
     ids = []
-    for name, kind in (("standing_back_01.jpg", "assessment"), ("standing_back_02.jpg", "assessment"),
-                       ("standing_back_02.jpg", "self_check")):  # the self check is the latest
-        photo = NewPhoto((data_dir / name).read_bytes(), name, assess(data_dir / name))
+    first, second = TWO_BACK_PHOTOS
+    for name, kind in ((first, "assessment"), (second, "assessment"), (second, "self_check")):  # the self check is the latest
+        photo = NewPhoto((data_dir / name).read_bytes(), Path(name).name, assess(data_dir / name))
         ids.append(store.save_session(c.id, Intake(), [photo], kind))
     at = AppTest.from_file(str(ROOT / "app_pages/3_History.py"), default_timeout=120)
     at.session_state["client_id"] = c.id
@@ -566,7 +566,7 @@ def test_setup_block_and_camera_override_rerun_with_the_stated_camera(data_dir, 
 def test_selfie_checkbox_flips_the_photo_back(data_dir, data_folder):
     at = _run("app.py")
     _new_client(at, "Selfie")
-    _upload(at, "back", data_dir / "standing_back_01.jpg")
+    _upload(at, "back", data_dir / "standing_back_04_tpose.jpg")
     assert not at.checkbox(key=_key(at, "selfie_back")).value  # no front-camera EXIF: not preset
     assert not any("Preset from the photo's EXIF" in c.value for c in at.caption)
     shown = _texts(at)
@@ -577,12 +577,12 @@ def test_selfie_checkbox_flips_the_photo_back(data_dir, data_folder):
     a = _saved_photo(at, data_folder)
     assert a.image.mirrored and a.to_dict()["image"]["mirrored"] is True
     assert any("mirrored selfie" in w for w in a.warnings)
-    # Left and right swap: the shoulder line (+4.1 deg unflipped, 1.4 u from 0) tilts the other way.
+    # Left and right swap: the shoulder line (-1.9 deg unflipped) tilts the other way.
     from posture import assess
 
-    plain = assess(data_dir / "standing_back_01.jpg").measures["shoulder_tilt_deg"].value
+    plain = assess(data_dir / "standing_back_04_tpose.jpg").measures["shoulder_tilt_deg"].value
     flipped = a.measures["shoulder_tilt_deg"].value
-    assert plain is not None and flipped is not None and plain > 0 > flipped
+    assert plain is not None and flipped is not None and plain < 0 < flipped
 
 
 def test_front_camera_exif_presets_the_selfie_question(data_dir):

@@ -220,8 +220,8 @@ def test_a_selfie_is_flipped_back_and_the_set_up_is_printed(capsys, data_dir):
     code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"), "--selfie", "--json", "-")
     d = json.loads(out)
     assert code == 0 and d["image"]["mirrored"] is True and d["setup"]["mirrored"] is True
-    code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"))
-    assert "set-up:" in out and "Camera level (roll)" in out
+    code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"))  # a camera about 2 m up
+    assert "set-up: retake" in out and "[retake] Camera tilt up/down (pitch): camera points 31° down" in out
 
 
 # --- quiet by default, --verbose brings the libraries' logs back; bad inputs in one clean line ----------
@@ -417,13 +417,14 @@ def test_check_outputs_rules():
 # --- the words people read: plain names, units, where files went (issue 18) ---------------------
 
 IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # craniovertebral_angle_deg, neck_on_trunk_flexion_deg
+DEG = r"\d+\.\d°"  # a printed angle: one decimal and the degree sign
 
 
 def test_assess_text_uses_the_apps_names_and_words(capsys, data_dir):
     code, out, err = run(capsys, "assess", str(data_dir / "seated_side_upright_01.jpg"))
     assert code == 0, err
-    assert "  Neck flexion on the trunk: flexed by 18.4° ± 4.1°\n" in out
-    assert "  Trunk inclination: reclined by 6.5° ± 1.7°\n" in out
+    assert re.search(rf"\n  Neck flexion on the trunk: flexed by {DEG} ± {DEG}\n", out), out
+    assert re.search(rf"\n  Trunk inclination: reclined by {DEG} ± {DEG}\n", out), out
     assert not IDENTIFIER.findall(out) and " deg" not in out, out
 
 
@@ -431,11 +432,13 @@ def test_compare_text_prints_the_margin_the_verdict_uses(capsys, data_dir):
     code, out, err = run(capsys, "compare", str(data_dir / "seated_side_upright_01.jpg"),
                          str(data_dir / "seated_side_hunched_01.jpg"))
     assert code == 0, err
-    assert ("  Neck flexion on the trunk: +18.4° → −7.9°, change −26.3° (needs more than ±11.5° to count): worse\n"
-            in out)
-    assert "  Trunk inclination: −6.5° → +42.2°, change +48.7° (needs more than ±7.2° to count): worse\n" in out
-    assert ("Neck inclination (ear–shoulder line from vertical): +11.9° → +35.3°, "
-            "change +23.3° (needs more than ±10.8° to count): not graded: raises no finding") in out
+    # the numbers move with the scene's level; the words, signs and verdicts are the point here
+    assert re.search(rf"\n  Neck flexion on the trunk: \+{DEG} → −{DEG}, change −{DEG} \(needs more than ±{DEG} to count\): "
+                     r"worse\n", out), out
+    assert re.search(rf"\n  Trunk inclination: −{DEG} → \+{DEG}, change \+{DEG} \(needs more than ±{DEG} to count\): worse\n",
+                     out), out
+    assert re.search(rf"Neck inclination \(ear–shoulder line from vertical\): \+{DEG} → \+{DEG}, change \+{DEG} "
+                     rf"\(needs more than ±{DEG} to count\): not graded: raises no finding", out), out
     assert "A change counts only when it is larger than the amount shown: 2 × the two readings' combined uncertainty" in out
     assert not IDENTIFIER.findall(out.replace("seated_side_upright_01", "").replace("seated_side_hunched_01", "")), out
     assert " deg" not in out and "noise ±" not in out

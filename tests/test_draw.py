@@ -27,7 +27,7 @@ def _check_labels(labels, width, height):
     return boxes
 
 
-@pytest.mark.parametrize("name", ["standing_front_05_video.jpg", "standing_back_02.jpg", "seated_side_hunched_01.jpg",
+@pytest.mark.parametrize("name", ["standing_front_05_video.jpg", "standing_back_04_tpose.jpg", "seated_side_hunched_01.jpg",
                                   "standing_side_01.jpg"])
 def test_labels_inside_apart_and_near(assessed, data_dir, name):
     a = assessed(name)

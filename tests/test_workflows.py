@@ -11,7 +11,7 @@ from .conftest import markdown_shown, with_measures
 
 
 def test_change_lines_only_real_changes(assessed):
-    a = assessed("standing_back_02.jpg")
+    a = assessed("standing_back_04_tpose.jpg")
     before = with_measures(a, shoulder_tilt_deg=(5.0, 0.5))
     after = with_measures(a, shoulder_tilt_deg=(1.0, 0.5))
     lines = change_lines([before], [after])
@@ -56,7 +56,7 @@ def test_desk_advice(assessed, neck, torso, expected):
 
 
 def test_desk_advice_needs_side_view(assessed):
-    assert "needs a side view" in desk_advice(assessed("standing_back_02.jpg"))[0]
+    assert "needs a side view" in desk_advice(assessed("standing_back_04_tpose.jpg"))[0]
 
 
 # --- History's session story -------------------------------------------------------------
@@ -73,7 +73,7 @@ def _session(assessed, sid, created, photos=(), pain=None, kind="assessment"):
 def test_session_story_series(assessed):
     from posture.ui.workflows import key_measures_over_sessions, pain_over_sessions, session_date, session_label
 
-    s1 = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_02.jpg"], {"neck": 7, "low back": None})
+    s1 = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_04_tpose.jpg"], {"neck": 7, "low back": None})
     s2 = _session(assessed, 2, "2026-03-17T09:30:00", ["seated_side_upright_01.jpg"], {"neck": 4, "low back": 2})
     pain = pain_over_sessions([s1, s2])
     assert [(p.when.day, p.area, p.level) for p in pain] == [(3, "neck", 7), (17, "neck", 4), (17, "low back", 2)]
@@ -94,8 +94,8 @@ def test_trend_charts_show_the_margin_and_mark_self_checks(assessed):
     from posture.ui.trend_chart import measures_chart
     from posture.ui.workflows import key_measures_over_sessions, session_ticks
 
-    s1 = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_02.jpg"])
-    s2 = _session(assessed, 2, "2026-03-17T09:30:00", ["standing_back_02.jpg"], kind="self_check")
+    s1 = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_04_tpose.jpg"])
+    s2 = _session(assessed, 2, "2026-03-17T09:30:00", ["standing_back_04_tpose.jpg"], kind="self_check")
     ticks = session_ticks([s1, s2])
     assert ticks == {1: "#1 · 3 Mar", 2: "#2 · 17 Mar · self check"}  # the axis says who took it
     key = key_measures_over_sessions([s1, s2])
@@ -107,7 +107,7 @@ def test_trend_charts_show_the_margin_and_mark_self_checks(assessed):
     assert (whisker["y"]["field"], whisker["y2"]["field"]) == ("low", "high")
     rows = spec["data"]["values"]
     row = next(r for r in rows if r["measure"] == "Shoulder tilt (back)" and r["taken"] == "assessment")
-    m = assessed("standing_back_02.jpg").measures["shoulder_tilt_deg"]
+    m = assessed("standing_back_04_tpose.jpg").measures["shoulder_tilt_deg"]
     # the whisker is the margin a finding must clear: 2 x the reading's ±
     assert row["low"] == pytest.approx(m.value - 2 * m.uncertainty, abs=0.06)
     assert row["high"] == pytest.approx(m.value + 2 * m.uncertainty, abs=0.06)
@@ -118,9 +118,9 @@ def test_trend_charts_show_the_margin_and_mark_self_checks(assessed):
 def test_session_ticks_tell_close_sessions_apart(assessed):
     from posture.ui.workflows import session_ticks
 
-    a = _session(assessed, 7, "2026-03-03T14:05:09", ["standing_back_02.jpg"])
-    b = _session(assessed, 8, "2026-03-03T14:09:00", ["standing_back_02.jpg"])  # four minutes later
-    c = _session(assessed, 9, "2027-01-20T09:00:00", ["standing_back_02.jpg"])
+    a = _session(assessed, 7, "2026-03-03T14:05:09", ["standing_back_04_tpose.jpg"])
+    b = _session(assessed, 8, "2026-03-03T14:09:00", ["standing_back_04_tpose.jpg"])  # four minutes later
+    c = _session(assessed, 9, "2027-01-20T09:00:00", ["standing_back_04_tpose.jpg"])
     assert session_ticks([a, b]) == {7: "#1 · 3 Mar 14:05", 8: "#2 · 3 Mar 14:09"}  # same day: the time too
     assert session_ticks([a, c]) == {7: "#1 · 3 Mar 2026", 9: "#2 · 20 Jan 2027"}  # two years: the year too
     broken = dataclasses.replace(c, created="not a date")
@@ -130,7 +130,7 @@ def test_session_ticks_tell_close_sessions_apart(assessed):
 def test_before_after_defaults_and_refusals(assessed):
     from posture.ui.workflows import default_after, default_pair, pair_problem, shared_views
 
-    back, side = "standing_back_02.jpg", "seated_side_upright_01.jpg"
+    back, side = "standing_back_04_tpose.jpg", "seated_side_upright_01.jpg"
     a = _session(assessed, 1, "2026-01-01T10:00:00", [back, side])
     b = _session(assessed, 2, "2026-02-01T10:00:00", [side])
     check = _session(assessed, 3, "2026-02-15T10:00:00", [side], kind="self_check")
@@ -183,7 +183,7 @@ def _save(store, client, data_dir, assessed, names, pain):
 
 def test_history_one_assessment_so_far(history_store, data_dir, assessed):
     c = history_store.create_client("Solo")
-    _save(history_store, c, data_dir, assessed, ["standing_back_02.jpg"], {"neck": 6})
+    _save(history_store, c, data_dir, assessed, ["standing_back_04_tpose.jpg"], {"neck": 6})
     at = _history(c.id)
     assert any(i.value.startswith("One assessment so far") for i in at.info)
     assert not [s for s in at.selectbox if s.label in ("Before", "After")]  # nothing to compare yet
@@ -193,7 +193,7 @@ def test_history_one_assessment_so_far(history_store, data_dir, assessed):
 
 def test_history_pair_defaults_view_and_swap(history_store, data_dir, assessed):
     c = history_store.create_client("Story")
-    back, side = "standing_back_02.jpg", "seated_side_upright_01.jpg"
+    back, side = "standing_back_04_tpose.jpg", "seated_side_upright_01.jpg"
     first = _save(history_store, c, data_dir, assessed, [back], {"neck": 7})
     second = _save(history_store, c, data_dir, assessed, [side, back], {"neck": 5, "low back": 3})
     third = _save(history_store, c, data_dir, assessed, [side], {"neck": 2})

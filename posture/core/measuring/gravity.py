@@ -60,6 +60,12 @@ def floor_row(lms: PoseLandmarks) -> float:
     return float(min(lms.xy[int(L.LEFT_ANKLE), 1], lms.xy[int(L.RIGHT_ANKLE), 1]))
 
 
+def floor_top_row(lms: PoseLandmarks) -> float:
+    """A row the floor behind the subject rarely reaches above: their hips' (see
+    `estimate_camera_tilt`)."""
+    return float(lms.middle("HIP")[1])
+
+
 #: A scene estimate looser than this is no better than not knowing (the hand-held prior is
 #: 2 deg of roll): the lines do not agree on one vertical.
 MAX_CAMERA_ROLL_SD_DEG = 5.0
@@ -70,11 +76,12 @@ def camera_from_scene(bgr: np.ndarray, lms: PoseLandmarks, *, focal_px: float | 
                       focal_source: str | None = None) -> CameraTilt:
     """The camera's roll and pitch from the scene's lines, the person hidden.
 
-    The floor in front of the subject is left out first (floorboards and mat edges seen from
-    above converge like verticals); if too few lines are left, the whole scene is tried. An
+    The floor in front of and behind the subject is left out first (floorboards and mat edges
+    seen from above converge like verticals); if too few lines are left, the whole scene is tried. An
     estimate whose lines disagree (SD beyond the limits above) is reported as unknown."""
     hidden = body_boxes(lms)
-    tilt = estimate_camera_tilt(bgr, focal_px=focal_px, focal_source=focal_source, exclude=hidden, floor_y=floor_row(lms))
+    tilt = estimate_camera_tilt(bgr, focal_px=focal_px, focal_source=focal_source, exclude=hidden, floor_y=floor_row(lms),
+                                floor_top_y=floor_top_row(lms))
     if not tilt.known:
         tilt = estimate_camera_tilt(bgr, focal_px=focal_px, focal_source=focal_source, exclude=hidden)
     if tilt.known and ((tilt.roll_sd_deg or 0.0) > MAX_CAMERA_ROLL_SD_DEG or (tilt.pitch_sd_deg or 0.0) > MAX_CAMERA_PITCH_SD_DEG):
