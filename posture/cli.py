@@ -317,6 +317,7 @@ def _read_intake(path: Path):  # type: ignore[no-untyped-def]
 
 def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     from posture.core.measuring.formatting import label, measure_text
+    from posture.report.summary_text import photo_no_findings_text
 
     v = result.view
     out.write(f"{result.image.path}: {v.name.value} view, {v.posture.value} (confidence {v.confidence:.2f}, {v.source})\n")
@@ -334,7 +335,8 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
         for f in result.findings:
             out.write(f"    [{f.severity.label}] {f.title}\n")
     else:
-        out.write("  no imbalance is likely past its screening cut-off\n")
+        none = photo_no_findings_text(result)
+        out.write(f"  {none[0].lower()}{none[1:].rstrip('.')}\n")
     for f in result.possible_findings:
         out.write(f"  possible, not a finding (past a cut-off, not beyond its ±): [{f.severity.label}] {f.title}\n")
     for w in result.warnings:

@@ -222,6 +222,8 @@ def test_a_selfie_is_flipped_back_and_the_set_up_is_printed(capsys, data_dir):
     assert code == 0 and d["image"]["mirrored"] is True and d["setup"]["mirrored"] is True
     code, out, _ = run(capsys, "assess", str(data_dir / "standing_back_02.jpg"))  # a camera about 2 m up
     assert "set-up: retake" in out and "[retake] Camera tilt up/down (pitch): camera points 31° down" in out
+    # every measure withheld: that is no sign of balance, and the text does not say it is
+    assert "no measure was taken from this photo: see its set-up\n" in out and "no imbalance" not in out
 
 
 # --- quiet by default, --verbose brings the libraries' logs back; bad inputs in one clean line ----------

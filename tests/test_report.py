@@ -367,3 +367,16 @@ def test_each_photo_shows_its_set_up_checks(assessed):
     md = to_markdown(Summary([skier]))
     assert ", set-up retake: " in md and "fix: turn to face the camera" in md
 
+
+
+def test_a_photo_that_read_nothing_does_not_say_no_imbalance(assessed):
+    """A photo whose every measure is withheld (here a camera about 2 m up, 31° down) raised no
+    finding because it read nothing: it says so, not "no imbalance is likely"."""
+    from posture.report.summary_text import NO_FINDINGS, NO_MEASURES, photo_no_findings_text
+
+    high = assessed("standing_back_02.jpg")
+    assert not high.findings and all(m.value is None for m in high.measures.values() if m.relevant)
+    assert photo_no_findings_text(high) == NO_MEASURES
+    level = assessed("standing_front_05_video.jpg")
+    assert not level.findings and any(m.value is not None for m in level.measures.values())
+    assert photo_no_findings_text(level) == NO_FINDINGS

@@ -166,6 +166,13 @@ def measured_names(summary: Summary) -> list[str]:
     return list(seen)
 
 
+def photo_no_findings_text(a: Assessment) -> str:
+    """What one photo says when it raised no finding: nothing it read cleared a cut-off, or it
+    read nothing (every measure withheld), which is no sign of balance."""
+    read = any(m.relevant and m.value is not None for m in a.measures.values())
+    return NO_FINDINGS if read else NO_MEASURES
+
+
 def no_findings_text(groups: list[RegionGroup]) -> str:
     """Why the findings are empty: nothing cleared its threshold, or nothing was measured."""
     measured = any(not g.status.startswith("not assessed") for g in groups)

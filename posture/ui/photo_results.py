@@ -14,7 +14,7 @@ from posture.core.image.device import DeviceLevel
 from posture.core.image.imaging import encode_jpeg, load_image, read_camera_exif
 from posture.core.pair import camera_turn, first_front_and_back
 from posture.report.markdown import md_escape, measures_markdown
-from posture.report.summary_text import NO_FINDINGS, POSSIBLE_HEADING
+from posture.report.summary_text import POSSIBLE_HEADING, photo_no_findings_text
 
 from .workflows import annotated_jpeg, setup_notes
 
@@ -115,7 +115,7 @@ def show_assessed(item: Assessed) -> None:
     for f in a.findings:
         right.markdown(f"**{f.severity.label.upper()}** — {f.title}")
     if not a.findings:
-        right.info(NO_FINDINGS)
+        right.info(photo_no_findings_text(a))
     if a.possible_findings:  # apart, and never a finding
         right.caption(POSSIBLE_HEADING + ": " + "; ".join(f"{f.title} ({f.severity.label})" for f in a.possible_findings))
     for w in a.warnings:
