@@ -458,7 +458,10 @@ def _check_arms(lms: PoseLandmarks, view: View) -> SetupCheck:
                           "let the arms hang relaxed at the sides")
     torso = abs(float((_p(lms, Landmark.LEFT_HIP)[1] + _p(lms, Landmark.RIGHT_HIP)[1]) / 2) - shoulder_y)
     if min(wrists) < shoulder_y + 0.25 * torso:
-        return SetupCheck(ARMS_CHECK, label, Status.CAUTION, "arms raised toward shoulder height (e.g. a T-pose)",
+        # in the photo alone a hand held up in front (papers, a phone) looks like an arm raised out
+        # to the side: the words cover both
+        return SetupCheck(ARMS_CHECK, label, Status.CAUTION, "a hand at chest height or above (arms held up in front "
+                          "or out to the side, e.g. a T-pose)",
                           "let the arms hang relaxed at the sides")
     return SetupCheck(ARMS_CHECK, label, Status.OK, "arms down")
 
