@@ -181,8 +181,8 @@ def main() -> None:
     show_flash()
     assessment_header(store, client)
     if client is None:
-        st.info("Pick or create a client in the sidebar to save assessments. For a quick desk check without an "
-                "account, use **Self check**.")
+        # the header's caption already says to pick a client to save: this adds only where else to go
+        st.info("For a quick desk check without an account, use **Self check**.")
         sample_button()
     intake = intake_form()
 

@@ -14,7 +14,7 @@ from posture.store.accounts import Accounts
 from posture.store.export import export_client
 from posture.store.records import SessionCounts
 from posture.ui.auth import current_actor
-from posture.ui.clients import client_line, forget_client
+from posture.ui.clients import client_labels, client_line, forget_client
 from posture.ui.messages import flash, show_flash
 from posture.ui.page import get_store
 from posture.ui.workflows import counted
@@ -31,10 +31,11 @@ if not clients:
     st.info("No clients yet: create one in the sidebar of the intake page." if not search else "No client matches.")
 # Counted, not read: listing a client is not opening them (no view in the audit trail, no assessment parsed).
 session_counts = store.session_counts(actor=actor)
+labels = client_labels(clients)
 for c in clients:
     n = session_counts.get(c.id, SessionCounts())
     counts = counted(n.assessments, "assessment") + (f", {counted(n.self_checks, 'self check')}" if n.self_checks else "")
-    with st.expander(f"{md_escape(c.name)} — {counts}"):
+    with st.expander(f"{md_escape(labels[c.id])} — {counts}"):
         with st.form(f"edit_{c.id}"):
             name = st.text_input("Name or pseudonym", c.name)
             dob = st.text_input("Date of birth (YYYY-MM-DD)", c.birth_date or "")
@@ -94,7 +95,7 @@ if unlinked and not search:
         cols = st.columns([3, 2, 1], vertical_alignment="bottom")
         cols[0].markdown(f"**Self check** {s.created.replace('T', ' ')} — saved as {md_escape(label)}")
         target = cols[1].selectbox("Add to the file of", [c.id for c in clients], index=None, key=f"link_to_{s.id}",
-                                   format_func={c.id: c.name for c in clients}.get, placeholder="pick a client")
+                                   format_func=client_labels(clients).get, placeholder="pick a client")
         if cols[2].button("Add", key=f"link_{s.id}", disabled=target is None) and target is not None:
             try:
                 store.link_self_check(s.id, target, actor=actor)

@@ -171,7 +171,9 @@ if pair is not None:
         st.markdown(change_table(compare(pb.assessment, pa.assessment)))
         st.caption(CHANGE_RULE)
 
-st.subheader("Pre-session summary of the 'after' assessment")
+# With one assessment there is no before/after: the heading names the session, not "after".
+st.subheader("Pre-session summary of the 'after' assessment" if pair is not None
+             else f"Pre-session summary: {session_label(after)}")
 earlier = [s for s in sessions if s.created < after.created or (s.created == after.created and s.id < after.id)]
 previous = [p.assessment for p in earlier[-1].photos] if earlier else []
 owner = client.name + (" (self check)" if after.kind == "self_check" else "")

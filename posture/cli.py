@@ -325,7 +325,7 @@ def _print_text(result, out: TextIO) -> None:  # type: ignore[no-untyped-def]
         out.write(f"  set-up: {result.setup.status.value}\n")
         for c in result.setup.checks:
             if c.status.value != "ok":
-                out.write(f"    [{c.status.value}] {c.label}: {c.reading}" + (f" — {c.fix}" if c.fix else "") + "\n")
+                out.write(f"    [{c.status.value}] {c.label}: {c.reading}" + (f" — {c.advice}" if c.advice else "") + "\n")
     # The plain names and words of the app and the summary ("Shoulder tilt: left higher by 2.1° ± 0.8°").
     for name, m in result.measures.items():
         if m.relevant:

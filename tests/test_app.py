@@ -541,7 +541,7 @@ def test_setup_block_and_camera_override_rerun_with_the_stated_camera(data_dir, 
     assert "Photo set-up: caution" in text
     assert re.search(r"camera rolled [+−]\d\.\d° ± \d\.\d° and pointing \d+° (up|down), from \d+ vertical lines — "
                      r"shown in yellow on the photo", text), text
-    assert "Body turned to the camera (caution): body turned" in text and "fix: ask the client to turn" in text
+    assert "Body turned to the camera (caution): body turned" in text and "next time: ask the client to turn" in text
     assert "stated by you" not in text
 
     at.radio(key=_key(at, "camera_side")).set_value("levelled on a tripod")
@@ -786,3 +786,44 @@ def test_deleting_an_assessment_asks_first_and_says_it_is_done(data_dir, data_fo
     assert [s.id for s in store.sessions(c.id)] != [] and first not in [s.id for s in store.sessions(c.id)]
     assert any(m.value.startswith("Deleted the assessment of \\#1 · ") and m.value.endswith("with its photos.")
                for m in at.success), [m.value for m in at.success]
+
+
+def test_two_clients_of_one_name_can_each_be_picked_and_a_twin_is_pointed_out(data_folder):
+    """Streamlit tells a select box's options apart by their label: two clients listed alike
+    made the second unpickable (choosing it chose the first). Labels that would repeat carry
+    the client's number, and creating a look-alike says so."""
+    from posture.store.records import Store
+
+    store = Store(data_folder)
+    first = store.create_client("Ana", "1985-03-12")
+    second = store.create_client("Ana", "1985-03-12")
+    store.create_client("Bo")
+    at = _run("app.py")
+    box = at.sidebar.selectbox[0]
+    assert len(set(box.options)) == len(box.options), box.options
+    assert {f"Ana (1985-03-12) · no. {first.id}", f"Ana (1985-03-12) · no. {second.id}", "Bo"} <= set(box.options)
+    box.set_value(second.id)
+    at.run()
+    assert at.session_state["client_id"] == second.id
+    clients_page = _run("app_pages/2_Clients.py")
+    assert len({e.label for e in clients_page.expander}) == 3
+    at.sidebar.text_input[0].set_value("Bo")
+    at.sidebar.button[0].click()
+    at.run()
+    assert any("Another client has the same name: if they are the same person" in s.value for s in at.success), \
+        [s.value for s in at.success]
+
+
+def test_history_of_one_assessment_does_not_call_it_after(data_dir, data_folder):
+    from posture import assess
+    from posture.core.intake import Intake
+    from posture.store.records import NewPhoto, Store
+
+    store = Store(data_folder)
+    c = store.create_client("Once")
+    name = TWO_BACK_PHOTOS[0]
+    store.save_session(c.id, Intake(), [NewPhoto((data_dir / name).read_bytes(), name, assess(data_dir / name))])
+    at = _run("app_pages/3_History.py", client=c.id)
+    headings = [s.value for s in at.subheader]
+    assert not any("after" in h.lower() for h in headings), headings
+    assert any(h.startswith("Pre-session summary: ") and "(back)" in h for h in headings), headings

@@ -320,3 +320,21 @@ def test_camera_height_withholds_only_the_measures_whose_parts_are_far_from_the_
     # far from everything (a camera 35° above the shoulders): every frontal measure of the view goes
     high = check_camera_height(*_seen_from(35.0, 50.0), FRONT)
     assert set(high.withheld()) == {s.name for s in MEASURES if s.frontal}
+
+
+def test_a_small_body_is_told_to_come_closer_unless_it_already_fills_the_photo() -> None:
+    """A body few pixels tall: in a big photo the client should come closer; filling a small
+    photo (a video frame, a messenger copy), coming closer would cut it off: the fix is the
+    photo's resolution."""
+    import dataclasses
+
+    body = _standing()
+    ys = [float(body.xy[int(lm)][1]) for lm in (L.NOSE, L.LEFT_ANKLE, L.RIGHT_ANKLE)]
+    scale = 300.0 / (max(ys) - min(ys) + 60.0)  # a body about 300 px tall: small, not a retake
+    small = dataclasses.replace(body, xy=body.xy * scale)
+    far = check_framing(small, (round(1000 * scale) + 1, 1000))
+    assert far.status is Status.CAUTION and "small" in far.reading and far.fix.startswith("come closer")
+    tight = round(float(small.xy[:, 1].max()) * 1.08)  # the body fills the photo's height
+    full = check_framing(small, (round(1000 * scale) + 1, tight))
+    assert full.status is Status.CAUTION and "small" in full.reading
+    assert full.fix.startswith("use the camera's full resolution") and f"{tight} px tall" in full.fix

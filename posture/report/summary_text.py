@@ -129,7 +129,7 @@ def setup_lines(a: Assessment) -> list[str]:
     out = [setup_headline(a)]
     for c in a.setup.checks:
         if c.status.value != "ok":
-            out.append(f"{c.status.value}: {c.label.lower()}: {c.reading}" + (f" (fix: {c.fix})" if c.fix else ""))
+            out.append(f"{c.status.value}: {c.label.lower()}: {c.reading}" + (f" ({c.advice})" if c.advice else ""))
     return out
 
 
@@ -189,7 +189,8 @@ def capitalised(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-PAIR_HEADING = "Front and back together (the camera's error cancels)"
+#: Neutral: under it the pair is either fused (the lines say what cancelled) or not, and why.
+PAIR_HEADING = "Front and back photos together"
 
 
 def pair_lines(summary: Summary) -> list[str]:
@@ -208,7 +209,7 @@ def pair_lines(summary: Summary) -> list[str]:
             continue
         error = signed_words(name, v.setup_error, v.unit)
         lines.append(f"{label(name)}: {signed_words(name, v.value, v.unit, v.uncertainty)} "
-                     f"(camera and perspective put {error} into each photo; taken out)")
+                     f"(camera and perspective put {error} into each photo; it cancels between the two)")
     if summary.camera_turn_deg is None:
         lines.append("Assumes the camera stayed put while the client turned round in place, feet as before.")
     else:

@@ -84,7 +84,10 @@ def _restore(draft: Draft) -> None:
 
 def assessment_header(store: Store, client: Client | None) -> None:
     """Whose assessment this is, in the page body; "New assessment"; the draft notice."""
-    title, action = st.columns([5, 1], vertical_alignment="bottom")
+    # A row whose button keeps its own width: in a sixth of a tablet's page "New assessment"
+    # broke mid-word; the title takes what is left, and the button wraps below it when narrow.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    title, action = row.container(), row
     if client is None:
         title.markdown("### Assessment without a client")
         title.caption("Pick or create a client in the sidebar to save it.")
@@ -101,7 +104,8 @@ def assessment_header(store: Store, client: Client | None) -> None:
     notices = st.container()  # always there, so the widgets below keep their place
     offer: Draft | None = st.session_state.get(form_key("draft_offer"))
     if offer is not None:
-        note, restore, keep = notices.columns([4, 1, 1], vertical_alignment="center")
+        line = notices.container(horizontal=True, vertical_alignment="center")
+        note, restore, keep = line.container(), line, line
         note.warning(f"There is an unsaved draft from {offer.saved_time} for this client. Restore it (this form is "
                      "replaced), or keep this form (the draft is replaced).")
         if restore.button("Restore the draft", key=form_key("restore_offer")):
@@ -113,7 +117,8 @@ def assessment_header(store: Store, client: Client | None) -> None:
             st.rerun()
     restored = st.session_state.get(form_key("draft_restored"))
     if restored:
-        note, discard = notices.columns([5, 1], vertical_alignment="center")
+        line = notices.container(horizontal=True, vertical_alignment="center")
+        note, discard = line.container(), line
         note.info(f"Restored the unsaved draft from {restored}.")
         if discard.button("Discard draft", key=form_key("discard_draft")) and client is not None:
             store.delete_draft(client.id, actor=current_actor())

@@ -4,6 +4,9 @@ address) and the one-line description of a client.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 import streamlit as st
 
 from posture.core.errors import AccessDeniedError, ClientNotFoundError, PostureError
@@ -25,6 +28,16 @@ def client_line(c: Client) -> str:
     return ", ".join(parts)
 
 
+def client_labels(clients: Sequence[Client]) -> dict[int, str]:
+    """Each client's label in lists, by id: the name and date of birth, and where two would read
+    the same, the client's number too ("Ana (1985-03-12) · no. 7"). Streamlit's select boxes
+    tell options apart by their label: with two equal labels the second client could not be
+    picked (choosing it chose the first)."""
+    base = {c.id: c.name + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
+    repeated = Counter(base.values())
+    return {i: f"{text} · no. {i}" if repeated[text] > 1 else text for i, text in base.items()}
+
+
 def client_picker(store: Store, page: str, key: str = "client_id") -> Client | None:
     """Sidebar: pick a client or create one. Returns the current client.
 
@@ -35,7 +48,7 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
     """
     clients = store.list_clients(actor=current_actor())
     ids = [c.id for c in clients]
-    labels = {c.id: c.name + (f" ({c.birth_date})" if c.birth_date else "") for c in clients}
+    labels = client_labels(clients)
     state = st.session_state
     select_key = f"{key}_select_{page}"
     # `key` (a plain value) survives page switches; the widget's own state does not.
@@ -81,7 +94,11 @@ def client_picker(store: Store, page: str, key: str = "client_id") -> Client | N
                     else:
                         state[key] = state[f"{key}_pending"] = c.id
                         state[f"{key}_new_created"] = True
-                        flash(f"Created: {client_line(c)}")
+                        twin = any(o.name == c.name and o.birth_date == c.birth_date for o in clients)
+                        flash(f"Created: {client_line(c)}" + (
+                            f". Another client has the same name{' and date of birth' if c.birth_date else ''}: "
+                            f"if they are the same person, delete this one on the Clients page; the list tells "
+                            f"them apart by number (this one is no. {c.id})" if twin else ""))
                         st.rerun()
     if gone:
         st.warning(gone)

@@ -412,7 +412,7 @@ def setup_notes(a: Assessment) -> SetupNotes | None:
     if a.setup is None:
         return None
     checks = tuple(
-        f"{c.label} ({c.status.value}): {c.reading}" + (f" — fix: {c.fix}" if c.fix else "")
+        f"{c.label} ({c.status.value}): {c.reading}" + (f" — {c.advice}" if c.advice else "")
         for c in a.setup.checks if c.status.value != "ok"
     )
     view: list[str] = []

@@ -58,6 +58,15 @@ class SetupCheck:
     #: parts lie too far from the horizon), besides those that declare it in `withheld_by`.
     withholds: tuple[str, ...] = ()
 
+    @property
+    def advice(self) -> str:
+        """The fix, said as what it is: a retake's "fix: …" (the photo is unfit for what it
+        withholds), a caution's "next time: …" (the photo was measured, its set-up corrected
+        for); "" without a fix."""
+        if not self.fix:
+            return ""
+        return f"{'fix' if self.status is Status.RETAKE else 'next time'}: {self.fix}"
+
     def withheld(self) -> tuple[str, ...]:
         """The measures this check withholds: none unless it says "retake"."""
         if self.status is not Status.RETAKE:
@@ -140,6 +149,8 @@ DEPRESSION_CAUTION_DEG = 20.0
 #: pixel is a large fraction of a degree over a shoulder width.
 BODY_PX_OK = 400
 BODY_PX_RETAKE = 200
+#: A body at least this share of the photo's height fills the frame (head to feet with a margin).
+FILLS_FRAME = 0.6
 #: Landmarks closer than this share of the photo to its edge are "at the edge".
 EDGE_MARGIN = 0.02
 #: Stance: a knee is bent when hip-to-ankle is under this share of thigh + shank in the photo
@@ -341,15 +352,16 @@ def check_framing(lms: PoseLandmarks, size: tuple[int, int], view: View | None =
     edge = [lm.key for lm in BODY_POINTS if not (mx <= _p(lms, lm)[0] <= w - mx and my <= _p(lms, lm)[1] <= h - my)]
     ys = [float(_p(lms, lm)[1]) for lm in BODY_POINTS]
     body_px = max(ys) - min(ys)
+    # A body that already fills the frame is small because the photo is: coming closer would cut it off.
+    fix = (f"use the camera's full resolution (this photo is {h} px tall: a video frame or a messenger copy?)"
+           if body_px >= FILLS_FRAME * h else "come closer to the camera: the body should fill most of the frame")
     if body_px < BODY_PX_RETAKE:
-        return SetupCheck("framing", label, Status.RETAKE, f"body only {body_px:.0f} px tall",
-                          "come closer or use a higher resolution: the body should fill most of the frame",
-                          withholds_all=True)
+        return SetupCheck("framing", label, Status.RETAKE, f"body only {body_px:.0f} px tall", fix, withholds_all=True)
     if edge:
         return SetupCheck("framing", label, Status.CAUTION, "at the edge of the photo: " + ", ".join(edge),
                           "leave a little space around the body")
     if body_px < BODY_PX_OK:
-        return SetupCheck("framing", label, Status.CAUTION, f"body {body_px:.0f} px tall (small)", "come closer to the camera")
+        return SetupCheck("framing", label, Status.CAUTION, f"body {body_px:.0f} px tall (small)", fix)
     return SetupCheck("framing", label, Status.OK, f"whole body in view, {body_px:.0f} px tall")
 
 
