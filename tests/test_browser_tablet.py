@@ -184,3 +184,22 @@ def test_the_self_timer_takes_the_shot_again_until_the_checks_pass(server, pw, d
         assert "set-up override" not in body and "Not taken yet" not in body
     finally:
         browser.close()
+
+
+def test_without_a_camera_the_self_check_says_so_once_in_plain_words(server, pw) -> None:
+    """A machine with no camera (this one): the component says why in words a client knows,
+    once; the page offers the simpler camera without repeating it, and names no library or
+    browser error."""
+    browser, page = _page(pw, permissions=["camera"])  # allowed, but there is no camera to open
+    try:
+        page.goto(f"{server.url}/Self_check")
+        _wait_text(page, "Desk posture self check")
+        camera = _component(page)
+        camera.get_by_text("The camera could not be opened: no camera was found on this device. Or upload a photo.") \
+            .wait_for(timeout=30_000)
+        _wait_text(page, "The simpler camera below asks the browser again and may still work.")
+        body = page.inner_text("body") + camera.locator("body").inner_text()
+        assert body.count("could not be opened") == 1, body
+        assert "NotFoundError" not in body and "Streamlit" not in body
+    finally:
+        browser.close()

@@ -121,9 +121,8 @@ def device_photo(key: str, *, intended: Intended = "auto", required: tuple[Landm
     value = _component(label=label, margin=MARGIN, roll_ok_deg=ROLL_LEVEL_DEG, pitch_ok_deg=PITCH_OK_DEG,
                        timer_choices=[0, *SELF_TIMER_CHOICES], retry=state.get(retry_key, 0),
                        key=f"device_camera_{key}", default=None)
-    problem = _camera_error(value)
-    if problem is not None:
-        return _fallback(key, problem)
+    if _camera_error(value) is not None:  # the component shows the problem in its own words
+        return _fallback(key)
     shot = shot_from_value(value)
     if shot is not None and state.get(f"device_seen_{key}") != shot.shot_id:
         state[f"device_seen_{key}"] = shot.shot_id
@@ -171,9 +170,9 @@ def _level_caption(shot: GuidedShot) -> str:
             f"({readings}).").replace("-", "−")
 
 
-def _fallback(key: str, problem: str) -> GuidedShot | None:
+def _fallback(key: str) -> GuidedShot | None:
     """Streamlit's own camera input, where the component could not open the camera."""
-    st.caption(f"{problem} Streamlit's camera below may still work.")
+    st.caption("The simpler camera below asks the browser again and may still work.")
     photo = st.camera_input("Take a photo", key=f"device_fallback_{key}")
     return GuidedShot((photo.getvalue(),)) if photo is not None else None
 
