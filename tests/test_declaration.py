@@ -21,6 +21,7 @@ from posture.core.measuring.measure_spec import (
     REGIONS,
     SAGITTAL,
     STANCE_CHECK,
+    STORED_DECIMALS,
     Grading,
     MeasureContext,
     MeasureSpec,
@@ -68,7 +69,7 @@ def test_a_measure_declared_once_is_everywhere(wrist_tilt, data_dir):
     m = a.measures["wrist_tilt_deg"]
     assert m.value is not None and m.uncertainty is not None and m.uncertainty > 0  # measured, with its ±
     as_json = a.to_dict()["measures"]["wrist_tilt_deg"]
-    assert as_json["unit"] == "deg" and as_json["value"] == round(m.value, 2)
+    assert as_json["unit"] == "deg" and as_json["value"] == round(m.value, STORED_DECIMALS)
 
     rows = {r.name: r for r in measure_rows(a.measures)}
     side = "left" if m.value > 0 else "right"

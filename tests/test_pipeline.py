@@ -214,3 +214,21 @@ def test_a_burst_costs_the_model_calls_of_one_photo(data_dir):
         a = assess(frame, burst=noisy, estimator=model)
     assert Counting.calls == one_photo
     assert a.copies_used == len(DEFAULT_AUGMENTATIONS)
+
+
+@pytest.mark.parametrize("name", ["standing_front_05_video.jpg", "seated_side_hunched_01.jpg", "standing_back_04_tpose.jpg"])
+def test_a_saved_assessment_reads_as_it_did_before_saving(assessed, name):
+    """Every measure of a stored record shows the same words and numbers as the assessment
+    that was saved: stored at 2 decimals, a 5.149 came back as 5.15 and showed 5.2 on the
+    saved photo beside 5.1 in its summary."""
+    from posture.core.assessment import Assessment
+    from posture.core.measuring.formatting import measure_text
+    from posture.core.measuring.measure_spec import Measure
+
+    a = assessed(name)
+    back = Assessment.from_dict(a.to_dict())
+    for key, m in a.measures.items():
+        assert measure_text(back.measures[key]) == measure_text(m), key
+    edge = Measure("head_tilt_deg", "deg", 5.1487, 1.2, 0.9)
+    stored = Measure("head_tilt_deg", "deg", edge.to_dict()["value"], edge.to_dict()["uncertainty"], 0.9)
+    assert measure_text(stored) == measure_text(edge) and "5.1°" in measure_text(edge)

@@ -41,7 +41,8 @@ LIMITS = (
     "BlazePose's points and anatomical landmarks. A finding is likely when its value clears the cut-off by "
     "0.84 × its ± (an 80 % chance that the true value is past it, reading the ± as a normal SD); past the "
     "cut-off but short of that it is only possible, and listed apart.",
-    "Thresholds are screening cut-offs mapped to this landmark proxy (see thresholds.toml).",
+    "The cut-offs are screening values adapted to these landmark proxies; under each photo, \"Likely findings "
+    "would start\" gives the values at which that photo would have raised each level.",
 )
 
 NO_FINDINGS = "No imbalance is likely past its screening cut-off."

@@ -314,15 +314,20 @@ class Measure:
         return self.value is not None or not (self.reason or "").startswith(NOT_RELEVANT_REASONS)
 
     def to_dict(self) -> dict[str, object]:
+        # 4 decimals: shown to 1, a stored value must show as the unsaved one did (at 2, a
+        # 5.149 stored as 5.15 came back as 5.2 on the saved photo beside 5.1 in its summary)
         return {
-            "value": None if self.value is None else round(self.value, 2),
+            "value": None if self.value is None else round(self.value, STORED_DECIMALS),
             "unit": self.unit,
-            "uncertainty": None if self.uncertainty is None else round(self.uncertainty, 2),
+            "uncertainty": None if self.uncertainty is None else round(self.uncertainty, STORED_DECIMALS),
             "confidence": round(self.confidence, 3),
             "reason": self.reason,
             **({"uncertainty_parts": {k: round(v, 2) for k, v in self.parts}} if self.parts else {}),
         }
 
+
+#: Decimals a stored measure keeps (value and uncertainty).
+STORED_DECIMALS = 4
 
 #: Reasons that mean "this measure is not for this photo" rather than "it failed here".
 NOT_RELEVANT_REASONS = ("not applicable", "client height not given")
