@@ -158,6 +158,10 @@ def test_markdown_first_page_and_escaping(summary):
     page = page_markdown(summary)
     assert "not a diagnosis" not in page  # the app's page says it once itself
     assert "## Photo 1" not in page and "## Findings by region" in page
+    # under the page's own "3. Pre-session summary": no heading as big as the page's title
+    headings = [line for line in page.splitlines() if line.startswith("#")]
+    assert headings and all(h.startswith("###") for h in headings), headings
+    assert "### Pre-session posture summary" in page and "#### Findings by region" in page
 
 
 def _pdf_pages(pdf: bytes):

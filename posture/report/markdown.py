@@ -120,9 +120,12 @@ def _first_page(summary: Summary, disclaimer: bool) -> list[str]:
 
 
 def page_markdown(summary: Summary) -> str:
-    """The first page for the app: without the disclaimer (the page shows it once) and
-    without the photos (the page shows them above). The body chart is `chart_svg`."""
-    return "\n".join(_first_page(summary, disclaimer=False))
+    """The first page for the app: without the disclaimer (the page shows it once), without
+    the photos (the page shows them above), its headings two levels down. The body chart is
+    `chart_svg`. (User text in it is escaped, so no user line starts a heading.)"""
+    # Two heading levels down: on the page it sits under the section's own subheader, where
+    # a summary's title and sections as big as the page's title read as shouting.
+    return "\n".join("##" + line if line.startswith("#") else line for line in _first_page(summary, disclaimer=False))
 
 
 def chart_svg(summary: Summary, width_px: int = 260) -> str:
