@@ -34,6 +34,7 @@ from posture.ui.workflows import (
     pain_over_sessions,
     pair_problem,
     session_date,
+    session_findings_text,
     session_label,
     session_ticks,
     shared_views,
@@ -121,8 +122,7 @@ else:
 story = []
 for s in reversed(sessions):
     rated = ", ".join(f"{a} {lv}/10" for a, lv in s.intake.pain.items() if lv is not None)
-    top = [f.title for p in s.photos for f in p.assessment.findings][:3]
-    story.append({"session": label(s), "pain": rated or "not rated", "findings": "; ".join(top) or "none cleared its threshold"})
+    story.append({"session": label(s), "pain": rated or "not rated", "findings": session_findings_text(s)})
 st.dataframe(story, hide_index=True, width="stretch")
 # The thumbnails are drawn only while the expander is open (its content runs even when closed).
 photos_panel = st.expander("Photos by session", expanded=len(sessions) <= 3, key=f"photos_by_session_{client.id}",

@@ -311,3 +311,18 @@ def test_work_setup_in_words(hours, mostly, expected):
     from posture.ui.workflows import work_setup_text
 
     assert work_setup_text(hours, mostly) == expected
+
+
+def test_the_session_story_tells_no_finding_from_nothing_measured(assessed):
+    """A session whose photos read nothing (a camera about 2 m up, every measure withheld) did
+    not find the client balanced: the story says nothing was measured, not "none cleared"."""
+    from posture.ui.workflows import session_findings_text
+
+    high = _session(assessed, 1, "2026-03-03T14:05:09", ["standing_back_02.jpg"])
+    assert session_findings_text(high) == "nothing measured: see the photos' set-up"
+    read = _session(assessed, 2, "2026-03-17T09:30:00", ["standing_back_04_tpose.jpg"])
+    assert not any(p.assessment.findings for p in read.photos)
+    assert session_findings_text(read) == "none cleared its cut-off"
+    found = _session(assessed, 3, "2026-03-24T09:30:00", ["seated_side_hunched_01.jpg"])
+    titles = [f.title for p in found.photos for f in p.assessment.findings]
+    assert titles and session_findings_text(found) == "; ".join(titles[:3])

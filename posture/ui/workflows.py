@@ -143,6 +143,16 @@ def session_date(created: str) -> str:
     return created if when is None else f"{when.day} {when:%b %Y, %H:%M}"
 
 
+def session_findings_text(s: SessionRecord, most: int = 3) -> str:
+    """A session's findings for the History story: the first `most` titles; else whether its
+    photos read anything (a session whose every measure was withheld balanced nothing)."""
+    titles = [f.title for p in s.photos for f in p.assessment.findings][:most]
+    if titles:
+        return "; ".join(titles)
+    read = any(m.relevant and m.value is not None for p in s.photos for m in p.assessment.measures.values())
+    return "none cleared its cut-off" if read else "nothing measured: see the photos' set-up"
+
+
 def session_label(s: SessionRecord, number: int | None = None) -> str:
     """"#2 · 3 Mar 2026, 14:05 (front, left)": numbered, since two sessions can share a minute."""
     views = ", ".join(dict.fromkeys(p.assessment.view.name.value for p in s.photos)) or "no photos"
