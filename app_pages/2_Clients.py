@@ -95,7 +95,7 @@ if unlinked and not search:
         cols = st.columns([3, 2, 1], vertical_alignment="bottom")
         cols[0].markdown(f"**Self check** {s.created.replace('T', ' ')} — saved as {md_escape(label)}")
         target = cols[1].selectbox("Add to the file of", [c.id for c in clients], index=None, key=f"link_to_{s.id}",
-                                   format_func=client_labels(clients).get, placeholder="pick a client")
+                                   format_func=labels.get, placeholder="pick a client")
         if cols[2].button("Add", key=f"link_{s.id}", disabled=target is None) and target is not None:
             try:
                 store.link_self_check(s.id, target, actor=actor)

@@ -135,6 +135,11 @@ class Assessment:
     def measure(self, name: str) -> Measure:
         return self.measures[name]
 
+    @property
+    def read_any(self) -> bool:
+        """At least one measure was read from this photo (every one withheld reads nothing)."""
+        return any(m.value is not None for m in self.measures.values())
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Assessment:
         """Rebuild a stored assessment (what `to_dict` wrote) for history, compare and reports.

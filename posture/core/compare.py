@@ -211,7 +211,7 @@ def nothing_compared(before: Assessment, after: Assessment, changes: list[Measur
     if refused is not None:
         return refused
     unmeasured = [f"{which} ({_no_measures(x)})" for which, x in (("before", before), ("after", after))
-                  if not any(m.value is not None for m in x.measures.values())]
+                  if not x.read_any]
     if unmeasured:
         return f"no measure was taken from {' or '.join(unmeasured)}"
     return "the two photos have no measure in common that both could take"

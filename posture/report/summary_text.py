@@ -170,8 +170,7 @@ def measured_names(summary: Summary) -> list[str]:
 def photo_no_findings_text(a: Assessment) -> str:
     """What one photo says when it raised no finding: nothing it read cleared a cut-off, or it
     read nothing (every measure withheld), which is no sign of balance."""
-    read = any(m.relevant and m.value is not None for m in a.measures.values())
-    return NO_FINDINGS if read else NO_MEASURES
+    return NO_FINDINGS if a.read_any else NO_MEASURES
 
 
 def no_findings_text(groups: list[RegionGroup]) -> str:

@@ -149,7 +149,7 @@ def session_findings_text(s: SessionRecord, most: int = 3) -> str:
     titles = [f.title for p in s.photos for f in p.assessment.findings][:most]
     if titles:
         return "; ".join(titles)
-    read = any(m.relevant and m.value is not None for p in s.photos for m in p.assessment.measures.values())
+    read = any(p.assessment.read_any for p in s.photos)
     return "none cleared its cut-off" if read else "nothing measured: see the photos' set-up"
 
 
